@@ -1,0 +1,15 @@
+//! The pure domain of the kiosk.
+//!
+//! Architecture invariant: nothing in here does IO. No slint, rusqlite,
+//! reqwest, `std::fs`, `std::net`, and no clock reads: whoever needs "now"
+//! receives it as an argument. This keeps every rule testable from a table.
+
+pub mod card;
+pub mod category;
+pub mod classified;
+pub mod id_number;
+pub mod problem;
+pub mod record;
+pub mod region;
+
+pub use problem::Problem;
