@@ -1,7 +1,68 @@
 //! The command line: `veteran-kiosk check …` and friends.
+//!
+//! Each subcommand prints one JSON object on stdout. Exit codes are shared:
+//! 0 = ok, 1 = the input has problems, 2 = usage error or unreadable input
+//! (with a message on stderr).
 
 use std::process::ExitCode;
 
+use clap::{Parser, Subcommand};
+
+pub mod check;
+
+#[derive(Parser, Debug)]
+#[command(name = "veteran-kiosk", version, about = "退役军人和其他优抚对象信息采集自助终端")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Check an input against the county's rules and print JSON.
+    #[command(subcommand)]
+    Check(check::CheckCommand),
+}
+
+/// Exit status shared by every subcommand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Ok,
+    Problems,
+    UsageOrUnreadable,
+}
+
+impl From<Outcome> for ExitCode {
+    fn from(outcome: Outcome) -> ExitCode {
+        match outcome {
+            Outcome::Ok => ExitCode::SUCCESS,
+            Outcome::Problems => ExitCode::from(1),
+            Outcome::UsageOrUnreadable => ExitCode::from(2),
+        }
+    }
+}
+
 pub fn main() -> ExitCode {
-    ExitCode::SUCCESS
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            let is_help = matches!(
+                err.kind(),
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion
+            );
+            let _ = err.print();
+            return if is_help {
+                ExitCode::SUCCESS
+            } else {
+                Outcome::UsageOrUnreadable.into()
+            };
+        }
+    };
+    match cli.command {
+        Some(Command::Check(cmd)) => check::run(cmd).into(),
+        None => {
+            eprintln!("the kiosk UI is not built yet; try `veteran-kiosk --help`");
+            Outcome::UsageOrUnreadable.into()
+        }
+    }
 }

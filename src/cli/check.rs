@@ -1,0 +1,17 @@
+//! `veteran-kiosk check …`: run one of the core checkers and print JSON.
+
+use clap::Subcommand;
+
+use super::Outcome;
+
+#[derive(Subcommand, Debug)]
+pub enum CheckCommand {
+    /// A resident ID number (GB 11643).
+    Id { id: String },
+}
+
+pub fn run(cmd: CheckCommand) -> Outcome {
+    match cmd {
+        CheckCommand::Id { id: _ } => Outcome::UsageOrUnreadable,
+    }
+}
