@@ -166,6 +166,8 @@ fn decode_ucs2(bytes: &[u8], field: CardField) -> Result<String, CardError> {
     if bytes.len() % 2 != 0 {
         return Err(encoding_error);
     }
+    // chunks_exact(2) yields exactly two bytes per pair, so the indexing
+    // below cannot fail.
     let units = bytes
         .chunks_exact(2)
         .map(|pair| u16::from_le_bytes([pair[0], pair[1]]));
