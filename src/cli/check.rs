@@ -165,14 +165,14 @@ fn card_json(read: &CardRead) -> Value {
     json!({
         "name": t.name,
         "sex": t.sex,
-        "nation_code": format!("{:02}", t.nation.code()),
+        "nation_code": t.nation.code_str(),
         "nation": t.nation.name_zh(),
         "birth_date": t.birth_date.format("%Y-%m-%d").to_string(),
         "address": t.address,
         "id_number": t.id_number.as_str(),
         "authority": t.authority,
         "valid_from": t.valid_from.format("%Y-%m-%d").to_string(),
-        "valid_to": t.valid_to.to_string(),
+        "valid_to": record::valid_to_text(t.valid_to),
         "photo_bytes": read.photo_wlt.len(),
     })
 }

@@ -11,7 +11,8 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::core::category::{check_selection, Category, DocumentKind};
+use crate::core::card::Validity;
+use crate::core::category::{check_selection, Category, DocumentKind, DocumentRequirement};
 use crate::core::classified;
 use crate::core::id_number::{IdNumber, Sex};
 use crate::core::Problem;
@@ -835,6 +836,14 @@ fn check_identity_matches_card(identity: &Identity, card: &CardIdentity, out: &m
     differs("valid_to", "有效期截止日期", identity.valid_to.trim() == card.valid_to);
 }
 
+/// The record's text form of a card's validity end: `YYYY-MM-DD` or `长期`.
+pub fn valid_to_text(validity: Validity) -> String {
+    match validity {
+        Validity::Until(day) => day.format("%Y-%m-%d").to_string(),
+        Validity::LongTerm => "长期".to_string(),
+    }
+}
+
 enum ValidToError {
     Missing,
     Malformed,
@@ -1207,18 +1216,26 @@ fn check_photos(record: &Record, out: &mut Problems) {
     for (i, doc) in record.documents.iter().enumerate() {
         check_photo(out, &format!("documents[{i}].photo"), &doc.photo, DOCUMENT_MAX_BYTES, doc.kind.name_zh());
     }
-    // Every chosen category's certificate must have been photographed.
+    // Every chosen category's certificate must have been photographed, and
+    // everyone's household register. The ID card itself is covered by the
+    // chip read or by the card photo checked above.
     let shown: Vec<DocumentKind> = record.documents.iter().map(|d| d.kind).collect();
+    let household = DocumentRequirement {
+        any_of: &[DocumentKind::HouseholdRegister],
+    };
+    if !household.is_met_by(&shown) {
+        out.push("documents", "document_missing", "请拍摄户口本本人页");
+    }
     for (i, details) in record.categories.iter().enumerate() {
         let category = details.category();
-        let alternatives = category.required_documents();
-        if !alternatives.is_empty() && !alternatives.iter().any(|k| shown.contains(k)) {
-            let names: Vec<&str> = alternatives.iter().map(|k| k.name_zh()).collect();
-            out.push(
-                format!("categories[{i}]"),
-                "document_missing",
-                format!("“{}”需要拍摄{}", category.name_zh(), names.join("或")),
-            );
+        for requirement in category.required_documents() {
+            if !requirement.is_met_by(&shown) {
+                out.push(
+                    format!("categories[{i}]"),
+                    "document_missing",
+                    format!("“{}”需要拍摄{}", category.name_zh(), requirement.name_zh()),
+                );
+            }
         }
     }
 }

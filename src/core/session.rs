@@ -397,7 +397,7 @@ impl Session {
             id_number: t.id_number.as_str().to_string(),
             authority: t.authority.clone(),
             valid_from: t.valid_from,
-            valid_to: t.valid_to.to_string(),
+            valid_to: record::valid_to_text(t.valid_to),
         };
         let identity = identity_from_card(&card);
         let mut record = self.new_record(identity, now);
