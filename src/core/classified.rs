@@ -19,7 +19,7 @@
 //!    (号)信箱; 代号 followed by a code or by 部队 in the same clause. Always
 //!    flagged.
 //! 3. **Unit mentions**: a numeral run followed by a unit word — 集团军 军团
-//!    军 师 旅 团 营 连 排 班 or the armed-police 总队 支队 大队 中队. A mention is
+//!    军 基地 师 旅 团 营 连 排 班 or 总队 支队 大队 中队 分队. A mention is
 //!    dropped when the unit word continues into an ordinary word (团结, 营业,
 //!    连续, 师范, 军人, 旅游 …, one block list per unit) or a place name
 //!    (三营村, 五团乡: 村 镇 乡 街 路 县 …), and 连 is dropped in the "even"
@@ -37,8 +37,9 @@
 //!    mention followed by a numeral that does not continue a designation is
 //!    dropped ("一连三天", "接二连三").
 //! 5. **Chains**: mentions in strictly descending rank with only spaces or
-//!    dashes between ("二团三营", "3连2排1班", "X师X团X连"), or a mention
-//!    followed by a branch-typed unit ("三师炮兵团"), are one designation and
+//!    dashes between ("二团三营", "3连2排1班", "X师X团X连"), perhaps a
+//!    branch word before a part ("三营机炮三连"), or a mention followed by a
+//!    branch-typed unit ("三师炮兵团"), are one designation and
 //!    flagged even when every part is weak. Equal ranks are not a chain
 //!    ("一排一排的房子").
 //! 6. The word **番号** is always flagged (not inside 轮番号召 and the like).
@@ -183,9 +184,10 @@ impl Folded {
 
     /// Skips what may stand between the parts of a chain.
     fn skip_separator(&self, mut i: usize) -> usize {
-        while self.at(i).is_some_and(|c| {
-            is_gap(c) || matches!(c, '-' | '—' | '–' | '/' | '·' | '・' | '.')
-        }) {
+        while self
+            .at(i)
+            .is_some_and(|c| is_gap(c) || matches!(c, '-' | '—' | '–' | '/' | '·' | '・' | '.'))
+        {
             i += 1;
         }
         i
@@ -211,8 +213,7 @@ fn fold(c: char) -> char {
     match c {
         '\u{FF01}'..='\u{FF5E}' => char::from_u32(u32::from(c) - 0xFEE0).unwrap_or(c),
         '\u{3000}' => ' ',
-        '—' | '－' => '-',
-        '／' => '/',
+        '—' => '-',
         other => other,
     }
 }
@@ -224,7 +225,19 @@ fn is_gap(c: char) -> bool {
 fn is_chinese_digit(c: char) -> bool {
     matches!(
         c,
-        '〇' | '○' | '零' | '一' | '二' | '三' | '四' | '五' | '六' | '七' | '八' | '九' | '幺' | '两'
+        '〇' | '○'
+            | '零'
+            | '一'
+            | '二'
+            | '三'
+            | '四'
+            | '五'
+            | '六'
+            | '七'
+            | '八'
+            | '九'
+            | '幺'
+            | '两'
     )
 }
 
@@ -316,7 +329,10 @@ fn read_chinese(chars: &[char]) -> Option<ChineseReading> {
         return None; // 百团大战, 千军万马
     }
     if chars.iter().any(|&c| is_multiplier(c)) {
-        if chars.windows(2).any(|w| is_multiplier(w[0]) && is_multiplier(w[1])) {
+        if chars
+            .windows(2)
+            .any(|w| is_multiplier(w[0]) && is_multiplier(w[1]))
+        {
             return None;
         }
     } else if chars.len() > 1 && chars.contains(&'两') {
@@ -365,6 +381,12 @@ const UNITS: &[Unit] = &[
         blocked_by: "长",
     },
     Unit {
+        word: "基地",
+        rank: 7,
+        class: UnitClass::Core,
+        blocked_by: "",
+    },
+    Unit {
         word: "总队",
         rank: 6,
         class: UnitClass::Team,
@@ -385,6 +407,12 @@ const UNITS: &[Unit] = &[
     Unit {
         word: "中队",
         rank: 2,
+        class: UnitClass::Team,
+        blocked_by: "",
+    },
+    Unit {
+        word: "分队",
+        rank: 1,
         class: UnitClass::Team,
         blocked_by: "",
     },
@@ -456,25 +484,129 @@ const PLACE_SUFFIXES: &[&str] = &[
 /// weak mention they make it military ("炮兵三连"); after a mention they
 /// continue a chain ("三师炮兵团").
 const BRANCHES: &[&str] = &[
-    "炮兵", "步兵", "工兵", "骑兵", "通信", "通讯", "警卫", "侦察", "装甲", "坦克", "高炮",
-    "防化", "守备", "独立", "特务", "教导", "舟桥", "运输", "机枪", "迫击炮", "火箭炮", "导弹",
-    "雷达", "修理", "卫生", "后勤", "直属", "勤务", "航空兵", "空降兵", "特战", "特种", "汽车",
-    "野战", "高射炮", "探照灯", "防空", "海防", "边防",
+    "炮兵",
+    "步兵",
+    "工兵",
+    "骑兵",
+    "通信",
+    "通讯",
+    "警卫",
+    "侦察",
+    "装甲",
+    "坦克",
+    "高炮",
+    "防化",
+    "守备",
+    "独立",
+    "特务",
+    "教导",
+    "舟桥",
+    "运输",
+    "机枪",
+    "迫击炮",
+    "火箭炮",
+    "导弹",
+    "雷达",
+    "修理",
+    "卫生",
+    "后勤",
+    "直属",
+    "勤务",
+    "航空兵",
+    "空降兵",
+    "特战",
+    "特种",
+    "汽车",
+    "野战",
+    "高射炮",
+    "探照灯",
+    "防空",
+    "海防",
+    "边防",
+    "机炮",
+    "榴炮",
+    "加农炮",
+    "榴弹炮",
+    "无后座力炮",
+    "反坦克",
+    "喷火",
+    "防化兵",
+    "通信兵",
+    "工程兵",
+    "铁道兵",
+    "装甲兵",
 ];
 
 /// Words that, right before a mention, make it military.
 const MILITARY_PREFIXES: &[&str] = &[
-    "某部", "部队", "解放军", "武警", "陆军", "海军", "空军", "火箭军", "志愿军", "八路军",
-    "新四军", "野战军", "红军", "军区", "军分区", "总队", "服役于", "服役在", "入伍到",
-    "分配到", "分配在", "调到", "调入", "调往", "编入", "隶属",
+    "某部",
+    "部队",
+    "解放军",
+    "武警",
+    "陆军",
+    "海军",
+    "空军",
+    "火箭军",
+    "志愿军",
+    "八路军",
+    "新四军",
+    "野战军",
+    "红军",
+    "军区",
+    "军分区",
+    "总队",
+    "服役于",
+    "服役在",
+    "入伍到",
+    "分配到",
+    "分配在",
+    "调到",
+    "调入",
+    "调往",
+    "编入",
+    "隶属",
 ];
 
 /// Words that, right after a mention, make it military.
 const MILITARY_SUFFIXES: &[&str] = &[
-    "战士", "服役", "当兵", "入伍", "退伍", "复员", "转业", "参军", "参战", "任职", "战友",
-    "新兵", "老兵", "军长", "师长", "旅长", "团长", "营长", "连长", "排长", "班长", "政委",
-    "指导员", "教导员", "参谋", "干事", "文书", "卫生员", "炊事", "通信员", "司令部", "政治部",
-    "后勤部", "师部", "旅部", "团部", "营部", "连部",
+    "战士",
+    "服役",
+    "当兵",
+    "入伍",
+    "退伍",
+    "复员",
+    "转业",
+    "参军",
+    "参战",
+    "任职",
+    "战友",
+    "新兵",
+    "老兵",
+    "军长",
+    "师长",
+    "旅长",
+    "团长",
+    "营长",
+    "连长",
+    "排长",
+    "班长",
+    "政委",
+    "指导员",
+    "教导员",
+    "参谋",
+    "干事",
+    "文书",
+    "卫生员",
+    "炊事",
+    "通信员",
+    "司令部",
+    "政治部",
+    "后勤部",
+    "师部",
+    "旅部",
+    "团部",
+    "营部",
+    "连部",
 ];
 
 /// Historical names with a number in them that are no designation: the
@@ -572,7 +704,10 @@ fn cover_designation(f: &Folded, n: Numeral) -> Option<RawHit> {
         && n.len() == 5
         && ["部队", "番号"].iter().any(|w| {
             let mut b = n.start;
-            while b > 0 && f.at(b - 1).is_some_and(|c| is_gap(c) || c == ':' || c == '：') {
+            while b > 0
+                && f.at(b - 1)
+                    .is_some_and(|c| is_gap(c) || c == ':' || c == '：')
+            {
                 b -= 1;
             }
             f.word_before(b, w)
@@ -603,13 +738,24 @@ fn cover_designation(f: &Folded, n: Numeral) -> Option<RawHit> {
     })
 }
 
-fn unit_at(f: &Folded, i: usize) -> Option<&'static Unit> {
+/// After an Arabic number, 军 is far less often the start of a word: "64军属
+/// 寒区" is the 64th army, while "八一军属" would be Army Day's families.
+const ARMY_BLOCKED_AFTER_ARABIC: &str = "人医校区训运改民嫂港装衔龄功旗";
+
+/// The unit word at `i` after a numeral of `kind` (`None` for a branch unit
+/// such as 炮兵团), unless it runs on into an ordinary word or a place name.
+fn unit_at(f: &Folded, i: usize, kind: Option<NumeralKind>) -> Option<&'static Unit> {
     let unit = UNITS.iter().find(|u| f.word_at(i, u.word))?;
     let after = i + unit.word.chars().count();
+    let block_list = if unit.word == "军" && kind == Some(NumeralKind::Arabic) {
+        ARMY_BLOCKED_AFTER_ARABIC
+    } else {
+        unit.blocked_by
+    };
     // A military word wins over the block list: "38军服役" is not 军服,
     // "三连连长" not 连连.
     let blocked = !military_after(f, after)
-        && (f.at(after).is_some_and(|c| unit.blocked_by.contains(c))
+        && (f.at(after).is_some_and(|c| block_list.contains(c))
             || PLACE_SUFFIXES.iter().any(|s| f.word_at(after, s))
             || (unit.word == "连" && even_construction(f, after)));
     (!blocked).then_some(unit)
@@ -633,7 +779,7 @@ fn mention(f: &Folded, n: Numeral) -> Option<Mention> {
         return None;
     }
     let unit_start = f.skip_gap(n.end);
-    let unit = unit_at(f, unit_start)?;
+    let unit = unit_at(f, unit_start, Some(n.kind))?;
     let end = unit_start + unit.word.chars().count();
     let numeral_strength = match n.kind {
         NumeralKind::Arabic if n.len() <= 3 => Strength::Strong,
@@ -688,7 +834,7 @@ fn mention(f: &Folded, n: Numeral) -> Option<Mention> {
 fn branch_unit_at(f: &Folded, i: usize) -> Option<(usize, u8)> {
     let branch = BRANCHES.iter().find(|b| f.word_at(i, b))?;
     let unit_start = i + branch.chars().count();
-    let unit = unit_at(f, unit_start)?;
+    let unit = unit_at(f, unit_start, None)?;
     if unit.rank >= 8 {
         return None; // "炮兵军" is no unit
     }
@@ -706,10 +852,15 @@ fn chains(f: &Folded, mentions: &[Mention], hits: &mut Vec<RawHit>) {
         let mut rank = first.rank;
         loop {
             let next = f.skip_separator(end);
+            // "三营机炮三连": a branch word may stand before the next number.
+            let after_branch = BRANCHES
+                .iter()
+                .find(|b| f.word_at(next, b))
+                .map(|b| f.skip_gap(next + b.chars().count()));
             let following = mentions
                 .iter()
                 .enumerate()
-                .find(|(_, m)| m.start == next && m.rank < rank);
+                .find(|(_, m)| (m.start == next || Some(m.start) == after_branch) && m.rank < rank);
             if let Some((j, m)) = following {
                 if let Some(u) = used.get_mut(j) {
                     *u = true;
