@@ -60,6 +60,7 @@
 //! - Designations spelled out in other ways (homophones, one character per
 //!   line, numbers in words like "三十八号军") are not recognised.
 
+use std::collections::HashMap;
 use std::ops::Range;
 
 use serde::Serialize;
@@ -662,20 +663,12 @@ fn scan_numerals(f: &Folded, hits: &mut Vec<RawHit>) {
     }
     // A weak mention followed by a number must continue into a lower unit,
     // or it is an adverb or count: "一连三天", "接二连三".
-    let keep: Vec<bool> = mentions
-        .iter()
-        .map(|m| match (m.strength, m.numeral_after) {
-            (Strength::Weak, Some(p)) => mentions
-                .iter()
-                .any(|next| next.numeral_start == p && next.rank < m.rank),
-            _ => true,
-        })
-        .collect();
-    let mentions: Vec<Mention> = mentions
-        .into_iter()
-        .zip(keep)
-        .filter_map(|(m, k)| k.then_some(m))
-        .collect();
+    let rank_at_numeral: HashMap<usize, u8> =
+        mentions.iter().map(|m| (m.numeral_start, m.rank)).collect();
+    mentions.retain(|m| match (m.strength, m.numeral_after) {
+        (Strength::Weak, Some(p)) => rank_at_numeral.get(&p).is_some_and(|&r| r < m.rank),
+        _ => true,
+    });
     chains(f, &mentions, hits);
 }
 
@@ -695,9 +688,7 @@ fn cover_designation(f: &Folded, n: Numeral) -> Option<RawHit> {
     } else if n.kind == NumeralKind::Arabic
         && n.len() == 5
         && f.word_at(after, "部")
-        && !f
-            .at(after + 1)
-            .is_some_and(|c| "门分件位署落首长".contains(c))
+        && cover_abbreviation_ends(f, after + 1)
     {
         after + 1
     } else if n.kind == NumeralKind::Arabic
@@ -744,6 +735,21 @@ const ARMY_BLOCKED_AFTER_ARABIC: &str = "人医校区训运改民嫂港装衔龄
 
 /// The unit word at `i` after a numeral of `kind` (`None` for a branch unit
 /// such as 炮兵团), unless it runs on into an ordinary word or a place name.
+/// "61889部" is a cover designation when 部 ends the phrase or a military
+/// word follows ("61889部战士"); "10000部手机" is a count of phones.
+fn cover_abbreviation_ends(f: &Folded, i: usize) -> bool {
+    match f.at(i) {
+        None => true,
+        Some(c) if !is_han(c) => true,
+        Some(c) if "的任队".contains(c) => true,
+        Some(_) => military_after(f, i),
+    }
+}
+
+fn is_han(c: char) -> bool {
+    matches!(c, '\u{3400}'..='\u{4DBF}' | '\u{4E00}'..='\u{9FFF}' | '\u{F900}'..='\u{FAFF}')
+}
+
 fn unit_at(f: &Folded, i: usize, kind: Option<NumeralKind>) -> Option<&'static Unit> {
     let unit = UNITS.iter().find(|u| f.word_at(i, u.word))?;
     let after = i + unit.word.chars().count();
@@ -842,6 +848,11 @@ fn branch_unit_at(f: &Folded, i: usize) -> Option<(usize, u8)> {
 }
 
 fn chains(f: &Folded, mentions: &[Mention], hits: &mut Vec<RawHit>) {
+    let index_at: HashMap<usize, usize> = mentions
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (m.start, i))
+        .collect();
     let mut used = vec![false; mentions.len()];
     for (i, first) in mentions.iter().enumerate() {
         if used.get(i).copied().unwrap_or(true) {
@@ -857,14 +868,17 @@ fn chains(f: &Folded, mentions: &[Mention], hits: &mut Vec<RawHit>) {
                 .iter()
                 .find(|b| f.word_at(next, b))
                 .map(|b| f.skip_gap(next + b.chars().count()));
-            let following = mentions
-                .iter()
-                .enumerate()
-                .find(|(_, m)| (m.start == next || Some(m.start) == after_branch) && m.rank < rank);
-            if let Some((j, m)) = following {
+            let following = [Some(next), after_branch]
+                .into_iter()
+                .flatten()
+                .filter_map(|p| index_at.get(&p).copied())
+                .find(|&j| mentions.get(j).is_some_and(|m| m.rank < rank));
+            if let Some(m) = following.and_then(|j| {
                 if let Some(u) = used.get_mut(j) {
                     *u = true;
                 }
+                mentions.get(j)
+            }) {
                 end = m.end;
                 rank = m.rank;
             } else if let Some((branch_end, branch_rank)) =

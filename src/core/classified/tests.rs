@@ -94,7 +94,10 @@ const POSITIVES: &[(&str, &[&str])] = &[
     ("番号：61889", &["番号", "61889"]),
     // from veterans' memoirs
     ("陆军第四十军军部警卫连", &["第四十军"]),
-    ("锦州市八一零五四部队五十六分队", &["八一零五四部队五十六分队"]),
+    (
+        "锦州市八一零五四部队五十六分队",
+        &["八一零五四部队五十六分队"],
+    ),
     ("连门口挂着榴炮一连的牌匾", &["一连"]),
     ("64军属寒区服装", &["64军"]),
     ("我分到了三营机炮三连2排5班", &["三营机炮三连2排5班"]),
@@ -266,6 +269,10 @@ const NEGATIVES: &[&str] = &[
     "新时代号召部队官兵",
     "现代号称",
     "731部队",
+    "卖出10000部手机",
+    "拍了12345部电影",
+    "团风县",
+    "旅顺口",
     "我们六团公社的十个新兵",
     "我被分到新兵一班",
     "出操时一个连一个连带着跑",
@@ -382,6 +389,20 @@ fn check_text_reports_problems_on_the_field() {
     assert_eq!(problems[0].field.as_deref(), Some("needs.other"));
     expect!["“38军”是部队番号，属于涉密信息，请删除后再继续"].assert_eq(&problems[0].message);
     assert!(check_text("needs.other", "希望解决就业问题").is_empty());
+}
+
+#[test]
+fn long_text_is_handled() {
+    let unit = "3师5团2连，一连三天，12345部队。";
+    let text = unit.repeat(2_000);
+    let started = std::time::Instant::now();
+    let hits = scan(&text);
+    assert_eq!(hits.len(), 4_000);
+    assert!(
+        started.elapsed().as_secs() < 5,
+        "took {:?}",
+        started.elapsed()
+    );
 }
 
 fn assert_well_formed(text: &str) {
