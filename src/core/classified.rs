@@ -27,8 +27,9 @@
 //!    after the unit overrides both ("38军服役" is not 军服).
 //! 4. Each mention is **strong** or **weak**. Strong: Arabic numerals (≤3
 //!    digits, so years and phone numbers never count) or a multi-character
-//!    Chinese numeral before 集团军/军团/军/师/旅/团/营/连 ("38军", "三十八军",
-//!    "一二七师"). Weak: a single Chinese numeral ("三军", "一团", "一连"
+//!    Chinese numeral before 集团军/军团/军/基地/师/旅/团/营/连 ("38军",
+//!    "三十八军", "一二七师"), and anything before 集团军. Weak: a single
+//!    Chinese numeral ("三军", "一团", "一连"
 //!    collide with idioms and measure words), placeholders, and 排/中队/大队
 //!    (rows of seats, village production brigades). A weak mention becomes
 //!    strong with 第 in front (not for 排/班/队 words: 第一排 is a row of
@@ -57,8 +58,12 @@
 //!   is the approved way to write them.
 //! - No understanding of meaning: publicly known historical designations
 //!   ("八路军一二九师") are flagged like any other, and so is "旅游团2团".
-//! - Designations spelled out in other ways (homophones, one character per
-//!   line, numbers in words like "三十八号军") are not recognised.
+//! - Publicly named civilian bodies numbered like units are flagged too:
+//!   the Xinjiang Production and Construction Corps' "第八师", "一团" farms.
+//! - Not recognised: ship hull numbers ("525舰"), three-digit cover numbers
+//!   ("731部队" is history, not a current cover designation), designations
+//!   broken up by spaces inside a word ("61889 部 队") or across lines,
+//!   homophones and other spellings ("三十八号军").
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -736,8 +741,6 @@ fn cover_designation(f: &Folded, n: Numeral) -> Option<RawHit> {
 /// 寒区" is the 64th army, while "八一军属" would be Army Day's families.
 const ARMY_BLOCKED_AFTER_ARABIC: &str = "人医校区训运改民嫂港装衔龄功旗";
 
-/// The unit word at `i` after a numeral of `kind` (`None` for a branch unit
-/// such as 炮兵团), unless it runs on into an ordinary word or a place name.
 /// "61889部" is a cover designation when 部 ends the phrase or a military
 /// word follows ("61889部战士"); "10000部手机" is a count of phones.
 fn cover_abbreviation_ends(f: &Folded, i: usize) -> bool {
@@ -753,6 +756,8 @@ fn is_han(c: char) -> bool {
     matches!(c, '\u{3400}'..='\u{4DBF}' | '\u{4E00}'..='\u{9FFF}' | '\u{F900}'..='\u{FAFF}')
 }
 
+/// The unit word at `i` after a numeral of `kind` (`None` for a branch unit
+/// such as 炮兵团), unless it runs on into an ordinary word or a place name.
 fn unit_at(f: &Folded, i: usize, kind: Option<NumeralKind>) -> Option<&'static Unit> {
     let unit = UNITS.iter().find(|u| f.word_at(i, u.word))?;
     let after = i + unit.word.chars().count();
