@@ -53,12 +53,14 @@ pub struct Today {
 
 impl Today {
     fn resolve(&self) -> NaiveDate {
-        self.date.unwrap_or_else(|| chrono::Local::now().date_naive())
+        self.date
+            .unwrap_or_else(|| chrono::Local::now().date_naive())
     }
 }
 
 fn parse_date(text: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| format!("not a date (YYYY-MM-DD): {text}"))
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| format!("not a date (YYYY-MM-DD): {text}"))
 }
 
 pub fn run(cmd: CheckCommand) -> Outcome {
@@ -100,7 +102,10 @@ fn check_id(input: &str, today: NaiveDate) -> Outcome {
                 "region_code": id.region_code(),
             }),
         ),
-        Err(err) => report(&[Problem::new(err.code(), err.message_zh()).at("id_number")], json!({})),
+        Err(err) => report(
+            &[Problem::new(err.code(), err.message_zh()).at("id_number")],
+            json!({}),
+        ),
     }
 }
 
@@ -111,7 +116,12 @@ fn category_json(c: Category) -> Value {
 fn check_categories(list: &str) -> Outcome {
     let chosen = match category::parse_list(list) {
         Ok(chosen) => chosen,
-        Err(err) => return report(&[Problem::new(err.code(), err.message_zh()).at("categories")], json!({})),
+        Err(err) => {
+            return report(
+                &[Problem::new(err.code(), err.message_zh()).at("categories")],
+                json!({}),
+            )
+        }
     };
     let problems: Vec<Problem> = category::check_selection(&chosen)
         .iter()
@@ -128,7 +138,16 @@ fn check_text(text: &str) -> Outcome {
     let problems = classified::check_text("text", text);
     let hits: Vec<Value> = hits
         .iter()
-        .map(|h| json!({ "text": h.matched, "start": h.start, "end": h.end }))
+        .map(|h| {
+            // Character offsets: what a person (or a UI) counts, not bytes.
+            let start = text.get(..h.span.start).map_or(0, |s| s.chars().count());
+            json!({
+                "text": h.text,
+                "kind": h.kind.code(),
+                "start": start,
+                "end": start + h.text.chars().count(),
+            })
+        })
         .collect();
     report(&problems, json!({ "hits": hits }))
 }
@@ -156,7 +175,10 @@ fn check_card(file: &Path, today: NaiveDate) -> Outcome {
     };
     match card::decode_card_input(&bytes, today) {
         Ok(read) => report(&[], card_json(&read)),
-        Err(err) => report(&[Problem::new(err.code(), err.message_zh()).at("card")], json!({})),
+        Err(err) => report(
+            &[Problem::new(err.code(), err.message_zh()).at("card")],
+            json!({}),
+        ),
     }
 }
 

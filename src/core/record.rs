@@ -713,14 +713,20 @@ fn check_meta(meta: &Meta, out: &mut Problems) {
     }
     if is_blank(&meta.township.code) {
         out.missing("meta.township.code", "乡镇代码");
-    } else if meta.township.code.len() != 9 || !meta.township.code.bytes().all(|b| b.is_ascii_digit()) {
+    } else if meta.township.code.len() != 9
+        || !meta.township.code.bytes().all(|b| b.is_ascii_digit())
+    {
         out.push("meta.township.code", "township_code", "乡镇代码应为9位数字");
     }
     if is_blank(&meta.township.name) {
         out.missing("meta.township.name", "乡镇名称");
     }
     if meta.updated_at < meta.created_at {
-        out.push("meta.updated_at", "contradiction", "记录的修改时间早于创建时间");
+        out.push(
+            "meta.updated_at",
+            "contradiction",
+            "记录的修改时间早于创建时间",
+        );
     }
 }
 
@@ -734,9 +740,11 @@ fn check_identity(identity: &Identity, today: NaiveDate, out: &mut Problems) -> 
     }
     match identity.nation_code {
         None => out.missing(f("nation_code"), "民族"),
-        Some(code) if !is_gb3304(code) => {
-            out.push(f("nation_code"), "nation_code", format!("民族代码 {code} 不在国家标准 GB 3304 中"))
-        }
+        Some(code) if !is_gb3304(code) => out.push(
+            f("nation_code"),
+            "nation_code",
+            format!("民族代码 {code} 不在国家标准 GB 3304 中"),
+        ),
         Some(_) => {}
     }
     if identity.birth_date.is_none() {
@@ -761,7 +769,11 @@ fn check_identity(identity: &Identity, today: NaiveDate, out: &mut Problems) -> 
         Ok(Some(until)) => {
             if let Some(from) = identity.valid_from {
                 if until <= from {
-                    out.push(f("valid_to"), "contradiction", "身份证有效期截止日期早于起始日期");
+                    out.push(
+                        f("valid_to"),
+                        "contradiction",
+                        "身份证有效期截止日期早于起始日期",
+                    );
                 }
             }
         }
@@ -769,11 +781,19 @@ fn check_identity(identity: &Identity, today: NaiveDate, out: &mut Problems) -> 
     }
     if let Some(from) = identity.valid_from {
         if from > today {
-            out.push(f("valid_from"), "date_in_future", "有效期起始日期不能晚于今天");
+            out.push(
+                f("valid_from"),
+                "date_in_future",
+                "有效期起始日期不能晚于今天",
+            );
         }
     }
     if !is_blank(&identity.phone) && !is_phone_number(&identity.phone) {
-        out.push(f("phone"), "phone", "联系电话格式不对，请填写手机号或带区号的固定电话");
+        out.push(
+            f("phone"),
+            "phone",
+            "联系电话格式不对，请填写手机号或带区号的固定电话",
+        );
     }
     out.free_text("identity.current_address", &identity.current_address);
 
@@ -792,7 +812,11 @@ fn check_identity(identity: &Identity, today: NaiveDate, out: &mut Problems) -> 
     if let Some(id) = &id {
         if let Some(birth) = identity.birth_date {
             if birth != id.birth_date() {
-                out.push(f("birth_date"), "contradiction", "出生日期与身份证号码中的出生日期不一致");
+                out.push(
+                    f("birth_date"),
+                    "contradiction",
+                    "出生日期与身份证号码中的出生日期不一致",
+                );
             }
         }
         if let Some(sex) = identity.sex {
@@ -827,13 +851,37 @@ fn check_identity_matches_card(identity: &Identity, card: &CardIdentity, out: &m
     };
     differs("name", "姓名", identity.name == card.name);
     differs("sex", "性别", identity.sex == Some(card.sex));
-    differs("nation_code", "民族", identity.nation_code == Some(card.nation_code));
-    differs("birth_date", "出生日期", identity.birth_date == Some(card.birth_date));
+    differs(
+        "nation_code",
+        "民族",
+        identity.nation_code == Some(card.nation_code),
+    );
+    differs(
+        "birth_date",
+        "出生日期",
+        identity.birth_date == Some(card.birth_date),
+    );
     differs("address", "住址", identity.address == card.address);
-    differs("id_number", "公民身份号码", identity.id_number.trim() == card.id_number);
-    differs("authority", "签发机关", identity.authority == card.authority);
-    differs("valid_from", "有效期起始日期", identity.valid_from == Some(card.valid_from));
-    differs("valid_to", "有效期截止日期", identity.valid_to.trim() == card.valid_to);
+    differs(
+        "id_number",
+        "公民身份号码",
+        identity.id_number.trim() == card.id_number,
+    );
+    differs(
+        "authority",
+        "签发机关",
+        identity.authority == card.authority,
+    );
+    differs(
+        "valid_from",
+        "有效期起始日期",
+        identity.valid_from == Some(card.valid_from),
+    );
+    differs(
+        "valid_to",
+        "有效期截止日期",
+        identity.valid_to.trim() == card.valid_to,
+    );
 }
 
 /// The record's text form of a card's validity end: `YYYY-MM-DD` or `长期`.
@@ -880,7 +928,11 @@ fn is_phone_number(text: &str) -> bool {
 }
 
 fn check_categories(record: &Record, id: Option<&IdNumber>, today: NaiveDate, out: &mut Problems) {
-    let chosen: Vec<Category> = record.categories.iter().map(CategoryDetails::category).collect();
+    let chosen: Vec<Category> = record
+        .categories
+        .iter()
+        .map(CategoryDetails::category)
+        .collect();
     for (i, category) in chosen.iter().enumerate() {
         if chosen[..i].contains(category) {
             out.push(
@@ -899,7 +951,12 @@ fn check_categories(record: &Record, id: Option<&IdNumber>, today: NaiveDate, ou
     }
 }
 
-fn check_date_not_future(field: &str, date: Option<NaiveDate>, today: NaiveDate, out: &mut Problems) {
+fn check_date_not_future(
+    field: &str,
+    date: Option<NaiveDate>,
+    today: NaiveDate,
+    out: &mut Problems,
+) {
     if let Some(d) = date {
         if d > today {
             out.push(field, "date_in_future", "日期不能晚于今天");
@@ -938,12 +995,20 @@ fn check_category_details(
     check_date_not_future(&field(left_field), left, today, out);
     if let (Some(e), Some(l)) = (enlisted, left) {
         if l < e {
-            out.push(field(left_field), "contradiction", "退出现役的日期早于入伍日期");
+            out.push(
+                field(left_field),
+                "contradiction",
+                "退出现役的日期早于入伍日期",
+            );
         }
     }
     if let (Some(e), Some(b)) = (enlisted, birth) {
         if e < b {
-            out.push(field(enlisted_field), "contradiction", "入伍日期早于出生日期");
+            out.push(
+                field(enlisted_field),
+                "contradiction",
+                "入伍日期早于出生日期",
+            );
         } else if e >= founding_of_prc() && years_between(b, e) < MIN_ENLISTMENT_AGE as i32 {
             out.push(
                 field(enlisted_field),
@@ -960,8 +1025,18 @@ fn check_category_details(
             transferred_on,
         } => {
             require(out, &field("placement"), placement.is_some(), "安置方式");
-            require(out, &field("enlisted_on"), enlisted_on.is_some(), "入伍时间");
-            require(out, &field("transferred_on"), transferred_on.is_some(), "转业时间");
+            require(
+                out,
+                &field("enlisted_on"),
+                enlisted_on.is_some(),
+                "入伍时间",
+            );
+            require(
+                out,
+                &field("transferred_on"),
+                transferred_on.is_some(),
+                "转业时间",
+            );
             if let (Some(p), Some(t)) = (placement, transferred_on) {
                 let fits = match p {
                     OfficerPlacement::SelfChosenCareer => *t >= date(2001, 1, 19),
@@ -971,11 +1046,19 @@ fn check_category_details(
                 };
                 if !fits {
                     let why = match p {
-                        OfficerPlacement::SelfChosenCareer => "自主择业仅限2001年1月19日以后转业的干部",
-                        OfficerPlacement::OwnBusiness => "自谋职业仅限1993年至2000年间选择自谋职业的转业干部",
+                        OfficerPlacement::SelfChosenCareer => {
+                            "自主择业仅限2001年1月19日以后转业的干部"
+                        }
+                        OfficerPlacement::OwnBusiness => {
+                            "自谋职业仅限1993年至2000年间选择自谋职业的转业干部"
+                        }
                         _ => "企业军转干部仅限2000年12月31日之前退出现役的干部",
                     };
-                    out.push(field("placement"), "placement_date", format!("{why}，请核对安置方式或转业时间"));
+                    out.push(
+                        field("placement"),
+                        "placement_date",
+                        format!("{why}，请核对安置方式或转业时间"),
+                    );
                 }
             }
         }
@@ -986,8 +1069,18 @@ fn check_category_details(
             disability_grade,
         } => {
             require(out, &field("placement"), placement.is_some(), "安置方式");
-            require(out, &field("enlisted_on"), enlisted_on.is_some(), "入伍时间");
-            require(out, &field("discharged_on"), discharged_on.is_some(), "退役时间");
+            require(
+                out,
+                &field("enlisted_on"),
+                enlisted_on.is_some(),
+                "入伍时间",
+            );
+            require(
+                out,
+                &field("discharged_on"),
+                discharged_on.is_some(),
+                "退役时间",
+            );
             check_grade(out, &field("disability_grade"), *disability_grade);
             if *placement == Some(SoldierPlacement::StateSupported) {
                 match disability_grade {
@@ -1011,8 +1104,18 @@ fn check_category_details(
             retired_on,
         } => {
             require(out, &field("kind"), kind.is_some(), "离退休类别");
-            require(out, &field("enlisted_on"), enlisted_on.is_some(), "入伍时间");
-            require(out, &field("retired_on"), retired_on.is_some(), "离退休时间");
+            require(
+                out,
+                &field("enlisted_on"),
+                enlisted_on.is_some(),
+                "入伍时间",
+            );
+            require(
+                out,
+                &field("retired_on"),
+                retired_on.is_some(),
+                "离退休时间",
+            );
         }
         CategoryDetails::RetiredNonEnlistedStaff {
             kind,
@@ -1020,18 +1123,36 @@ fn check_category_details(
             retired_on,
         } => {
             require(out, &field("kind"), kind.is_some(), "离退休退职类别");
-            require(out, &field("started_work_on"), started_work_on.is_some(), "参加工作时间");
-            require(out, &field("retired_on"), retired_on.is_some(), "离退休退职时间");
+            require(
+                out,
+                &field("started_work_on"),
+                started_work_on.is_some(),
+                "参加工作时间",
+            );
+            require(
+                out,
+                &field("retired_on"),
+                retired_on.is_some(),
+                "离退休退职时间",
+            );
             check_date_not_future(&field("started_work_on"), *started_work_on, today, out);
             check_date_not_future(&field("retired_on"), *retired_on, today, out);
             if let (Some(s), Some(r)) = (started_work_on, retired_on) {
                 if r < s {
-                    out.push(field("retired_on"), "contradiction", "离退休时间早于参加工作时间");
+                    out.push(
+                        field("retired_on"),
+                        "contradiction",
+                        "离退休时间早于参加工作时间",
+                    );
                 }
             }
             if let (Some(s), Some(b)) = (started_work_on, birth) {
                 if *s < b {
-                    out.push(field("started_work_on"), "contradiction", "参加工作时间早于出生日期");
+                    out.push(
+                        field("started_work_on"),
+                        "contradiction",
+                        "参加工作时间早于出生日期",
+                    );
                 }
             }
         }
@@ -1041,8 +1162,18 @@ fn check_category_details(
             demobilised_on,
         } => {
             require(out, &field("group"), group.is_some(), "复员军人类别");
-            require(out, &field("enlisted_on"), enlisted_on.is_some(), "入伍时间");
-            require(out, &field("demobilised_on"), demobilised_on.is_some(), "复员时间");
+            require(
+                out,
+                &field("enlisted_on"),
+                enlisted_on.is_some(),
+                "入伍时间",
+            );
+            require(
+                out,
+                &field("demobilised_on"),
+                demobilised_on.is_some(),
+                "复员时间",
+            );
             if let (Some(DemobilisedGroup::EnlistedBefore1954), Some(e)) = (group, enlisted_on) {
                 if *e > date(1954, 10, 31) {
                     out.push(
@@ -1055,7 +1186,12 @@ fn check_category_details(
         }
         CategoryDetails::RedArmyVeteran { kind, enlisted_on } => {
             require(out, &field("kind"), kind.is_some(), "红军老战士类别");
-            require(out, &field("enlisted_on"), enlisted_on.is_some(), "参加红军时间");
+            require(
+                out,
+                &field("enlisted_on"),
+                enlisted_on.is_some(),
+                "参加红军时间",
+            );
             // The Red Army became the Eighth Route / New Fourth Army in 1937.
             if let Some(e) = enlisted_on {
                 if *e > date(1937, 12, 31) {
@@ -1077,10 +1213,20 @@ fn check_category_details(
             cause,
             certificate_number,
         } => {
-            require(out, &field("disability_grade"), disability_grade.is_some(), "残疾等级");
+            require(
+                out,
+                &field("disability_grade"),
+                disability_grade.is_some(),
+                "残疾等级",
+            );
             check_grade(out, &field("disability_grade"), *disability_grade);
             require(out, &field("cause"), cause.is_some(), "致残原因");
-            require(out, &field("certificate_number"), !is_blank(certificate_number), "证件编号");
+            require(
+                out,
+                &field("certificate_number"),
+                !is_blank(certificate_number),
+                "证件编号",
+            );
             if matches!(details, CategoryDetails::DisabledMilitia { .. })
                 && *cause == Some(DisabilityCause::Illness)
             {
@@ -1095,9 +1241,24 @@ fn check_category_details(
         CategoryDetails::MartyrFamily(family)
         | CategoryDetails::KilledOnDutyFamily(family)
         | CategoryDetails::DiedOfIllnessFamily(family) => {
-            require(out, &field("relation"), family.relation.is_some(), "与逝者的关系");
-            require(out, &field("deceased_name"), !is_blank(&family.deceased_name), "逝者姓名");
-            require(out, &field("receives_pension"), family.receives_pension.is_some(), "是否享受定期抚恤金");
+            require(
+                out,
+                &field("relation"),
+                family.relation.is_some(),
+                "与逝者的关系",
+            );
+            require(
+                out,
+                &field("deceased_name"),
+                !is_blank(&family.deceased_name),
+                "逝者姓名",
+            );
+            require(
+                out,
+                &field("receives_pension"),
+                family.receives_pension.is_some(),
+                "是否享受定期抚恤金",
+            );
             check_date_not_future(&field("deceased_on"), family.deceased_on, today, out);
             out.free_text(&field("deceased_name"), &family.deceased_name);
         }
@@ -1105,7 +1266,12 @@ fn check_category_details(
             relation,
             member_name,
         } => {
-            require(out, &field("relation"), relation.is_some(), "与现役军人的关系");
+            require(
+                out,
+                &field("relation"),
+                relation.is_some(),
+                "与现役军人的关系",
+            );
             if matches!(relation, Some(Relation::Sibling) | Some(Relation::Raiser)) {
                 out.push(
                     field("relation"),
@@ -1113,7 +1279,12 @@ fn check_category_details(
                     format!("“{name}”只包括现役军人的父母、配偶和子女"),
                 );
             }
-            require(out, &field("member_name"), !is_blank(member_name), "现役军人姓名");
+            require(
+                out,
+                &field("member_name"),
+                !is_blank(member_name),
+                "现役军人姓名",
+            );
             out.free_text(&field("member_name"), member_name);
         }
     }
@@ -1136,12 +1307,37 @@ fn check_grade(out: &mut Problems, field: &str, grade: Option<u8>) {
 fn check_living(living: &LivingConditions, out: &mut Problems) {
     let f = |name: &str| format!("living.{name}");
     require(out, &f("work"), living.work.is_some(), "工作情况");
-    require(out, &f("monthly_income_yuan"), living.monthly_income_yuan.is_some(), "月收入");
-    require(out, &f("pension_insurance"), living.pension_insurance.is_some(), "养老保险情况");
-    require(out, &f("medical_insurance"), living.medical_insurance.is_some(), "医疗保险情况");
+    require(
+        out,
+        &f("monthly_income_yuan"),
+        living.monthly_income_yuan.is_some(),
+        "月收入",
+    );
+    require(
+        out,
+        &f("pension_insurance"),
+        living.pension_insurance.is_some(),
+        "养老保险情况",
+    );
+    require(
+        out,
+        &f("medical_insurance"),
+        living.medical_insurance.is_some(),
+        "医疗保险情况",
+    );
     require(out, &f("housing"), living.housing.is_some(), "住房情况");
-    require(out, &f("social_assistance"), living.social_assistance.is_some(), "是否享受社会救助");
-    require(out, &f("state_benefits"), living.state_benefits.is_some(), "是否享受国家抚恤补助");
+    require(
+        out,
+        &f("social_assistance"),
+        living.social_assistance.is_some(),
+        "是否享受社会救助",
+    );
+    require(
+        out,
+        &f("state_benefits"),
+        living.state_benefits.is_some(),
+        "是否享受国家抚恤补助",
+    );
     require(
         out,
         &f("disability_subsidies"),
@@ -1151,10 +1347,18 @@ fn check_living(living: &LivingConditions, out: &mut Problems) {
     if let Some(income) = living.monthly_income_yuan {
         // A guard against an extra zero typed on a touch keypad.
         if income > 1_000_000 {
-            out.push(f("monthly_income_yuan"), "out_of_range", "月收入数额过大，请核对");
+            out.push(
+                f("monthly_income_yuan"),
+                "out_of_range",
+                "月收入数额过大，请核对",
+            );
         }
         if income == 0 && matches!(living.work, Some(WorkStatus::Employed)) {
-            out.push(f("monthly_income_yuan"), "contradiction", "已填写“在职工作”，月收入却为0，请核对");
+            out.push(
+                f("monthly_income_yuan"),
+                "contradiction",
+                "已填写“在职工作”，月收入却为0，请核对",
+            );
         }
     }
     if let Some(list) = &living.social_assistance {
@@ -1180,12 +1384,24 @@ fn check_needs(needs: &[Need], out: &mut Problems) {
 }
 
 fn check_photo(out: &mut Problems, field: &str, photo: &PhotoRef, cap: u64, what: &str) {
-    let hex = photo.sha256.len() == 64 && photo.sha256.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase());
+    let hex = photo.sha256.len() == 64
+        && photo
+            .sha256
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase());
     if !hex {
-        out.push(format!("{field}.sha256"), "photo_ref", format!("{what}的文件标识无效"));
+        out.push(
+            format!("{field}.sha256"),
+            "photo_ref",
+            format!("{what}的文件标识无效"),
+        );
     }
     if photo.bytes == 0 {
-        out.push(format!("{field}.bytes"), "photo_empty", format!("{what}是空文件"));
+        out.push(
+            format!("{field}.bytes"),
+            "photo_empty",
+            format!("{what}是空文件"),
+        );
     } else if photo.bytes > cap {
         out.push(
             format!("{field}.bytes"),
@@ -1202,10 +1418,22 @@ fn check_photos(record: &Record, out: &mut Problems) {
         Some(p) => check_photo(out, "photos.portrait", p, PORTRAIT_MAX_BYTES, "免冠照片"),
     }
     if let Some(p) = &photos.card_portrait {
-        check_photo(out, "photos.card_portrait", p, CARD_PORTRAIT_MAX_BYTES, "身份证头像");
+        check_photo(
+            out,
+            "photos.card_portrait",
+            p,
+            CARD_PORTRAIT_MAX_BYTES,
+            "身份证头像",
+        );
     }
     match (&photos.card_photo, record.identity.source) {
-        (Some(p), _) => check_photo(out, "photos.card_photo", p, CARD_PHOTO_MAX_BYTES, "身份证照片"),
+        (Some(p), _) => check_photo(
+            out,
+            "photos.card_photo",
+            p,
+            CARD_PHOTO_MAX_BYTES,
+            "身份证照片",
+        ),
         (None, IdentitySource::Typed) => out.push(
             "photos.card_photo",
             "missing",
@@ -1214,7 +1442,13 @@ fn check_photos(record: &Record, out: &mut Problems) {
         (None, IdentitySource::Card) => {}
     }
     for (i, doc) in record.documents.iter().enumerate() {
-        check_photo(out, &format!("documents[{i}].photo"), &doc.photo, DOCUMENT_MAX_BYTES, doc.kind.name_zh());
+        check_photo(
+            out,
+            &format!("documents[{i}].photo"),
+            &doc.photo,
+            DOCUMENT_MAX_BYTES,
+            doc.kind.name_zh(),
+        );
     }
     // Every chosen category's certificate must have been photographed, and
     // everyone's household register. The ID card itself is covered by the
@@ -1250,7 +1484,11 @@ fn check_signature(record: &Record, out: &mut Problems) {
                 out.missing("signature.witnessed_by", "确认签字的工作人员编号");
             }
             if sig.signed_at < sig.receipt_printed_at {
-                out.push("signature.signed_at", "contradiction", "签字时间早于回执打印时间");
+                out.push(
+                    "signature.signed_at",
+                    "contradiction",
+                    "签字时间早于回执打印时间",
+                );
             }
         }
     }

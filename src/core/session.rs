@@ -82,14 +82,19 @@ pub struct CardFailure {
 pub enum PrintOutcome {
     Printed,
     /// Paper out, cover open, offline…: the message is shown, staff called.
-    Failed { code: String, message_zh: String },
+    Failed {
+        code: String,
+        message_zh: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
     /// Any tap on the attract screen. The shell supplies a fresh UUID for
     /// the registration (keeps the core free of randomness).
-    Start { record_id: Uuid },
+    Start {
+        record_id: Uuid,
+    },
     CardRead(Box<CardRead>),
     CardFailed(CardFailure),
     /// Staff chose to type the identity in (card unreadable / no reader).
@@ -108,7 +113,10 @@ pub enum Event {
     PortraitTaken(PhotoRef),
     RetakePortrait,
     ToggleCategory(Category),
-    CategoryDetailsEdited { index: usize, details: CategoryDetails },
+    CategoryDetailsEdited {
+        index: usize,
+        details: CategoryDetails,
+    },
     DocumentTaken(DocumentPhoto),
     DocumentRemoved(usize),
     LivingEdited(LivingConditions),
@@ -121,7 +129,9 @@ pub enum Event {
     PrintRequested,
     Printed(PrintOutcome),
     /// Staff confirms the person signed the printed receipt.
-    SignatureConfirmed { staff_id: String },
+    SignatureConfirmed {
+        staff_id: String,
+    },
     /// Answer to [`Effect::Enqueue`]: durably stored (or not).
     Enqueued(Result<(), String>),
     /// The person answered the idle warning.
@@ -310,10 +320,16 @@ impl Session {
                 fx.push(Effect::StopCardReader);
                 self.step = Step::ManualIdentity;
             }
-            (Step::ManualIdentity, Event::ManualIdentityEntered { identity, card_photo }) => {
-                self.on_manual_identity(*identity, card_photo, now, fx)
+            (
+                Step::ManualIdentity,
+                Event::ManualIdentityEntered {
+                    identity,
+                    card_photo,
+                },
+            ) => self.on_manual_identity(*identity, card_photo, now, fx),
+            (Step::Identity, Event::LookUpAnswered(found)) => {
+                self.on_lookup(found.map(|r| *r), now)
             }
-            (Step::Identity, Event::LookUpAnswered(found)) => self.on_lookup(found.map(|r| *r), now),
             (Step::Identity, Event::DraftFound(Some(draft))) => self.on_draft(*draft, now),
             (_, Event::DraftFound(_)) | (_, Event::LookUpAnswered(_)) => {}
             (_, Event::PhoneEntered(phone)) => self.edit(now, fx, |r| r.identity.phone = phone),
@@ -457,7 +473,9 @@ impl Session {
         let Some(current) = self.record.as_mut() else {
             return;
         };
-        if draft.identity.id_number != current.identity.id_number || draft.meta.state != RecordState::Draft {
+        if draft.identity.id_number != current.identity.id_number
+            || draft.meta.state != RecordState::Draft
+        {
             return;
         }
         let identity = current.identity.clone();
@@ -496,7 +514,10 @@ impl Session {
     fn edit(&mut self, now: DateTime<Utc>, fx: &mut Vec<Effect>, change: impl FnOnce(&mut Record)) {
         // Once printed for signing, the content is frozen: what is signed
         // is what is stored.
-        if matches!(self.print, PrintState::AwaitingSignature | PrintState::Saving) {
+        if matches!(
+            self.print,
+            PrintState::AwaitingSignature | PrintState::Saving
+        ) {
             return;
         }
         if let Some(r) = self.record.as_mut() {
@@ -529,7 +550,10 @@ impl Session {
     }
 
     fn print_receipt(&mut self, now: DateTime<Utc>, fx: &mut Vec<Effect>) {
-        if matches!(self.print, PrintState::Printing | PrintState::AwaitingSignature | PrintState::Saving) {
+        if matches!(
+            self.print,
+            PrintState::Printing | PrintState::AwaitingSignature | PrintState::Saving
+        ) {
             return;
         }
         let Some(r) = &self.record else { return };
@@ -541,7 +565,10 @@ impl Session {
             }
             Err(problems) => {
                 self.step = Step::Review;
-                self.notice = Some(format!("还有 {} 处需要补充或修改，请点击逐项处理", problems.len()));
+                self.notice = Some(format!(
+                    "还有 {} 处需要补充或修改，请点击逐项处理",
+                    problems.len()
+                ));
             }
         }
     }
@@ -550,7 +577,9 @@ impl Session {
         if self.print != PrintState::AwaitingSignature || staff_id.trim().is_empty() {
             return;
         }
-        let Some(r) = self.record.as_mut() else { return };
+        let Some(r) = self.record.as_mut() else {
+            return;
+        };
         let printed_at = r.meta.updated_at;
         r.signature = Some(Signature {
             receipt_printed_at: printed_at,
@@ -581,7 +610,10 @@ impl Session {
             fx.push(Effect::StopCamera);
         }
         if step == Step::Portrait && self.step != Step::Portrait {
-            let has_portrait = self.record.as_ref().is_some_and(|r| r.photos.portrait.is_some());
+            let has_portrait = self
+                .record
+                .as_ref()
+                .is_some_and(|r| r.photos.portrait.is_some());
             if !has_portrait {
                 fx.push(Effect::StartCamera);
             }
