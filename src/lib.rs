@@ -3,3 +3,7 @@
 
 pub mod cli;
 pub mod core;
+pub mod pki;
+pub mod platform;
+pub mod store;
+pub mod sync;

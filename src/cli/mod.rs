@@ -9,6 +9,10 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 pub mod check;
+pub mod demo;
+pub mod pki;
+pub mod queue;
+pub mod sync;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -26,6 +30,21 @@ pub enum Command {
     /// Check an input against the county's rules and print JSON.
     #[command(subcommand)]
     Check(check::CheckCommand),
+    /// The outbox: queue a record, list, count, show (clear part only).
+    Queue {
+        #[command(flatten)]
+        data: queue::DataDir,
+        #[command(subcommand)]
+        command: queue::QueueCommand,
+    },
+    /// Send queued records to the county platform (mutual TLS).
+    Sync(sync::SyncArgs),
+    /// Certificates and keys.
+    #[command(subcommand)]
+    Pki(pki::PkiCommand),
+    /// Synthetic data for demos, training and load tests.
+    #[command(subcommand)]
+    Demo(demo::DemoCommand),
 }
 
 /// Exit status shared by every subcommand.
@@ -64,6 +83,10 @@ pub fn main() -> ExitCode {
     };
     match cli.command {
         Some(Command::Check(cmd)) => check::run(cmd).into(),
+        Some(Command::Queue { data, command }) => queue::run(command, &data).into(),
+        Some(Command::Sync(args)) => sync::run(args).into(),
+        Some(Command::Pki(cmd)) => pki::run(cmd).into(),
+        Some(Command::Demo(cmd)) => demo::run(cmd).into(),
         None => {
             eprintln!("the kiosk UI is not built yet; try `veteran-kiosk --help`");
             Outcome::UsageOrUnreadable.into()

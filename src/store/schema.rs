@@ -4,18 +4,38 @@
 //! runs in its own transaction together with the version bump, so a crash
 //! leaves the database at one version or the next, never between. A
 //! database newer than [`LATEST`] is refused before anything is written to
-//! it, and so is a file that is not an outbox at all (`application_id`).
+//! it, and so is a file that is not this kind of database at all
+//! (`application_id`). The county platform's database uses the same
+//! machinery with its own [`Schema`].
 
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
-/// `PRAGMA application_id` of an outbox ("VKOB").
-pub const APPLICATION_ID: i32 = 0x564B_4F42;
+/// One kind of database: its `application_id` and its migrations.
+#[derive(Debug, Clone, Copy)]
+pub struct Schema {
+    /// What the error messages call it.
+    pub name: &'static str,
+    pub application_id: i32,
+    /// Migration `i` takes version `i` to `i + 1`.
+    pub migrations: &'static [&'static str],
+}
 
-/// The schema version this program writes.
-pub const LATEST: u32 = MIGRATIONS.len() as u32;
+impl Schema {
+    /// The schema version this program writes.
+    pub const fn latest(&self) -> u32 {
+        self.migrations.len() as u32
+    }
+}
 
-/// Migration `i` takes version `i` to `i + 1`.
-pub const MIGRATIONS: &[&str] = &[V1, V2];
+/// The kiosk's outbox ("VKOB").
+pub const OUTBOX: Schema = Schema {
+    name: "outbox",
+    application_id: 0x564B_4F42,
+    migrations: &[V1, V2],
+};
+
+/// The outbox schema version this program writes.
+pub const LATEST: u32 = OUTBOX.latest();
 
 /// Version 1: the sealed queue with its clear part, and the sync state.
 const V1: &str = r#"
@@ -68,10 +88,14 @@ CREATE INDEX record_categories_by_code ON record_categories(code);
 
 #[derive(Debug, thiserror::Error)]
 pub enum SchemaError {
-    #[error("the outbox database is version {found}, newer than this program's {supported}; refusing to touch it (upgrade the program)")]
-    TooNew { found: u32, supported: u32 },
-    #[error("the file is not a kiosk outbox database (application_id {0:#x})")]
-    NotAnOutbox(i32),
+    #[error("the {name} database is version {found}, newer than this program's {supported}; refusing to touch it (upgrade the program)")]
+    TooNew {
+        name: &'static str,
+        found: u32,
+        supported: u32,
+    },
+    #[error("the file is not a {name} database (application_id {found:#x})")]
+    NotOurs { name: &'static str, found: i32 },
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
 }
@@ -83,27 +107,31 @@ pub fn read_header(conn: &Connection) -> Result<(u32, i32), rusqlite::Error> {
     Ok((u32::try_from(version).unwrap_or(u32::MAX), app))
 }
 
-/// Refuses databases this program must not touch: newer, or not an outbox.
-pub fn check_header(conn: &Connection) -> Result<u32, SchemaError> {
+/// Refuses databases this program must not touch: newer, or not ours.
+pub fn check_header(conn: &Connection, schema: &Schema) -> Result<u32, SchemaError> {
     let (version, app) = read_header(conn)?;
-    if version > LATEST {
+    if version > schema.latest() {
         return Err(SchemaError::TooNew {
+            name: schema.name,
             found: version,
-            supported: LATEST,
+            supported: schema.latest(),
         });
     }
     let is_empty: bool = conn.query_row("SELECT count(*) = 0 FROM sqlite_master", [], |r| r.get(0))?;
-    if app != APPLICATION_ID && !(app == 0 && is_empty) {
-        return Err(SchemaError::NotAnOutbox(app));
+    if app != schema.application_id && !(app == 0 && is_empty) {
+        return Err(SchemaError::NotOurs {
+            name: schema.name,
+            found: app,
+        });
     }
     Ok(version)
 }
 
-/// Brings the database up to `target` (normally [`LATEST`]); returns the
+/// Brings the database up to `target` (normally the latest); returns the
 /// version it started from.
-pub fn migrate_to(conn: &mut Connection, target: u32) -> Result<u32, SchemaError> {
-    let start = check_header(conn)?;
-    for version in start..target.min(LATEST) {
+pub fn migrate_to(conn: &mut Connection, schema: &Schema, target: u32) -> Result<u32, SchemaError> {
+    let start = check_header(conn, schema)?;
+    for version in start..target.min(schema.latest()) {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         // Another process may have migrated while we waited for the lock.
         let (now, _) = read_header(&tx)?;
@@ -111,8 +139,11 @@ pub fn migrate_to(conn: &mut Connection, target: u32) -> Result<u32, SchemaError
             tx.commit()?;
             continue;
         }
-        tx.execute_batch(MIGRATIONS[version as usize])?;
-        tx.pragma_update(None, "application_id", APPLICATION_ID)?;
+        let Some(migration) = schema.migrations.get(version as usize) else {
+            break;
+        };
+        tx.execute_batch(migration)?;
+        tx.pragma_update(None, "application_id", schema.application_id)?;
         tx.pragma_update(None, "user_version", version + 1)?;
         tx.commit()?;
     }
@@ -121,13 +152,13 @@ pub fn migrate_to(conn: &mut Connection, target: u32) -> Result<u32, SchemaError
 
 /// Opens (creating if needed) a database file, refusing newer or foreign
 /// ones before writing anything.
-pub fn open_checked(path: &std::path::Path) -> Result<Connection, SchemaError> {
+pub fn open_checked(path: &std::path::Path, schema: &Schema) -> Result<Connection, SchemaError> {
     let conn = Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
-    check_header(&conn)?;
+    check_header(&conn, schema)?;
     Ok(conn)
 }
 
