@@ -58,7 +58,9 @@ impl PkiError {
     pub fn message_zh(&self) -> &'static str {
         match self {
             PkiError::Io { .. } => "证书文件无法读取或写入",
-            PkiError::NoCertificate { .. } | PkiError::BadCertificate { .. } => "证书文件格式不正确",
+            PkiError::NoCertificate { .. } | PkiError::BadCertificate { .. } => {
+                "证书文件格式不正确"
+            }
             PkiError::BadKey { .. } => "私钥文件格式不正确",
             PkiError::Generate(_) => "证书生成失败",
             PkiError::Tls(_) => "加密通道配置有误",
@@ -211,7 +213,10 @@ impl CertificateAuthority {
     /// certificates (e.g. for administrators) that chain to the CA
     /// certificate already handed out: a chain is checked by subject name,
     /// key identifier and signature, all of which come from these two.
-    pub fn from_key_pem(common_name: &str, key_pem: &str) -> Result<CertificateAuthority, PkiError> {
+    pub fn from_key_pem(
+        common_name: &str,
+        key_pem: &str,
+    ) -> Result<CertificateAuthority, PkiError> {
         let key = KeyPair::from_pem(key_pem).map_err(gen_err)?;
         let cert = ca_params(common_name)?.self_signed(&key).map_err(gen_err)?;
         Ok(CertificateAuthority { key, cert })
@@ -225,7 +230,12 @@ impl CertificateAuthority {
         self.key.serialize_pem()
     }
 
-    fn issue(&self, mut params: CertificateParams, common_name: &str, validity: Validity) -> Result<Issued, PkiError> {
+    fn issue(
+        &self,
+        mut params: CertificateParams,
+        common_name: &str,
+        validity: Validity,
+    ) -> Result<Issued, PkiError> {
         let key = KeyPair::generate().map_err(gen_err)?;
         let mut dn = DistinguishedName::new();
         dn.push(DnType::CommonName, common_name);
@@ -233,7 +243,9 @@ impl CertificateAuthority {
         params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
         params.use_authority_key_identifier_extension = true;
         validity.apply(&mut params);
-        let cert = params.signed_by(&key, &self.cert, &self.key).map_err(gen_err)?;
+        let cert = params
+            .signed_by(&key, &self.cert, &self.key)
+            .map_err(gen_err)?;
         Ok(Issued {
             cert_pem: cert.pem(),
             key_pem: key.serialize_pem(),
@@ -242,8 +254,9 @@ impl CertificateAuthority {
 
     /// A server certificate for these DNS names and IP addresses.
     pub fn issue_server(&self, names: &[&str], validity: Validity) -> Result<Issued, PkiError> {
-        let mut params = CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
-            .map_err(gen_err)?;
+        let mut params =
+            CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
+                .map_err(gen_err)?;
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
         let cn = names.first().copied().unwrap_or("server");
         self.issue(params, cn, validity)
@@ -340,14 +353,20 @@ impl DemoPki {
         let server_names = ["localhost", "127.0.0.1", "::1"];
 
         let ca = CertificateAuthority::generate(DEMO_CA_NAME)?;
-        ca.issue_server(&server_names, year)?.write(&pki.server, &pki.server_key)?;
-        ca.issue_client(kiosk_id, year)?.write(&pki.kiosk, &pki.kiosk_key)?;
+        ca.issue_server(&server_names, year)?
+            .write(&pki.server, &pki.server_key)?;
+        ca.issue_client(kiosk_id, year)?
+            .write(&pki.kiosk, &pki.kiosk_key)?;
         ca.issue_client(kiosk_id, Validity::expired())?
             .write(&pki.kiosk_expired, &pki.kiosk_expired_key)?;
 
         let other = CertificateAuthority::generate("Unrelated CA")?;
-        other.issue_server(&server_names, year)?.write(&pki.other_server, &pki.other_server_key)?;
-        other.issue_client(kiosk_id, year)?.write(&pki.other_kiosk, &pki.other_kiosk_key)?;
+        other
+            .issue_server(&server_names, year)?
+            .write(&pki.other_server, &pki.other_server_key)?;
+        other
+            .issue_client(kiosk_id, year)?
+            .write(&pki.other_kiosk, &pki.other_kiosk_key)?;
         write_file(&pki.other_ca, other.cert_pem().as_bytes(), false)?;
 
         let identity = age::x25519::Identity::generate();
@@ -377,14 +396,24 @@ mod tests {
     fn a_demo_pki_has_every_file_and_refuses_to_be_overwritten() {
         let dir = tempfile::tempdir().unwrap();
         let pki = DemoPki::generate(dir.path(), "kiosk-test").unwrap();
-        for path in [&pki.ca, &pki.server, &pki.kiosk, &pki.kiosk_expired, &pki.other_ca, &pki.other_kiosk] {
+        for path in [
+            &pki.ca,
+            &pki.server,
+            &pki.kiosk,
+            &pki.kiosk_expired,
+            &pki.other_ca,
+            &pki.other_kiosk,
+        ] {
             assert_eq!(load_certs(path).unwrap().len(), 1, "{}", path.display());
         }
         for path in [&pki.server_key, &pki.kiosk_key, &pki.other_server_key] {
             load_key(path).unwrap();
         }
-        let identity = seal::parse_identity(&fs::read_to_string(&pki.platform_age_identity).unwrap()).unwrap();
-        let recipient = seal::parse_recipient(&fs::read_to_string(&pki.platform_age_recipient).unwrap()).unwrap();
+        let identity =
+            seal::parse_identity(&fs::read_to_string(&pki.platform_age_identity).unwrap()).unwrap();
+        let recipient =
+            seal::parse_recipient(&fs::read_to_string(&pki.platform_age_recipient).unwrap())
+                .unwrap();
         assert_eq!(identity.to_public().to_string(), recipient.to_string());
         #[cfg(unix)]
         {
@@ -405,6 +434,11 @@ mod tests {
         fs::write(&junk, "not a certificate").unwrap();
         assert_eq!(load_certs(&junk).unwrap_err().code(), "pki_certificate");
         assert_eq!(load_key(&junk).unwrap_err().code(), "pki_key");
-        assert_eq!(load_certs(&dir.path().join("absent.pem")).unwrap_err().code(), "pki_io");
+        assert_eq!(
+            load_certs(&dir.path().join("absent.pem"))
+                .unwrap_err()
+                .code(),
+            "pki_io"
+        );
     }
 }

@@ -29,7 +29,10 @@ pub fn run(cmd: PkiCommand) -> Outcome {
             }
             Err(e) => {
                 eprintln!("veteran-kiosk: {e}");
-                println!("{}", json!({"ok": false, "code": e.code(), "message": e.message_zh()}));
+                println!(
+                    "{}",
+                    json!({"ok": false, "code": e.code(), "message": e.message_zh()})
+                );
                 Outcome::UsageOrUnreadable
             }
         },

@@ -74,7 +74,8 @@ pub enum QueueCommand {
 }
 
 fn parse_state(text: &str) -> Result<RecordState, String> {
-    serde_json::from_value(json!(text)).map_err(|_| "one of signed, sent, accepted, rejected, superseded".to_string())
+    serde_json::from_value(json!(text))
+        .map_err(|_| "one of signed, sent, accepted, rejected, superseded".to_string())
 }
 
 fn print(value: serde_json::Value) {
@@ -88,7 +89,11 @@ pub fn run(cmd: QueueCommand, data: &DataDir) -> Outcome {
             photos,
             recipient,
         } => add(data, &record, photos.as_deref(), &recipient),
-        QueueCommand::List { state, limit, before } => {
+        QueueCommand::List {
+            state,
+            limit,
+            before,
+        } => {
             let store = match data.open_store() {
                 Ok(s) => s,
                 Err(o) => return o,
@@ -130,7 +135,9 @@ pub fn run(cmd: QueueCommand, data: &DataDir) -> Outcome {
                     Outcome::Ok
                 }
                 Ok(None) => {
-                    print(json!({"ok": false, "code": "not_found", "message": "没有这个编号的记录"}));
+                    print(
+                        json!({"ok": false, "code": "not_found", "message": "没有这个编号的记录"}),
+                    );
                     Outcome::Problems
                 }
                 Err(e) => store_failure(&e),
@@ -169,7 +176,10 @@ pub fn load_photos(record: &Record, dir: &Path) -> Result<Blobs, String> {
         let path = dir.join(format!("{}.jpg", photo.sha256));
         let bytes = fs::read(&path).map_err(|e| format!("{field}: {}: {e}", path.display()))?;
         if sha256_hex(&bytes) != photo.sha256 || bytes.len() as u64 != photo.bytes {
-            return Err(format!("{field}: {} does not match the record", path.display()));
+            return Err(format!(
+                "{field}: {} does not match the record",
+                path.display()
+            ));
         }
         blobs.insert(bytes);
     }
@@ -215,7 +225,9 @@ fn add(data: &DataDir, path: &Path, photos: Option<&Path>, recipient: &str) -> O
         Ok(b) => b,
         Err(e) => {
             eprintln!("veteran-kiosk: {e}");
-            print(json!({"ok": false, "code": "photo_missing", "message": "记录中的照片文件缺失或不符"}));
+            print(
+                json!({"ok": false, "code": "photo_missing", "message": "记录中的照片文件缺失或不符"}),
+            );
             return Outcome::Problems;
         }
     };
@@ -230,7 +242,9 @@ fn add(data: &DataDir, path: &Path, photos: Option<&Path>, recipient: &str) -> O
         }
         Err(e) => {
             let outcome = match e {
-                crate::store::StoreError::NotSigned(_) | crate::store::StoreError::Conflict(_) => Outcome::Problems,
+                crate::store::StoreError::NotSigned(_) | crate::store::StoreError::Conflict(_) => {
+                    Outcome::Problems
+                }
                 _ => Outcome::UsageOrUnreadable,
             };
             eprintln!("veteran-kiosk: {e}");

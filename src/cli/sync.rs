@@ -66,7 +66,10 @@ pub fn run(args: SyncArgs) -> Outcome {
         Ok(c) => c,
         Err(e) => {
             eprintln!("veteran-kiosk: {e}");
-            println!("{}", json!({"ok": false, "code": e.code(), "message": e.message_zh()}));
+            println!(
+                "{}",
+                json!({"ok": false, "code": e.code(), "message": e.message_zh()})
+            );
             return Outcome::UsageOrUnreadable;
         }
     };
@@ -88,7 +91,10 @@ pub fn run(args: SyncArgs) -> Outcome {
             }
             Err(e) => {
                 eprintln!("veteran-kiosk: {e}");
-                println!("{}", json!({"ok": false, "code": e.code(), "message": e.message_zh()}));
+                println!(
+                    "{}",
+                    json!({"ok": false, "code": e.code(), "message": e.message_zh()})
+                );
                 Outcome::UsageOrUnreadable
             }
         };

@@ -21,10 +21,19 @@ use crate::store::seal;
 use crate::store::Reason;
 
 #[derive(Parser, Debug)]
-#[command(name = "county-platform", version, about = "县级平台（参考实现）：接收、审核终端上传的登记记录")]
+#[command(
+    name = "county-platform",
+    version,
+    about = "县级平台（参考实现）：接收、审核终端上传的登记记录"
+)]
 pub struct Cli {
     /// The platform's SQLite database.
-    #[arg(long, global = true, env = "COUNTY_PLATFORM_DB", default_value = "platform-data/platform.sqlite3")]
+    #[arg(
+        long,
+        global = true,
+        env = "COUNTY_PLATFORM_DB",
+        default_value = "platform-data/platform.sqlite3"
+    )]
     pub db: PathBuf,
     #[command(subcommand)]
     pub command: Command,
@@ -160,7 +169,10 @@ pub fn main() -> ExitCode {
         Command::Serve(args) => serve(&cli.db, args),
         Command::Review(cmd) => review(&cli.db, cmd),
         Command::ImportBase { file } => import_base(&cli.db, &file),
-        Command::Open { record_id, age_identity } => open(&cli.db, record_id, &age_identity),
+        Command::Open {
+            record_id,
+            age_identity,
+        } => open(&cli.db, record_id, &age_identity),
     }
 }
 
@@ -203,7 +215,10 @@ fn review(db: &Path, cmd: ReviewCommand) -> ExitCode {
             }
             Err(e) => fail("platform_db", e),
         },
-        ReviewCommand::Accept { record_id, reviewer } => decide(&db, record_id, &reviewer, None),
+        ReviewCommand::Accept {
+            record_id,
+            reviewer,
+        } => decide(&db, record_id, &reviewer, None),
         ReviewCommand::Reject {
             record_id,
             reasons,
@@ -218,10 +233,19 @@ fn review(db: &Path, cmd: ReviewCommand) -> ExitCode {
     }
 }
 
-fn decide(db: &PlatformDb, record_id: Uuid, reviewer: &str, rejection: Option<&[Reason]>) -> ExitCode {
+fn decide(
+    db: &PlatformDb,
+    record_id: Uuid,
+    reviewer: &str,
+    rejection: Option<&[Reason]>,
+) -> ExitCode {
     match db.review(record_id, reviewer, rejection, Utc::now()) {
         Ok(()) => {
-            let state = if rejection.is_some() { "rejected" } else { "accepted" };
+            let state = if rejection.is_some() {
+                "rejected"
+            } else {
+                "accepted"
+            };
             print(json!({"ok": true, "record_id": record_id, "state": state}));
             ExitCode::SUCCESS
         }
@@ -272,7 +296,10 @@ fn open(db: &Path, record_id: Uuid, identity_path: &Path) -> ExitCode {
     };
     match seal::open::<Record>(&sealed, &identity) {
         Ok((record, blobs)) => {
-            let photos: Vec<_> = blobs.iter().map(|(k, v)| json!({"sha256": k, "bytes": v.len()})).collect();
+            let photos: Vec<_> = blobs
+                .iter()
+                .map(|(k, v)| json!({"sha256": k, "bytes": v.len()}))
+                .collect();
             print(json!({"ok": true, "record": record, "photos": photos}));
             ExitCode::SUCCESS
         }

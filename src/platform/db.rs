@@ -132,7 +132,14 @@ impl PlatformDb {
             .query_row(
                 "SELECT body_sha256, state, reviewed_by, reasons FROM records WHERE record_id = ?1",
                 [record_id.to_string()],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, Option<String>>(3)?)),
+                |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get::<_, Option<String>>(3)?,
+                    ))
+                },
             )
             .optional()?;
         row.map(|(body_sha256, state, reviewed_by, reasons)| {
@@ -148,10 +155,21 @@ impl PlatformDb {
 
     /// Stores a record unless one with its id is already there; returns
     /// what was there instead, if anything.
-    pub fn insert(&mut self, new: &NewRecord<'_>, now: DateTime<Utc>) -> Result<Option<Existing>, DbError> {
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    pub fn insert(
+        &mut self,
+        new: &NewRecord<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Existing>, DbError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let (state, reasons, reviewed_by, reviewed_at) = match new.rejected {
-            Some(r) => ("rejected", Some(reasons_json(r)?), Some(INTAKE_REVIEWER), Some(ts(now))),
+            Some(r) => (
+                "rejected",
+                Some(reasons_json(r)?),
+                Some(INTAKE_REVIEWER),
+                Some(ts(now)),
+            ),
             None => ("received", None, None, None),
         };
         let inserted = tx.execute(
@@ -262,7 +280,16 @@ impl PlatformDb {
         })?;
         let mut out = Vec::new();
         for row in rows {
-            let (id, record_number, kiosk_id, township_code, received_at, state, reasons, reviewed_by) = row?;
+            let (
+                id,
+                record_number,
+                kiosk_id,
+                township_code,
+                received_at,
+                state,
+                reasons,
+                reviewed_by,
+            ) = row?;
             out.push(Received {
                 record_id: Uuid::parse_str(&id).map_err(|_| DbError::Corrupt("bad uuid".into()))?,
                 record_number,
@@ -280,7 +307,9 @@ impl PlatformDb {
     /// Every stored record id with how many rows hold it (always 1: the
     /// primary key), for tests that look for duplicates.
     pub fn count(&self) -> Result<u64, DbError> {
-        Ok(self.conn.query_row("SELECT count(*) FROM records", [], |r| r.get(0))?)
+        Ok(self
+            .conn
+            .query_row("SELECT count(*) FROM records", [], |r| r.get(0))?)
     }
 
     pub fn sealed(&self, record_id: Uuid) -> Result<Option<Vec<u8>>, DbError> {
@@ -295,7 +324,11 @@ impl PlatformDb {
     }
 
     /// Adds or replaces people in the base database, keyed by ID number.
-    pub fn import_base(&mut self, people: &[(IdNumber, Record)], now: DateTime<Utc>) -> Result<usize, DbError> {
+    pub fn import_base(
+        &mut self,
+        people: &[(IdNumber, Record)],
+        now: DateTime<Utc>,
+    ) -> Result<usize, DbError> {
         let tx = self.conn.transaction()?;
         {
             let mut stmt = tx.prepare(
@@ -303,7 +336,8 @@ impl PlatformDb {
                  ON CONFLICT(id_number) DO UPDATE SET record_json = excluded.record_json, imported_at = excluded.imported_at",
             )?;
             for (id, record) in people {
-                let json = serde_json::to_string(record).map_err(|e| DbError::Corrupt(e.to_string()))?;
+                let json =
+                    serde_json::to_string(record).map_err(|e| DbError::Corrupt(e.to_string()))?;
                 stmt.execute(params![id.as_str(), json, ts(now)])?;
             }
         }
@@ -320,7 +354,10 @@ impl PlatformDb {
                 |r| r.get(0),
             )
             .optional()?;
-        json.map(|j| serde_json::from_str(&j).map_err(|_| DbError::Corrupt("a base record does not parse".into())))
-            .transpose()
+        json.map(|j| {
+            serde_json::from_str(&j)
+                .map_err(|_| DbError::Corrupt("a base record does not parse".into()))
+        })
+        .transpose()
     }
 }

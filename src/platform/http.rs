@@ -46,12 +46,20 @@ pub fn routes() -> Router<AppState> {
 
 /// A JSON error body: `{"status": "error", "code", "message"}`.
 fn error(status: StatusCode, code: &str, message: &str) -> Response {
-    (status, Json(json!({"status": "error", "code": code, "message": message}))).into_response()
+    (
+        status,
+        Json(json!({"status": "error", "code": code, "message": message})),
+    )
+        .into_response()
 }
 
 fn internal(e: impl std::fmt::Display) -> Response {
     eprintln!("county-platform: internal error: {e}");
-    error(StatusCode::INTERNAL_SERVER_ERROR, "internal", "平台内部错误")
+    error(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal",
+        "平台内部错误",
+    )
 }
 
 async fn health() -> Json<serde_json::Value> {
@@ -67,7 +75,10 @@ pub enum UploadAnswer {
     /// 200: an earlier upload of the same bytes got through.
     AlreadyStored { record_id: Uuid },
     /// 422: refused, with reasons; sending it again will not help.
-    Rejected { record_id: Uuid, reasons: Vec<Reason> },
+    Rejected {
+        record_id: Uuid,
+        reasons: Vec<Reason>,
+    },
 }
 
 fn answer(status: StatusCode, body: UploadAnswer) -> Response {
@@ -90,7 +101,9 @@ fn repeat_answer(record_id: Uuid, existing: &Existing, body_sha256: &str) -> Res
             "平台已有编号相同但内容不同的记录",
         );
     }
-    if existing.state == "rejected" && existing.reviewed_by.as_deref() == Some(super::db::INTAKE_REVIEWER) {
+    if existing.state == "rejected"
+        && existing.reviewed_by.as_deref() == Some(super::db::INTAKE_REVIEWER)
+    {
         return answer(
             StatusCode::UNPROCESSABLE_ENTITY,
             UploadAnswer::Rejected {
@@ -105,9 +118,8 @@ fn repeat_answer(record_id: Uuid, existing: &Existing, body_sha256: &str) -> Res
 /// Opens and checks a sealed record: every problem the core finds, plus
 /// photos the record names but the envelope lacks.
 fn open_and_check(state: &AppState, sealed: &[u8], record_id: Uuid) -> Result<Record, Vec<Reason>> {
-    let (record, blobs): (Record, _) = seal::open(sealed, &state.identity).map_err(|e: SealError| {
-        vec![reason(e.code(), e.message_zh())]
-    })?;
+    let (record, blobs): (Record, _) = seal::open(sealed, &state.identity)
+        .map_err(|e: SealError| vec![reason(e.code(), e.message_zh())])?;
     if record.meta.record_id != record_id {
         return Err(vec![reason("record_id_mismatch", "记录编号与上传地址不符")]);
     }
@@ -139,10 +151,18 @@ async fn upload(
     body: Bytes,
 ) -> Response {
     if take_one(&state.faults.unavailable) {
-        return error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "平台暂时无法处理，请稍后重试");
+        return error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "平台暂时无法处理，请稍后重试",
+        );
     }
     let Ok(record_id) = Uuid::parse_str(&record_id) else {
-        return error(StatusCode::BAD_REQUEST, "bad_record_id", "记录编号格式不正确");
+        return error(
+            StatusCode::BAD_REQUEST,
+            "bad_record_id",
+            "记录编号格式不正确",
+        );
     };
     let record_number = headers
         .get(RECORD_NUMBER_HEADER)
@@ -150,7 +170,10 @@ async fn upload(
         .map(|s| s.chars().take(32).collect::<String>());
     let hang = take_one(&state.faults.hang_after_store);
     let worker = state.clone();
-    let result = tokio::task::spawn_blocking(move || store_upload(&worker, &peer, record_id, record_number, &body)).await;
+    let result = tokio::task::spawn_blocking(move || {
+        store_upload(&worker, &peer, record_id, record_number, &body)
+    })
+    .await;
     let response = match result {
         Ok(response) => response,
         Err(e) => internal(e),
@@ -180,13 +203,20 @@ fn store_upload(
     }
     let checked = open_and_check(state, body, record_id);
     let (kiosk_id, township_code, supersedes) = match &checked {
-        Ok(r) => (r.meta.kiosk_id.clone(), r.meta.township.code.clone(), r.meta.supersedes),
+        Ok(r) => (
+            r.meta.kiosk_id.clone(),
+            r.meta.township.code.clone(),
+            r.meta.supersedes,
+        ),
         Err(_) => (String::new(), String::new(), None),
     };
     let rejected = checked.as_ref().err();
     if let Some(reasons) = rejected {
         // A record nobody can open is not kept: there is nothing to review.
-        if reasons.iter().any(|r| r.code == "sealed_unreadable" || r.code == "record_id_mismatch") {
+        if reasons
+            .iter()
+            .any(|r| r.code == "sealed_unreadable" || r.code == "record_id_mismatch")
+        {
             return answer(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 UploadAnswer::Rejected {
@@ -251,7 +281,11 @@ async fn reviews(State(state): State<AppState>, body: Bytes) -> Response {
         return error(StatusCode::BAD_REQUEST, "bad_request", "请求格式不正确");
     };
     if query.record_ids.len() > MAX_REVIEW_IDS {
-        return error(StatusCode::PAYLOAD_TOO_LARGE, "too_many_ids", "一次查询的记录过多");
+        return error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_many_ids",
+            "一次查询的记录过多",
+        );
     }
     match state.db().reviews(&query.record_ids) {
         Ok(list) => Json(ReviewAnswer {

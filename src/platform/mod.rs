@@ -96,7 +96,9 @@ impl AppState {
 
     /// The database; a panic in another handler does not lock it for good.
     pub fn db(&self) -> MutexGuard<'_, PlatformDb> {
-        self.db.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.db
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -139,14 +141,18 @@ pub fn load_identity(path: &Path) -> Result<age::x25519::Identity, PlatformError
 pub fn tls_config(config: &PlatformConfig) -> Result<rustls::ServerConfig, PkiError> {
     let provider = pki::crypto_provider();
     let roots = Arc::new(pki::root_store(&config.client_ca)?);
-    let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(roots, provider.clone())
-        .build()
-        .map_err(|e| PkiError::Tls(e.to_string()))?;
+    let verifier =
+        rustls::server::WebPkiClientVerifier::builder_with_provider(roots, provider.clone())
+            .build()
+            .map_err(|e| PkiError::Tls(e.to_string()))?;
     let mut tls = rustls::ServerConfig::builder_with_provider(provider)
         .with_protocol_versions(&[&rustls::version::TLS13])
         .map_err(|e| PkiError::Tls(e.to_string()))?
         .with_client_cert_verifier(verifier)
-        .with_single_cert(pki::load_certs(&config.server_cert)?, pki::load_key(&config.server_key)?)
+        .with_single_cert(
+            pki::load_certs(&config.server_cert)?,
+            pki::load_key(&config.server_key)?,
+        )
         .map_err(|e| PkiError::Tls(e.to_string()))?;
     tls.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(tls)
@@ -185,7 +191,10 @@ impl Drop for RunningPlatform {
 }
 
 /// Starts the platform with the standard routes.
-pub fn start(config: &PlatformConfig, faults: Arc<Faults>) -> Result<RunningPlatform, PlatformError> {
+pub fn start(
+    config: &PlatformConfig,
+    faults: Arc<Faults>,
+) -> Result<RunningPlatform, PlatformError> {
     let identity = load_identity(&config.age_identity)?;
     let db = PlatformDb::open(&config.db)?;
     let state = AppState::new(db, identity, faults);
@@ -246,10 +255,11 @@ async fn serve(
         let router = router.clone();
         tokio::spawn(async move {
             // A client that never finishes its handshake is dropped.
-            let tls = match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp)).await {
-                Ok(Ok(tls)) => tls,
-                _ => return,
-            };
+            let tls =
+                match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp)).await {
+                    Ok(Ok(tls)) => tls,
+                    _ => return,
+                };
             let Some(der) = tls
                 .get_ref()
                 .1
@@ -263,10 +273,12 @@ async fn serve(
                 sha256: sha256_hex(&der),
                 der: Arc::new(der),
             };
-            let service = hyper::service::service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
-                request.extensions_mut().insert(peer.clone());
-                router.clone().oneshot(request)
-            });
+            let service = hyper::service::service_fn(
+                move |mut request: hyper::Request<hyper::body::Incoming>| {
+                    request.extensions_mut().insert(peer.clone());
+                    router.clone().oneshot(request)
+                },
+            );
             let _ = hyper::server::conn::http1::Builder::new()
                 .serve_connection(TokioIo::new(tls), service)
                 .await;

@@ -351,7 +351,10 @@ impl LocalKey {
 /// Writes a file only its owner can read, atomically: temp file, fsync,
 /// rename, fsync of the directory.
 pub fn write_private_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     fs::create_dir_all(dir)?;
     let tmp = dir.join(format!(
         ".{}.tmp",
@@ -444,7 +447,9 @@ impl Store {
             .map(|s| s.signed_at)
             .unwrap_or(meta.updated_at);
 
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let existing: Option<String> = tx
             .query_row(
                 "SELECT content_sha256 FROM records WHERE record_id = ?1",
@@ -478,7 +483,9 @@ impl Store {
         )?;
         let seq = tx.last_insert_rowid();
         {
-            let mut insert = tx.prepare("INSERT OR IGNORE INTO record_categories (record_seq, code) VALUES (?1, ?2)")?;
+            let mut insert = tx.prepare(
+                "INSERT OR IGNORE INTO record_categories (record_seq, code) VALUES (?1, ?2)",
+            )?;
             for details in &record.categories {
                 insert.execute(params![seq, details.category().code()])?;
             }
@@ -546,7 +553,11 @@ impl Store {
         })
     }
 
-    fn entries(&self, sql: &str, params: &[&dyn rusqlite::ToSql]) -> Result<Vec<QueueEntry>, StoreError> {
+    fn entries(
+        &self,
+        sql: &str,
+        params: &[&dyn rusqlite::ToSql],
+    ) -> Result<Vec<QueueEntry>, StoreError> {
         let mut stmt = self.conn.prepare_cached(sql)?;
         let mut rows = stmt.query(params)?;
         let mut out = Vec::new();
@@ -558,7 +569,9 @@ impl Store {
 
     /// Queue entries, newest first.
     pub fn list(&self, filter: &ListFilter) -> Result<Vec<QueueEntry>, StoreError> {
-        let limit = filter.limit.map_or(-1, |l| i64::try_from(l).unwrap_or(i64::MAX));
+        let limit = filter
+            .limit
+            .map_or(-1, |l| i64::try_from(l).unwrap_or(i64::MAX));
         let before = filter.before_seq.unwrap_or(i64::MAX);
         match filter.state {
             Some(state) => self.entries(
@@ -598,7 +611,9 @@ impl Store {
         let mut by_state = BTreeMap::new();
         let mut total = 0;
         {
-            let mut stmt = self.conn.prepare_cached("SELECT state, count(*) FROM records GROUP BY state")?;
+            let mut stmt = self
+                .conn
+                .prepare_cached("SELECT state, count(*) FROM records GROUP BY state")?;
             let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, u64>(1)?)))?;
             for row in rows {
                 let (state, count) = row?;
@@ -635,7 +650,9 @@ impl Store {
             [],
             |r| r.get(0),
         )?;
-        let drafts: u64 = self.conn.query_row("SELECT count(*) FROM drafts", [], |r| r.get(0))?;
+        let drafts: u64 = self
+            .conn
+            .query_row("SELECT count(*) FROM drafts", [], |r| r.get(0))?;
         Ok(QueueStats {
             total,
             by_state,
@@ -722,8 +739,10 @@ impl Store {
             .conn
             .query_row("SELECT json FROM sync_state WHERE id = 1", [], |r| r.get(0))
             .optional()?;
-        json.map(|j| serde_json::from_str(&j).map_err(|_| StoreError::Corrupt("bad sync state".into())))
-            .transpose()
+        json.map(|j| {
+            serde_json::from_str(&j).map_err(|_| StoreError::Corrupt("bad sync state".into()))
+        })
+        .transpose()
     }
 
     pub fn save_sync_state(&self, state: &SyncState) -> Result<(), StoreError> {
@@ -739,8 +758,14 @@ impl Store {
 
     /// Saves (replaces) the draft of a session in progress, encrypted to
     /// the kiosk-local key.
-    pub fn save_draft(&self, key: &LocalKey, record: &Record, now: DateTime<Utc>) -> Result<(), StoreError> {
-        let plaintext = serde_json::to_vec(record).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    pub fn save_draft(
+        &self,
+        key: &LocalKey,
+        record: &Record,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let plaintext =
+            serde_json::to_vec(record).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let sealed = seal::encrypt(&key.identity.to_public(), &plaintext)?;
         let tag = IdNumber::parse_structure(record.identity.id_number.trim())
             .ok()
@@ -783,16 +808,17 @@ impl Store {
 
     /// Wipes the draft of this session (ended or abandoned).
     pub fn wipe_draft(&self, record_id: Uuid) -> Result<bool, StoreError> {
-        Ok(self
-            .conn
-            .execute("DELETE FROM drafts WHERE record_id = ?1", [record_id.to_string()])?
-            > 0)
+        Ok(self.conn.execute(
+            "DELETE FROM drafts WHERE record_id = ?1",
+            [record_id.to_string()],
+        )? > 0)
     }
 
     /// Wipes every draft not touched within `window`; returns how many.
     pub fn expire_drafts(&self, now: DateTime<Utc>, window: Duration) -> Result<usize, StoreError> {
-        Ok(self
-            .conn
-            .execute("DELETE FROM drafts WHERE updated_at < ?1", [ts(now - window)])?)
+        Ok(self.conn.execute(
+            "DELETE FROM drafts WHERE updated_at < ?1",
+            [ts(now - window)],
+        )?)
     }
 }

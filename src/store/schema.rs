@@ -117,7 +117,8 @@ pub fn check_header(conn: &Connection, schema: &Schema) -> Result<u32, SchemaErr
             supported: schema.latest(),
         });
     }
-    let is_empty: bool = conn.query_row("SELECT count(*) = 0 FROM sqlite_master", [], |r| r.get(0))?;
+    let is_empty: bool =
+        conn.query_row("SELECT count(*) = 0 FROM sqlite_master", [], |r| r.get(0))?;
     if app != schema.application_id && !(app == 0 && is_empty) {
         return Err(SchemaError::NotOurs {
             name: schema.name,
@@ -155,7 +156,9 @@ pub fn migrate_to(conn: &mut Connection, schema: &Schema, target: u32) -> Result
 pub fn open_checked(path: &std::path::Path, schema: &Schema) -> Result<Connection, SchemaError> {
     let conn = Connection::open_with_flags(
         path,
-        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     check_header(&conn, schema)?;
@@ -171,7 +174,13 @@ pub fn describe(conn: &Connection) -> Result<String, rusqlite::Error> {
         let kind: String = r.get(0)?;
         let name: String = r.get(1)?;
         let sql: Option<String> = r.get(2)?;
-        Ok(format!("{kind} {name}: {}", sql.unwrap_or_default().split_whitespace().collect::<Vec<_>>().join(" ")))
+        Ok(format!(
+            "{kind} {name}: {}",
+            sql.unwrap_or_default()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+        ))
     })?;
     rows.collect::<Result<Vec<_>, _>>().map(|v| v.join("\n"))
 }

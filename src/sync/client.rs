@@ -17,7 +17,8 @@ use crate::core::id_number::IdNumber;
 use crate::core::record::Record;
 use crate::pki::{self, PkiError};
 use crate::platform::http::{
-    LookUpAnswer, LookUpQuery, ReviewAnswer, ReviewQuery, UploadAnswer, MAX_REVIEW_IDS, RECORD_NUMBER_HEADER,
+    LookUpAnswer, LookUpQuery, ReviewAnswer, ReviewQuery, UploadAnswer, MAX_REVIEW_IDS,
+    RECORD_NUMBER_HEADER,
 };
 use crate::store::SealedUpload;
 
@@ -150,7 +151,9 @@ impl PlatformClient {
         let parsed = serde_json::from_slice::<UploadAnswer>(&body).ok();
         match (status, parsed) {
             (StatusCode::CREATED, Some(UploadAnswer::Stored { .. })) => UploadOutcome::Stored,
-            (StatusCode::OK, Some(UploadAnswer::AlreadyStored { .. })) => UploadOutcome::AlreadyStored,
+            (StatusCode::OK, Some(UploadAnswer::AlreadyStored { .. })) => {
+                UploadOutcome::AlreadyStored
+            }
             (StatusCode::UNPROCESSABLE_ENTITY, Some(UploadAnswer::Rejected { reasons, .. })) => {
                 UploadOutcome::Rejected(reasons)
             }
@@ -170,7 +173,12 @@ impl PlatformClient {
                     record_ids: chunk.to_vec(),
                 },
             )?;
-            out.extend(answer.reviews.into_iter().map(|item| (item.record_id, item.review)));
+            out.extend(
+                answer
+                    .reviews
+                    .into_iter()
+                    .map(|item| (item.record_id, item.review)),
+            );
         }
         Ok(out)
     }
@@ -197,7 +205,9 @@ impl PlatformClient {
     pub fn health(&self) -> Result<(), UploadOutcome> {
         match self.http.get(self.url("/v1/health")).send() {
             Ok(r) if r.status().is_success() => Ok(()),
-            Ok(r) if r.status().is_server_error() => Err(UploadOutcome::ServerError(r.status().as_u16())),
+            Ok(r) if r.status().is_server_error() => {
+                Err(UploadOutcome::ServerError(r.status().as_u16()))
+            }
             Ok(r) => Err(UploadOutcome::UnexpectedStatus(r.status().as_u16())),
             Err(e) => Err(transport_outcome(&e)),
         }
@@ -238,7 +248,10 @@ pub fn transport_outcome(error: &reqwest::Error) -> UploadOutcome {
             return UploadOutcome::Tls;
         }
         if let Some(io) = e.downcast_ref::<std::io::Error>() {
-            if io.get_ref().is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some()) {
+            if io
+                .get_ref()
+                .is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some())
+            {
                 return UploadOutcome::Tls;
             }
             if io.kind() == std::io::ErrorKind::TimedOut {
@@ -258,7 +271,9 @@ pub fn transport_outcome(error: &reqwest::Error) -> UploadOutcome {
         ) => UploadOutcome::ConnectionReset,
         _ if error.is_connect() => UploadOutcome::Transport,
         // Cut off mid-request or mid-answer (hyper's "incomplete message").
-        _ if error.is_request() || error.is_body() || error.is_decode() => UploadOutcome::ConnectionReset,
+        _ if error.is_request() || error.is_body() || error.is_decode() => {
+            UploadOutcome::ConnectionReset
+        }
         _ => UploadOutcome::Transport,
     }
 }

@@ -191,7 +191,9 @@ pub enum ReviewState {
     /// Received, not reviewed yet.
     Received,
     Accepted,
-    Rejected { reasons: Vec<Reason> },
+    Rejected {
+        reasons: Vec<Reason>,
+    },
     /// A later correction replaced it.
     Superseded,
     /// The platform does not know it (should not happen once sent).
@@ -296,7 +298,12 @@ impl SyncCore {
     }
 
     /// Report the outcome of the upload of `id`.
-    pub fn on_upload(&mut self, now: DateTime<Utc>, id: Uuid, outcome: &UploadOutcome) -> StoreAction {
+    pub fn on_upload(
+        &mut self,
+        now: DateTime<Utc>,
+        id: Uuid,
+        outcome: &UploadOutcome,
+    ) -> StoreAction {
         if self.in_flight == Some(InFlight::Upload(id)) {
             self.in_flight = None;
         }
@@ -344,7 +351,9 @@ impl SyncCore {
                     .into_iter()
                     .filter_map(|(id, review)| match review {
                         ReviewState::Accepted => Some(StoreAction::MarkAccepted(id)),
-                        ReviewState::Rejected { reasons } => Some(StoreAction::MarkRejected(id, reasons)),
+                        ReviewState::Rejected { reasons } => {
+                            Some(StoreAction::MarkRejected(id, reasons))
+                        }
                         ReviewState::Superseded => Some(StoreAction::MarkSuperseded(id)),
                         ReviewState::Received | ReviewState::Unknown => None,
                     })
@@ -367,7 +376,9 @@ impl SyncCore {
 
     fn failed(&mut self, now: DateTime<Utc>) {
         self.state.failures = self.state.failures.saturating_add(1);
-        let delay = self.policy.jittered_delay(self.state.failures, &mut self.state.rng);
+        let delay = self
+            .policy
+            .jittered_delay(self.state.failures, &mut self.state.rng);
         self.state.not_before = Some(now + delay);
     }
 }
@@ -418,7 +429,10 @@ mod tests {
                 Task::Upload(rid) => {
                     let outcome = script.next().unwrap_or(UploadOutcome::Stored);
                     let action = core.on_upload(now, rid, &outcome);
-                    log.push(format!("{at:>7}ms upload {} {outcome:?} -> {action:?}", rid.as_u128()));
+                    log.push(format!(
+                        "{at:>7}ms upload {} {outcome:?} -> {action:?}",
+                        rid.as_u128()
+                    ));
                     if let StoreAction::MarkSent(r) = action {
                         sent.push(r);
                     }
@@ -431,7 +445,10 @@ mod tests {
                     now += Duration::milliseconds(100);
                 }
                 Task::Wait(until) => {
-                    log.push(format!("{at:>7}ms wait until {}ms", (until - t0()).num_milliseconds()));
+                    log.push(format!(
+                        "{at:>7}ms wait until {}ms",
+                        (until - t0()).num_milliseconds()
+                    ));
                     now = until;
                 }
                 Task::Done => {
@@ -468,7 +485,10 @@ mod tests {
                 Verdict::Rejected(r) => format!("Rejected({})", r.len()),
                 v => format!("{v:?}"),
             };
-            format!("{:<24} {verdict}", format!("{o:?}").split('(').next().unwrap_or_default())
+            format!(
+                "{:<24} {verdict}",
+                format!("{o:?}").split('(').next().unwrap_or_default()
+            )
         })
         .collect();
         expect![[r#"
@@ -512,17 +532,17 @@ mod tests {
             ],
             expect![[r#"
                       0ms upload 1 ConnectionRefused -> KeepForRetry(00000000-0000-0000-0000-000000000001)
-                    100ms wait until 1124ms
-                   1124ms upload 2 ConnectionReset -> KeepForRetry(00000000-0000-0000-0000-000000000002)
-                   1224ms wait until 4149ms
-                   4149ms upload 1 Timeout -> KeepForRetry(00000000-0000-0000-0000-000000000001)
-                   4249ms wait until 10104ms
-                  10104ms upload 2 ServerError(503) -> KeepForRetry(00000000-0000-0000-0000-000000000002)
-                  10204ms wait until 19040ms
-                  19040ms upload 1 Rejected([Reason { code: "missing", field: Some("identity.name"), message: "请填写姓名" }]) -> MarkRejected(00000000-0000-0000-0000-000000000001, [Reason { code: "missing", field: Some("identity.name"), message: "请填写姓名" }])
-                  19140ms upload 2 Stored -> MarkSent(00000000-0000-0000-0000-000000000002)
-                  19240ms poll -> 1 accepted
-                  19340ms done"#]],
+                    100ms wait until 1310ms
+                   1310ms upload 2 ConnectionReset -> KeepForRetry(00000000-0000-0000-0000-000000000002)
+                   1410ms wait until 4960ms
+                   4960ms upload 1 Timeout -> KeepForRetry(00000000-0000-0000-0000-000000000001)
+                   5060ms wait until 11881ms
+                  11881ms upload 2 ServerError(503) -> KeepForRetry(00000000-0000-0000-0000-000000000002)
+                  11981ms wait until 24378ms
+                  24378ms upload 1 Rejected([Reason { code: "missing", field: Some("identity.name"), message: "请填写姓名" }]) -> MarkRejected(00000000-0000-0000-0000-000000000001, [Reason { code: "missing", field: Some("identity.name"), message: "请填写姓名" }])
+                  24478ms upload 2 Stored -> MarkSent(00000000-0000-0000-0000-000000000002)
+                  24578ms poll -> 1 accepted
+                  24678ms done"#]],
         );
     }
 
@@ -535,7 +555,10 @@ mod tests {
             let base = policy.base_delay(failures);
             for _ in 0..200 {
                 let d = policy.jittered_delay(failures, &mut rng);
-                assert!(d <= base && d * 2 >= base, "{failures}: {d} not in [{base}/2, {base}]");
+                assert!(
+                    d <= base && d * 2 >= base,
+                    "{failures}: {d} not in [{base}/2, {base}]"
+                );
                 assert!(d <= policy.cap);
             }
             lines.push(format!("{failures}: {}s", base.num_seconds()));
@@ -558,13 +581,15 @@ mod tests {
     fn the_same_seed_gives_the_same_schedule_and_another_seed_another() {
         let schedule = |seed| {
             let mut core = SyncCore::new(policy(), SyncState::new(seed), [id(1)], 0);
+            let mut now = t0();
             (0..6)
                 .map(|_| {
-                    let Task::Upload(rid) = core.next_task(t0()) else {
+                    let Task::Upload(rid) = core.next_task(now) else {
                         panic!("expected an upload")
                     };
-                    core.on_upload(t0(), rid, &UploadOutcome::Timeout);
-                    core.state().not_before.unwrap()
+                    core.on_upload(now, rid, &UploadOutcome::Timeout);
+                    now = core.state().not_before.unwrap();
+                    now
                 })
                 .collect::<Vec<_>>()
         };
@@ -588,8 +613,12 @@ mod tests {
         // Restart: a new core from the persisted state and the store's queue.
         let state: SyncState = serde_json::from_str(&persisted).unwrap();
         let mut restarted = SyncCore::new(policy(), state, [id(1), id(2)], 0);
-        assert_eq!(restarted.next_task(until - Duration::milliseconds(1)), Task::Wait(until));
-        assert_eq!(restarted.next_task(until), Task::Upload(id(2)));
+        assert_eq!(
+            restarted.next_task(until - Duration::milliseconds(1)),
+            Task::Wait(until)
+        );
+        // The store hands the queue over oldest first.
+        assert_eq!(restarted.next_task(until), Task::Upload(id(1)));
         // The jitter sequence continues where it was, not from the seed.
         assert_ne!(restarted.state().rng, SplitMix64(3));
     }
@@ -607,11 +636,22 @@ mod tests {
             until,
             Ok(vec![
                 (id(1), ReviewState::Received),
-                (id(2), ReviewState::Rejected { reasons: vec![reason()] }),
+                (
+                    id(2),
+                    ReviewState::Rejected {
+                        reasons: vec![reason()],
+                    },
+                ),
             ]),
         );
-        assert_eq!(actions, vec![StoreAction::MarkRejected(id(2), vec![reason()])]);
-        assert_eq!(core.next_task(until), Task::Wait(until + Duration::minutes(10)));
+        assert_eq!(
+            actions,
+            vec![StoreAction::MarkRejected(id(2), vec![reason()])]
+        );
+        assert_eq!(
+            core.next_task(until),
+            Task::Wait(until + Duration::minutes(10))
+        );
         let later = until + Duration::minutes(10);
         assert_eq!(core.next_task(later), Task::PollReviews);
         let actions = core.on_poll(later, Ok(vec![(id(1), ReviewState::Accepted)]));

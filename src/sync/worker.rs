@@ -66,7 +66,11 @@ fn step(
         Task::Upload(id) => {
             let outcome = match store.sealed(*id)? {
                 Some(upload) => client.upload(&upload),
-                None => return Err(StoreError::Corrupt(format!("queued record {id} has no sealed content"))),
+                None => {
+                    return Err(StoreError::Corrupt(format!(
+                        "queued record {id} has no sealed content"
+                    )))
+                }
             };
             let action = core.on_upload(now, *id, &outcome);
             match &action {
@@ -83,7 +87,11 @@ fn step(
         Task::PollReviews => {
             let ids = store.awaiting_review()?;
             core.set_awaiting_review(ids.len());
-            let result = if ids.is_empty() { Ok(Vec::new()) } else { client.reviews(&ids) };
+            let result = if ids.is_empty() {
+                Ok(Vec::new())
+            } else {
+                client.reviews(&ids)
+            };
             if let Err(outcome) = &result {
                 report.last_failure = Some(outcome_name(outcome));
             }
@@ -172,7 +180,10 @@ pub fn run_forever(
             *shared = report.clone();
         }
         let sleep = match task {
-            Some(Task::Wait(until)) => (until - now).to_std().unwrap_or_default().min(RESCAN_INTERVAL),
+            Some(Task::Wait(until)) => (until - now)
+                .to_std()
+                .unwrap_or_default()
+                .min(RESCAN_INTERVAL),
             Some(Task::Done) | None => RESCAN_INTERVAL,
             Some(_) => continue,
         };
@@ -194,7 +205,11 @@ pub struct SyncHandle {
 
 impl SyncHandle {
     /// Starts the worker on the outbox at `db`.
-    pub fn spawn(db: PathBuf, client: PlatformClient, policy: RetryPolicy) -> Result<SyncHandle, StoreError> {
+    pub fn spawn(
+        db: PathBuf,
+        client: PlatformClient,
+        policy: RetryPolicy,
+    ) -> Result<SyncHandle, StoreError> {
         let mut store = Store::open(&db)?;
         let stop = Arc::new(AtomicBool::new(false));
         let status = Arc::new(Mutex::new(SyncReport::default()));
