@@ -5,7 +5,6 @@
 //! Every transport failure is mapped to one [`UploadOutcome`] so the sync
 //! core's table can decide what it means.
 
-use std::error::Error as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -236,44 +235,64 @@ impl PlatformClient {
     }
 }
 
+/// Every error in a chain, including the ones an `io::Error` wraps (its
+/// `source()` skips them).
+fn visit_errors<'a>(
+    error: &'a (dyn std::error::Error + 'static),
+    out: &mut Vec<&'a (dyn std::error::Error + 'static)>,
+) {
+    if out.len() > 32 {
+        return;
+    }
+    out.push(error);
+    if let Some(inner) = error
+        .downcast_ref::<std::io::Error>()
+        .and_then(|io| io.get_ref())
+    {
+        visit_errors(inner, out);
+    }
+    if let Some(source) = error.source() {
+        visit_errors(source, out);
+    }
+}
+
 /// Maps a reqwest failure to the outcome the table knows.
 pub fn transport_outcome(error: &reqwest::Error) -> UploadOutcome {
     if error.is_timeout() {
         return UploadOutcome::Timeout;
     }
-    let mut io_kind = None;
-    let mut source = error.source();
-    while let Some(e) = source {
-        if e.downcast_ref::<rustls::Error>().is_some() {
-            return UploadOutcome::Tls;
-        }
-        if let Some(io) = e.downcast_ref::<std::io::Error>() {
-            if io
-                .get_ref()
-                .is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some())
-            {
-                return UploadOutcome::Tls;
-            }
-            if io.kind() == std::io::ErrorKind::TimedOut {
-                return UploadOutcome::Timeout;
-            }
-            io_kind.get_or_insert(io.kind());
-        }
-        source = e.source();
+    let mut chain = Vec::new();
+    visit_errors(error, &mut chain);
+    if chain
+        .iter()
+        .any(|e| e.downcast_ref::<rustls::Error>().is_some())
+    {
+        return UploadOutcome::Tls;
     }
-    match io_kind {
-        Some(std::io::ErrorKind::ConnectionRefused) => UploadOutcome::ConnectionRefused,
-        Some(
-            std::io::ErrorKind::ConnectionReset
-            | std::io::ErrorKind::ConnectionAborted
-            | std::io::ErrorKind::BrokenPipe
-            | std::io::ErrorKind::UnexpectedEof,
-        ) => UploadOutcome::ConnectionReset,
-        _ if error.is_connect() => UploadOutcome::Transport,
+    let io_kinds: Vec<std::io::ErrorKind> = chain
+        .iter()
+        .filter_map(|e| e.downcast_ref::<std::io::Error>())
+        .map(std::io::Error::kind)
+        .collect();
+    let has = |kinds: &[std::io::ErrorKind]| io_kinds.iter().any(|k| kinds.contains(k));
+    use std::io::ErrorKind as K;
+    if has(&[K::TimedOut]) {
+        UploadOutcome::Timeout
+    } else if has(&[K::ConnectionRefused]) {
+        UploadOutcome::ConnectionRefused
+    } else if has(&[
+        K::ConnectionReset,
+        K::ConnectionAborted,
+        K::BrokenPipe,
+        K::UnexpectedEof,
+    ]) {
+        UploadOutcome::ConnectionReset
+    } else if error.is_connect() {
+        UploadOutcome::Transport
+    } else if error.is_request() || error.is_body() || error.is_decode() {
         // Cut off mid-request or mid-answer (hyper's "incomplete message").
-        _ if error.is_request() || error.is_body() || error.is_decode() => {
-            UploadOutcome::ConnectionReset
-        }
-        _ => UploadOutcome::Transport,
+        UploadOutcome::ConnectionReset
+    } else {
+        UploadOutcome::Transport
     }
 }
