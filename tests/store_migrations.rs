@@ -72,6 +72,9 @@ fn migrating_the_v1_fixture_keeps_every_row_and_reaches_the_latest_schema() {
         ]
     );
     assert_eq!(store.pending().unwrap().len(), 1);
+    // The sealed bytes moved to their own table, intact.
+    let sent = uuid::Uuid::parse_str("6f1c1c9e-6a4b-4c1e-9a55-2f0d2d6f4e11").unwrap();
+    assert_eq!(store.sealed(sent).unwrap().unwrap().sealed, vec![0u8]);
     let state = store.sync_state().unwrap().unwrap();
     assert_eq!(state.failures, 2);
     assert_eq!(store.stats().unwrap().drafts, 0);

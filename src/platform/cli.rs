@@ -46,7 +46,7 @@ pub enum Command {
     /// Reviewers: list, accept or reject received records.
     #[command(subcommand)]
     Review(ReviewCommand),
-    /// Import people the county already knows (a JSON array or JSON lines of records).
+    /// Import people the county already knows (a record, a JSON array of records, or JSON lines).
     ImportBase { file: PathBuf },
     /// Decrypt a received record and print it (photos summarised).
     Open {
@@ -123,10 +123,13 @@ pub fn parse_reason(text: &str) -> Option<Reason> {
     })
 }
 
-/// Parses a base-database file: a JSON array of records, or one per line.
+/// Parses a base-database file: a JSON array of records, one record, or
+/// one record per line.
 pub fn parse_base(text: &str) -> Result<Vec<(IdNumber, Record)>, String> {
     let records: Vec<Record> = if text.trim_start().starts_with('[') {
         serde_json::from_str(text).map_err(|e| format!("not a JSON array of records: {e}"))?
+    } else if let Ok(one) = serde_json::from_str::<Record>(text) {
+        vec![one]
     } else {
         text.lines()
             .enumerate()

@@ -304,8 +304,7 @@ impl PlatformDb {
         Ok(out)
     }
 
-    /// Every stored record id with how many rows hold it (always 1: the
-    /// primary key), for tests that look for duplicates.
+    /// How many records the platform holds.
     pub fn count(&self) -> Result<u64, DbError> {
         Ok(self
             .conn

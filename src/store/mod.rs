@@ -466,8 +466,8 @@ impl Store {
         }
         tx.execute(
             "INSERT INTO records (record_id, record_number, state, masked_id, township_code, \
-             township_name, created_at, signed_at, supersedes, content_sha256, sealed) \
-             VALUES (?1, ?2, 'signed', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+             township_name, created_at, signed_at, supersedes, content_sha256) \
+             VALUES (?1, ?2, 'signed', ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             params![
                 id_text,
                 number,
@@ -478,10 +478,13 @@ impl Store {
                 ts(signed_at),
                 meta.supersedes.map(|u| u.to_string()),
                 content_sha256,
-                sealed,
             ],
         )?;
         let seq = tx.last_insert_rowid();
+        tx.execute(
+            "INSERT INTO sealed_records (record_seq, sealed) VALUES (?1, ?2)",
+            params![seq, sealed],
+        )?;
         {
             let mut insert = tx.prepare(
                 "INSERT OR IGNORE INTO record_categories (record_seq, code) VALUES (?1, ?2)",
@@ -688,7 +691,8 @@ impl Store {
         Ok(self
             .conn
             .query_row(
-                "SELECT record_number, sealed FROM records WHERE record_id = ?1",
+                "SELECT r.record_number, s.sealed FROM records r JOIN sealed_records s ON s.record_seq = r.seq \
+                 WHERE r.record_id = ?1",
                 [record_id.to_string()],
                 |r| {
                     Ok(SealedUpload {

@@ -69,8 +69,15 @@ CREATE TABLE sync_state (
 "#;
 
 /// Version 2: encrypted drafts for resuming a session, the back link of a
-/// correction, and indexes for the staff views.
+/// correction, indexes for the staff views, and the sealed bytes moved to
+/// their own table so that listing and counting scan narrow rows.
 const V2: &str = r#"
+CREATE TABLE sealed_records (
+    record_seq INTEGER PRIMARY KEY REFERENCES records(seq) ON DELETE CASCADE,
+    sealed     BLOB NOT NULL
+);
+INSERT INTO sealed_records (record_seq, sealed) SELECT seq, sealed FROM records;
+ALTER TABLE records DROP COLUMN sealed;
 CREATE TABLE drafts (
     record_id  TEXT PRIMARY KEY,
     lookup_tag TEXT,
