@@ -627,8 +627,8 @@ impl Store {
         let mut by_category = BTreeMap::new();
         {
             let mut stmt = self.conn.prepare_cached(
-                "SELECT c.code, count(*) FROM record_categories c JOIN records r ON r.seq = c.record_seq \
-                 WHERE r.state != 'superseded' GROUP BY c.code",
+                "SELECT code, count(*) FROM record_categories WHERE record_seq NOT IN \
+                 (SELECT seq FROM records WHERE state = 'superseded') GROUP BY code",
             )?;
             let rows = stmt.query_map([], |r| Ok((r.get::<_, u8>(0)?, r.get::<_, u64>(1)?)))?;
             for row in rows {

@@ -89,7 +89,8 @@ CREATE INDEX drafts_by_lookup ON drafts(lookup_tag, updated_at);
 ALTER TABLE records ADD COLUMN superseded_by TEXT;
 DROP INDEX records_by_state;
 CREATE INDEX records_by_state ON records(state, seq);
-CREATE INDEX records_by_township ON records(township_code, state);
+CREATE INDEX records_by_state_signed ON records(state, signed_at);
+CREATE INDEX records_by_township ON records(township_code, township_name, state);
 CREATE INDEX record_categories_by_code ON record_categories(code);
 "#;
 
