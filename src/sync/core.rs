@@ -430,7 +430,7 @@ mod tests {
                     let outcome = script.next().unwrap_or(UploadOutcome::Stored);
                     let action = core.on_upload(now, rid, &outcome);
                     log.push(format!(
-                        "{at:>7}ms upload {} {outcome:?} -> {action:?}",
+                        "{at:06}ms upload {} {outcome:?} -> {action:?}",
                         rid.as_u128()
                     ));
                     if let StoreAction::MarkSent(r) = action {
@@ -441,18 +441,18 @@ mod tests {
                 Task::PollReviews => {
                     let reviews = sent.drain(..).map(|r| (r, ReviewState::Accepted)).collect();
                     let actions = core.on_poll(now, Ok(reviews));
-                    log.push(format!("{at:>7}ms poll -> {} accepted", actions.len()));
+                    log.push(format!("{at:06}ms poll -> {} accepted", actions.len()));
                     now += Duration::milliseconds(100);
                 }
                 Task::Wait(until) => {
                     log.push(format!(
-                        "{at:>7}ms wait until {}ms",
+                        "{at:06}ms wait until {}ms",
                         (until - t0()).num_milliseconds()
                     ));
                     now = until;
                 }
                 Task::Done => {
-                    log.push(format!("{at:>7}ms done"));
+                    log.push(format!("{at:06}ms done"));
                     break;
                 }
             }
@@ -512,10 +512,10 @@ mod tests {
             2,
             &[],
             expect![[r#"
-                      0ms upload 1 Stored -> MarkSent(00000000-0000-0000-0000-000000000001)
-                    100ms upload 2 Stored -> MarkSent(00000000-0000-0000-0000-000000000002)
-                    200ms poll -> 2 accepted
-                    300ms done"#]],
+                000000ms upload 1 Stored -> MarkSent(00000000-0000-0000-0000-000000000001)
+                000100ms upload 2 Stored -> MarkSent(00000000-0000-0000-0000-000000000002)
+                000200ms poll -> 2 accepted
+                000300ms done"#]],
         );
     }
 
@@ -531,18 +531,18 @@ mod tests {
                 UploadOutcome::Rejected(vec![reason()]),
             ],
             expect![[r#"
-                      0ms upload 1 ConnectionRefused -> KeepForRetry(00000000-0000-0000-0000-000000000001)
-                    100ms wait until 1310ms
-                   1310ms upload 2 ConnectionReset -> KeepForRetry(00000000-0000-0000-0000-000000000002)
-                   1410ms wait until 4960ms
-                   4960ms upload 1 Timeout -> KeepForRetry(00000000-0000-0000-0000-000000000001)
-                   5060ms wait until 11881ms
-                  11881ms upload 2 ServerError(503) -> KeepForRetry(00000000-0000-0000-0000-000000000002)
-                  11981ms wait until 24378ms
-                  24378ms upload 1 Rejected([Reason { code: "missing", field: Some("identity.name"), message: "请填写姓名" }]) -> MarkRejected(00000000-0000-0000-0000-000000000001, [Reason { code: "missing", field: Some("identity.name"), message: "请填写姓名" }])
-                  24478ms upload 2 Stored -> MarkSent(00000000-0000-0000-0000-000000000002)
-                  24578ms poll -> 1 accepted
-                  24678ms done"#]],
+                000000ms upload 1 ConnectionRefused -> KeepForRetry(00000000-0000-0000-0000-000000000001)
+                000100ms wait until 1310ms
+                001310ms upload 2 ConnectionReset -> KeepForRetry(00000000-0000-0000-0000-000000000002)
+                001410ms wait until 4960ms
+                004960ms upload 1 Timeout -> KeepForRetry(00000000-0000-0000-0000-000000000001)
+                005060ms wait until 11881ms
+                011881ms upload 2 ServerError(503) -> KeepForRetry(00000000-0000-0000-0000-000000000002)
+                011981ms wait until 24378ms
+                024378ms upload 1 Rejected([Reason { code: "missing", field: Some("identity.name"), message: "请填写姓名" }]) -> MarkRejected(00000000-0000-0000-0000-000000000001, [Reason { code: "missing", field: Some("identity.name"), message: "请填写姓名" }])
+                024478ms upload 2 Stored -> MarkSent(00000000-0000-0000-0000-000000000002)
+                024578ms poll -> 1 accepted
+                024678ms done"#]],
         );
     }
 
