@@ -11,7 +11,11 @@ use clap::{Parser, Subcommand};
 pub mod check;
 
 #[derive(Parser, Debug)]
-#[command(name = "veteran-kiosk", version, about = "退役军人和其他优抚对象信息采集自助终端")]
+#[command(
+    name = "veteran-kiosk",
+    version,
+    about = "退役军人和其他优抚对象信息采集自助终端"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
