@@ -1,0 +1,4 @@
+//! Stand-ins for hardware that the device tests drive over real transports.
+#![allow(dead_code)]
+
+pub mod fake_printer;
