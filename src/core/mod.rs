@@ -11,5 +11,6 @@ pub mod id_number;
 pub mod problem;
 pub mod record;
 pub mod region;
+pub mod session;
 
 pub use problem::Problem;

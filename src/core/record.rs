@@ -1,1 +1,1498 @@
-//! TODO: filled in by the foundation work.
+//! One registration: the serde model of what the kiosk collects about a
+//! person, and its validation.
+//!
+//! The model is what travels (JSON on disk, sealed to the county). It is
+//! deliberately permissive while a session is in progress: a draft may have
+//! empty fields. [`validate`] then reports *every* problem at once, each with
+//! a field path, and [`ValidRecord`] is the only door to signing: a value of
+//! that type has passed validation for the date it was checked on.
+
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::core::card::Validity;
+use crate::core::category::{check_selection, Category, DocumentKind, DocumentRequirement};
+use crate::core::classified;
+use crate::core::id_number::{IdNumber, Sex};
+use crate::core::Problem;
+
+/// Bumped whenever the JSON shape changes incompatibly.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Size caps from the plan (§四(二)), in decimal bytes.
+pub const PORTRAIT_MAX_BYTES: u64 = 300_000;
+pub const CARD_PHOTO_MAX_BYTES: u64 = 40_000;
+pub const CARD_PORTRAIT_MAX_BYTES: u64 = 3_000;
+pub const DOCUMENT_MAX_BYTES: u64 = 300_000;
+
+/// The youngest age at which an enlistment is plausible after 1949; earlier
+/// enlistments (Red Army, the wars before the People's Republic) are exempt
+/// because very young soldiers were common then.
+const MIN_ENLISTMENT_AGE: u32 = 16;
+fn founding_of_prc() -> NaiveDate {
+    date(1949, 10, 1)
+}
+
+fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+    // Only called with constant, valid dates.
+    NaiveDate::from_ymd_opt(y, m, d).unwrap_or(NaiveDate::MIN)
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Record {
+    pub meta: Meta,
+    pub identity: Identity,
+    /// The chosen categories, each with its detail module (附件2–13).
+    #[serde(default)]
+    pub categories: Vec<CategoryDetails>,
+    #[serde(default)]
+    pub living: LivingConditions,
+    /// Voluntary: an empty list is a complete answer.
+    #[serde(default)]
+    pub needs: Vec<Need>,
+    #[serde(default)]
+    pub photos: Photos,
+    /// Certificates photographed at the kiosk.
+    #[serde(default)]
+    pub documents: Vec<DocumentPhoto>,
+    #[serde(default)]
+    pub signature: Option<Signature>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Meta {
+    /// Generated once when the session starts; the idempotency key upstream.
+    pub record_id: Uuid,
+    pub schema_version: u32,
+    pub kiosk_id: String,
+    pub township: Township,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub state: RecordState,
+    /// The record this one corrects, if any (like ODK's `deprecatedID`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supersedes: Option<Uuid>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Township {
+    /// GB/T 2260 county code plus the township's three digits.
+    pub code: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordState {
+    Draft,
+    Signed,
+    Sent,
+    Accepted,
+    Rejected,
+    Superseded,
+}
+
+impl RecordState {
+    pub fn as_zh(self) -> &'static str {
+        match self {
+            RecordState::Draft => "填写中",
+            RecordState::Signed => "已签字待上传",
+            RecordState::Sent => "已上传待审核",
+            RecordState::Accepted => "审核通过",
+            RecordState::Rejected => "被退回待修改",
+            RecordState::Superseded => "已被更正记录取代",
+        }
+    }
+}
+
+/// Where the identity came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IdentitySource {
+    /// Read from the chip through a certified reader.
+    Card,
+    /// Typed by staff from the card, with a photo of the card as evidence.
+    Typed,
+}
+
+/// The identity as the card states it. Every field must match the card
+/// exactly (§四(一)), so these are kept as the card's own strings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CardIdentity {
+    pub name: String,
+    pub sex: Sex,
+    /// GB 3304 ethnicity code, 1–56, 97 or 98.
+    pub nation_code: u8,
+    pub birth_date: NaiveDate,
+    pub address: String,
+    pub id_number: String,
+    pub authority: String,
+    pub valid_from: NaiveDate,
+    /// `YYYY-MM-DD` or `长期`.
+    pub valid_to: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Identity {
+    pub source: IdentitySource,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub sex: Option<Sex>,
+    #[serde(default)]
+    pub nation_code: Option<u8>,
+    #[serde(default)]
+    pub birth_date: Option<NaiveDate>,
+    /// Registered (household) address, as on the card.
+    #[serde(default)]
+    pub address: String,
+    #[serde(default)]
+    pub id_number: String,
+    #[serde(default)]
+    pub authority: String,
+    #[serde(default)]
+    pub valid_from: Option<NaiveDate>,
+    #[serde(default)]
+    pub valid_to: String,
+    /// Contact telephone; optional, many elderly people have none.
+    #[serde(default)]
+    pub phone: String,
+    /// Where the person actually lives, if not the registered address.
+    #[serde(default)]
+    pub current_address: String,
+    /// What the chip said, kept to prove the identity fields match it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card: Option<CardIdentity>,
+}
+
+/// One chosen category with its detail module.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "category", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum CategoryDetails {
+    /// 1 军队转业干部
+    TransferredOfficer {
+        placement: Option<OfficerPlacement>,
+        enlisted_on: Option<NaiveDate>,
+        /// Date of transfer out of active service (转业时间).
+        transferred_on: Option<NaiveDate>,
+    },
+    /// 2 退役士兵
+    DischargedSoldier {
+        placement: Option<SoldierPlacement>,
+        enlisted_on: Option<NaiveDate>,
+        discharged_on: Option<NaiveDate>,
+        /// Disability grade 1–10 where assessed; state support needs 1–4.
+        #[serde(default)]
+        disability_grade: Option<u8>,
+    },
+    /// 3 军队离退休干部和退休士官
+    RetiredOfficerNco {
+        kind: Option<RetirementKind>,
+        enlisted_on: Option<NaiveDate>,
+        retired_on: Option<NaiveDate>,
+    },
+    /// 4 军队无军籍离退休退职职工
+    RetiredNonEnlistedStaff {
+        kind: Option<StaffRetirementKind>,
+        started_work_on: Option<NaiveDate>,
+        retired_on: Option<NaiveDate>,
+    },
+    /// 5 复员军人
+    DemobilisedServiceman {
+        group: Option<DemobilisedGroup>,
+        enlisted_on: Option<NaiveDate>,
+        demobilised_on: Option<NaiveDate>,
+    },
+    /// 6 退伍红军老战士（含西路军红军老战士和红军失散人员）
+    RedArmyVeteran {
+        kind: Option<RedArmyKind>,
+        enlisted_on: Option<NaiveDate>,
+    },
+    /// 7 残疾军人
+    DisabledServiceman {
+        disability_grade: Option<u8>,
+        cause: Option<DisabilityCause>,
+        certificate_number: String,
+    },
+    /// 8 伤残民兵民工
+    DisabledMilitia {
+        disability_grade: Option<u8>,
+        cause: Option<DisabilityCause>,
+        certificate_number: String,
+    },
+    /// 9 烈士遗属
+    MartyrFamily(BereavedFamily),
+    /// 10 因公牺牲军人遗属
+    KilledOnDutyFamily(BereavedFamily),
+    /// 11 病故军人遗属
+    DiedOfIllnessFamily(BereavedFamily),
+    /// 12 现役军人家属
+    ServingMemberFamily {
+        relation: Option<Relation>,
+        member_name: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BereavedFamily {
+    pub relation: Option<Relation>,
+    pub deceased_name: String,
+    pub deceased_on: Option<NaiveDate>,
+    /// Whether a regular pension (定期抚恤金) is received.
+    pub receives_pension: Option<bool>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OfficerPlacement {
+    /// 计划分配
+    Planned,
+    /// 自主择业: transferred on or after 2001-01-19 only.
+    SelfChosenCareer,
+    /// 自谋职业: chose it 1993–2000 only.
+    OwnBusiness,
+    /// 自愿自行就业
+    VoluntarySelfEmployment,
+    /// 企业军转干部: left service on or before 2000-12-31, placed in an enterprise.
+    EnterpriseCadre,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SoldierPlacement {
+    /// 政府安排工作
+    GovernmentJob,
+    /// 自主就业
+    SelfEmployment,
+    /// 自谋职业
+    OwnBusiness,
+    /// 国家供养: disability grade 1–4 only.
+    StateSupported,
+    /// 回乡生产
+    ReturnedToFarming,
+    /// 符合转业条件选择复员
+    ChoseDemobilisation,
+    /// 按政策取消待遇
+    BenefitsCancelled,
+    /// 复工复职复学
+    ReturnedToJobOrSchool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RetirementKind {
+    /// 离休干部
+    RetiredCadreBefore1949,
+    /// 退休干部
+    RetiredCadre,
+    /// 退休士官
+    RetiredNco,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StaffRetirementKind {
+    /// 离休
+    Lixiu,
+    /// 退休
+    Retired,
+    /// 退职
+    Resigned,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DemobilisedGroup {
+    /// Officers demobilised under the service regulations.
+    UnderRegulations,
+    /// Enlisted on or before 1954-10-31 and demobilised.
+    EnlistedBefore1954,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RedArmyKind {
+    /// 退伍红军老战士
+    RedArmyVeteran,
+    /// 西路军红军老战士
+    WestRouteArmy,
+    /// 红军失散人员
+    Separated,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DisabilityCause {
+    /// 因战
+    War,
+    /// 因公
+    Duty,
+    /// 因病 (servicemen only)
+    Illness,
+}
+
+/// Relation of the subject to the deceased or serving member.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Relation {
+    Parent,
+    /// 抚养人: raised the deceased; counts as a parent for categories 9–11.
+    Raiser,
+    Spouse,
+    Child,
+    Sibling,
+}
+
+impl Relation {
+    pub fn as_zh(self) -> &'static str {
+        match self {
+            Relation::Parent => "父母",
+            Relation::Raiser => "抚养人",
+            Relation::Spouse => "配偶",
+            Relation::Child => "子女",
+            Relation::Sibling => "兄弟姐妹",
+        }
+    }
+}
+
+impl CategoryDetails {
+    pub fn category(&self) -> Category {
+        match self {
+            CategoryDetails::TransferredOfficer { .. } => Category::TransferredOfficer,
+            CategoryDetails::DischargedSoldier { .. } => Category::DischargedSoldier,
+            CategoryDetails::RetiredOfficerNco { .. } => Category::RetiredOfficerNco,
+            CategoryDetails::RetiredNonEnlistedStaff { .. } => Category::RetiredNonEnlistedStaff,
+            CategoryDetails::DemobilisedServiceman { .. } => Category::DemobilisedServiceman,
+            CategoryDetails::RedArmyVeteran { .. } => Category::RedArmyVeteran,
+            CategoryDetails::DisabledServiceman { .. } => Category::DisabledServiceman,
+            CategoryDetails::DisabledMilitia { .. } => Category::DisabledMilitia,
+            CategoryDetails::MartyrFamily(_) => Category::MartyrFamily,
+            CategoryDetails::KilledOnDutyFamily(_) => Category::KilledOnDutyFamily,
+            CategoryDetails::DiedOfIllnessFamily(_) => Category::DiedOfIllnessFamily,
+            CategoryDetails::ServingMemberFamily { .. } => Category::ServingMemberFamily,
+        }
+    }
+
+    /// An empty detail module for a newly chosen category.
+    pub fn empty(category: Category) -> CategoryDetails {
+        let bereaved = BereavedFamily {
+            relation: None,
+            deceased_name: String::new(),
+            deceased_on: None,
+            receives_pension: None,
+        };
+        match category {
+            Category::TransferredOfficer => CategoryDetails::TransferredOfficer {
+                placement: None,
+                enlisted_on: None,
+                transferred_on: None,
+            },
+            Category::DischargedSoldier => CategoryDetails::DischargedSoldier {
+                placement: None,
+                enlisted_on: None,
+                discharged_on: None,
+                disability_grade: None,
+            },
+            Category::RetiredOfficerNco => CategoryDetails::RetiredOfficerNco {
+                kind: None,
+                enlisted_on: None,
+                retired_on: None,
+            },
+            Category::RetiredNonEnlistedStaff => CategoryDetails::RetiredNonEnlistedStaff {
+                kind: None,
+                started_work_on: None,
+                retired_on: None,
+            },
+            Category::DemobilisedServiceman => CategoryDetails::DemobilisedServiceman {
+                group: None,
+                enlisted_on: None,
+                demobilised_on: None,
+            },
+            Category::RedArmyVeteran => CategoryDetails::RedArmyVeteran {
+                kind: None,
+                enlisted_on: None,
+            },
+            Category::DisabledServiceman => CategoryDetails::DisabledServiceman {
+                disability_grade: None,
+                cause: None,
+                certificate_number: String::new(),
+            },
+            Category::DisabledMilitia => CategoryDetails::DisabledMilitia {
+                disability_grade: None,
+                cause: None,
+                certificate_number: String::new(),
+            },
+            Category::MartyrFamily => CategoryDetails::MartyrFamily(bereaved),
+            Category::KilledOnDutyFamily => CategoryDetails::KilledOnDutyFamily(bereaved),
+            Category::DiedOfIllnessFamily => CategoryDetails::DiedOfIllnessFamily(bereaved),
+            Category::ServingMemberFamily => CategoryDetails::ServingMemberFamily {
+                relation: None,
+                member_name: String::new(),
+            },
+        }
+    }
+
+    /// (enlisted, left service) where the module records them.
+    fn service_dates(&self) -> (Option<NaiveDate>, Option<NaiveDate>) {
+        match self {
+            CategoryDetails::TransferredOfficer {
+                enlisted_on,
+                transferred_on,
+                ..
+            } => (*enlisted_on, *transferred_on),
+            CategoryDetails::DischargedSoldier {
+                enlisted_on,
+                discharged_on,
+                ..
+            } => (*enlisted_on, *discharged_on),
+            CategoryDetails::RetiredOfficerNco {
+                enlisted_on,
+                retired_on,
+                ..
+            } => (*enlisted_on, *retired_on),
+            CategoryDetails::DemobilisedServiceman {
+                enlisted_on,
+                demobilised_on,
+                ..
+            } => (*enlisted_on, *demobilised_on),
+            CategoryDetails::RedArmyVeteran { enlisted_on, .. } => (*enlisted_on, None),
+            _ => (None, None),
+        }
+    }
+}
+
+// ---------------------------------------------------------------- living
+
+/// 基本生活状况 (§二(三)). `None` means "not answered yet"; every question
+/// has an explicit "none" answer so that a complete record has no blanks.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LivingConditions {
+    pub work: Option<WorkStatus>,
+    /// Average monthly income of the person, in whole yuan.
+    pub monthly_income_yuan: Option<u32>,
+    pub pension_insurance: Option<PensionInsurance>,
+    pub medical_insurance: Option<MedicalInsurance>,
+    pub housing: Option<Housing>,
+    /// Social assistance received; an empty list answered means "none".
+    pub social_assistance: Option<Vec<SocialAssistance>>,
+    /// State pensions and subsidies received; empty means "none".
+    pub state_benefits: Option<Vec<StateBenefit>>,
+    /// 残疾人两项补贴 received; empty means "none".
+    pub disability_subsidies: Option<Vec<DisabilitySubsidy>>,
+    /// Anything the person wants to add, free text.
+    #[serde(default)]
+    pub remarks: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WorkStatus {
+    Employed,
+    SelfEmployed,
+    Farming,
+    Unemployed,
+    Retired,
+    UnableToWork,
+    Student,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PensionInsurance {
+    /// 职工基本养老保险
+    Employee,
+    /// 机关事业单位养老保险
+    PublicSector,
+    /// 城乡居民基本养老保险
+    Resident,
+    None,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MedicalInsurance {
+    /// 职工基本医疗保险
+    Employee,
+    /// 城乡居民基本医疗保险
+    Resident,
+    /// 公费医疗 / 军队离退休人员医疗保障
+    PublicHealthcare,
+    None,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Housing {
+    Owned,
+    Rented,
+    PublicRental,
+    WithFamily,
+    /// 危房
+    Dilapidated,
+    NoFixedHome,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SocialAssistance {
+    /// 最低生活保障
+    MinimumLiving,
+    /// 特困人员供养
+    ExtremePoverty,
+    /// 临时救助
+    Temporary,
+    Other,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StateBenefit {
+    /// 定期抚恤金
+    RegularPension,
+    /// 定期生活补助
+    RegularLivingAllowance,
+    /// 伤残抚恤金
+    DisabilityPension,
+    Other,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DisabilitySubsidy {
+    /// 困难残疾人生活补贴
+    LivingAllowance,
+    /// 重度残疾人护理补贴
+    NursingAllowance,
+}
+
+// ----------------------------------------------------------------- needs
+
+/// One difficulty or request, raised by the person (§二(四)).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Need {
+    pub area: NeedArea,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NeedArea {
+    Employment,
+    Living,
+    Housing,
+    Medical,
+    ElderlyCare,
+    Education,
+    Transport,
+    Culture,
+    Other,
+}
+
+// ---------------------------------------------------------------- photos
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PhotoRef {
+    /// SHA-256 of the JPG bytes, lower-case hex; the blob's key.
+    pub sha256: String,
+    pub bytes: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Photos {
+    /// Head-and-shoulders photo taken at the kiosk (≤300 KB).
+    pub portrait: Option<PhotoRef>,
+    /// The chip's portrait as JPG (≤3 KB), when a decoder was available.
+    pub card_portrait: Option<PhotoRef>,
+    /// Why there is no card portrait (e.g. no WLT decoder configured).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub card_portrait_note: String,
+    /// Photo of the ID card (≤40 KB); required when identity was typed.
+    pub card_photo: Option<PhotoRef>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DocumentPhoto {
+    pub kind: DocumentKind,
+    pub photo: PhotoRef,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Signature {
+    pub receipt_printed_at: DateTime<Utc>,
+    /// When the staff member confirmed the person signed the receipt.
+    pub signed_at: DateTime<Utc>,
+    /// Staff member's id (not a name) who witnessed it.
+    pub witnessed_by: String,
+}
+
+// ------------------------------------------------------------ validation
+
+/// A record that has passed [`validate`]; the only thing that can be signed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValidRecord(Record);
+
+impl ValidRecord {
+    pub fn record(&self) -> &Record {
+        &self.0
+    }
+    pub fn into_record(self) -> Record {
+        self.0
+    }
+}
+
+/// Check a record as it stands on `today`. Returns the record as valid, or
+/// every problem found, each with a field path.
+pub fn validate(record: &Record, today: NaiveDate) -> Result<ValidRecord, Vec<Problem>> {
+    let problems = problems(record, today);
+    if problems.is_empty() {
+        Ok(ValidRecord(record.clone()))
+    } else {
+        Err(problems)
+    }
+}
+
+/// Every problem in `record` as of `today`; empty when it is complete and
+/// consistent.
+pub fn problems(record: &Record, today: NaiveDate) -> Vec<Problem> {
+    let mut out = Problems::default();
+    check_meta(&record.meta, &mut out);
+    let id = check_identity(&record.identity, today, &mut out);
+    check_categories(record, id.as_ref(), today, &mut out);
+    check_living(&record.living, &mut out);
+    check_needs(&record.needs, &mut out);
+    check_photos(record, &mut out);
+    check_signature(record, &mut out);
+    out.0
+}
+
+#[derive(Default)]
+struct Problems(Vec<Problem>);
+
+impl Problems {
+    fn push(&mut self, field: impl Into<String>, code: &str, message: impl Into<String>) {
+        self.0.push(Problem::new(code, message).at(field));
+    }
+    fn missing(&mut self, field: impl Into<String>, what: &str) {
+        self.push(field, "missing", format!("请填写{what}"));
+    }
+    fn free_text(&mut self, field: &str, text: &str) {
+        self.0.extend(classified::check_text(field, text));
+    }
+}
+
+fn is_blank(text: &str) -> bool {
+    text.trim().is_empty()
+}
+
+fn check_meta(meta: &Meta, out: &mut Problems) {
+    if meta.schema_version != SCHEMA_VERSION {
+        out.push(
+            "meta.schema_version",
+            "schema_version",
+            format!(
+                "记录格式版本 {} 与本机支持的版本 {} 不符",
+                meta.schema_version, SCHEMA_VERSION
+            ),
+        );
+    }
+    if is_blank(&meta.kiosk_id) {
+        out.missing("meta.kiosk_id", "采集终端编号");
+    }
+    if is_blank(&meta.township.code) {
+        out.missing("meta.township.code", "乡镇代码");
+    } else if meta.township.code.len() != 9
+        || !meta.township.code.bytes().all(|b| b.is_ascii_digit())
+    {
+        out.push("meta.township.code", "township_code", "乡镇代码应为9位数字");
+    }
+    if is_blank(&meta.township.name) {
+        out.missing("meta.township.name", "乡镇名称");
+    }
+    if meta.updated_at < meta.created_at {
+        out.push(
+            "meta.updated_at",
+            "contradiction",
+            "记录的修改时间早于创建时间",
+        );
+    }
+}
+
+fn check_identity(identity: &Identity, today: NaiveDate, out: &mut Problems) -> Option<IdNumber> {
+    let f = |name: &str| format!("identity.{name}");
+    if is_blank(&identity.name) {
+        out.missing(f("name"), "姓名");
+    }
+    if identity.sex.is_none() {
+        out.missing(f("sex"), "性别");
+    }
+    match identity.nation_code {
+        None => out.missing(f("nation_code"), "民族"),
+        Some(code) if !is_gb3304(code) => out.push(
+            f("nation_code"),
+            "nation_code",
+            format!("民族代码 {code} 不在国家标准 GB 3304 中"),
+        ),
+        Some(_) => {}
+    }
+    if identity.birth_date.is_none() {
+        out.missing(f("birth_date"), "出生日期");
+    }
+    if is_blank(&identity.address) {
+        out.missing(f("address"), "户籍住址");
+    }
+    if is_blank(&identity.authority) {
+        out.missing(f("authority"), "签发机关");
+    }
+    if identity.valid_from.is_none() {
+        out.missing(f("valid_from"), "有效期起始日期");
+    }
+    match parse_valid_to(&identity.valid_to) {
+        Err(ValidToError::Missing) => out.missing(f("valid_to"), "有效期截止日期"),
+        Err(ValidToError::Malformed) => out.push(
+            f("valid_to"),
+            "date",
+            "有效期截止日期应为“年-月-日”或“长期”",
+        ),
+        Ok(Some(until)) => {
+            if let Some(from) = identity.valid_from {
+                if until <= from {
+                    out.push(
+                        f("valid_to"),
+                        "contradiction",
+                        "身份证有效期截止日期早于起始日期",
+                    );
+                }
+            }
+        }
+        Ok(None) => {}
+    }
+    if let Some(from) = identity.valid_from {
+        if from > today {
+            out.push(
+                f("valid_from"),
+                "date_in_future",
+                "有效期起始日期不能晚于今天",
+            );
+        }
+    }
+    if !is_blank(&identity.phone) && !is_phone_number(&identity.phone) {
+        out.push(
+            f("phone"),
+            "phone",
+            "联系电话格式不对，请填写手机号或带区号的固定电话",
+        );
+    }
+    out.free_text("identity.current_address", &identity.current_address);
+
+    let id = if is_blank(&identity.id_number) {
+        out.missing(f("id_number"), "公民身份号码");
+        None
+    } else {
+        match IdNumber::parse(&identity.id_number, today) {
+            Ok(id) => Some(id),
+            Err(err) => {
+                out.push(f("id_number"), err.code(), err.message_zh());
+                None
+            }
+        }
+    };
+    if let Some(id) = &id {
+        if let Some(birth) = identity.birth_date {
+            if birth != id.birth_date() {
+                out.push(
+                    f("birth_date"),
+                    "contradiction",
+                    "出生日期与身份证号码中的出生日期不一致",
+                );
+            }
+        }
+        if let Some(sex) = identity.sex {
+            if sex != id.sex() {
+                out.push(f("sex"), "contradiction", "性别与身份证号码不一致");
+            }
+        }
+    }
+
+    match (&identity.source, &identity.card) {
+        (IdentitySource::Card, None) => out.push(
+            "identity.card",
+            "missing",
+            "身份信息标为读卡所得，但没有读卡内容",
+        ),
+        (_, Some(card)) => check_identity_matches_card(identity, card, out),
+        (IdentitySource::Typed, None) => {}
+    }
+    id
+}
+
+/// §四(一): identity fields must match the card exactly.
+fn check_identity_matches_card(identity: &Identity, card: &CardIdentity, out: &mut Problems) {
+    let mut differs = |field: &str, what: &str, same: bool| {
+        if !same {
+            out.push(
+                format!("identity.{field}"),
+                "card_mismatch",
+                format!("{what}与身份证上的不一致，应与身份证完全相同"),
+            );
+        }
+    };
+    differs("name", "姓名", identity.name == card.name);
+    differs("sex", "性别", identity.sex == Some(card.sex));
+    differs(
+        "nation_code",
+        "民族",
+        identity.nation_code == Some(card.nation_code),
+    );
+    differs(
+        "birth_date",
+        "出生日期",
+        identity.birth_date == Some(card.birth_date),
+    );
+    differs("address", "住址", identity.address == card.address);
+    differs(
+        "id_number",
+        "公民身份号码",
+        identity.id_number.trim() == card.id_number,
+    );
+    differs(
+        "authority",
+        "签发机关",
+        identity.authority == card.authority,
+    );
+    differs(
+        "valid_from",
+        "有效期起始日期",
+        identity.valid_from == Some(card.valid_from),
+    );
+    differs(
+        "valid_to",
+        "有效期截止日期",
+        identity.valid_to.trim() == card.valid_to,
+    );
+}
+
+/// The record's text form of a card's validity end: `YYYY-MM-DD` or `长期`.
+pub fn valid_to_text(validity: Validity) -> String {
+    match validity {
+        Validity::Until(day) => day.format("%Y-%m-%d").to_string(),
+        Validity::LongTerm => "长期".to_string(),
+    }
+}
+
+enum ValidToError {
+    Missing,
+    Malformed,
+}
+
+/// `长期` (long-term) is `None`; a date is `Some`.
+fn parse_valid_to(text: &str) -> Result<Option<NaiveDate>, ValidToError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(ValidToError::Missing);
+    }
+    if text == "长期" {
+        return Ok(None);
+    }
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map(Some)
+        .map_err(|_| ValidToError::Malformed)
+}
+
+fn is_gb3304(code: u8) -> bool {
+    matches!(code, 1..=56 | 97 | 98)
+}
+
+/// A mainland mobile number (11 digits starting with 1) or a landline with
+/// area code, optionally with a dash or extension.
+fn is_phone_number(text: &str) -> bool {
+    let digits: String = text.chars().filter(|c| !matches!(c, '-' | ' ')).collect();
+    if !digits.chars().all(|c| c.is_ascii_digit()) {
+        return false;
+    }
+    let mobile = digits.len() == 11 && digits.starts_with('1');
+    let landline = digits.starts_with('0') && (10..=12).contains(&digits.len());
+    mobile || landline
+}
+
+fn check_categories(record: &Record, id: Option<&IdNumber>, today: NaiveDate, out: &mut Problems) {
+    let chosen: Vec<Category> = record
+        .categories
+        .iter()
+        .map(CategoryDetails::category)
+        .collect();
+    for (i, category) in chosen.iter().enumerate() {
+        if chosen[..i].contains(category) {
+            out.push(
+                format!("categories[{i}]"),
+                "duplicate_category",
+                format!("“{}”选了两次", category.name_zh()),
+            );
+        }
+    }
+    for violation in check_selection(&chosen) {
+        out.0.push(violation.to_problem());
+    }
+    let birth = id.map(|id| id.birth_date()).or(record.identity.birth_date);
+    for (i, details) in record.categories.iter().enumerate() {
+        check_category_details(&format!("categories[{i}]"), details, birth, today, out);
+    }
+}
+
+fn check_date_not_future(
+    field: &str,
+    date: Option<NaiveDate>,
+    today: NaiveDate,
+    out: &mut Problems,
+) {
+    if let Some(d) = date {
+        if d > today {
+            out.push(field, "date_in_future", "日期不能晚于今天");
+        }
+    }
+}
+
+fn years_between(from: NaiveDate, to: NaiveDate) -> i32 {
+    let mut years = to.year() - from.year();
+    if (to.month(), to.day()) < (from.month(), from.day()) {
+        years -= 1;
+    }
+    years
+}
+
+fn check_category_details(
+    at: &str,
+    details: &CategoryDetails,
+    birth: Option<NaiveDate>,
+    today: NaiveDate,
+    out: &mut Problems,
+) {
+    let field = |name: &str| format!("{at}.{name}");
+    let name = details.category().name_zh();
+
+    // Service dates shared by the veteran modules.
+    let (enlisted, left) = details.service_dates();
+    let (enlisted_field, left_field) = match details {
+        CategoryDetails::TransferredOfficer { .. } => ("enlisted_on", "transferred_on"),
+        CategoryDetails::DischargedSoldier { .. } => ("enlisted_on", "discharged_on"),
+        CategoryDetails::RetiredOfficerNco { .. } => ("enlisted_on", "retired_on"),
+        CategoryDetails::DemobilisedServiceman { .. } => ("enlisted_on", "demobilised_on"),
+        _ => ("enlisted_on", "left_on"),
+    };
+    check_date_not_future(&field(enlisted_field), enlisted, today, out);
+    check_date_not_future(&field(left_field), left, today, out);
+    if let (Some(e), Some(l)) = (enlisted, left) {
+        if l < e {
+            out.push(
+                field(left_field),
+                "contradiction",
+                "退出现役的日期早于入伍日期",
+            );
+        }
+    }
+    if let (Some(e), Some(b)) = (enlisted, birth) {
+        if e < b {
+            out.push(
+                field(enlisted_field),
+                "contradiction",
+                "入伍日期早于出生日期",
+            );
+        } else if e >= founding_of_prc() && years_between(b, e) < MIN_ENLISTMENT_AGE as i32 {
+            out.push(
+                field(enlisted_field),
+                "contradiction",
+                format!("入伍时未满{MIN_ENLISTMENT_AGE}周岁，请核对出生日期和入伍日期"),
+            );
+        }
+    }
+
+    match details {
+        CategoryDetails::TransferredOfficer {
+            placement,
+            enlisted_on,
+            transferred_on,
+        } => {
+            require(out, &field("placement"), placement.is_some(), "安置方式");
+            require(
+                out,
+                &field("enlisted_on"),
+                enlisted_on.is_some(),
+                "入伍时间",
+            );
+            require(
+                out,
+                &field("transferred_on"),
+                transferred_on.is_some(),
+                "转业时间",
+            );
+            if let (Some(p), Some(t)) = (placement, transferred_on) {
+                let fits = match p {
+                    OfficerPlacement::SelfChosenCareer => *t >= date(2001, 1, 19),
+                    OfficerPlacement::OwnBusiness => (1993..=2000).contains(&t.year()),
+                    OfficerPlacement::EnterpriseCadre => *t <= date(2000, 12, 31),
+                    _ => true,
+                };
+                if !fits {
+                    let why = match p {
+                        OfficerPlacement::SelfChosenCareer => {
+                            "自主择业仅限2001年1月19日以后转业的干部"
+                        }
+                        OfficerPlacement::OwnBusiness => {
+                            "自谋职业仅限1993年至2000年间选择自谋职业的转业干部"
+                        }
+                        _ => "企业军转干部仅限2000年12月31日之前退出现役的干部",
+                    };
+                    out.push(
+                        field("placement"),
+                        "placement_date",
+                        format!("{why}，请核对安置方式或转业时间"),
+                    );
+                }
+            }
+        }
+        CategoryDetails::DischargedSoldier {
+            placement,
+            enlisted_on,
+            discharged_on,
+            disability_grade,
+        } => {
+            require(out, &field("placement"), placement.is_some(), "安置方式");
+            require(
+                out,
+                &field("enlisted_on"),
+                enlisted_on.is_some(),
+                "入伍时间",
+            );
+            require(
+                out,
+                &field("discharged_on"),
+                discharged_on.is_some(),
+                "退役时间",
+            );
+            check_grade(out, &field("disability_grade"), *disability_grade);
+            if *placement == Some(SoldierPlacement::StateSupported) {
+                match disability_grade {
+                    None => out.push(
+                        field("disability_grade"),
+                        "missing",
+                        "国家供养的退役士兵须填写残疾等级（1至4级）",
+                    ),
+                    Some(g) if !(1..=4).contains(g) => out.push(
+                        field("disability_grade"),
+                        "placement_grade",
+                        "国家供养仅限评定为1至4级残疾的退役士兵，请核对安置方式或残疾等级",
+                    ),
+                    Some(_) => {}
+                }
+            }
+        }
+        CategoryDetails::RetiredOfficerNco {
+            kind,
+            enlisted_on,
+            retired_on,
+        } => {
+            require(out, &field("kind"), kind.is_some(), "离退休类别");
+            require(
+                out,
+                &field("enlisted_on"),
+                enlisted_on.is_some(),
+                "入伍时间",
+            );
+            require(
+                out,
+                &field("retired_on"),
+                retired_on.is_some(),
+                "离退休时间",
+            );
+        }
+        CategoryDetails::RetiredNonEnlistedStaff {
+            kind,
+            started_work_on,
+            retired_on,
+        } => {
+            require(out, &field("kind"), kind.is_some(), "离退休退职类别");
+            require(
+                out,
+                &field("started_work_on"),
+                started_work_on.is_some(),
+                "参加工作时间",
+            );
+            require(
+                out,
+                &field("retired_on"),
+                retired_on.is_some(),
+                "离退休退职时间",
+            );
+            check_date_not_future(&field("started_work_on"), *started_work_on, today, out);
+            check_date_not_future(&field("retired_on"), *retired_on, today, out);
+            if let (Some(s), Some(r)) = (started_work_on, retired_on) {
+                if r < s {
+                    out.push(
+                        field("retired_on"),
+                        "contradiction",
+                        "离退休时间早于参加工作时间",
+                    );
+                }
+            }
+            if let (Some(s), Some(b)) = (started_work_on, birth) {
+                if *s < b {
+                    out.push(
+                        field("started_work_on"),
+                        "contradiction",
+                        "参加工作时间早于出生日期",
+                    );
+                }
+            }
+        }
+        CategoryDetails::DemobilisedServiceman {
+            group,
+            enlisted_on,
+            demobilised_on,
+        } => {
+            require(out, &field("group"), group.is_some(), "复员军人类别");
+            require(
+                out,
+                &field("enlisted_on"),
+                enlisted_on.is_some(),
+                "入伍时间",
+            );
+            require(
+                out,
+                &field("demobilised_on"),
+                demobilised_on.is_some(),
+                "复员时间",
+            );
+            if let (Some(DemobilisedGroup::EnlistedBefore1954), Some(e)) = (group, enlisted_on) {
+                if *e > date(1954, 10, 31) {
+                    out.push(
+                        field("group"),
+                        "group_date",
+                        "“1954年10月31日之前入伍”一类仅限该日期之前入伍的人员，请核对入伍时间",
+                    );
+                }
+            }
+        }
+        CategoryDetails::RedArmyVeteran { kind, enlisted_on } => {
+            require(out, &field("kind"), kind.is_some(), "红军老战士类别");
+            require(
+                out,
+                &field("enlisted_on"),
+                enlisted_on.is_some(),
+                "参加红军时间",
+            );
+            // The Red Army became the Eighth Route / New Fourth Army in 1937.
+            if let Some(e) = enlisted_on {
+                if *e > date(1937, 12, 31) {
+                    out.push(
+                        field("enlisted_on"),
+                        "contradiction",
+                        "参加红军时间应在1937年底之前，请核对",
+                    );
+                }
+            }
+        }
+        CategoryDetails::DisabledServiceman {
+            disability_grade,
+            cause,
+            certificate_number,
+        }
+        | CategoryDetails::DisabledMilitia {
+            disability_grade,
+            cause,
+            certificate_number,
+        } => {
+            require(
+                out,
+                &field("disability_grade"),
+                disability_grade.is_some(),
+                "残疾等级",
+            );
+            check_grade(out, &field("disability_grade"), *disability_grade);
+            require(out, &field("cause"), cause.is_some(), "致残原因");
+            require(
+                out,
+                &field("certificate_number"),
+                !is_blank(certificate_number),
+                "证件编号",
+            );
+            if matches!(details, CategoryDetails::DisabledMilitia { .. })
+                && *cause == Some(DisabilityCause::Illness)
+            {
+                out.push(
+                    field("cause"),
+                    "cause",
+                    "伤残民兵民工只有因战、因公致残两种，请核对致残原因",
+                );
+            }
+            out.free_text(&field("certificate_number"), certificate_number);
+        }
+        CategoryDetails::MartyrFamily(family)
+        | CategoryDetails::KilledOnDutyFamily(family)
+        | CategoryDetails::DiedOfIllnessFamily(family) => {
+            require(
+                out,
+                &field("relation"),
+                family.relation.is_some(),
+                "与逝者的关系",
+            );
+            require(
+                out,
+                &field("deceased_name"),
+                !is_blank(&family.deceased_name),
+                "逝者姓名",
+            );
+            require(
+                out,
+                &field("receives_pension"),
+                family.receives_pension.is_some(),
+                "是否享受定期抚恤金",
+            );
+            check_date_not_future(&field("deceased_on"), family.deceased_on, today, out);
+            out.free_text(&field("deceased_name"), &family.deceased_name);
+        }
+        CategoryDetails::ServingMemberFamily {
+            relation,
+            member_name,
+        } => {
+            require(
+                out,
+                &field("relation"),
+                relation.is_some(),
+                "与现役军人的关系",
+            );
+            if matches!(relation, Some(Relation::Sibling) | Some(Relation::Raiser)) {
+                out.push(
+                    field("relation"),
+                    "relation",
+                    format!("“{name}”只包括现役军人的父母、配偶和子女"),
+                );
+            }
+            require(
+                out,
+                &field("member_name"),
+                !is_blank(member_name),
+                "现役军人姓名",
+            );
+            out.free_text(&field("member_name"), member_name);
+        }
+    }
+}
+
+fn require(out: &mut Problems, field: &str, present: bool, what: &str) {
+    if !present {
+        out.missing(field, what);
+    }
+}
+
+fn check_grade(out: &mut Problems, field: &str, grade: Option<u8>) {
+    if let Some(g) = grade {
+        if !(1..=10).contains(&g) {
+            out.push(field, "disability_grade", "残疾等级应为1至10级");
+        }
+    }
+}
+
+fn check_living(living: &LivingConditions, out: &mut Problems) {
+    let f = |name: &str| format!("living.{name}");
+    require(out, &f("work"), living.work.is_some(), "工作情况");
+    require(
+        out,
+        &f("monthly_income_yuan"),
+        living.monthly_income_yuan.is_some(),
+        "月收入",
+    );
+    require(
+        out,
+        &f("pension_insurance"),
+        living.pension_insurance.is_some(),
+        "养老保险情况",
+    );
+    require(
+        out,
+        &f("medical_insurance"),
+        living.medical_insurance.is_some(),
+        "医疗保险情况",
+    );
+    require(out, &f("housing"), living.housing.is_some(), "住房情况");
+    require(
+        out,
+        &f("social_assistance"),
+        living.social_assistance.is_some(),
+        "是否享受社会救助",
+    );
+    require(
+        out,
+        &f("state_benefits"),
+        living.state_benefits.is_some(),
+        "是否享受国家抚恤补助",
+    );
+    require(
+        out,
+        &f("disability_subsidies"),
+        living.disability_subsidies.is_some(),
+        "是否享受残疾人两项补贴",
+    );
+    if let Some(income) = living.monthly_income_yuan {
+        // A guard against an extra zero typed on a touch keypad.
+        if income > 1_000_000 {
+            out.push(
+                f("monthly_income_yuan"),
+                "out_of_range",
+                "月收入数额过大，请核对",
+            );
+        }
+        if income == 0 && matches!(living.work, Some(WorkStatus::Employed)) {
+            out.push(
+                f("monthly_income_yuan"),
+                "contradiction",
+                "已填写“在职工作”，月收入却为0，请核对",
+            );
+        }
+    }
+    if let Some(list) = &living.social_assistance {
+        if has_duplicates(list) {
+            out.push(f("social_assistance"), "duplicate", "社会救助有重复项");
+        }
+    }
+    out.free_text("living.remarks", &living.remarks);
+}
+
+fn has_duplicates<T: PartialEq>(list: &[T]) -> bool {
+    list.iter().enumerate().any(|(i, x)| list[..i].contains(x))
+}
+
+fn check_needs(needs: &[Need], out: &mut Problems) {
+    for (i, need) in needs.iter().enumerate() {
+        let field = format!("needs[{i}].text");
+        if is_blank(&need.text) {
+            out.push(&field, "missing", "请说明这项困难或诉求，或删除这一项");
+        }
+        out.free_text(&field, &need.text);
+    }
+}
+
+fn check_photo(out: &mut Problems, field: &str, photo: &PhotoRef, cap: u64, what: &str) {
+    let hex = photo.sha256.len() == 64
+        && photo
+            .sha256
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase());
+    if !hex {
+        out.push(
+            format!("{field}.sha256"),
+            "photo_ref",
+            format!("{what}的文件标识无效"),
+        );
+    }
+    if photo.bytes == 0 {
+        out.push(
+            format!("{field}.bytes"),
+            "photo_empty",
+            format!("{what}是空文件"),
+        );
+    } else if photo.bytes > cap {
+        out.push(
+            format!("{field}.bytes"),
+            "photo_too_large",
+            format!("{what}超过 {} KB 的上限", cap / 1000),
+        );
+    }
+}
+
+fn check_photos(record: &Record, out: &mut Problems) {
+    let photos = &record.photos;
+    match &photos.portrait {
+        None => out.push("photos.portrait", "missing", "还没有拍摄本人免冠照片"),
+        Some(p) => check_photo(out, "photos.portrait", p, PORTRAIT_MAX_BYTES, "免冠照片"),
+    }
+    if let Some(p) = &photos.card_portrait {
+        check_photo(
+            out,
+            "photos.card_portrait",
+            p,
+            CARD_PORTRAIT_MAX_BYTES,
+            "身份证头像",
+        );
+    }
+    match (&photos.card_photo, record.identity.source) {
+        (Some(p), _) => check_photo(
+            out,
+            "photos.card_photo",
+            p,
+            CARD_PHOTO_MAX_BYTES,
+            "身份证照片",
+        ),
+        (None, IdentitySource::Typed) => out.push(
+            "photos.card_photo",
+            "missing",
+            "手工录入身份信息时须拍摄身份证照片",
+        ),
+        (None, IdentitySource::Card) => {}
+    }
+    for (i, doc) in record.documents.iter().enumerate() {
+        check_photo(
+            out,
+            &format!("documents[{i}].photo"),
+            &doc.photo,
+            DOCUMENT_MAX_BYTES,
+            doc.kind.name_zh(),
+        );
+    }
+    // Every chosen category's certificate must have been photographed, and
+    // everyone's household register. The ID card itself is covered by the
+    // chip read or by the card photo checked above.
+    let shown: Vec<DocumentKind> = record.documents.iter().map(|d| d.kind).collect();
+    let household = DocumentRequirement {
+        any_of: &[DocumentKind::HouseholdRegister],
+    };
+    if !household.is_met_by(&shown) {
+        out.push("documents", "document_missing", "请拍摄户口本本人页");
+    }
+    for (i, details) in record.categories.iter().enumerate() {
+        let category = details.category();
+        for requirement in category.required_documents() {
+            if !requirement.is_met_by(&shown) {
+                out.push(
+                    format!("categories[{i}]"),
+                    "document_missing",
+                    format!("“{}”需要拍摄{}", category.name_zh(), requirement.name_zh()),
+                );
+            }
+        }
+    }
+}
+
+fn check_signature(record: &Record, out: &mut Problems) {
+    let needs_signature = !matches!(record.meta.state, RecordState::Draft);
+    match &record.signature {
+        None if needs_signature => out.push("signature", "missing", "回执还没有签字确认"),
+        None => {}
+        Some(sig) => {
+            if is_blank(&sig.witnessed_by) {
+                out.missing("signature.witnessed_by", "确认签字的工作人员编号");
+            }
+            if sig.signed_at < sig.receipt_printed_at {
+                out.push(
+                    "signature.signed_at",
+                    "contradiction",
+                    "签字时间早于回执打印时间",
+                );
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

