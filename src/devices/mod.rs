@@ -8,6 +8,7 @@
 //! [`DeviceConfig`]. Every device call has a timeout.
 
 pub mod camera;
+pub mod card_reader;
 pub mod config;
 pub(crate) mod deadline;
 pub mod printer;
