@@ -2,3 +2,5 @@
 #![allow(dead_code)]
 
 pub mod fake_printer;
+pub mod sam;
+pub mod serial_reader;
