@@ -4,3 +4,4 @@
 pub mod fake_printer;
 pub mod sam;
 pub mod serial_reader;
+pub mod vpcd;

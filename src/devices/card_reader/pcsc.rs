@@ -36,6 +36,9 @@ pub const GET_UID: [u8; 5] = [0xFF, 0xCA, 0x00, 0x00, 0x00];
 
 /// How long one poll waits for a status change when nothing happens.
 const PRESENCE_WAIT: Duration = Duration::from_millis(200);
+/// After a failed exchange, how long to wait for pcscd to report the card
+/// gone (it polls every ~200 ms) before calling it a pulled card.
+const PULLED_CHECK_WAIT: Duration = Duration::from_millis(600);
 
 pub struct PcscReader {
     filter: Option<String>,
@@ -69,7 +72,10 @@ impl PcscReader {
         call: impl FnOnce(&mut Connection) -> Result<R, ReaderError> + Send + 'static,
     ) -> Result<R, ReaderError> {
         // Presence waits are part of a call; leave room for them.
-        match self.worker.call(self.timeout + PRESENCE_WAIT, call) {
+        match self
+            .worker
+            .call(self.timeout + PRESENCE_WAIT + PULLED_CHECK_WAIT, call)
+        {
             Ok(result) => result,
             Err(Overrun::TimedOut) => Err(ReaderError::Timeout(self.timeout)),
             Err(Overrun::WorkerGone) => Err(ReaderError::Io("PC/SC worker stopped".into())),
@@ -293,8 +299,14 @@ impl CardReader for PcscReader {
             let Some(card) = conn.connect()? else {
                 return Ok((Ok(CardEvent::NoCard), false));
             };
-            let event = read_card(&card, mode, today);
+            let mut event = read_card(&card, mode, today);
             let _ = card.disconnect(::pcsc::Disposition::LeaveCard);
+            if matches!(event, Err(ReaderError::Io(_) | ReaderError::CardPulled)) {
+                // Was it the card leaving? Watch for the status change.
+                if let Ok(false) = conn.presence(filter.as_deref(), PULLED_CHECK_WAIT) {
+                    event = Err(ReaderError::CardPulled);
+                }
+            }
             // A read card, or one refused for its data (it would fail the
             // same way again), must leave before the next is accepted.
             let awaiting_now = match &event {
