@@ -115,6 +115,13 @@ fn open_handle(
     Ok((handle, chosen))
 }
 
+/// Open camera `index` straight away (without listing first), report the
+/// mode it would stream in, and close it again: the staff screen's "test the
+/// camera" button. Not bounded by a timeout; call it from a worker.
+pub fn probe(index: u32, min_width: u32, min_height: u32) -> Result<CameraMode, CameraError> {
+    open_handle(index, min_width, min_height).map(|(_handle, mode)| mode)
+}
+
 fn mode_of(format: &CameraFormat) -> CameraMode {
     CameraMode {
         width: format.width(),
