@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 pub mod check;
+pub mod receipt;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -26,6 +27,8 @@ pub enum Command {
     /// Check an input against the county's rules and print JSON.
     #[command(subcommand)]
     Check(check::CheckCommand),
+    /// The receipt of a record: ESC/POS bytes (--out) or a text preview (--text).
+    Receipt(receipt::ReceiptArgs),
 }
 
 /// Exit status shared by every subcommand.
@@ -64,6 +67,7 @@ pub fn main() -> ExitCode {
     };
     match cli.command {
         Some(Command::Check(cmd)) => check::run(cmd).into(),
+        Some(Command::Receipt(args)) => receipt::run(args).into(),
         None => {
             eprintln!("the kiosk UI is not built yet; try `veteran-kiosk --help`");
             Outcome::UsageOrUnreadable.into()
