@@ -5,3 +5,4 @@ pub mod cli;
 pub mod core;
 pub mod devices;
 pub mod receipt;
+pub mod wlt;

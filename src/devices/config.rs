@@ -269,6 +269,13 @@ pub struct WltDecoderConfig {
     /// What the function writes into `out`.
     #[serde(default)]
     pub output: WltOutput,
+    /// The return value that means success (1 for most vendors).
+    #[serde(default = "default_wlt_success")]
+    pub success_code: i32,
+}
+
+fn default_wlt_success() -> i32 {
+    1
 }
 
 fn default_wlt_symbol() -> String {
@@ -357,6 +364,7 @@ mod tests {
                         library: "/opt/libwlt.so",
                         symbol: "unpack",
                         output: Bgr,
+                        success_code: 1,
                     },
                 ),
             }
