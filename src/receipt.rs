@@ -27,6 +27,8 @@ use thiserror::Error;
 
 use crate::core::category::DocumentKind;
 use crate::core::record::{IdentitySource, Record, ValidRecord};
+use crate::core::session::PrintOutcome;
+use crate::devices::printer::{print_outcome, PrinterError, ReceiptPrinter};
 
 /// Half-width columns per line: fits 58 mm paper (and 80 mm with margin).
 pub const COLUMNS: usize = 32;
@@ -263,6 +265,20 @@ impl Driver for Capture {
     }
 }
 
+/// Build, render and print the receipt of `valid`: what the session's
+/// `Effect::PrintReceipt` asks for, answered as its `Event::Printed`. Safe
+/// to call again after a failure: the same bytes are printed.
+pub fn print(
+    printer: &mut dyn ReceiptPrinter,
+    valid: &ValidRecord,
+    printed_at: DateTime<Utc>,
+) -> PrintOutcome {
+    let result = to_escpos(&build(valid, printed_at))
+        .map_err(|err| PrinterError::Receipt(err.to_string()))
+        .and_then(|bytes| printer.print(&bytes));
+    print_outcome(&result)
+}
+
 /// `FS &`: enter Chinese character mode (text bytes are GB18030 from here).
 pub const FS_CHINESE_ON: [u8; 2] = [0x1C, 0x26];
 
@@ -371,6 +387,35 @@ mod tests {
                 proptest::prop_assert!(line.chars().map(width).sum::<usize>() <= columns);
             }
         }
+    }
+
+    #[test]
+    fn printing_answers_the_session_and_can_be_retried() {
+        use crate::devices::printer::test::TestPrinter;
+        use crate::devices::printer::PrinterStatus;
+        let json = include_str!("../assets/demo/record-valid.json");
+        let record: Record = serde_json::from_str(json).unwrap();
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
+        let valid = crate::core::record::validate(&record, today).unwrap();
+        let at = DateTime::parse_from_rfc3339("2026-11-30T02:31:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let printer = TestPrinter::new();
+        printer.state().status = PrinterStatus::PaperOut;
+        let mut device = printer.clone();
+        assert_eq!(
+            print(&mut device, &valid, at),
+            PrintOutcome::Failed {
+                code: "printer_paper_out".into(),
+                message_zh: "打印机缺纸，请工作人员装纸后重新打印".into()
+            }
+        );
+        printer.state().status = PrinterStatus::Ready;
+        assert_eq!(print(&mut device, &valid, at), PrintOutcome::Printed);
+        assert_eq!(print(&mut device, &valid, at), PrintOutcome::Printed);
+        let printed = printer.state().printed.clone();
+        assert_eq!(printed.len(), 2);
+        assert_eq!(printed[0], printed[1], "a reprint is the same receipt");
     }
 
     #[test]

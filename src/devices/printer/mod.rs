@@ -15,6 +15,8 @@ use std::time::Duration;
 
 use thiserror::Error;
 
+use crate::core::session::PrintOutcome;
+
 pub use driver::{EscPosPrinter, Transport};
 pub use status::PrinterStatus;
 
@@ -96,5 +98,16 @@ impl PrinterError {
     /// Whether trying again (after staff fixed the printer) makes sense.
     pub fn is_retryable(&self) -> bool {
         !matches!(self, PrinterError::Receipt(_))
+    }
+}
+
+/// A print's result as the session takes it (`Event::Printed`).
+pub fn print_outcome(result: &Result<PrintReport, PrinterError>) -> PrintOutcome {
+    match result {
+        Ok(_) => PrintOutcome::Printed,
+        Err(err) => PrintOutcome::Failed {
+            code: err.code().to_string(),
+            message_zh: err.message_zh(),
+        },
     }
 }
