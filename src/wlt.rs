@@ -28,6 +28,9 @@ const OUT_BUFFER_LEN: usize = 64 * 1024;
 /// The compressed portrait's size on the card.
 pub const WLT_LEN: usize = 1024;
 
+/// How long the vendor's decoder may take for one portrait.
+const DECODE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// Note for the record when the portrait could not be decoded.
 pub const NO_DECODER_NOTE: &str = "未配置身份证照片解码库，芯片照片未解码（原始数据已保留）";
 
@@ -51,6 +54,8 @@ pub enum WltError {
     Failed(i32),
     #[error("WLT decoder output unreadable: {0}")]
     Output(String),
+    #[error("WLT decoder did not return in time")]
+    Timeout,
     #[error("portrait does not fit in {max} bytes as JPG")]
     TooLarge { max: u64 },
 }
@@ -62,6 +67,7 @@ impl WltError {
             WltError::Symbol { .. } => "wlt_symbol",
             WltError::Input(_) => "wlt_input",
             WltError::Failed(_) => "wlt_failed",
+            WltError::Timeout => "wlt_timeout",
             WltError::Output(_) => "wlt_output",
             WltError::TooLarge { .. } => "wlt_too_large",
         }
@@ -131,15 +137,27 @@ impl WltDecoder {
         if wlt.len() != WLT_LEN {
             return Err(WltError::Input(wlt.len()));
         }
-        let mut out = vec![0u8; OUT_BUFFER_LEN];
-        let status = {
-            let _one_at_a_time = CALLS
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            // SAFETY: `wlt` holds the 1024 bytes the function reads and
-            // `out` is larger than anything it writes (38 862 bytes at most).
-            unsafe { (self.unpack)(wlt.as_ptr(), out.as_mut_ptr(), 0) }
-        };
+        // The vendor's code runs in a thread of its own, so that a decoder
+        // that never returns costs a timeout, not the kiosk.
+        let unpack = self.unpack;
+        let input = wlt.to_vec();
+        let (done_tx, done_rx) = std::sync::mpsc::channel();
+        std::thread::Builder::new()
+            .name("wlt-decoder".into())
+            .spawn(move || {
+                let mut out = vec![0u8; OUT_BUFFER_LEN];
+                let _one_at_a_time = CALLS
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner());
+                // SAFETY: `input` holds the 1024 bytes the function reads and
+                // `out` is larger than anything it writes (38 862 bytes at most).
+                let status = unsafe { unpack(input.as_ptr(), out.as_mut_ptr(), 0) };
+                let _ = done_tx.send((status, out));
+            })
+            .map_err(|err| WltError::Output(err.to_string()))?;
+        let (status, out) = done_rx
+            .recv_timeout(DECODE_TIMEOUT)
+            .map_err(|_| WltError::Timeout)?;
         if status != self.success_code {
             return Err(WltError::Failed(status));
         }
