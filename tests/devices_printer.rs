@@ -145,21 +145,23 @@ fn a_garbled_status_answer_is_an_error_not_a_guess() {
     assert_eq!(printer.status().unwrap_err().code(), "printer_garbled");
 }
 
-/// The USB transport writes to a character device (`/dev/usb/lp0` on a real
-/// kiosk) and reads status back from it; a pty slave is such a device, and
-/// the test plays the printer on the master side.
-#[test]
-fn usb_character_device_path_prints_and_reads_status() {
-    let (mut printer_side, device) = TTYPort::pair().unwrap();
+/// Plays a printer on the master side of a pty: answers status queries
+/// until `expected_data` bytes and `expected_queries` queries have come.
+fn pty_printer(
+    mut printer_side: TTYPort,
+    status: PrinterStatus,
+    expected_data: usize,
+    expected_queries: usize,
+) -> std::thread::JoinHandle<(FakePrinterState, TTYPort)> {
     printer_side.set_timeout(Duration::from_millis(20)).unwrap();
-    let path = device.name().unwrap();
-    let fake = std::thread::spawn(move || {
+    std::thread::spawn(move || {
         let mut state = FakePrinterState::new();
-        state.status = PrinterStatus::PaperNearEnd;
+        state.status = status;
         let mut pending = Vec::new();
         let mut buf = [0u8; 256];
         let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline && !(state.received.len() == 7 && state.queries.len() == 4)
+        while Instant::now() < deadline
+            && !(state.received.len() == expected_data && state.queries.len() == expected_queries)
         {
             if let Ok(n) = printer_side.read(&mut buf) {
                 pending.extend_from_slice(&buf[..n]);
@@ -168,7 +170,17 @@ fn usb_character_device_path_prints_and_reads_status() {
             }
         }
         (state, printer_side)
-    });
+    })
+}
+
+/// The USB transport writes to a character device (`/dev/usb/lp0` on a real
+/// kiosk) and reads status back from it; a pty slave is such a device, and
+/// the test plays the printer on the master side.
+#[test]
+fn usb_character_device_path_prints_and_reads_status() {
+    let (printer_side, device) = TTYPort::pair().unwrap();
+    let path = device.name().unwrap();
+    let fake = pty_printer(printer_side, PrinterStatus::PaperNearEnd, 7, 4);
     let mut printer = EscPosPrinter::new(
         Transport::Usb {
             device: path.clone().into(),
@@ -186,4 +198,30 @@ fn usb_character_device_path_prints_and_reads_status() {
     drop(device);
     let err = printer.status().unwrap_err();
     assert_eq!(err.code(), "printer_unreachable", "{err}");
+}
+
+/// A serial printer, through the real serialport code on a pty.
+#[test]
+fn serial_printer_prints_and_reports_a_cover_left_open() {
+    let (printer_side, device) = TTYPort::pair().unwrap();
+    let path = device.name().unwrap();
+    let transport = Transport::Serial {
+        port: path,
+        baud: 9600,
+    };
+    // Cover open: one status check (1, 2, 4) and nothing printed.
+    let fake = pty_printer(printer_side, PrinterStatus::CoverOpen, 0, 3);
+    let mut printer = EscPosPrinter::new(transport.clone(), Duration::from_secs(2));
+    assert_eq!(
+        printer.print(b"receipt"),
+        Err(PrinterError::NotReady(PrinterStatus::CoverOpen))
+    );
+    let (state, printer_side) = fake.join().unwrap();
+    assert!(state.received.is_empty());
+    // Cover closed: printed.
+    let fake = pty_printer(printer_side, PrinterStatus::Ready, 7, 4);
+    printer.print(b"receipt").unwrap();
+    let (state, _printer_side) = fake.join().unwrap();
+    assert_eq!(state.received, b"receipt");
+    drop(device);
 }

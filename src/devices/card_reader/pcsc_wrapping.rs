@@ -200,6 +200,15 @@ mod tests {
         assert_eq!(run(endless).0, Err(WrapError::Runaway));
     }
 
+    proptest::proptest! {
+        /// Whatever a reader answers, the exchange ends with a value.
+        #[test]
+        fn any_answers_end_cleanly(answers in proptest::collection::vec(
+            proptest::collection::vec(proptest::num::u8::ANY, 0..300), 0..40)) {
+            let _ = run(answers);
+        }
+    }
+
     #[test]
     fn oversized_frames_are_refused() {
         assert_eq!(Ff96.command(&[0u8; 300]), Err(WrapError::TooLong(300)));

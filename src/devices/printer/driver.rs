@@ -68,6 +68,8 @@ impl EscPosPrinter {
                 Ok(Box::new(StreamLink {
                     stream,
                     timeout: self.timeout,
+                    // A fresh connection holds nothing old.
+                    clear: |_| {},
                 }))
             }
             Transport::Usb { device } => {
@@ -92,6 +94,11 @@ impl EscPosPrinter {
                 Ok(Box::new(StreamLink {
                     stream: serial,
                     timeout: self.timeout,
+                    // A serial line may hold old bytes (automatic status,
+                    // a late answer): drop them before asking.
+                    clear: |port| {
+                        let _ = port.clear(serialport::ClearBuffer::Input);
+                    },
                 }))
             }
             Transport::File { path } => {
@@ -214,6 +221,7 @@ fn io_error(err: io::Error, timeout: Duration) -> PrinterError {
 struct StreamLink<S> {
     stream: S,
     timeout: Duration,
+    clear: fn(&mut S),
 }
 
 impl<S: Read + Write> Link for StreamLink<S> {
@@ -237,9 +245,7 @@ impl<S: Read + Write> Link for StreamLink<S> {
     }
 
     fn drain(&mut self) {
-        // Nothing is expected before our first question on a fresh
-        // connection; a serial line may hold old bytes, which the status
-        // pattern check would refuse, and the next status query repeats.
+        (self.clear)(&mut self.stream);
     }
 }
 
