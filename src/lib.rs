@@ -3,7 +3,10 @@
 
 pub mod cli;
 pub mod core;
+pub mod devices;
 pub mod pki;
 pub mod platform;
+pub mod receipt;
 pub mod store;
 pub mod sync;
+pub mod wlt;

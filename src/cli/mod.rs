@@ -12,6 +12,7 @@ pub mod check;
 pub mod demo;
 pub mod pki;
 pub mod queue;
+pub mod receipt;
 pub mod sync;
 
 #[derive(Parser, Debug)]
@@ -45,6 +46,8 @@ pub enum Command {
     /// Synthetic data for demos, training and load tests.
     #[command(subcommand)]
     Demo(demo::DemoCommand),
+    /// The receipt of a record: ESC/POS bytes (--out) or a text preview (--text).
+    Receipt(receipt::ReceiptArgs),
 }
 
 /// Exit status shared by every subcommand.
@@ -87,6 +90,7 @@ pub fn main() -> ExitCode {
         Some(Command::Sync(args)) => sync::run(args).into(),
         Some(Command::Pki(cmd)) => pki::run(cmd).into(),
         Some(Command::Demo(cmd)) => demo::run(cmd).into(),
+        Some(Command::Receipt(args)) => receipt::run(args).into(),
         None => {
             eprintln!("the kiosk UI is not built yet; try `veteran-kiosk --help`");
             Outcome::UsageOrUnreadable.into()

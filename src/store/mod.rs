@@ -24,7 +24,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -341,7 +341,7 @@ impl LocalKey {
 
     /// Hex HMAC-SHA256 of the normalised ID number.
     pub fn lookup_tag(&self, id: &IdNumber) -> String {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.lookup)
+        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.lookup)
             .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
         mac.update(id.as_str().as_bytes());
         seal::hex(&mac.finalize().into_bytes())
