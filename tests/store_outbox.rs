@@ -279,19 +279,22 @@ fn list_stats_and_show_give_the_clear_part() {
 fn drafts_resume_by_card_within_the_window_and_are_wiped_after() {
     let f = fixture();
     let key = LocalKey::generate();
-    let (mut draft, _) = records(1).remove(0);
+    let (mut draft, photos) = records(1).remove(0);
     draft.meta.state = RecordState::Draft;
     draft.signature = None;
+    // Photos the record does not (or no longer) name are not kept.
+    let mut with_stray = photos.clone();
+    with_stray.insert(b"a retaken portrait".to_vec());
     let id = IdNumber::parse_structure(&draft.identity.id_number).unwrap();
     let window = Duration::minutes(30);
     let t0 = now();
 
-    f.store.save_draft(&key, &draft, t0).unwrap();
+    f.store.save_draft(&key, &draft, &with_stray, t0).unwrap();
     assert_eq!(
         f.store
             .load_draft(&key, &id, t0 + Duration::minutes(29), window)
             .unwrap(),
-        Some(draft.clone())
+        Some((draft.clone(), photos.clone()))
     );
     // Another kiosk's key cannot find or read it.
     assert_eq!(
@@ -302,7 +305,7 @@ fn drafts_resume_by_card_within_the_window_and_are_wiped_after() {
     );
     // Saving again refreshes the window.
     f.store
-        .save_draft(&key, &draft, t0 + Duration::minutes(20))
+        .save_draft(&key, &draft, &photos, t0 + Duration::minutes(20))
         .unwrap();
     assert!(f
         .store
@@ -318,7 +321,7 @@ fn drafts_resume_by_card_within_the_window_and_are_wiped_after() {
     );
     assert_eq!(f.store.stats().unwrap().drafts, 0);
 
-    f.store.save_draft(&key, &draft, t0).unwrap();
+    f.store.save_draft(&key, &draft, &photos, t0).unwrap();
     assert!(f.store.wipe_draft(draft.meta.record_id).unwrap());
     assert!(!f.store.wipe_draft(draft.meta.record_id).unwrap());
 }
@@ -330,7 +333,7 @@ fn signing_wipes_the_draft_and_the_draft_is_encrypted_at_rest() {
     let (record, blobs) = records(1).remove(0);
     let mut draft = record.clone();
     draft.meta.state = RecordState::Draft;
-    f.store.save_draft(&key, &draft, now()).unwrap();
+    f.store.save_draft(&key, &draft, &blobs, now()).unwrap();
     let bytes = fs::read(&f.path).unwrap();
     let wal = fs::read(f.path.with_extension("sqlite3-wal")).unwrap_or_default();
     let name = draft.identity.name.as_bytes();

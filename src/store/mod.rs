@@ -760,16 +760,23 @@ impl Store {
 
     // ------------------------------------------------------------ drafts
 
-    /// Saves (replaces) the draft of a session in progress, encrypted to
-    /// the kiosk-local key.
+    /// Saves (replaces) the draft of a session in progress, with the photos
+    /// taken so far (those the record names; others are dropped), encrypted
+    /// to the kiosk-local key, so that a crash or a power cut loses nothing.
     pub fn save_draft(
         &self,
         key: &LocalKey,
         record: &Record,
+        photos: &Blobs,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let plaintext =
-            serde_json::to_vec(record).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let named: Vec<String> = photo_refs(record)
+            .into_iter()
+            .map(|(_, p)| p.sha256.clone())
+            .collect();
+        let mut kept = photos.clone();
+        kept.retain(&named);
+        let plaintext = seal::envelope_plaintext(record, &kept)?;
         let sealed = seal::encrypt(&key.identity.to_public(), &plaintext)?;
         let tag = IdNumber::parse_structure(record.identity.id_number.trim())
             .ok()
@@ -783,15 +790,15 @@ impl Store {
         Ok(())
     }
 
-    /// The newest draft of this person saved within `window` before `now`;
-    /// drafts older than the window are wiped first.
+    /// The newest draft of this person (and its photos) saved within
+    /// `window` before `now`; drafts older than the window are wiped first.
     pub fn load_draft(
         &self,
         key: &LocalKey,
         id: &IdNumber,
         now: DateTime<Utc>,
         window: Duration,
-    ) -> Result<Option<Record>, StoreError> {
+    ) -> Result<Option<(Record, Blobs)>, StoreError> {
         self.expire_drafts(now, window)?;
         let sealed: Option<Vec<u8>> = self
             .conn
@@ -805,7 +812,7 @@ impl Store {
             return Ok(None);
         };
         let plaintext = seal::decrypt(&key.identity, &sealed)?;
-        serde_json::from_slice(&plaintext)
+        seal::parse_envelope(&plaintext)
             .map(Some)
             .map_err(|_| StoreError::Corrupt("a draft does not parse".into()))
     }
