@@ -9,9 +9,14 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 pub mod check;
+pub mod photo;
 
 #[derive(Parser, Debug)]
-#[command(name = "veteran-kiosk", version, about = "退役军人和其他优抚对象信息采集自助终端")]
+#[command(
+    name = "veteran-kiosk",
+    version,
+    about = "退役军人和其他优抚对象信息采集自助终端"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -22,6 +27,9 @@ pub enum Command {
     /// Check an input against the county's rules and print JSON.
     #[command(subcommand)]
     Check(check::CheckCommand),
+    /// Photo tools: make a standard portrait.
+    #[command(subcommand)]
+    Photo(photo::PhotoCommand),
 }
 
 /// Exit status shared by every subcommand.
@@ -60,6 +68,7 @@ pub fn main() -> ExitCode {
     };
     match cli.command {
         Some(Command::Check(cmd)) => check::run(cmd).into(),
+        Some(Command::Photo(cmd)) => photo::run(cmd).into(),
         None => {
             eprintln!("the kiosk UI is not built yet; try `veteran-kiosk --help`");
             Outcome::UsageOrUnreadable.into()
