@@ -114,14 +114,14 @@ fn run(coach: &mut Coach, script: &[(Scene, usize)]) -> String {
             let step = coach.observe(&measures(scene), now);
             if shown != Some(step.advice) {
                 out.push_str(&format!(
-                    "{:>5}ms {}\n",
+                    "{}ms {}\n",
                     now.as_millis(),
                     step.advice.text_zh()
                 ));
                 shown = Some(step.advice);
             }
             if step.capture {
-                out.push_str(&format!("{:>5}ms capture\n", now.as_millis()));
+                out.push_str(&format!("{}ms capture\n", now.as_millis()));
             }
             now += FRAME;
         }
@@ -138,8 +138,8 @@ fn a_good_steady_frame_is_captured_after_one_second_once() {
     check(
         &[(GOOD, 60)],
         expect![[r#"
-                0ms 请保持不动
-             1000ms capture
+            0ms 请保持不动
+            1000ms capture
         "#]],
     );
 }
@@ -150,9 +150,9 @@ fn too_far_then_good_coaches_closer_then_captures() {
     check(
         &[(GOOD.sized(40.0), 30), (GOOD, 50)],
         expect![[r#"
-                0ms 靠近一点
-             1520ms 请保持不动
-             2200ms capture
+            0ms 靠近一点
+            1520ms 请保持不动
+            2200ms capture
         "#]],
     );
 }
@@ -164,14 +164,14 @@ fn sideways_directions_are_from_the_persons_point_of_view() {
     check(
         &[(GOOD.offset(-0.2), 10)],
         expect![[r#"
-            0ms 往左一点
-    "#]],
+                0ms 往左一点
+        "#]],
     );
     check(
         &[(GOOD.offset(0.2), 10)],
         expect![[r#"
-            0ms 往右一点
-    "#]],
+                0ms 往右一点
+        "#]],
     );
     let mut mirrored = config();
     mirrored.setup.mirrored = true;
@@ -192,8 +192,8 @@ fn jitter_at_the_centring_limit_neither_flickers_nor_resets_the_countdown() {
     check(
         &script,
         expect![[r#"
-                0ms 请保持不动
-             1000ms capture
+            0ms 请保持不动
+            1000ms capture
         "#]],
     );
 }
@@ -206,8 +206,8 @@ fn rapidly_alternating_problems_keep_the_first_instruction() {
     check(
         &script,
         expect![[r#"
-            0ms 往左一点
-    "#]],
+                0ms 往左一点
+        "#]],
     );
 }
 
@@ -217,9 +217,9 @@ fn an_instruction_stays_up_long_enough_to_be_read() {
     check(
         &[(GOOD.offset(0.2), 2), (GOOD, 40)],
         expect![[r#"
-                0ms 往右一点
-              800ms 请保持不动
-             1080ms capture
+            0ms 往右一点
+            800ms 请保持不动
+            1080ms capture
         "#]],
     );
 }
@@ -229,8 +229,8 @@ fn moving_during_the_steady_moment_restarts_it() {
     check(
         &[(GOOD, 15), (GOOD.at_x(360.0), 40)],
         expect![[r#"
-                0ms 请保持不动
-             1600ms capture
+            0ms 请保持不动
+            1600ms capture
         "#]],
     );
 }
@@ -240,8 +240,8 @@ fn darkness_explains_a_missing_face_and_people_are_counted() {
     check(
         &[(GOOD.nobody().lit(20.0), 30), (GOOD.nobody(), 30)],
         expect![[r#"
-                0ms 光线太暗
-             1520ms 请正对摄像头
+            0ms 光线太暗
+            1520ms 请正对摄像头
         "#]],
     );
     check(
@@ -258,8 +258,8 @@ fn quality_problems_have_their_own_instructions() {
     check(
         &[(tilted, 5)],
         expect![[r#"
-            0ms 请把头摆正
-    "#]],
+                0ms 请把头摆正
+        "#]],
     );
     let blurred = Scene {
         sharpness: 5.0,
@@ -270,14 +270,14 @@ fn quality_problems_have_their_own_instructions() {
     check(
         &[(blurred, 50)],
         expect![[r#"
-            0ms 请保持不动
-    "#]],
+                0ms 请保持不动
+        "#]],
     );
     check(
         &[(GOOD.sized(260.0), 5)],
         expect![[r#"
-            0ms 往后一点
-    "#]],
+                0ms 往后一点
+        "#]],
     );
 }
 

@@ -153,7 +153,7 @@ pub fn assess_frame(m: &Measures, t: &Thresholds, setup: &FrameSetup) -> Vec<Iss
     }
     let crop = &face.crop;
     if face.crop_scale * setup.capture_scale < 1.0 {
-        issues.push(Issue::FaceTooSmall);
+        issues.push(Issue::TooFewPixels);
     }
     if crop.height > m.height as f32 * (1.0 + t.max_crop_overflow)
         || crop.width > m.width as f32 * (1.0 + t.max_crop_overflow)

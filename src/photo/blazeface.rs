@@ -29,8 +29,9 @@ pub const SCORE_THRESHOLD: f32 = 0.6;
 /// Overlapping candidates above this IoU are merged into one face.
 const MERGE_IOU: f32 = 0.3;
 
-/// The six landmarks BlazeFace gives, named as the model names them (the
-/// subject's left eye appears on the image's right).
+/// The six landmarks BlazeFace gives, named by their side in the picture
+/// as the model names them: `left_eye` is the one on the image's left
+/// (the subject's right eye when the camera does not mirror).
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct FaceLandmarks {
     pub left_eye: Point,
@@ -74,7 +75,7 @@ impl InputWindow {
         }
     }
 
-    fn to_source(&self, normalised: Point) -> Point {
+    fn to_source(self, normalised: Point) -> Point {
         let side = INPUT_SIZE as f32 * self.scale;
         Point::new(
             self.origin.x + normalised.x * side,

@@ -28,8 +28,11 @@ pub enum Issue {
     TooBright,
     NoFace,
     MultipleFaces,
-    /// Too far away / too few pixels on the head.
+    /// A finished portrait whose head is under 2/3 of the height.
     FaceTooSmall,
+    /// Too far away: the head has too few pixels for the standard crop
+    /// without enlarging it.
+    TooFewPixels,
     /// Too close: the head (or the standard crop around it) overflows.
     FaceTooLarge,
     /// Not horizontally centred; the person should move this way.
@@ -51,7 +54,7 @@ impl Issue {
             Issue::TooBright => "too_bright",
             Issue::NoFace => "no_face",
             Issue::MultipleFaces => "multiple_faces",
-            Issue::FaceTooSmall => "face_too_small",
+            Issue::FaceTooSmall | Issue::TooFewPixels => "face_too_small",
             Issue::FaceTooLarge => "face_too_large",
             Issue::OffCentreMove(_) => "off_centre",
             Issue::BadHeightMove(_) => "off_centre_vertically",
@@ -72,6 +75,7 @@ impl Issue {
             Issue::NoFace => "照片里没有找到人脸。",
             Issue::MultipleFaces => "照片里只能有一个人。",
             Issue::FaceTooSmall => "头部太小：头部要占照片高度的三分之二以上。",
+            Issue::TooFewPixels => "人离镜头太远，头部不够清晰，放大会模糊。请靠近一点重新拍摄。",
             Issue::FaceTooLarge => "头部太大或离镜头太近，头顶或下巴超出了照片。",
             Issue::OffCentreMove(_) => "人像没有左右居中。",
             Issue::BadHeightMove(_) => "人像在照片里的位置太高或太低。",
@@ -90,7 +94,7 @@ impl Issue {
             Issue::TooBright => "光线太亮",
             Issue::NoFace => "请正对摄像头",
             Issue::MultipleFaces => "镜头前只能有一个人",
-            Issue::FaceTooSmall => "靠近一点",
+            Issue::FaceTooSmall | Issue::TooFewPixels => "靠近一点",
             Issue::FaceTooLarge => "往后一点",
             Issue::OffCentreMove(Direction::Left) | Issue::BadHeightMove(Direction::Left) => {
                 "往左一点"

@@ -70,7 +70,7 @@ pub fn cut_standard_portrait(
     }
     let (x, y, width, height) = crop_pixels(measures).ok_or_else(|| vec![Issue::NoFace])?;
     if height < OUTPUT_HEIGHT || width < OUTPUT_WIDTH {
-        return Err(vec![Issue::FaceTooSmall]);
+        return Err(vec![Issue::TooFewPixels]);
     }
     let cut = imageops::crop_imm(image, x, y, width, height).to_image();
     Ok(imageops::resize(
