@@ -119,3 +119,42 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn decoding_round_trips_and_rejects_junk_with_an_error() {
+    let image = busy_image(90, 70, 11);
+    let jpeg = encode_jpeg(&image, 90).expect("jpeg");
+    let decoded = veteran_kiosk::photo::decode_photo(&jpeg).expect("decodes");
+    assert_eq!(decoded.dimensions(), (90, 70));
+    // (A truncated JPEG still decodes: the decoder greys out what is
+    // missing, and the measures then judge the picture.)
+    for junk in [&b""[..], b"hello", &[0xFF, 0xD8, 0xFF, 0xE0]] {
+        match veteran_kiosk::photo::decode_photo(junk) {
+            Err(err) => assert_eq!(err.code(), "unreadable_image", "{err}"),
+            Ok(image) => panic!("{junk:?} decoded to {:?}", image.dimensions()),
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, .. ProptestConfig::default() })]
+
+    /// Any bytes, including a real JPEG with bytes flipped, give an image
+    /// or an error, never a panic.
+    #[test]
+    fn decoding_arbitrary_bytes_never_panics(
+        flips in proptest::collection::vec((0usize..4000, any::<u8>()), 0..8),
+        cut in 0usize..4000,
+        junk in proptest::collection::vec(any::<u8>(), 0..64),
+    ) {
+        let mut bytes = encode_jpeg(&busy_image(40, 30, 3), 80).unwrap();
+        for (at, value) in flips {
+            if let Some(b) = bytes.get_mut(at) {
+                *b = value;
+            }
+        }
+        bytes.truncate(cut.max(2));
+        let _ = veteran_kiosk::photo::decode_photo(&bytes);
+        let _ = veteran_kiosk::photo::decode_photo(&junk);
+    }
+}

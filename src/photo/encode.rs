@@ -8,6 +8,7 @@ use image::RgbImage;
 use serde::Serialize;
 
 use super::error::PhotoError;
+use super::geometry::Rect;
 
 /// The four kinds of photo the plan caps (§四(二)), sizes in decimal bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -134,5 +135,57 @@ pub fn encode_under_cap(image: &RgbImage, kind: PhotoKind) -> Result<EncodedJpeg
             }
             other => return other,
         }
+    }
+}
+
+/// A photo of a certificate page or of the ID card, optionally cut to the
+/// page (`page` in image pixels, clipped to the image; the kiosk UI lets
+/// staff drag it), encoded under the kind's cap.
+pub fn encode_document(
+    image: &RgbImage,
+    page: Option<Rect>,
+    kind: PhotoKind,
+) -> Result<EncodedJpeg, PhotoError> {
+    match page.and_then(|rect| clip(rect, image.width(), image.height())) {
+        Some((x, y, width, height)) => {
+            let cut = imageops::crop_imm(image, x, y, width, height).to_image();
+            encode_under_cap(&cut, kind)
+        }
+        None => encode_under_cap(image, kind),
+    }
+}
+
+/// `rect` rounded to whole pixels inside a `width`×`height` image; `None`
+/// when nothing of it is left.
+fn clip(rect: Rect, width: u32, height: u32) -> Option<(u32, u32, u32, u32)> {
+    let x0 = rect.x.round().clamp(0.0, width as f32);
+    let y0 = rect.y.round().clamp(0.0, height as f32);
+    let x1 = rect.right().round().clamp(0.0, width as f32);
+    let y1 = rect.bottom().round().clamp(0.0, height as f32);
+    (x1 > x0 && y1 > y0).then(|| (x0 as u32, y0 as u32, (x1 - x0) as u32, (y1 - y0) as u32))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_rectangles_are_clipped_to_the_image() {
+        assert_eq!(
+            clip(Rect::new(-5.0, 10.0, 50.0, 500.0), 40, 100),
+            Some((0, 10, 40, 90))
+        );
+        assert_eq!(clip(Rect::new(50.0, 0.0, 10.0, 10.0), 40, 100), None);
+        assert_eq!(clip(Rect::new(f32::NAN, 0.0, 10.0, 10.0), 40, 100), None);
+    }
+
+    #[test]
+    fn a_document_cut_to_its_page_has_the_page_size() {
+        let image = RgbImage::from_pixel(300, 200, image::Rgb([200, 180, 160]));
+        let page = Rect::new(50.0, 20.0, 120.0, 150.0);
+        let out = encode_document(&image, Some(page), PhotoKind::Certificate).expect("fits");
+        assert_eq!((out.width, out.height), (120, 150));
+        let whole = encode_document(&image, None, PhotoKind::IdCardPhoto).expect("fits");
+        assert_eq!((whole.width, whole.height), (300, 200));
     }
 }

@@ -31,7 +31,9 @@ pub use assess::{
 };
 pub use blazeface::{BlazeFace, FaceDetection, FaceLandmarks, MODEL_FILE_NAME};
 pub use coach::{Advice, Coach, CoachConfig, CoachStep};
-pub use encode::{encode_at_best_quality, encode_jpeg, encode_under_cap, EncodedJpeg, PhotoKind};
+pub use encode::{
+    encode_at_best_quality, encode_document, encode_jpeg, encode_under_cap, EncodedJpeg, PhotoKind,
+};
 pub use error::PhotoError;
 pub use geometry::{Point, Rect};
 pub use issue::{Direction, Issue};
@@ -41,23 +43,31 @@ pub use standardize::{cut_standard_portrait, standardize, StandardPortrait, Stan
 
 use image::RgbImage;
 
-/// Largest photo accepted, in pixels, so a hostile file cannot make the
-/// decoder allocate gigabytes.
-pub const MAX_DECODED_PIXELS: u64 = 64_000_000;
+/// Largest photo side accepted, in pixels, and the most memory a decode
+/// may take, so a hostile file cannot make the decoder allocate gigabytes.
+pub const MAX_DECODED_SIDE: u32 = 20_000;
+pub const MAX_DECODE_BYTES: u64 = 256 * 1024 * 1024;
 
-/// Decodes a JPEG or PNG file's bytes into RGB; anything else, or a broken
-/// or oversized file, is [`PhotoError::Unreadable`].
+/// Decodes a JPEG or PNG file's bytes into RGB, turned upright as its EXIF
+/// orientation says (phones store portraits sideways); anything else, or
+/// a broken or oversized file, is [`PhotoError::Unreadable`].
 pub fn decode_photo(bytes: &[u8]) -> Result<RgbImage, PhotoError> {
+    use image::ImageDecoder;
     let unreadable = |err: image::ImageError| PhotoError::Unreadable(err.to_string());
     let mut reader = image::ImageReader::new(std::io::Cursor::new(bytes))
         .with_guessed_format()
         .map_err(|err| PhotoError::Unreadable(err.to_string()))?;
     let mut limits = image::Limits::default();
-    let side = u32::try_from(MAX_DECODED_PIXELS).unwrap_or(u32::MAX);
-    limits.max_image_width = Some(side.min(20_000));
-    limits.max_image_height = Some(side.min(20_000));
-    limits.max_alloc = Some(MAX_DECODED_PIXELS * 4);
+    limits.max_image_width = Some(MAX_DECODED_SIDE);
+    limits.max_image_height = Some(MAX_DECODED_SIDE);
+    limits.max_alloc = Some(MAX_DECODE_BYTES);
     reader.limits(limits);
-    let decoded = reader.decode().map_err(unreadable)?;
+    let mut decoder = reader.into_decoder().map_err(unreadable)?;
+    // A broken EXIF block should not make a good picture unreadable.
+    let orientation = decoder
+        .orientation()
+        .unwrap_or(image::metadata::Orientation::NoTransforms);
+    let mut decoded = image::DynamicImage::from_decoder(decoder).map_err(unreadable)?;
+    decoded.apply_orientation(orientation);
     Ok(decoded.to_rgb8())
 }
