@@ -162,7 +162,7 @@ fn clip(rect: Rect, width: u32, height: u32) -> Option<(u32, u32, u32, u32)> {
     let y0 = rect.y.round().clamp(0.0, height as f32);
     let x1 = rect.right().round().clamp(0.0, width as f32);
     let y1 = rect.bottom().round().clamp(0.0, height as f32);
-    (x1 > x0 && y1 > y0).then(|| (x0 as u32, y0 as u32, (x1 - x0) as u32, (y1 - y0) as u32))
+    (x1 > x0 && y1 > y0).then_some((x0 as u32, y0 as u32, (x1 - x0) as u32, (y1 - y0) as u32))
 }
 
 #[cfg(test)]
