@@ -195,3 +195,51 @@ fn file_level_checks_see_format_and_size() {
     "#]]
     .assert_eq(&out);
 }
+
+/// The astronaut as a 640×480 camera frame, her photo shifted sideways by
+/// `shift` pixels (the background fills in).
+fn camera_frame(shift: i64) -> RgbImage {
+    let scaled = image::imageops::resize(
+        &astronaut(),
+        480,
+        480,
+        image::imageops::FilterType::Triangle,
+    );
+    let mut frame = RgbImage::from_pixel(640, 480, image::Rgb([190, 185, 190]));
+    image::imageops::replace(&mut frame, &scaled, 80 + shift, 0);
+    frame
+}
+
+#[test]
+fn live_frames_through_the_real_detector_coach_and_capture() {
+    use std::time::Duration;
+    use veteran_kiosk::photo::{Coach, CoachConfig};
+    let analyzer = analyzer();
+    // A 640×480 preview of a 1920×1440 camera.
+    let mut coach = Coach::new(CoachConfig::new(FrameSetup::live(3.0)));
+    let off = analyzer
+        .analyze(&camera_frame(-150), Search::Frame)
+        .expect("analyze");
+    let centred = analyzer
+        .analyze(&camera_frame(0), Search::Frame)
+        .expect("analyze");
+    let mut timeline = String::new();
+    let mut shown = "";
+    for frame in 0..60u64 {
+        let m = if frame < 20 { &off } else { &centred };
+        let step = coach.observe(m, Duration::from_millis(frame * 40));
+        if step.advice.text_zh() != shown {
+            shown = step.advice.text_zh();
+            timeline.push_str(&format!("{}ms {shown}\n", frame * 40));
+        }
+        if step.capture {
+            timeline.push_str(&format!("{}ms capture\n", frame * 40));
+        }
+    }
+    expect![[r#"
+        0ms 往左一点
+        1120ms 请保持不动
+        1800ms capture
+    "#]]
+    .assert_eq(&timeline);
+}
