@@ -61,6 +61,10 @@ fn bench(c: &mut Criterion) {
     group.bench_function("analyze_frame_640x480", |b| {
         b.iter(|| analyzer.analyze(black_box(&frame), Search::Frame))
     });
+    let empty_frame = RgbImage::from_pixel(640, 480, Rgb([120, 120, 125]));
+    group.bench_function("analyze_frame_640x480_nobody", |b| {
+        b.iter(|| analyzer.analyze(black_box(&empty_frame), Search::Frame))
+    });
     let faces = analyzer.detect(&frame, Search::Frame).expect("detect");
     group.bench_function("measures_only_640x480", |b| {
         b.iter(|| measure(black_box(&frame), black_box(&faces)))

@@ -243,3 +243,23 @@ fn live_frames_through_the_real_detector_coach_and_capture() {
     "#]]
     .assert_eq(&timeline);
 }
+
+#[test]
+fn someone_standing_back_is_asked_to_come_closer() {
+    use std::time::Duration;
+    use veteran_kiosk::photo::{Coach, CoachConfig};
+    let analyzer = analyzer();
+    let small = image::imageops::resize(
+        &astronaut(),
+        240,
+        240,
+        image::imageops::FilterType::Triangle,
+    );
+    let mut frame = RgbImage::from_pixel(640, 480, image::Rgb([190, 185, 190]));
+    image::imageops::replace(&mut frame, &small, 200, 120);
+    let m = analyzer.analyze(&frame, Search::Frame).expect("analyze");
+    assert_eq!(m.faces, 1, "{m:?}");
+    let mut coach = Coach::new(CoachConfig::new(FrameSetup::live(3.0)));
+    let step = coach.observe(&m, Duration::ZERO);
+    assert_eq!(step.advice.text_zh(), "靠近一点");
+}

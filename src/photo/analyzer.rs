@@ -7,7 +7,7 @@ use image::RgbImage;
 
 use super::blazeface::{BlazeFace, FaceDetection, InputWindow, MODEL_FILE_NAME};
 use super::error::PhotoError;
-use super::geometry::Rect;
+use super::geometry::{Point, Rect};
 use super::measure::{measure, Measures};
 
 /// Environment variable naming the model file.
@@ -46,8 +46,10 @@ pub fn model_candidates(
 /// How hard to look for faces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Search {
-    /// One pass over the whole frame (~25+ frames a second at 640×480):
-    /// finds faces at least about a sixth of the frame's longer side.
+    /// One pass over the whole frame (well over 25 frames a second at
+    /// 640×480), finding faces from about a sixth of the frame's longer
+    /// side up; when it finds none, a second pass over the middle of the
+    /// frame finds a smaller face (someone standing back).
     Frame,
     /// Also overlapping tiles of half the shorter side, so a small face in
     /// a large photo is found (and reported as too small) rather than
@@ -106,6 +108,14 @@ impl PortraitAnalyzer {
         let mut faces = self
             .detector
             .run_window(image, InputWindow::letterbox(whole))?;
+        if search == Search::Frame && faces.is_empty() {
+            // Someone standing back from the kiosk shows a face too small
+            // for the whole-frame pass; one look at the middle finds them,
+            // so the coach can say "closer" instead of "face the camera".
+            faces = self
+                .detector
+                .run_window(image, InputWindow::letterbox(middle_window(&whole)))?;
+        }
         if search == Search::Thorough {
             for tile in tiles(image.width(), image.height()) {
                 let found = self
@@ -154,6 +164,14 @@ impl PortraitAnalyzer {
     pub fn analyze(&self, image: &RgbImage, search: Search) -> Result<Measures, PhotoError> {
         Ok(measure(image, &self.detect(image, search)?))
     }
+}
+
+/// The square where a face standing back from the camera appears: half
+/// the shorter side, centred across, a little above the middle.
+fn middle_window(whole: &Rect) -> Rect {
+    let side = whole.width.min(whole.height) / 2.0;
+    let centre = Point::new(whole.centre().x, whole.y + whole.height * 0.42);
+    Rect::from_centre(centre, side, side)
 }
 
 /// Square tiles of half the shorter side, overlapping by half, covering
