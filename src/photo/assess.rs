@@ -107,9 +107,10 @@ impl FrameSetup {
         }
     }
 
-    /// The move, from the person's own point of view, that brings a head
-    /// shown too far towards the image's left (`towards_image_left`) back.
-    /// Facing a camera, the person's left is the picture's right.
+    /// The sideways move, from the person's own point of view, that brings
+    /// the head back to the middle. An unmirrored camera shows the person's
+    /// right on the picture's left, so a head too far to the picture's left
+    /// means they stand too far to their own right: they move left.
     fn sideways(&self, head_too_far_image_left: bool) -> Direction {
         if head_too_far_image_left != self.mirrored {
             Direction::Left

@@ -8,6 +8,7 @@
 use std::time::Duration;
 
 use super::assess::{assess_frame, FrameSetup, Thresholds};
+use super::geometry::Point;
 use super::issue::{Issue, HOLD_STILL_ZH};
 use super::measure::Measures;
 
@@ -71,13 +72,20 @@ pub struct CoachStep {
     pub capture: bool,
 }
 
+#[derive(Debug, Clone, Copy)]
+struct SteadySince {
+    since: Duration,
+    centre: Point,
+    face_height: f32,
+}
+
 #[derive(Debug, Clone)]
 pub struct Coach {
     config: CoachConfig,
     shown: Option<(Advice, Duration)>,
     pending: Option<(Advice, Duration)>,
-    /// Since when all checks pass, and where the head was then.
-    passing: Option<(Duration, f32, f32, f32)>,
+    /// Since when all checks pass, and where the face was then.
+    passing: Option<SteadySince>,
     captured: bool,
 }
 
@@ -110,8 +118,8 @@ impl Coach {
         self.track_steadiness(measures, issues.is_empty(), now);
         let advice = self.debounce(wanted, now);
         let progress = match self.passing {
-            Some((since, ..)) if !self.captured => {
-                let held = now.saturating_sub(since).as_secs_f32();
+            Some(steady) if !self.captured => {
+                let held = now.saturating_sub(steady.since).as_secs_f32();
                 (held / self.config.steady_for.as_secs_f32().max(f32::EPSILON)).min(1.0)
             }
             _ => 0.0,
@@ -133,12 +141,17 @@ impl Coach {
             return;
         };
         let centre = face.face_box.centre();
-        let size = face.face_box.height.max(1.0);
-        match self.passing {
-            Some((_, x, y, start_size))
-                if ((centre.x - x).hypot(centre.y - y) / start_size) <= self.config.max_drift => {}
+        let still = self.passing.is_some_and(|steady| {
+            let drift = (centre.x - steady.centre.x).hypot(centre.y - steady.centre.y);
+            drift / steady.face_height <= self.config.max_drift
+        });
+        if !still {
             // Newly passing, or moved too much: the steady moment restarts.
-            _ => self.passing = Some((now, centre.x, centre.y, size)),
+            self.passing = Some(SteadySince {
+                since: now,
+                centre,
+                face_height: face.face_box.height.max(1.0),
+            });
         }
     }
 
