@@ -305,3 +305,23 @@ fn progress_rises_to_one_over_the_steady_moment() {
     assert_eq!(p_end.progress, 1.0);
     assert!(p_end.capture);
 }
+
+#[test]
+fn a_head_too_high_or_low_for_the_crop_is_moved_vertically() {
+    let at_y = |y: f32| Scene {
+        centre: Point::new(320.0, y),
+        ..GOOD
+    };
+    check(
+        &[(at_y(90.0), 5)],
+        expect![[r#"
+        0ms 往下一点
+    "#]],
+    );
+    check(
+        &[(at_y(420.0), 5)],
+        expect![[r#"
+        0ms 请坐直，往上一点
+    "#]],
+    );
+}
