@@ -3,3 +3,5 @@
 
 pub mod cli;
 pub mod core;
+pub mod input;
+pub mod speech;
