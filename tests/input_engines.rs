@@ -135,6 +135,12 @@ fn keys_around_the_composition() {
         engine.feed(Input::Key(Key::Char('1'))).unwrap(),
         Outcome::Commit("军人1".into())
     );
+    // Enter takes the best conversion too, not the raw letters.
+    type_keys(&mut engine, "tuiyijunren");
+    assert_eq!(
+        engine.feed(Input::Key(Key::Enter)).unwrap(),
+        Outcome::Commit("退役军人".into())
+    );
     // Upper-case letters are pinyin too.
     type_keys(&mut engine, "JUNREN");
     assert!(engine.composition().candidates.iter().any(|c| c == "军人"));

@@ -54,6 +54,18 @@ impl Default for PinyinConfig {
     }
 }
 
+impl PinyinConfig {
+    /// The defaults, with the compiled data kept under the kiosk's state
+    /// directory (`$STATE_DIRECTORY/rime` under systemd) so it survives
+    /// restarts and only the first start compiles.
+    pub fn in_state_dir(state_dir: &Path) -> PinyinConfig {
+        PinyinConfig {
+            user_data_dir: state_dir.join("rime"),
+            ..PinyinConfig::default()
+        }
+    }
+}
+
 /// A pinyin input session on librime.
 pub struct PinyinEngine {
     runtime: &'static Runtime,
@@ -184,7 +196,6 @@ impl PinyinEngine {
 mod keysym {
     pub const SPACE: i32 = 0x20;
     pub const BACKSPACE: i32 = 0xff08;
-    pub const RETURN: i32 = 0xff0d;
     pub const ESCAPE: i32 = 0xff1b;
 }
 
@@ -215,9 +226,11 @@ impl InputEngine for PinyinEngine {
                 return Ok(Outcome::Commit(text));
             }
             _ if !composing => return Ok(Outcome::Unhandled),
+            // librime's Return commits the raw letters; a person pressing 完成
+            // after typing pinyin means the Chinese, as with Space.
+            Key::Enter => return Ok(Outcome::Commit(self.commit_composition()?)),
             Key::Space => keysym::SPACE,
             Key::Backspace => keysym::BACKSPACE,
-            Key::Enter => keysym::RETURN,
             Key::Escape => keysym::ESCAPE,
         };
         Ok(match self.process_key(keycode)? {
