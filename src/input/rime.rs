@@ -19,7 +19,7 @@
 
 use std::ffi::{c_char, c_int, c_void, CStr, CString};
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::sync::{Mutex, MutexGuard};
 
 use libloading::Library;
 
@@ -299,7 +299,23 @@ impl Drop for PinyinEngine {
 // ---------------------------------------------------------------------------
 // The process-wide librime runtime.
 
-static RUNTIME: OnceLock<Result<Runtime, InputError>> = OnceLock::new();
+/// The runtime once started, or the failure that happened after librime was
+/// set up (which cannot be undone in this process). Failures before that
+/// (library or data missing) are not kept, so a later open may try again.
+static RUNTIME: Mutex<Option<Result<&'static Runtime, InputError>>> = Mutex::new(None);
+
+enum StartFailure {
+    /// Nothing was set up yet; trying again later is safe.
+    BeforeSetup(InputError),
+    /// librime was set up and could not deploy; it stays as it is.
+    AfterSetup(InputError),
+}
+
+impl From<InputError> for StartFailure {
+    fn from(err: InputError) -> Self {
+        StartFailure::BeforeSetup(err)
+    }
+}
 
 struct Runtime {
     api: Api,
@@ -321,10 +337,25 @@ unsafe impl Sync for Runtime {}
 
 impl Runtime {
     fn get_or_start(config: &PinyinConfig) -> Result<&'static Runtime, InputError> {
-        let runtime = RUNTIME
-            .get_or_init(|| Runtime::start(config))
-            .as_ref()
-            .map_err(Clone::clone)?;
+        let mut slot = RUNTIME
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let runtime = match &*slot {
+            Some(started) => started.clone()?,
+            None => match Runtime::start(config) {
+                Ok(runtime) => {
+                    // Lives as long as the process, as librime does.
+                    let runtime: &'static Runtime = Box::leak(Box::new(runtime));
+                    *slot = Some(Ok(runtime));
+                    runtime
+                }
+                Err(StartFailure::BeforeSetup(err)) => return Err(err),
+                Err(StartFailure::AfterSetup(err)) => {
+                    *slot = Some(Err(err.clone()));
+                    return Err(err);
+                }
+            },
+        };
         let same = runtime.config.library == config.library
             && runtime.config.shared_data_dir == config.shared_data_dir
             && runtime.config.user_data_dir == config.user_data_dir
@@ -341,15 +372,15 @@ impl Runtime {
         Ok(runtime)
     }
 
-    fn start(config: &PinyinConfig) -> Result<Runtime, InputError> {
+    fn start(config: &PinyinConfig) -> Result<Runtime, StartFailure> {
         let schema_file = config
             .shared_data_dir
             .join(format!("{}.schema.yaml", config.schema));
         if !schema_file.is_file() {
-            return Err(InputError::DataMissing {
+            return Err(StartFailure::BeforeSetup(InputError::DataMissing {
                 what: "pinyin schema (Debian package rime-data-luna-pinyin)",
                 path: schema_file.display().to_string(),
-            });
+            }));
         }
         write_patches(&config.user_data_dir, &config.schema)?;
 
@@ -421,14 +452,18 @@ impl Runtime {
             .join("build")
             .join(format!("{}.schema.yaml", config.schema));
         if !built.is_file() {
-            return Err(InputError::Setup {
+            // librime's threads and logging hold on to the library: it must
+            // not be unloaded now.
+            std::mem::forget(library);
+            std::mem::forget(strings);
+            return Err(StartFailure::AfterSetup(InputError::Setup {
                 detail: format!(
                     "deploying schema {} produced no {} (see librime logs in {})",
                     config.schema,
                     built.display(),
                     log_dir.display()
                 ),
-            });
+            }));
         }
         Ok(Runtime {
             api,
@@ -792,6 +827,50 @@ mod tests {
         let after = std::fs::metadata(&custom).unwrap().modified().unwrap();
         assert_eq!(before, after, "unchanged patches are not rewritten");
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Failures before librime is set up are reported clearly and not kept:
+    /// a later open with a good configuration may still succeed. (No other
+    /// unit test starts librime, so these cannot disturb a running one.)
+    #[test]
+    fn missing_library_or_schema_is_a_clear_retryable_error() {
+        let dir = std::env::temp_dir().join(format!("vk-rime-missing-{}", std::process::id()));
+        let cases = [
+            (
+                PinyinConfig {
+                    shared_data_dir: dir.join("no-such-rime-data"),
+                    user_data_dir: dir.join("user"),
+                    ..PinyinConfig::default()
+                },
+                "input_data_missing",
+                "rime-data-luna-pinyin",
+            ),
+            (
+                PinyinConfig {
+                    library: "librime-not-installed.so.1".to_string(),
+                    user_data_dir: dir.join("user"),
+                    ..PinyinConfig::default()
+                },
+                "input_library_missing",
+                "librime",
+            ),
+        ];
+        for (config, code, mentions) in cases {
+            if code == "input_library_missing" && !config.shared_data_dir.is_dir() {
+                continue; // the schema check comes first; needs rime data installed
+            }
+            for _attempt in 0..2 {
+                let err = PinyinEngine::open(&config).unwrap_err();
+                assert_eq!(err.code(), code, "{err}");
+                assert!(err.to_string().contains(mentions), "{err}");
+                assert!(err.message_zh().contains("其他输入方式"));
+            }
+        }
+        assert!(
+            RUNTIME.lock().unwrap().is_none(),
+            "nothing was set up or kept"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
