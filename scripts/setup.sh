@@ -9,6 +9,9 @@ APT_PACKAGES=(
   libclang-dev nasm libudev-dev                    # camera (nokhwa/V4L2), serial ports
   fonts-dejavu-core libfontconfig1-dev libxkbcommon-dev xvfb  # Slint UI
   socat                                            # serial test helpers
+  librime1 rime-data-luna-pinyin rime-prelude rime-essay  # pinyin input (librime, luna_pinyin_simp)
+  libzinnia0 tegaki-zinnia-simplified-chinese      # handwriting input (zinnia + Tegaki model)
+  espeak-ng                                        # spoken prompts in Mandarin
 )
 
 missing=()

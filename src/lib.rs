@@ -4,10 +4,12 @@
 pub mod cli;
 pub mod core;
 pub mod devices;
+pub mod input;
 pub mod photo;
 pub mod pki;
 pub mod platform;
 pub mod receipt;
+pub mod speech;
 pub mod store;
 pub mod sync;
 pub mod wlt;
