@@ -2,4 +2,5 @@
 //! special-care recipients. See ARCHITECTURE.md for the map.
 
 pub mod cli;
+pub mod config;
 pub mod core;

@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 pub mod check;
+pub mod config;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -26,6 +27,9 @@ pub enum Command {
     /// Check an input against the county's rules and print JSON.
     #[command(subcommand)]
     Check(check::CheckCommand),
+    /// Administrators' keys, signed configuration bundles, the configuration in force.
+    #[command(subcommand)]
+    Config(config::ConfigCommand),
 }
 
 /// Exit status shared by every subcommand.
@@ -64,6 +68,7 @@ pub fn main() -> ExitCode {
     };
     match cli.command {
         Some(Command::Check(cmd)) => check::run(cmd).into(),
+        Some(Command::Config(cmd)) => config::run(cmd).into(),
         None => {
             eprintln!("the kiosk UI is not built yet; try `veteran-kiosk --help`");
             Outcome::UsageOrUnreadable.into()
