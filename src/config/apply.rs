@@ -437,7 +437,7 @@ impl ConfigStore {
                 to: config.kiosk.id.to_string(),
             }),
             Ok(config) => Ok(config),
-            Err(err) => Err(Refusal::InvalidContent(err)),
+            Err(err) => Err(Refusal::InvalidContent(relative_to(err, &staged))),
         };
         let config = match config {
             Ok(config) => config,
@@ -546,6 +546,16 @@ impl ConfigStore {
     }
 }
 
+/// Name files as the bundle does (`kiosk.toml`), not by the scratch place.
+fn relative_to(mut err: ConfigError, dir: &Path) -> ConfigError {
+    if let Ok(relative) = err.file.strip_prefix(dir) {
+        err.file = relative.to_path_buf();
+    }
+    let prefix = format!("{}/", dir.display());
+    err.detail = err.detail.replace(&prefix, "");
+    err
+}
+
 fn report_of(state: &State) -> StatusReport {
     StatusReport {
         version: state.active.version,
@@ -603,7 +613,7 @@ pub fn check_bundle_content(
 ) -> Result<Result<Option<super::KioskIdentity>, ConfigError>, StoreError> {
     create_dir_all(scratch_parent)?;
     let staged = stage_files(scratch_parent, &bundle.files)?;
-    let outcome = check_dir(&staged);
+    let outcome = check_dir(&staged).map_err(|err| relative_to(err, &staged));
     remove_dir_all(&staged)?;
     Ok(outcome)
 }

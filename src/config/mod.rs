@@ -41,7 +41,7 @@ pub use error::{ConfigError, ConfigErrorKind};
 pub use keys::{AdminPublicKey, AdminSigningKey};
 pub use tls::{TlsIdentity, TlsPaths};
 
-use source::{TomlSource, INVALID_PREFIX, OUT_OF_RANGE_PREFIX};
+use source::TomlSource;
 
 /// The main file of a configuration directory.
 pub const CONFIG_FILE: &str = "kiosk.toml";
@@ -543,11 +543,7 @@ struct RawAdministrator {
 }
 
 fn invalid<T>(source: &TomlSource, at: &Spanned<T>, detail: String) -> ConfigError {
-    source.error_on(
-        ConfigErrorKind::InvalidValue,
-        at,
-        format!("{INVALID_PREFIX}{detail}"),
-    )
+    source.error_on(ConfigErrorKind::InvalidValue, at, detail)
 }
 
 fn in_range(
@@ -564,7 +560,7 @@ fn in_range(
             ConfigErrorKind::OutOfRange,
             value,
             format!(
-                "{OUT_OF_RANGE_PREFIX}{v} {unit} is not between {} and {}",
+                "{v} {unit} is not between {} and {}",
                 range.start(),
                 range.end()
             ),

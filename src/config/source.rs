@@ -128,22 +128,12 @@ fn classify(message: &str) -> ConfigErrorKind {
         ConfigErrorKind::UnknownKey
     } else if message.starts_with("missing field") {
         ConfigErrorKind::MissingKey
-    } else if message.starts_with(OUT_OF_RANGE_PREFIX) {
-        ConfigErrorKind::OutOfRange
-    } else if message.starts_with("invalid")
-        || message.starts_with("unknown variant")
-        || message.starts_with(INVALID_PREFIX)
-    {
+    } else if message.starts_with("invalid") || message.starts_with("unknown variant") {
         ConfigErrorKind::InvalidValue
     } else {
         ConfigErrorKind::Syntax
     }
 }
-
-/// Our own deserialisers start their messages with these, so that the kind
-/// survives the trip through serde's string-only custom errors.
-pub(crate) const OUT_OF_RANGE_PREFIX: &str = "out of range: ";
-pub(crate) const INVALID_PREFIX: &str = "invalid value: ";
 
 fn covers(span: &Range<usize>, offset: usize) -> bool {
     span.start <= offset && (offset < span.end || span.start == span.end)

@@ -1,0 +1,398 @@
+//! Bundles reaching a kiosk's store: what is refused (and that the old
+//! configuration then stays in force), what is taken, hot or with a
+//! restart, and the rollback of a configuration that fails at start.
+
+mod config_support;
+
+use std::path::{Path, PathBuf};
+
+use base64::Engine as _;
+use expect_test::expect;
+use veteran_kiosk::config::apply::{ConfigEvent, ConfigStore, MAX_START_ATTEMPTS};
+use veteran_kiosk::config::bundle::Bundle;
+use veteran_kiosk::config::Config;
+
+use config_support::*;
+
+struct Kiosk {
+    _tmp: tempfile::TempDir,
+    tmp: PathBuf,
+    root: PathBuf,
+    factory: PathBuf,
+    store: ConfigStore,
+    config: Config,
+}
+
+impl Kiosk {
+    /// A kiosk started on its shipped configuration.
+    fn new() -> Kiosk {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().to_path_buf();
+        let factory = factory_copy(&path, "factory");
+        let root = path.join("store");
+        let mut store = ConfigStore::open(&root, &factory).unwrap();
+        let start = store.begin_start().unwrap();
+        assert!(!start.on_trial);
+        Kiosk {
+            _tmp: tmp,
+            tmp: path,
+            root,
+            factory,
+            store,
+            config: start.config,
+        }
+    }
+
+    /// Stop and start again, as the kiosk process would.
+    fn restart(&mut self) -> veteran_kiosk::config::apply::Start {
+        self.store = ConfigStore::open(&self.root, &self.factory).unwrap();
+        let start = self.store.begin_start().unwrap();
+        self.config = start.config.clone();
+        start
+    }
+
+    fn title_in_force(&self) -> String {
+        self.store.load().unwrap().texts.campaign_title
+    }
+}
+
+/// Flip one base64 character of the first file's data in a bundle's JSON.
+fn tamper_with_data(bytes: &[u8]) -> Vec<u8> {
+    let mut json: serde_json::Value = serde_json::from_slice(bytes).unwrap();
+    let data = json["files"][0]["data"].as_str().unwrap();
+    let mut raw = base64::engine::general_purpose::STANDARD
+        .decode(data)
+        .unwrap();
+    raw[10] ^= 0x01;
+    json["files"][0]["data"] = base64::engine::general_purpose::STANDARD.encode(raw).into();
+    serde_json::to_vec(&json).unwrap()
+}
+
+fn with_json(bytes: &[u8], change: impl FnOnce(&mut serde_json::Value)) -> Vec<u8> {
+    let mut json: serde_json::Value = serde_json::from_slice(bytes).unwrap();
+    change(&mut json);
+    serde_json::to_vec(&json).unwrap()
+}
+
+#[test]
+fn bad_bundles_are_refused_and_the_old_configuration_stays() {
+    let mut kiosk = Kiosk::new();
+    let tmp = kiosk.tmp.clone();
+    // Bring the kiosk to version 5 first, so older versions exist.
+    let v5 = with_title(&tmp, "v5", "第五版");
+    kiosk
+        .store
+        .accept(&sign_dir(&v5, 5, "all", &admin()), &kiosk.config)
+        .unwrap();
+    kiosk.store.confirm_started().unwrap();
+    kiosk.config = kiosk.store.load().unwrap();
+    let before = (kiosk.store.in_force().clone(), kiosk.store.load().unwrap());
+
+    let newer = with_title(&tmp, "newer", "第六版");
+    let good = |version: u64, target: &str| sign_dir(&newer, version, target, &admin());
+    let broken = variant(&tmp, "broken", |d| {
+        edit(d, "wipe_warning_seconds = 30", "wipe_warning_seconds = 3")
+    });
+    let renamed = variant(&tmp, "renamed", |d| {
+        edit(d, "id = \"demo-kiosk-01\"", "id = \"demo-kiosk-02\"")
+    });
+    let forged_signer = with_json(&sign_dir(&newer, 6, "all", &stranger()), |json| {
+        json["signer"] = admin().public_key().to_string().into();
+    });
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("unknown key", sign_dir(&newer, 6, "all", &stranger())),
+        ("stranger claims a pinned key", forged_signer),
+        (
+            "file tampered after signing",
+            tamper_with_data(&good(6, "all")),
+        ),
+        (
+            "version raised after signing",
+            with_json(&good(6, "all"), |j| j["version"] = 60.into()),
+        ),
+        (
+            "target widened after signing",
+            with_json(&good(6, "kiosk:other-kiosk"), |j| {
+                j["target"] = "all".into()
+            }),
+        ),
+        ("older version", good(4, "all")),
+        ("equal version", good(5, "all")),
+        ("for another kiosk", good(6, "kiosk:other-kiosk")),
+        ("for another township", good(6, "township:430121002")),
+        ("invalid content", sign_dir(&broken, 6, "all", &admin())),
+        ("renames the kiosk", sign_dir(&renamed, 7, "all", &admin())),
+        ("not a bundle", b"{\"hello\": 1}".to_vec()),
+        ("garbage", vec![0xff, 0x00, 0x13]),
+        (
+            "version zero",
+            with_json(&good(6, "all"), |j| j["version"] = 0.into()),
+        ),
+    ];
+    let mut seen = String::new();
+    for (name, bytes) in cases {
+        let refusal = kiosk.store.accept(&bytes, &kiosk.config).unwrap_err();
+        seen.push_str(&format!("{name}: {} | {refusal}\n", refusal.code()));
+        assert_eq!(kiosk.store.in_force(), &before.0, "{name}");
+        assert_eq!(kiosk.store.load().unwrap(), before.1, "{name}");
+        assert!(!kiosk.store.on_trial(), "{name}");
+        // A refusal is reported to the platform.
+        let report = kiosk.store.pending_report().unwrap();
+        assert!(
+            matches!(report.last_event, ConfigEvent::Refused { .. }),
+            "{name}"
+        );
+        assert_eq!(report.version, 5);
+    }
+    let shown = seen.replace(&admin().public_key().to_string(), "<admin>");
+    let shown = shown.replace(&stranger().public_key().to_string(), "<stranger>");
+    let shown = shown.replace(&tmp.display().to_string(), "<tmp>");
+    expect![[r#"
+        unknown key: bundle_unknown_signer | signed by <stranger>, which is not a pinned administrator key
+        stranger claims a pinned key: bundle_bad_signature | the signature does not match the content: the bundle was altered after signing
+        file tampered after signing: bundle_bad_signature | the signature does not match the content: the bundle was altered after signing
+        version raised after signing: bundle_bad_signature | the signature does not match the content: the bundle was altered after signing
+        target widened after signing: bundle_bad_signature | the signature does not match the content: the bundle was altered after signing
+        older version: bundle_not_newer | version 4 is not newer than version 5 in force
+        equal version: bundle_not_newer | version 5 is not newer than version 5 in force
+        for another kiosk: bundle_not_for_this_kiosk | the bundle is for kiosk:other-kiosk, not for this kiosk
+        for another township: bundle_not_for_this_kiosk | the bundle is for township:430121002, not for this kiosk
+        invalid content: bundle_invalid_content | the configuration in the bundle does not load: kiosk.toml:78:24: session.wipe_warning_seconds: 3 seconds is not between 20 and 300
+        renames the kiosk: bundle_changes_kiosk_id | the bundle would change the kiosk id from demo-kiosk-01 to demo-kiosk-02
+        not a bundle: bundle_malformed | not a configuration bundle: unknown field `hello`, expected one of `format`, `version`, `target`, `signer`, `signature`, `files` at line 1 column 8
+        garbage: bundle_malformed | not a configuration bundle: expected value at line 1 column 1
+        version zero: bundle_version_zero | version 0 is the configuration a kiosk ships with; bundles start at 1
+    "#]]
+    .assert_eq(&shown);
+
+    // The broken version 6 is never taken again, even when signed anew.
+    let refusal = kiosk
+        .store
+        .accept(&good(6, "all"), &kiosk.config)
+        .unwrap_err();
+    assert_eq!(refusal.code(), "bundle_already_tried");
+    // A newer good one is.
+    let accepted = kiosk
+        .store
+        .accept(&good(8, "township:430121001"), &kiosk.config)
+        .unwrap();
+    assert_eq!(accepted.installed.version, 8);
+    assert!(!accepted.restart_needed);
+    assert_eq!(accepted.config.texts.campaign_title, "第六版");
+}
+
+#[test]
+fn a_hot_change_is_in_force_at_once_and_survives_a_restart() {
+    let mut kiosk = Kiosk::new();
+    let dir = with_title(&kiosk.tmp, "v1", "新的活动");
+    let accepted = kiosk
+        .store
+        .accept(
+            &sign_dir(&dir, 1, "kiosk:demo-kiosk-01", &admin()),
+            &kiosk.config,
+        )
+        .unwrap();
+    assert!(!accepted.restart_needed);
+    kiosk.store.confirm_started().unwrap();
+    assert_eq!(kiosk.title_in_force(), "新的活动");
+    assert_eq!(kiosk.store.last_known_good().version, 1);
+    let start = kiosk.restart();
+    assert!(!start.on_trial);
+    assert_eq!(start.installed.version, 1);
+    assert_eq!(kiosk.config.texts.campaign_title, "新的活动");
+    kiosk.store.verify_installed(&start.installed).unwrap();
+}
+
+fn device_change(parent: &Path, name: &str) -> PathBuf {
+    variant(parent, name, |d| {
+        edit(
+            d,
+            "dir = \"assets/demo/printed\"",
+            "dir = \"/var/spool/receipts\"",
+        );
+        edit(d, "campaign_title = \"", "campaign_title = \"设备更换后 ");
+    })
+}
+
+#[test]
+fn a_configuration_that_fails_at_start_rolls_back() {
+    let mut kiosk = Kiosk::new();
+    let v1 = with_title(&kiosk.tmp, "v1", "第一版");
+    kiosk
+        .store
+        .accept(&sign_dir(&v1, 1, "all", &admin()), &kiosk.config)
+        .unwrap();
+    kiosk.store.confirm_started().unwrap();
+    kiosk.config = kiosk.store.load().unwrap();
+
+    let v2 = device_change(&kiosk.tmp, "v2");
+    let accepted = kiosk
+        .store
+        .accept(&sign_dir(&v2, 2, "all", &admin()), &kiosk.config)
+        .unwrap();
+    assert!(accepted.restart_needed, "a device changed");
+
+    // The orderly restart: the new configuration is on trial...
+    let start = kiosk.restart();
+    assert!(start.on_trial);
+    assert_eq!(start.installed.version, 2);
+    // ...the printer cannot be opened: back to version 1.
+    let back = kiosk
+        .store
+        .report_start_failure("printer: /var/spool/receipts: no such directory")
+        .unwrap();
+    assert_eq!(back.version, 1);
+    let start = kiosk.restart();
+    assert!(!start.on_trial);
+    assert_eq!(start.installed.version, 1);
+    assert_eq!(kiosk.config.texts.campaign_title, "第一版");
+    let report = kiosk.store.pending_report().unwrap();
+    expect![[r#"
+        RolledBack {
+            failed_version: 2,
+            failed_sha256: "<sha>",
+            reason: "printer: /var/spool/receipts: no such directory",
+        }
+    "#]]
+    .assert_debug_eq(&mask_sha(report.last_event));
+    // Version 2 is not taken again; the kiosk asks for newer than 2.
+    assert_eq!(kiosk.store.highest_tried(), 2);
+    let again = kiosk
+        .store
+        .accept(&sign_dir(&v2, 2, "all", &admin()), &kiosk.config)
+        .unwrap_err();
+    assert_eq!(again.code(), "bundle_already_tried");
+    // Nothing to roll back once the last-known-good is in force.
+    assert!(kiosk.store.report_start_failure("again").is_err());
+}
+
+fn mask_sha(event: ConfigEvent) -> ConfigEvent {
+    match event {
+        ConfigEvent::RolledBack {
+            failed_version,
+            reason,
+            ..
+        } => ConfigEvent::RolledBack {
+            failed_version,
+            failed_sha256: "<sha>".into(),
+            reason,
+        },
+        other => other,
+    }
+}
+
+#[test]
+fn a_configuration_that_keeps_crashing_the_kiosk_rolls_back() {
+    let mut kiosk = Kiosk::new();
+    let v1 = device_change(&kiosk.tmp, "v1");
+    kiosk
+        .store
+        .accept(&sign_dir(&v1, 1, "all", &admin()), &kiosk.config)
+        .unwrap();
+    for _ in 0..MAX_START_ATTEMPTS {
+        let start = kiosk.restart();
+        assert!(start.on_trial);
+        assert!(start.rolled_back.is_none());
+        // ...and the kiosk dies before confirming.
+    }
+    let start = kiosk.restart();
+    assert!(!start.on_trial);
+    assert_eq!(start.installed.version, 0);
+    assert!(start.rolled_back.unwrap().contains("did not confirm"));
+}
+
+#[test]
+fn a_configuration_on_trial_that_no_longer_loads_rolls_back_at_start() {
+    let mut kiosk = Kiosk::new();
+    let v1 = device_change(&kiosk.tmp, "v1");
+    let accepted = kiosk
+        .store
+        .accept(&sign_dir(&v1, 1, "all", &admin()), &kiosk.config)
+        .unwrap();
+    // E.g. a site.toml written meanwhile that this version does not fit.
+    let dir = kiosk.root.join("versions").join(&accepted.installed.dir);
+    std::fs::remove_file(dir.join("tls/kiosk.key")).unwrap();
+    let start = kiosk.restart();
+    assert_eq!(start.installed.version, 0);
+    assert!(start.rolled_back.unwrap().contains("tls.private_key"));
+}
+
+#[test]
+fn confirming_makes_the_new_configuration_the_last_known_good() {
+    let mut kiosk = Kiosk::new();
+    let v1 = device_change(&kiosk.tmp, "v1");
+    kiosk
+        .store
+        .accept(&sign_dir(&v1, 1, "all", &admin()), &kiosk.config)
+        .unwrap();
+    assert_eq!(kiosk.store.last_known_good().version, 0);
+    let start = kiosk.restart();
+    assert!(start.on_trial);
+    kiosk.store.confirm_started().unwrap();
+    assert_eq!(kiosk.store.last_known_good().version, 1);
+    assert!(kiosk.store.report_start_failure("late").is_err());
+    // Only the configurations in force and last-known-good are kept.
+    let kept = std::fs::read_dir(kiosk.root.join("versions"))
+        .unwrap()
+        .count();
+    assert_eq!(kept, 1);
+}
+
+#[test]
+fn reports_are_delivered_once_and_newer_ones_stay_pending() {
+    let mut kiosk = Kiosk::new();
+    let first = kiosk.store.pending_report().unwrap();
+    assert!(matches!(
+        first.last_event,
+        ConfigEvent::Installed { version: 0, .. }
+    ));
+    kiosk.store.report_delivered(&first).unwrap();
+    assert!(kiosk.store.pending_report().is_none());
+    // The same refusal twice is reported once.
+    let stranger_bundle = sign_dir(&kiosk.factory, 3, "all", &stranger());
+    kiosk
+        .store
+        .accept(&stranger_bundle, &kiosk.config)
+        .unwrap_err();
+    let refused = kiosk.store.pending_report().unwrap();
+    kiosk.store.report_delivered(&refused).unwrap();
+    kiosk
+        .store
+        .accept(&stranger_bundle, &kiosk.config)
+        .unwrap_err();
+    assert!(kiosk.store.pending_report().is_none());
+    // An acknowledgement of an older report does not hide a newer one.
+    let v1 = with_title(&kiosk.tmp, "v1", "一");
+    kiosk
+        .store
+        .accept(&sign_dir(&v1, 1, "all", &admin()), &kiosk.config)
+        .unwrap();
+    kiosk.store.report_delivered(&refused).unwrap();
+    assert!(kiosk.store.pending_report().is_some());
+    // Delivery survives a restart.
+    let pending = kiosk.store.pending_report().unwrap();
+    kiosk.store.report_delivered(&pending).unwrap();
+    kiosk.restart();
+    assert!(
+        kiosk.store.pending_report().is_none(),
+        "counting a start is no news"
+    );
+}
+
+#[test]
+fn bundles_round_trip_through_the_cli_format() {
+    let kiosk = Kiosk::new();
+    let bytes = sign_dir(&kiosk.factory, 9, "township:430121001", &admin());
+    let bundle = Bundle::parse(&bytes).unwrap();
+    bundle.check_signature(&kiosk.config.county).unwrap();
+    assert_eq!(bundle.version, 9);
+    assert_eq!(
+        bundle.files.keys().map(|p| p.as_str()).collect::<Vec<_>>(),
+        [
+            "kiosk.toml",
+            "tls/county-ca.pem",
+            "tls/kiosk.key",
+            "tls/kiosk.pem"
+        ]
+    );
+}
