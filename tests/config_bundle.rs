@@ -10,6 +10,9 @@ use base64::Engine as _;
 use expect_test::expect;
 use veteran_kiosk::config::apply::{ConfigEvent, ConfigStore, MAX_START_ATTEMPTS};
 use veteran_kiosk::config::bundle::Bundle;
+use veteran_kiosk::config::poll::{
+    ConfigTransport, KioskConfigReport, PollOutcome, Poller, TransportError,
+};
 use veteran_kiosk::config::Config;
 
 use config_support::*;
@@ -395,4 +398,163 @@ fn bundles_round_trip_through_the_cli_format() {
             "tls/kiosk.pem"
         ]
     );
+}
+
+/// The platform as the poller sees it: bundles by version, reports kept.
+#[derive(Default)]
+struct FakePlatform {
+    bundles: Vec<(u64, veteran_kiosk::config::bundle::Target, Vec<u8>)>,
+    reports: Vec<KioskConfigReport>,
+    down: bool,
+    fetches: Vec<u64>,
+}
+
+impl FakePlatform {
+    fn publish(&mut self, bytes: Vec<u8>) {
+        let bundle = Bundle::parse(&bytes).unwrap();
+        self.bundles.push((bundle.version, bundle.target, bytes));
+    }
+}
+
+impl ConfigTransport for FakePlatform {
+    fn fetch_newest(
+        &mut self,
+        kiosk: &veteran_kiosk::config::KioskIdentity,
+        after: u64,
+    ) -> Result<Option<Vec<u8>>, TransportError> {
+        if self.down {
+            return Err(TransportError::new("refused", "connection refused"));
+        }
+        self.fetches.push(after);
+        Ok(self
+            .bundles
+            .iter()
+            .filter(|(version, target, _)| *version > after && target.includes(kiosk))
+            .max_by_key(|(version, _, _)| *version)
+            .map(|(_, _, bytes)| bytes.clone()))
+    }
+
+    fn send_report(&mut self, report: &KioskConfigReport) -> Result<(), TransportError> {
+        if self.down {
+            return Err(TransportError::new("refused", "connection refused"));
+        }
+        self.reports.push(report.clone());
+        Ok(())
+    }
+}
+
+#[test]
+fn the_poller_brings_a_pushed_bundle_into_force_and_reports_it() {
+    let mut kiosk = Kiosk::new();
+    let mut platform = FakePlatform::default();
+    let t0 = chrono::DateTime::from_timestamp(1_750_000_000, 0).unwrap();
+    let mut poller = Poller::new(t0);
+    let interval = chrono::Duration::from_std(kiosk.config.platform.config_poll_interval).unwrap();
+
+    // First round at start: nothing new; the install is reported.
+    let outcome = poller
+        .tick(t0, &mut kiosk.store, &mut platform, &kiosk.config)
+        .unwrap();
+    assert!(matches!(outcome, PollOutcome::NothingNew), "{outcome:?}");
+    assert_eq!(platform.reports.len(), 1);
+    assert!(poller
+        .tick(
+            t0 + chrono::Duration::seconds(1),
+            &mut kiosk.store,
+            &mut platform,
+            &kiosk.config
+        )
+        .is_none());
+
+    // An administrator pushes a hot change; the next round takes it.
+    let v3 = with_title(&kiosk.tmp, "v3", "冬季集中采集");
+    platform.publish(sign_dir(&v3, 3, "township:430121001", &admin()));
+    platform.publish(sign_dir(&v3, 4, "kiosk:someone-else", &admin()));
+    let t1 = poller.next_at();
+    assert_eq!(t1, t0 + interval);
+    match poller
+        .tick(t1, &mut kiosk.store, &mut platform, &kiosk.config)
+        .unwrap()
+    {
+        PollOutcome::Applied {
+            config,
+            restart_needed,
+            installed,
+        } => {
+            assert!(!restart_needed);
+            assert_eq!(installed.version, 3);
+            kiosk.config = *config;
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(kiosk.config.texts.campaign_title, "冬季集中采集");
+    assert!(!kiosk.store.on_trial(), "hot changes are confirmed at once");
+    let last = platform.reports.last().unwrap();
+    assert_eq!(
+        (last.kiosk_id.as_str(), last.status.version),
+        ("demo-kiosk-01", 3)
+    );
+    assert!(matches!(
+        last.status.last_event,
+        ConfigEvent::Confirmed { version: 3, .. }
+    ));
+
+    // The platform goes down: rounds fail, back off, and nothing changes.
+    platform.down = true;
+    let t2 = poller.next_at();
+    let outcome = poller
+        .tick(t2, &mut kiosk.store, &mut platform, &kiosk.config)
+        .unwrap();
+    assert!(matches!(outcome, PollOutcome::Unreachable(_)));
+    assert_eq!(poller.next_at() - t2, chrono::Duration::seconds(15));
+    assert_eq!(kiosk.store.in_force().version, 3);
+
+    // Back up, with a bundle that needs a restart: applied but on trial.
+    platform.down = false;
+    let v5 = device_change(&kiosk.tmp, "v5");
+    platform.publish(sign_dir(&v5, 5, "all", &admin()));
+    let t3 = poller.next_at();
+    match poller
+        .tick(t3, &mut kiosk.store, &mut platform, &kiosk.config)
+        .unwrap()
+    {
+        PollOutcome::Applied { restart_needed, .. } => assert!(restart_needed),
+        other => panic!("{other:?}"),
+    }
+    assert!(kiosk.store.on_trial());
+    assert_eq!(platform.fetches, [0, 0, 3]);
+    let start = kiosk.restart();
+    assert!(start.on_trial);
+    kiosk.store.confirm_started().unwrap();
+    let outcome = poller
+        .tick(
+            poller.next_at(),
+            &mut kiosk.store,
+            &mut platform,
+            &kiosk.config,
+        )
+        .unwrap();
+    assert!(matches!(outcome, PollOutcome::NothingNew));
+    assert!(matches!(
+        platform.reports.last().unwrap().status.last_event,
+        ConfigEvent::Confirmed { version: 5, .. }
+    ));
+
+    // A forged bundle on the platform is refused, reported once, and the
+    // configuration stays.
+    platform.publish(sign_dir(&v3, 9, "all", &stranger()));
+    let reports_before = platform.reports.len();
+    for _ in 0..3 {
+        let outcome = poller
+            .tick(
+                poller.next_at(),
+                &mut kiosk.store,
+                &mut platform,
+                &kiosk.config,
+            )
+            .unwrap();
+        assert!(matches!(outcome, PollOutcome::Refused(_)), "{outcome:?}");
+    }
+    assert_eq!(platform.reports.len(), reports_before + 1);
+    assert_eq!(kiosk.store.in_force().version, 5);
 }
