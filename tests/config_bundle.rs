@@ -558,3 +558,67 @@ fn the_poller_brings_a_pushed_bundle_into_force_and_reports_it() {
     assert_eq!(platform.reports.len(), reports_before + 1);
     assert_eq!(kiosk.store.in_force().version, 5);
 }
+
+#[test]
+fn the_registry_keeps_pushes_and_serves_the_newest_bundle_for_each_kiosk() {
+    use veteran_kiosk::config::registry::{parse_admin_keys, BundleRegistry};
+    let kiosk = Kiosk::new();
+    let registry = BundleRegistry::open(&kiosk.tmp.join("platform")).unwrap();
+    let admins = parse_admin_keys(&format!(
+        "# county administrators\n{} 张三\n",
+        admin().public_key()
+    ))
+    .unwrap();
+    let dir = &kiosk.factory;
+    let push = |version: u64, target: &str| {
+        registry
+            .publish(&sign_dir(dir, version, target, &admin()), &admins)
+            .map(|p| p.version)
+            .map_err(|e| e.code())
+    };
+    assert_eq!(push(1, "all"), Ok(1));
+    assert_eq!(push(2, "township:430121001"), Ok(2));
+    assert_eq!(push(3, "kiosk:other-kiosk"), Ok(3));
+    assert_eq!(push(2, "all"), Err("bundle_version_exists"));
+    assert_eq!(
+        registry
+            .publish(&sign_dir(dir, 4, "all", &stranger()), &admins)
+            .map_err(|e| e.code()),
+        Err("bundle_unknown_signer")
+    );
+    assert_eq!(
+        registry
+            .publish(
+                &tamper_with_data(&sign_dir(dir, 4, "all", &admin())),
+                &admins
+            )
+            .map_err(|e| e.code()),
+        Err("bundle_bad_signature")
+    );
+    let version_for = |after: u64| {
+        registry
+            .newest_for(&kiosk.config.kiosk, after)
+            .unwrap()
+            .map(|bytes| Bundle::parse(&bytes).unwrap().version)
+    };
+    assert_eq!(version_for(0), Some(2), "3 is for another kiosk");
+    assert_eq!(version_for(1), Some(2));
+    assert_eq!(version_for(2), None);
+
+    let report = KioskConfigReport::new(&kiosk.config.kiosk, kiosk.store.report());
+    let now = chrono::DateTime::from_timestamp(1_750_000_000, 0).unwrap();
+    registry.record_report(&report, "ab12", now).unwrap();
+    registry.record_report(&report, "ab12", now).unwrap();
+    let kiosks = registry.kiosks().unwrap();
+    assert_eq!(kiosks.len(), 1);
+    assert_eq!(kiosks[0].report, report);
+    let mut bad = report.clone();
+    bad.kiosk_id = "../../etc/passwd".into();
+    assert_eq!(
+        registry
+            .record_report(&bad, "ab12", now)
+            .unwrap_err()
+            .code(),
+        "bad_kiosk_id"
+    );
+}

@@ -13,6 +13,8 @@
 //! - `apply.rs`: the on-disk store: atomic apply, last-known-good, rollback.
 //! - `poll.rs`: the kiosk's polling of the platform, sans-IO core plus a
 //!   small driver over a transport trait.
+//! - `registry.rs`: the platform's side: pushed bundles, newest per kiosk,
+//!   per-kiosk reports.
 //!
 //! Architecture invariants: a `Config` value is always whole and valid (there
 //! is no "partially loaded" config); nothing but `apply.rs` writes into the
@@ -34,6 +36,7 @@ pub mod bundle;
 mod error;
 pub mod keys;
 pub mod poll;
+pub mod registry;
 mod source;
 pub mod tls;
 
