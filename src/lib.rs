@@ -4,3 +4,6 @@
 pub mod cli;
 pub mod config;
 pub mod core;
+pub mod devices;
+pub mod receipt;
+pub mod wlt;

@@ -114,6 +114,22 @@ fn mistakes_name_file_line_and_key() {
         expect!["config_unknown_key | <dir>/kiosk.toml:73:2: sesion: unknown field `sesion`, expected one of `kiosk`, `platform`, `tls`, `devices`, `session`, `accessibility`, `staff`, `texts`, `county`"],
     );
     check(
+        |d| edit(d, "kind = \"simulated\"\ndir = \"assets/demo/printed\"", "kind = \"network\"\nadress = \"10.0.0.9:9100\""),
+        expect!["config_unknown_key | <dir>/kiosk.toml:61:1: devices.printer: unknown field `adress`, expected `address` or `timeout_ms`"],
+    );
+    check(
+        |d| {
+            edit(
+                d,
+                "kind = \"simulated\"\ndir = \"assets/demo/cards\"",
+                "kind = \"ga467_serial\"",
+            )
+        },
+        expect![
+            "config_missing_key | <dir>/kiosk.toml:45:1: devices.card_reader: missing field `port`"
+        ],
+    );
+    check(
         |d| edit(d, "[staff]", "[staff\n"),
         expect!["config_syntax | <dir>/kiosk.toml:94:7: unclosed table, expected `]`"],
     );

@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 
 pub mod check;
 pub mod config;
+pub mod receipt;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -30,6 +31,8 @@ pub enum Command {
     /// Administrators' keys, signed configuration bundles, the configuration in force.
     #[command(subcommand)]
     Config(config::ConfigCommand),
+    /// The receipt of a record: ESC/POS bytes (--out) or a text preview (--text).
+    Receipt(receipt::ReceiptArgs),
 }
 
 /// Exit status shared by every subcommand.
@@ -69,6 +72,7 @@ pub fn main() -> ExitCode {
     match cli.command {
         Some(Command::Check(cmd)) => check::run(cmd).into(),
         Some(Command::Config(cmd)) => config::run(cmd).into(),
+        Some(Command::Receipt(args)) => receipt::run(args).into(),
         None => {
             eprintln!("the kiosk UI is not built yet; try `veteran-kiosk --help`");
             Outcome::UsageOrUnreadable.into()

@@ -53,7 +53,7 @@ pub const CONFIG_FILE: &str = "kiosk.toml";
 pub const SITE_FILE: &str = "site.toml";
 
 /// The whole configuration of one kiosk.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
     pub kiosk: KioskIdentity,
     pub platform: PlatformSettings,
@@ -66,9 +66,10 @@ pub struct Config {
     pub county: CountyKeys,
 }
 
-/// `[devices]`, passed on to the devices module, which owns its shape.
-// TODO(devices merge): the typed `crate::devices::config::DeviceConfig`.
-pub type DeviceSettings = toml::Table;
+/// `[devices]`: the devices module owns its shape. Paths in it are read by
+/// the devices as given (relative to the working directory): devices are
+/// local hardware, not files that travel in bundles.
+pub type DeviceSettings = crate::devices::config::DeviceConfig;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct KioskId(String);
@@ -436,7 +437,7 @@ struct RawConfig {
     kiosk: Option<RawKiosk>,
     platform: RawPlatform,
     tls: Option<RawTls>,
-    devices: Option<toml::Table>,
+    devices: Option<DeviceSettings>,
     session: RawSession,
     accessibility: RawAccessibility,
     staff: RawStaff,
@@ -449,7 +450,7 @@ struct RawConfig {
 struct RawSite {
     kiosk: Option<RawKiosk>,
     tls: Option<RawTls>,
-    devices: Option<toml::Table>,
+    devices: Option<DeviceSettings>,
 }
 
 #[derive(Deserialize)]
