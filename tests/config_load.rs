@@ -61,61 +61,59 @@ fn the_shipped_configuration_loads() {
 fn mistakes_name_file_line_and_key() {
     check(
         |d| edit(d, "idle_warning_seconds = 90", "idle_warnng_seconds = 90"),
-        expect!["config_unknown_key | <dir>/kiosk.toml:75:1: session.idle_warnng_seconds: unknown field `idle_warnng_seconds`, expected one of `idle_warning_seconds`, `wipe_warning_seconds`, `done_screen_seconds`, `draft_window_hours`"],
+        expect!["config_unknown_key | <dir>/kiosk.toml:76:1: session.idle_warnng_seconds: unknown field `idle_warnng_seconds`, expected one of `idle_warning_seconds`, `wipe_warning_seconds`, `done_screen_seconds`, `draft_window_hours`"],
     );
     check(
         |d| edit(d, "wipe_warning_seconds = 30", "wipe_warning_seconds = 5"),
-        expect!["config_out_of_range | <dir>/kiosk.toml:78:24: session.wipe_warning_seconds: 5 seconds is not between 20 and 300"],
+        expect!["config_out_of_range | <dir>/kiosk.toml:79:24: session.wipe_warning_seconds: 5 seconds is not between 20 and 300"],
     );
     check(
         |d| edit(d, "draft_window_hours = 72", "draft_window_hours = 10000"),
-        expect!["config_out_of_range | <dir>/kiosk.toml:83:22: session.draft_window_hours: 10000 hours is not between 1 and 720"],
+        expect!["config_out_of_range | <dir>/kiosk.toml:84:22: session.draft_window_hours: 10000 hours is not between 1 and 720"],
     );
     check(
         |d| edit(d, "done_screen_seconds = 20\n", ""),
-        expect!["config_missing_key | <dir>/kiosk.toml:73:1: session: missing field `done_screen_seconds`"],
+        expect!["config_missing_key | <dir>/kiosk.toml:74:1: session: missing field `done_screen_seconds`"],
     );
     check(
         |d| edit(d, "high_contrast = false", "high_contrast = \"no\""),
-        expect![[
-            r#"config_invalid_value | <dir>/kiosk.toml:89:17: accessibility.high_contrast: invalid type: string "no", expected a boolean"#
-        ]],
+        expect![[r#"config_invalid_value | <dir>/kiosk.toml:90:17: accessibility.high_contrast: invalid type: string "no", expected a boolean"#]],
     );
     check(
         |d| edit(d, "text_size = \"large\"", "text_size = \"huge\""),
-        expect!["config_invalid_value | <dir>/kiosk.toml:88:13: accessibility.text_size: unknown variant `huge`, expected one of `normal`, `large`, `extra_large`"],
+        expect!["config_invalid_value | <dir>/kiosk.toml:89:13: accessibility.text_size: unknown variant `huge`, expected one of `normal`, `large`, `extra_large`"],
     );
     check(
         |d| edit(d, "idle_warning_seconds = 90", "idle_warning_seconds = -90"),
-        expect!["config_out_of_range | <dir>/kiosk.toml:75:24: session.idle_warning_seconds: -90 seconds is not between 15 and 900"],
+        expect!["config_out_of_range | <dir>/kiosk.toml:76:24: session.idle_warning_seconds: -90 seconds is not between 15 and 900"],
     );
     check(
         |d| edit(d, "https://127.0.0.1:8443/", "http://127.0.0.1:8443/"),
-        expect!["config_invalid_value | <dir>/kiosk.toml:28:7: platform.url: the platform is reached over https only"],
+        expect!["config_invalid_value | <dir>/kiosk.toml:29:7: platform.url: the platform is reached over https only"],
     );
     check(
         |d| edit(d, "code = \"430121001\"", "code = \"4301210\""),
-        expect!["config_invalid_value | <dir>/kiosk.toml:22:8: kiosk.township.code: a township code is nine digits: the six-digit GB/T 2260 county code and the township's three"],
+        expect!["config_invalid_value | <dir>/kiosk.toml:23:8: kiosk.township.code: a township code is nine digits: the six-digit GB/T 2260 county code and the township's three"],
     );
     check(
         |d| edit(d, "id = \"demo-kiosk-01\"", "id = \"demo kiosk\""),
-        expect!["config_invalid_value | <dir>/kiosk.toml:18:6: kiosk.id: a kiosk id is 1 to 64 letters, digits, `-`, `_` or `.`, starting with a letter or digit"],
+        expect!["config_invalid_value | <dir>/kiosk.toml:19:6: kiosk.id: a kiosk id is 1 to 64 letters, digits, `-`, `_` or `.`, starting with a letter or digit"],
     );
     check(
         |d| edit(d, "campaign_title = \"", "campaign_title = \" \\u0007"),
-        expect!["config_invalid_value | <dir>/kiosk.toml:102:18: texts.campaign_title: the text contains control characters"],
+        expect!["config_invalid_value | <dir>/kiosk.toml:103:18: texts.campaign_title: the text contains control characters"],
     );
     check(
         |d| edit(d, "sign = \"", "sign = \"  \" # \""),
-        expect!["config_invalid_value | <dir>/kiosk.toml:120:8: texts.help.sign: the text must have 1 to 1000 characters, it has 0"],
+        expect!["config_invalid_value | <dir>/kiosk.toml:121:8: texts.help.sign: the text must have 1 to 1000 characters, it has 0"],
     );
     check(
         |d| edit(d, "[session]", "[sesion]"),
-        expect!["config_unknown_key | <dir>/kiosk.toml:73:2: sesion: unknown field `sesion`, expected one of `kiosk`, `platform`, `tls`, `devices`, `session`, `accessibility`, `staff`, `texts`, `county`"],
+        expect!["config_unknown_key | <dir>/kiosk.toml:74:2: sesion: unknown field `sesion`, expected one of `kiosk`, `platform`, `tls`, `devices`, `session`, `accessibility`, `staff`, `texts`, `county`"],
     );
     check(
         |d| edit(d, "kind = \"simulated\"\ndir = \"assets/demo/printed\"", "kind = \"network\"\nadress = \"10.0.0.9:9100\""),
-        expect!["config_unknown_key | <dir>/kiosk.toml:61:1: devices.printer: unknown field `adress`, expected `address` or `timeout_ms`"],
+        expect!["config_unknown_key | <dir>/kiosk.toml:62:1: devices.printer: unknown field `adress`, expected `address` or `timeout_ms`"],
     );
     check(
         |d| {
@@ -139,11 +137,11 @@ fn mistakes_name_file_line_and_key() {
 fn files_keys_and_certificates_are_checked() {
     check(
         |d| fs::remove_file(d.join("tls/kiosk.pem")).unwrap(),
-        expect!["config_missing_file | <dir>/kiosk.toml:39:15: tls.certificate: cannot read <dir>/tls/kiosk.pem: No such file or directory (os error 2)"],
+        expect!["config_missing_file | <dir>/kiosk.toml:40:15: tls.certificate: cannot read <dir>/tls/kiosk.pem: No such file or directory (os error 2)"],
     );
     check(
         |d| fs::write(d.join("tls/kiosk.pem"), "not a certificate\n").unwrap(),
-        expect!["config_bad_certificate | <dir>/kiosk.toml:39:15: tls.certificate: <dir>/tls/kiosk.pem: no CERTIFICATE block in the file"],
+        expect!["config_bad_certificate | <dir>/kiosk.toml:40:15: tls.certificate: <dir>/tls/kiosk.pem: no CERTIFICATE block in the file"],
     );
     check(
         |d| {
@@ -151,44 +149,44 @@ fn files_keys_and_certificates_are_checked() {
             let pem = "-----BEGIN CERTIFICATE-----\nAAECAwQF\n-----END CERTIFICATE-----\n";
             fs::write(d.join("tls/county-ca.pem"), pem).unwrap()
         },
-        expect!["config_bad_certificate | <dir>/kiosk.toml:36:18: tls.ca_certificate: not a usable CA certificate: invalid peer certificate: BadEncoding"],
+        expect!["config_bad_certificate | <dir>/kiosk.toml:37:18: tls.ca_certificate: not a usable CA certificate: invalid peer certificate: BadEncoding"],
     );
     check(
         |d| {
             let pem = "-----BEGIN CERTIFICATE-----\nAAECAwQF\n-----END CERTIFICATE-----\n";
             fs::write(d.join("tls/kiosk.pem"), pem).unwrap()
         },
-        expect!["config_bad_certificate | <dir>/kiosk.toml:39:15: tls.certificate: not a usable certificate: invalid peer certificate: BadEncoding"],
+        expect!["config_bad_certificate | <dir>/kiosk.toml:40:15: tls.certificate: not a usable certificate: invalid peer certificate: BadEncoding"],
     );
     check(
         |d| fs::write(d.join("tls/kiosk.key"), "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n").unwrap(),
-        expect!["config_bad_private_key | <dir>/kiosk.toml:40:15: tls.private_key: not a usable private key: unexpected error: failed to parse private key as RSA, ECDSA, or EdDSA"],
+        expect!["config_bad_private_key | <dir>/kiosk.toml:41:15: tls.private_key: not a usable private key: unexpected error: failed to parse private key as RSA, ECDSA, or EdDSA"],
     );
     check(
         |d| {
             // Another valid key: the demo CA's, which is not the kiosk's.
             fs::copy(repo().join("tests/config_data/demo-ca.key"), d.join("tls/kiosk.key")).unwrap();
         },
-        expect!["config_key_mismatch | <dir>/kiosk.toml:40:15: tls.private_key: the private key does not belong to the certificate"],
+        expect!["config_key_mismatch | <dir>/kiosk.toml:41:15: tls.private_key: the private key does not belong to the certificate"],
     );
     check(
         |d| edit(d, "pin_hash = \"$argon2id$v=19$m=19456", "pin_hash = \"$argon2id$v=19$m=oops"),
-        expect!["config_invalid_value | <dir>/kiosk.toml:98:12: staff.pin_hash: bad Argon2 parameters: invalid parameter value: contains invalid character: 'o'"],
+        expect!["config_invalid_value | <dir>/kiosk.toml:99:12: staff.pin_hash: bad Argon2 parameters: invalid parameter value: contains invalid character: 'o'"],
     );
     check(
         |d| edit(d, "pin_hash = \"", "pin_hash = \"1234\" # \""),
-        expect!["config_invalid_value | <dir>/kiosk.toml:98:12: staff.pin_hash: not a PHC password hash string: password hash string missing field"],
+        expect!["config_invalid_value | <dir>/kiosk.toml:99:12: staff.pin_hash: not a PHC password hash string: password hash string missing field"],
     );
     check(
         |d| edit(d, "platform_recipient = \"age1", "platform_recipient = \"age2"),
-        expect!["config_invalid_value | <dir>/kiosk.toml:125:22: county.platform_recipient: not an age X25519 recipient (age1…): invalid Bech32 encoding"],
+        expect!["config_invalid_value | <dir>/kiosk.toml:126:22: county.platform_recipient: not an age X25519 recipient (age1…): invalid Bech32 encoding"],
     );
     check(
         |d| {
             let identity_point = "ed25519:AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
             edit(d, "ed25519:B1zrqVWdUs4/Mix0sl1b8HNawa3r6v+7nCIOSC0KnzA=", identity_point)
         },
-        expect!["config_invalid_value | <dir>/kiosk.toml:131:7: county.administrators[0].key: this is not a usable Ed25519 public key"],
+        expect!["config_invalid_value | <dir>/kiosk.toml:132:7: county.administrators[0].key: this is not a usable Ed25519 public key"],
     );
     check(
         |d| {
@@ -200,11 +198,11 @@ fn files_keys_and_certificates_are_checked() {
             );
             fs::write(d.join("kiosk.toml"), text).unwrap();
         },
-        expect!["config_invalid_value | <dir>/kiosk.toml:125:18: county.administrators: at least one administrator key is needed, or the kiosk could never be reconfigured"],
+        expect!["config_invalid_value | <dir>/kiosk.toml:126:18: county.administrators: at least one administrator key is needed, or the kiosk could never be reconfigured"],
     );
     check(
         |d| edit(d, "key = \"ed25519:", "key = \"ssh-ed25519:"),
-        expect!["config_invalid_value | <dir>/kiosk.toml:131:7: county.administrators[0].key: a public key looks like `ed25519:` followed by 44 base64 characters"],
+        expect!["config_invalid_value | <dir>/kiosk.toml:132:7: county.administrators[0].key: a public key looks like `ed25519:` followed by 44 base64 characters"],
     );
     check(
         |d| fs::remove_file(d.join("kiosk.toml")).unwrap(),
