@@ -77,7 +77,9 @@ fn mistakes_name_file_line_and_key() {
     );
     check(
         |d| edit(d, "high_contrast = false", "high_contrast = \"no\""),
-        expect![[r#"config_invalid_value | <dir>/kiosk.toml:90:17: accessibility.high_contrast: invalid type: string "no", expected a boolean"#]],
+        expect![[
+            r#"config_invalid_value | <dir>/kiosk.toml:90:17: accessibility.high_contrast: invalid type: string "no", expected a boolean"#
+        ]],
     );
     check(
         |d| edit(d, "text_size = \"large\"", "text_size = \"huge\""),
@@ -124,12 +126,12 @@ fn mistakes_name_file_line_and_key() {
             )
         },
         expect![
-            "config_missing_key | <dir>/kiosk.toml:45:1: devices.card_reader: missing field `port`"
+            "config_missing_key | <dir>/kiosk.toml:46:1: devices.card_reader: missing field `port`"
         ],
     );
     check(
         |d| edit(d, "[staff]", "[staff\n"),
-        expect!["config_syntax | <dir>/kiosk.toml:94:7: unclosed table, expected `]`"],
+        expect!["config_syntax | <dir>/kiosk.toml:95:7: unclosed table, expected `]`"],
     );
 }
 
