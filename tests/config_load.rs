@@ -57,7 +57,13 @@ fn the_shipped_configuration_loads() {
         .is_none());
 }
 
+fn serial_reader_without_port(dir: &Path) {
+    let simulated = "kind = \"simulated\"\ndir = \"assets/demo/cards\"";
+    edit(dir, simulated, "kind = \"ga467_serial\"");
+}
+
 #[test]
+#[rustfmt::skip] // a table: one case per `check`, snapshots on one line
 fn mistakes_name_file_line_and_key() {
     check(
         |d| edit(d, "idle_warning_seconds = 90", "idle_warnng_seconds = 90"),
@@ -118,16 +124,8 @@ fn mistakes_name_file_line_and_key() {
         expect!["config_unknown_key | <dir>/kiosk.toml:62:1: devices.printer: unknown field `adress`, expected `address` or `timeout_ms`"],
     );
     check(
-        |d| {
-            edit(
-                d,
-                "kind = \"simulated\"\ndir = \"assets/demo/cards\"",
-                "kind = \"ga467_serial\"",
-            )
-        },
-        expect![
-            "config_missing_key | <dir>/kiosk.toml:46:1: devices.card_reader: missing field `port`"
-        ],
+        serial_reader_without_port,
+        expect!["config_missing_key | <dir>/kiosk.toml:46:1: devices.card_reader: missing field `port`"],
     );
     check(
         |d| edit(d, "[staff]", "[staff\n"),
