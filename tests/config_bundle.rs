@@ -11,7 +11,8 @@ use expect_test::expect;
 use veteran_kiosk::config::apply::{ConfigEvent, ConfigStore, MAX_START_ATTEMPTS};
 use veteran_kiosk::config::bundle::Bundle;
 use veteran_kiosk::config::poll::{
-    ConfigTransport, KioskConfigReport, PollOutcome, Poller, TransportError,
+    check_start, ConfigTransport, KioskConfigReport, PollOutcome, Poller, StartCheck,
+    TransportError,
 };
 use veteran_kiosk::config::Config;
 
@@ -406,6 +407,8 @@ struct FakePlatform {
     bundles: Vec<(u64, veteran_kiosk::config::bundle::Target, Vec<u8>)>,
     reports: Vec<KioskConfigReport>,
     down: bool,
+    /// Refuse the TLS handshake (a client certificate it does not take).
+    refuse_tls: bool,
     fetches: Vec<u64>,
 }
 
@@ -435,6 +438,12 @@ impl ConfigTransport for FakePlatform {
     }
 
     fn send_report(&mut self, report: &KioskConfigReport) -> Result<(), TransportError> {
+        if self.refuse_tls {
+            return Err(TransportError::new(
+                TransportError::TLS,
+                "alert: bad certificate",
+            ));
+        }
         if self.down {
             return Err(TransportError::new("refused", "connection refused"));
         }
@@ -621,4 +630,54 @@ fn the_registry_keeps_pushes_and_serves_the_newest_bundle_for_each_kiosk() {
             .code(),
         "bad_kiosk_id"
     );
+}
+
+#[test]
+fn a_certificate_the_platform_refuses_rolls_back_at_start() {
+    let mut kiosk = Kiosk::new();
+    let mut platform = FakePlatform::default();
+    // A new client certificate (here: the CA's own, with its key).
+    let v1 = variant(&kiosk.tmp, "v1", |d| {
+        std::fs::copy(d.join("tls/county-ca.pem"), d.join("tls/kiosk.pem")).unwrap();
+        std::fs::copy(
+            repo().join("tests/config_data/demo-ca.key"),
+            d.join("tls/kiosk.key"),
+        )
+        .unwrap();
+    });
+    let accepted = kiosk
+        .store
+        .accept(&sign_dir(&v1, 1, "all", &admin()), &kiosk.config)
+        .unwrap();
+    assert!(accepted.restart_needed, "certificates need a restart");
+
+    // Restart on it; the platform cannot be reached yet: stay on trial.
+    kiosk.restart();
+    platform.down = true;
+    let check = check_start(&mut kiosk.store, &mut platform, &kiosk.config);
+    assert!(matches!(check, StartCheck::NotYet(_)), "{check:?}");
+    assert!(kiosk.store.on_trial());
+
+    // It is reached, and refuses the certificate: back to version 0.
+    platform.down = false;
+    platform.refuse_tls = true;
+    let check = check_start(&mut kiosk.store, &mut platform, &kiosk.config);
+    assert!(matches!(check, StartCheck::RolledBack { .. }), "{check:?}");
+    let start = kiosk.restart();
+    assert_eq!(start.installed.version, 0);
+
+    // On the old certificate the platform answers, and learns what happened.
+    platform.refuse_tls = false;
+    let check = check_start(&mut kiosk.store, &mut platform, &kiosk.config);
+    assert!(matches!(check, StartCheck::Confirmed), "{check:?}");
+    let last = platform.reports.last().unwrap();
+    assert_eq!(last.status.version, 0);
+    assert!(matches!(
+        last.status.last_event,
+        ConfigEvent::RolledBack {
+            failed_version: 1,
+            ..
+        }
+    ));
+    assert!(kiosk.store.pending_report().is_none());
 }

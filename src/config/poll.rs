@@ -25,6 +25,10 @@ pub struct TransportError {
 }
 
 impl TransportError {
+    /// The TLS handshake failed: the platform refused the kiosk's
+    /// certificate (or the kiosk the platform's).
+    pub const TLS: &'static str = "tls";
+
     pub fn new(code: impl Into<String>, detail: impl Into<String>) -> Self {
         TransportError {
             code: code.into(),
@@ -140,6 +144,54 @@ fn deliver_report(
         .send_report(&report)
         .map_err(PollOutcome::Unreachable)?;
     store.report_delivered(&status).map_err(PollOutcome::Store)
+}
+
+/// What [`check_start`] found.
+#[derive(Debug)]
+pub enum StartCheck {
+    /// The platform took the report over the configuration in force: if it
+    /// was on trial, it is now the last-known-good.
+    Confirmed,
+    /// The platform refused the new certificate: the store went back to
+    /// the last-known-good; restart on it.
+    RolledBack {
+        reason: String,
+    },
+    /// The platform could not be reached; ask again later (the
+    /// configuration stays on trial meanwhile).
+    NotYet(TransportError),
+    Store(StoreError),
+}
+
+/// At start, once the devices are open: does the platform take this
+/// kiosk's certificate? Sends the status report and confirms or rolls back
+/// the configuration on trial accordingly.
+pub fn check_start(
+    store: &mut ConfigStore,
+    transport: &mut dyn ConfigTransport,
+    current: &Config,
+) -> StartCheck {
+    let report = KioskConfigReport::new(&current.kiosk, store.report());
+    match transport.send_report(&report) {
+        Ok(()) => {}
+        Err(err) if err.code == TransportError::TLS && store.on_trial() => {
+            let reason = format!("the platform refused the TLS handshake: {}", err.detail);
+            return match store.report_start_failure(&reason) {
+                Ok(_) => StartCheck::RolledBack { reason },
+                Err(err) => StartCheck::Store(err),
+            };
+        }
+        Err(err) => return StartCheck::NotYet(err),
+    }
+    if let Err(err) = store.report_delivered(&report.status) {
+        return StartCheck::Store(err);
+    }
+    if let Err(err) = store.confirm_started() {
+        return StartCheck::Store(err);
+    }
+    // Best effort: the confirmation goes with the next round otherwise.
+    let _ = deliver_report(store, transport, &current.kiosk);
+    StartCheck::Confirmed
 }
 
 /// When to poll next. Pure: the clock comes in as an argument.
