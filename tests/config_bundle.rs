@@ -306,19 +306,35 @@ fn a_configuration_that_keeps_crashing_the_kiosk_rolls_back() {
 }
 
 #[test]
-fn a_configuration_on_trial_that_no_longer_loads_rolls_back_at_start() {
+fn a_damaged_configuration_on_trial_rolls_back_at_start() {
     let mut kiosk = Kiosk::new();
     let v1 = device_change(&kiosk.tmp, "v1");
     let accepted = kiosk
         .store
         .accept(&sign_dir(&v1, 1, "all", &admin()), &kiosk.config)
         .unwrap();
-    // E.g. a site.toml written meanwhile that this version does not fit.
+    // Somebody edits the kept files by hand: they are no longer what was signed.
     let dir = kiosk.root.join("versions").join(&accepted.installed.dir);
-    std::fs::remove_file(dir.join("tls/kiosk.key")).unwrap();
+    edit(
+        &dir,
+        "idle_warning_seconds = 90",
+        "idle_warning_seconds = 91",
+    );
     let start = kiosk.restart();
     assert_eq!(start.installed.version, 0);
-    assert!(start.rolled_back.unwrap().contains("tls.private_key"));
+    let reason = start.rolled_back.unwrap();
+    assert!(reason.contains("is damaged: content hash"), "{reason}");
+
+    // The same on the last-known-good: the kiosk does not start on it.
+    let dir = kiosk.root.join("versions").join(&start.installed.dir);
+    edit(
+        &dir,
+        "idle_warning_seconds = 90",
+        "idle_warning_seconds = 91",
+    );
+    kiosk.store = ConfigStore::open(&kiosk.root, &kiosk.factory).unwrap();
+    let err = kiosk.store.begin_start().unwrap_err();
+    assert_eq!(err.code(), "config_store_damaged");
 }
 
 #[test]

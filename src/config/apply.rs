@@ -333,15 +333,21 @@ impl ConfigStore {
                 self.commit(next)?;
             }
         }
-        let config = match self.load() {
+        // Only signed bundles change a kept directory: anything else is damage.
+        let active = self.state.active.clone();
+        let loaded = self
+            .verify_installed(&active)
+            .and_then(|()| self.load().map_err(StoreError::DoesNotLoad));
+        let config = match loaded {
             Ok(config) => config,
             Err(err) if self.on_trial() => {
-                let reason = format!("does not load: {err}");
+                let reason = err.to_string();
                 self.roll_back(&reason)?;
                 rolled_back = Some(reason);
+                self.verify_installed(&self.state.active.clone())?;
                 self.load().map_err(StoreError::DoesNotLoad)?
             }
-            Err(err) => return Err(StoreError::DoesNotLoad(err)),
+            Err(err) => return Err(err),
         };
         Ok(Start {
             config,
