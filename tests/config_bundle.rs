@@ -697,3 +697,96 @@ fn a_certificate_the_platform_refuses_rolls_back_at_start() {
     ));
     assert!(kiosk.store.pending_report().is_none());
 }
+
+/// The administrator's commands, run as the real binary.
+#[test]
+fn cli_keygen_sign_verify_show() {
+    use std::process::Command;
+    let tmp = tempfile::tempdir().unwrap();
+    let tmp = tmp.path();
+    let run = |args: &[&str], stdin: Option<&str>| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_veteran-kiosk"));
+        command.args(args).current_dir(repo());
+        command.stdin(std::process::Stdio::piped());
+        command.stdout(std::process::Stdio::piped());
+        command.stderr(std::process::Stdio::piped());
+        let mut child = command.spawn().unwrap();
+        if let Some(text) = stdin {
+            use std::io::Write;
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(text.as_bytes())
+                .unwrap();
+        }
+        let out = child.wait_with_output().unwrap();
+        let json = serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap_or_default();
+        (out.status.code().unwrap(), json)
+    };
+    let path = |name: &str| tmp.join(name).display().to_string();
+
+    let (code, json) = run(&["config", "keygen", &path("new-admin.key")], None);
+    assert_eq!(code, 0, "{json}");
+    let public = json["public_key"].as_str().unwrap().to_string();
+    assert!(public.starts_with("ed25519:"));
+    let (code, _) = run(&["config", "keygen", &path("new-admin.key")], None);
+    assert_eq!(code, 2, "never overwrites a key");
+
+    let demo_key = repo()
+        .join("tests/config_data/demo-admin.key")
+        .display()
+        .to_string();
+    let sign = |version: &str, target: &str, key: &str, out: &str| {
+        run(
+            &[
+                "config",
+                "sign",
+                "kiosk-config",
+                "--key",
+                key,
+                "--version",
+                version,
+                "--target",
+                target,
+                "--out",
+                &path(out),
+            ],
+            None,
+        )
+    };
+    let (code, signed) = sign("4", "township:430121001", &demo_key, "ok.bundle");
+    assert_eq!(code, 0, "{signed}");
+    let (code, verified) = run(&["config", "verify", &path("ok.bundle")], None);
+    assert_eq!(code, 0, "{verified}");
+    assert_eq!(verified["sha256"], signed["sha256"]);
+    assert_eq!(verified["signer_name"], "演示管理员（县退役军人事务局）");
+
+    // Signed by a key the shipped configuration does not pin.
+    let (code, _) = sign("4", "all", &path("new-admin.key"), "stranger.bundle");
+    assert_eq!(code, 0);
+    let (code, refused) = run(&["config", "verify", &path("stranger.bundle")], None);
+    assert_eq!(
+        (code, refused["code"].as_str()),
+        (1, Some("bundle_unknown_signer"))
+    );
+
+    // The directory names kiosk demo-kiosk-01 of township 430121001.
+    let (code, refused) = sign("4", "kiosk:another", &demo_key, "wrong.bundle");
+    assert_eq!(
+        (code, refused["code"].as_str()),
+        (1, Some("bundle_target_mismatch"))
+    );
+    let (code, _) = sign("0", "all", &demo_key, "zero.bundle");
+    assert_eq!(code, 1);
+
+    // Before the store exists, `show` reports the shipped configuration.
+    let (code, shown) = run(&["config", "show", "--root", &path("no-store")], None);
+    assert_eq!((code, shown["version"].as_u64()), (0, Some(0)));
+    let (code, hashed) = run(&["config", "pin-hash"], Some("246810\n"));
+    assert_eq!(code, 0);
+    let hash = veteran_kiosk::config::PinHash::parse(hashed["pin_hash"].as_str().unwrap()).unwrap();
+    assert!(hash.verify("246810"));
+    let (code, _) = run(&["config", "pin-hash"], Some("12\n"));
+    assert_eq!(code, 2, "too short a PIN");
+}
