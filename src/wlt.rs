@@ -85,8 +85,10 @@ impl WltError {
 }
 
 pub struct WltDecoder {
-    // Keeps the library mapped while `unpack` may be called.
-    _library: libloading::Library,
+    // Keeps the library mapped while `unpack` may be called. Shared with
+    // each decoder thread: a call that outlives its time-out (and this
+    // decoder) must not find the code unmapped under it.
+    library: std::sync::Arc<libloading::Library>,
     unpack: UnpackFn,
     output: WltOutput,
     success_code: i32,
@@ -120,7 +122,7 @@ impl WltDecoder {
                 })?
         };
         Ok(WltDecoder {
-            _library: library,
+            library: std::sync::Arc::new(library),
             unpack,
             output: config.output,
             success_code: config.success_code,
@@ -140,6 +142,7 @@ impl WltDecoder {
         // The vendor's code runs in a thread of its own, so that a decoder
         // that never returns costs a timeout, not the kiosk.
         let unpack = self.unpack;
+        let library = std::sync::Arc::clone(&self.library);
         let input = wlt.to_vec();
         let (done_tx, done_rx) = std::sync::mpsc::channel();
         std::thread::Builder::new()
@@ -153,6 +156,7 @@ impl WltDecoder {
                 // `out` is larger than anything it writes (38 862 bytes at most).
                 let status = unsafe { unpack(input.as_ptr(), out.as_mut_ptr(), 0) };
                 let _ = done_tx.send((status, out));
+                drop(library);
             })
             .map_err(|err| WltError::Output(err.to_string()))?;
         let (status, out) = done_rx

@@ -10,7 +10,11 @@ use clap::{Parser, Subcommand};
 
 pub mod check;
 pub mod config;
+pub mod demo;
+pub mod pki;
+pub mod queue;
 pub mod receipt;
+pub mod sync;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -31,6 +35,21 @@ pub enum Command {
     /// Administrators' keys, signed configuration bundles, the configuration in force.
     #[command(subcommand)]
     Config(config::ConfigCommand),
+    /// The outbox: queue a record, list, count, show (clear part only).
+    Queue {
+        #[command(flatten)]
+        data: queue::DataDir,
+        #[command(subcommand)]
+        command: queue::QueueCommand,
+    },
+    /// Send queued records to the county platform (mutual TLS).
+    Sync(sync::SyncArgs),
+    /// Certificates and keys.
+    #[command(subcommand)]
+    Pki(pki::PkiCommand),
+    /// Synthetic data for demos, training and load tests.
+    #[command(subcommand)]
+    Demo(demo::DemoCommand),
     /// The receipt of a record: ESC/POS bytes (--out) or a text preview (--text).
     Receipt(receipt::ReceiptArgs),
 }
@@ -72,6 +91,10 @@ pub fn main() -> ExitCode {
     match cli.command {
         Some(Command::Check(cmd)) => check::run(cmd).into(),
         Some(Command::Config(cmd)) => config::run(cmd).into(),
+        Some(Command::Queue { data, command }) => queue::run(command, &data).into(),
+        Some(Command::Sync(args)) => sync::run(args).into(),
+        Some(Command::Pki(cmd)) => pki::run(cmd).into(),
+        Some(Command::Demo(cmd)) => demo::run(cmd).into(),
         Some(Command::Receipt(args)) => receipt::run(args).into(),
         None => {
             eprintln!("the kiosk UI is not built yet; try `veteran-kiosk --help`");
