@@ -8,13 +8,17 @@
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 
-use clap::Subcommand;
+use std::time::Duration;
+
+use clap::{Args, Subcommand};
 use serde_json::{json, Value};
 
 use super::Outcome;
 use crate::config::apply::{self, ConfigStore};
 use crate::config::bundle::{self, Bundle, Target};
+use crate::config::http::HttpConfigTransport;
 use crate::config::{AdminSigningKey, Config, PinHash};
+use crate::sync::client::ClientSettings;
 
 /// Where the kiosk keeps its configuration store unless told otherwise.
 pub const DEFAULT_STORE_ROOT: &str = "var/config";
@@ -49,6 +53,18 @@ pub enum ConfigCommand {
         #[arg(long, default_value = DEFAULT_FACTORY_DIR)]
         config: PathBuf,
     },
+    /// Send a bundle to the county platform (mutual TLS), which serves it to
+    /// the kiosks it is addressed to.
+    Push {
+        bundle: PathBuf,
+        #[command(flatten)]
+        platform: PlatformArgs,
+    },
+    /// What each kiosk reported to the platform: version in force, last event.
+    Status {
+        #[command(flatten)]
+        platform: PlatformArgs,
+    },
     /// The version and SHA-256 of the configuration in force.
     Show {
         #[arg(long, default_value = DEFAULT_STORE_ROOT)]
@@ -60,6 +76,50 @@ pub enum ConfigCommand {
     /// Read a staff PIN from standard input and print its Argon2 hash for
     /// `[staff] pin_hash`.
     PinHash,
+}
+
+/// How an administrator reaches the platform.
+#[derive(Args, Debug, Clone)]
+pub struct PlatformArgs {
+    /// The platform's URL.
+    #[arg(long, default_value = "https://127.0.0.1:8443")]
+    pub platform: String,
+    /// A demo PKI directory (`veteran-kiosk pki demo`): its CA and client
+    /// certificate are used.
+    #[arg(long, conflicts_with_all = ["ca", "cert", "key"])]
+    pub pki: Option<PathBuf>,
+    /// The county CA certificate (PEM).
+    #[arg(long, requires_all = ["cert", "key"])]
+    pub ca: Option<PathBuf>,
+    /// The administrator's client certificate and key (PEM), from the county CA.
+    #[arg(long)]
+    pub cert: Option<PathBuf>,
+    #[arg(long)]
+    pub key: Option<PathBuf>,
+}
+
+impl PlatformArgs {
+    fn settings(&self) -> Result<ClientSettings, String> {
+        if let Some(dir) = &self.pki {
+            return Ok(ClientSettings::demo(dir, &self.platform));
+        }
+        match (&self.ca, &self.cert, &self.key) {
+            (Some(ca), Some(cert), Some(key)) => Ok(ClientSettings {
+                platform_url: self.platform.clone(),
+                ca: ca.clone(),
+                cert: cert.clone(),
+                key: key.clone(),
+                connect_timeout: Duration::from_secs(10),
+                request_timeout: Duration::from_secs(120),
+            }),
+            _ => Err("give --pki <DIR>, or --ca, --cert and --key".to_string()),
+        }
+    }
+
+    fn transport(&self) -> Result<HttpConfigTransport, String> {
+        let settings = self.settings()?;
+        HttpConfigTransport::new(&settings).map_err(|e| e.to_string())
+    }
 }
 
 fn parse_target(text: &str) -> Result<Target, String> {
@@ -77,6 +137,8 @@ pub fn run(cmd: ConfigCommand) -> Outcome {
             out,
         } => sign(&dir, &key, version, target, &out),
         ConfigCommand::Verify { bundle, config } => verify(&bundle, &config),
+        ConfigCommand::Push { bundle, platform } => push(&bundle, &platform),
+        ConfigCommand::Status { platform } => status(&platform),
         ConfigCommand::Show { root, factory } => show(&root, &factory),
         ConfigCommand::PinHash => pin_hash(),
     }
@@ -253,6 +315,58 @@ fn verify(path: &Path, config_dir: &Path) -> Outcome {
         bundle_json(&bundle, json!({ "ok": true, "signer_name": signer }))
     );
     Outcome::Ok
+}
+
+fn push(path: &Path, platform: &PlatformArgs) -> Outcome {
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(err) => return fail(format_args!("cannot read {}: {err}", path.display())),
+    };
+    // Refuse locally what the platform would refuse anyway.
+    let bundle = match Bundle::parse(&bytes) {
+        Ok(bundle) => bundle,
+        Err(err) => return refused(err.code(), err, json!({})),
+    };
+    if !bundle.self_consistent() {
+        let err = bundle::BundleError::BadSignature;
+        return refused(err.code(), err, json!({}));
+    }
+    let transport = match platform.transport() {
+        Ok(transport) => transport,
+        Err(err) => return fail(err),
+    };
+    match transport.push(&bytes) {
+        Ok(published) => {
+            println!(
+                "{}",
+                json!({
+                    "ok": true,
+                    "version": published.version,
+                    "target": published.target,
+                    "sha256": published.sha256,
+                })
+            );
+            Outcome::Ok
+        }
+        Err(err @ crate::config::http::PushError::Refused { .. }) => {
+            refused(&err.code(), &err, json!({}))
+        }
+        Err(err) => fail(err),
+    }
+}
+
+fn status(platform: &PlatformArgs) -> Outcome {
+    let transport = match platform.transport() {
+        Ok(transport) => transport,
+        Err(err) => return fail(err),
+    };
+    match transport.kiosks() {
+        Ok(kiosks) => {
+            println!("{}", json!({ "ok": true, "kiosks": kiosks }));
+            Outcome::Ok
+        }
+        Err(err) => fail(err),
+    }
 }
 
 fn show(root: &Path, factory: &Path) -> Outcome {

@@ -13,6 +13,8 @@
 //! - `apply.rs`: the on-disk store: atomic apply, last-known-good, rollback.
 //! - `poll.rs`: the kiosk's polling of the platform, sans-IO core plus a
 //!   small driver over a transport trait.
+//! - `http.rs`: the poller's transport and the administrator's push over
+//!   mutual TLS (the sync client's TLS policy).
 //! - `registry.rs`: the platform's side: pushed bundles, newest per kiosk,
 //!   per-kiosk reports.
 //!
@@ -34,6 +36,7 @@ use crate::core::session::{SessionSettings, Step};
 pub mod apply;
 pub mod bundle;
 mod error;
+pub mod http;
 pub mod keys;
 pub mod poll;
 pub mod registry;
