@@ -656,7 +656,7 @@ fn a_certificate_the_platform_refuses_rolls_back_at_start() {
     let v1 = variant(&kiosk.tmp, "v1", |d| {
         std::fs::copy(d.join("tls/county-ca.pem"), d.join("tls/kiosk.pem")).unwrap();
         std::fs::copy(
-            repo().join("tests/config_data/demo-ca.key"),
+            repo().join("tests/config_data/demo-pki/ca-key.pem"),
             d.join("tls/kiosk.key"),
         )
         .unwrap();
@@ -757,6 +757,11 @@ fn cli_keygen_sign_verify_show() {
     };
     let (code, signed) = sign("4", "township:430121001", &demo_key, "ok.bundle");
     assert_eq!(code, 0, "{signed}");
+    let warnings = signed["warnings"].to_string();
+    assert!(
+        warnings.contains("tls/kiosk.key holds a private key"),
+        "{warnings}"
+    );
     let (code, verified) = run(&["config", "verify", &path("ok.bundle")], None);
     assert_eq!(code, 0, "{verified}");
     assert_eq!(verified["sha256"], signed["sha256"]);

@@ -165,7 +165,7 @@ fn files_keys_and_certificates_are_checked() {
     check(
         |d| {
             // Another valid key: the demo CA's, which is not the kiosk's.
-            fs::copy(repo().join("tests/config_data/demo-ca.key"), d.join("tls/kiosk.key")).unwrap();
+            fs::copy(repo().join("tests/config_data/demo-pki/ca-key.pem"), d.join("tls/kiosk.key")).unwrap();
         },
         expect!["config_key_mismatch | <dir>/kiosk.toml:41:15: tls.private_key: the private key does not belong to the certificate"],
     );
@@ -257,7 +257,7 @@ fn what_needs_a_restart() {
         ("kiosk", "name = \"星沙街道\"", "name = \"榔梨街道\"", true),
         (
             "recipient",
-            "platform_recipient = \"age1gnjsyuw9vpwdqc0samaa3mcek5twhc5sz9ptm7yz25w7nau30s2qgt3ns4\"",
+            "platform_recipient = \"age146gx8zjgsvyg5xqugffss5hsmd6jx804kd29f703aqn3ld0qpcksulun4j\"",
             "platform_recipient = \"age16n2yugcedz66axv5637kgvh32jlqxz0h2c9hxxu2tu3gxg320des5rasp5\"",
             true,
         ),
@@ -281,7 +281,7 @@ fn what_needs_a_restart() {
     let cert = variant(tmp.path(), "cert", |d| {
         fs::copy(d.join("tls/county-ca.pem"), d.join("tls/kiosk.pem")).unwrap();
         fs::copy(
-            repo().join("tests/config_data/demo-ca.key"),
+            repo().join("tests/config_data/demo-pki/ca-key.pem"),
             d.join("tls/kiosk.key"),
         )
         .unwrap();

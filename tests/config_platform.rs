@@ -60,7 +60,7 @@ impl World {
             edit(d, "\"tls/kiosk.key\"", &format!("{key:?}"));
             edit(
                 d,
-                "age1gnjsyuw9vpwdqc0samaa3mcek5twhc5sz9ptm7yz25w7nau30s2qgt3ns4",
+                "age146gx8zjgsvyg5xqugffss5hsmd6jx804kd29f703aqn3ld0qpcksulun4j",
                 recipient.trim(),
             );
         })

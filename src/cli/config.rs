@@ -221,6 +221,14 @@ fn sign(dir: &Path, key_path: &Path, version: u64, target: Target, out: &Path) -
         Err(err) => return refused(err.code(), err, json!({})),
     };
     let mut warnings = Vec::new();
+    for (path, data) in &files {
+        if data.windows(11).any(|w| w == b"PRIVATE KEY") {
+            warnings.push(format!(
+                "{} holds a private key: bundles are not secret; keep a kiosk's key local (site.toml [tls] or an absolute path)",
+                path.as_str()
+            ));
+        }
+    }
     if let Some(kiosk) = &named {
         let fits = match &target {
             Target::All => {
