@@ -11,8 +11,10 @@
 mod config_support;
 
 use std::collections::BTreeMap;
+use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use veteran_kiosk::config::apply::ConfigStore;
@@ -68,6 +70,8 @@ fn apply_loop_child() {
     let (root, factory) = (PathBuf::from(root), PathBuf::from(factory));
     let mut store = ConfigStore::open(&root, &factory).unwrap();
     let mut config = store.begin_start().unwrap().config;
+    // The parent times its kills from these lines.
+    println!("ready");
     loop {
         let version = store.highest_tried() + 1;
         let accepted = store
@@ -82,6 +86,7 @@ fn apply_loop_child() {
             store.confirm_started().unwrap();
             config = accepted.config;
         }
+        println!("applied {version}");
     }
 }
 
@@ -105,6 +110,28 @@ impl Rng {
     }
 }
 
+/// The child's stdout, line by line, from a reader thread.
+fn child_lines(child: &mut std::process::Child) -> mpsc::Receiver<String> {
+    let stdout = child.stdout.take().unwrap();
+    let (send, receive) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            // libtest prints its own lines around the test's, and "test
+            // apply_loop_child ... " just before the first one.
+            let line = if line.ends_with("ready") {
+                "ready".to_string()
+            } else {
+                line
+            };
+            if (line == "ready" || line.starts_with("applied ")) && send.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    receive
+}
+
 fn leftovers(root: &Path) -> Vec<String> {
     let Ok(entries) = std::fs::read_dir(root) else {
         return Vec::new();
@@ -124,6 +151,7 @@ fn kill_9_during_apply_leaves_old_or_new_whole() {
     let mut rng = Rng::seeded();
     let started = Instant::now();
     let mut caught_mid_write = 0;
+    let mut apply_time: Option<Duration> = None;
     for kill in 0..KILLS {
         let mut child = Command::new(std::env::current_exe().unwrap())
             .args([
@@ -131,16 +159,27 @@ fn kill_9_during_apply_leaves_old_or_new_whole() {
                 "--exact",
                 "--ignored",
                 "--test-threads=1",
+                "--nocapture",
             ])
             .env(ROOT_VAR, &root)
             .env(FACTORY_VAR, &factory)
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        // An apply takes tens of milliseconds (fsyncs): kill anywhere in
-        // the first few of this child's life.
-        std::thread::sleep(Duration::from_millis(20 + rng.below(300)));
+        let lines = child_lines(&mut child);
+        // Wait until the child runs its loop, then kill it at a random
+        // moment within about two applies (timed from earlier lives), so
+        // that a slow machine is hit mid-apply as often as a fast one.
+        let ready = lines.recv_timeout(Duration::from_secs(60));
+        assert_eq!(
+            ready.as_deref(),
+            Ok("ready"),
+            "kill {kill}: the child did not start"
+        );
+        let window = apply_time.map_or(200, |t: Duration| 2 * t.as_millis() as u64);
+        let life = Instant::now();
+        std::thread::sleep(Duration::from_millis(1 + rng.below(window.max(2))));
         if let Some(status) = child.try_wait().unwrap() {
             let output = child.wait_with_output().unwrap();
             panic!(
@@ -150,6 +189,13 @@ fn kill_9_during_apply_leaves_old_or_new_whole() {
         }
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
+        let applies = lines
+            .try_iter()
+            .filter(|l| l.starts_with("applied"))
+            .count() as u32;
+        if applies > 0 {
+            apply_time = Some(life.elapsed() / applies);
+        }
 
         // What the kill left, before any recovery.
         if !leftovers(&root).is_empty() {
@@ -190,12 +236,12 @@ fn kill_9_during_apply_leaves_old_or_new_whole() {
     }
     let store = ConfigStore::open(&root, &factory).unwrap();
     eprintln!(
-        "{KILLS} kills in {:?}; reached version {}; {caught_mid_write} kills left a half-written file",
+        "{KILLS} kills in {:?}; reached version {}; {caught_mid_write} kills left a half-written file; an apply took {apply_time:?}",
         started.elapsed(),
         store.highest_tried()
     );
     // The kills must have landed among applies, not only during start-up.
-    assert!(store.highest_tried() >= KILLS as u64 / 2, "too few applies");
+    assert!(store.highest_tried() >= KILLS as u64 / 3, "too few applies");
     assert!(
         caught_mid_write > 0,
         "no kill landed in the middle of a write"
