@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 
+use super::bundle::MAX_BUNDLE_BYTES;
 use super::poll::{ConfigTransport, KioskConfigReport, TransportError};
 use super::registry::{KioskStatus, Published};
 use super::{Config, KioskIdentity};
@@ -135,10 +136,22 @@ impl ConfigTransport for HttpConfigTransport {
             .map_err(|e| transport_error(&e))?;
         match response.status() {
             StatusCode::NO_CONTENT => Ok(None),
-            StatusCode::OK => response
-                .bytes()
-                .map(|b| Some(b.to_vec()))
-                .map_err(|e| transport_error(&e)),
+            StatusCode::OK => {
+                // Never more than a bundle may be, whatever the other end sends.
+                use std::io::Read;
+                let mut bytes = Vec::new();
+                response
+                    .take(MAX_BUNDLE_BYTES as u64 + 1)
+                    .read_to_end(&mut bytes)
+                    .map_err(|e| TransportError::new("connection_reset", e.to_string()))?;
+                if bytes.len() > MAX_BUNDLE_BYTES {
+                    return Err(TransportError::new(
+                        "too_large",
+                        "the answer is larger than a bundle may be",
+                    ));
+                }
+                Ok(Some(bytes))
+            }
             other => Err(status_error(other)),
         }
     }
