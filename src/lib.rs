@@ -2,6 +2,7 @@
 //! special-care recipients. See ARCHITECTURE.md for the map.
 
 pub mod cli;
+pub mod config;
 pub mod core;
 pub mod devices;
 pub mod input;

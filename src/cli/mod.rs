@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 pub mod check;
+pub mod config;
 pub mod demo;
 pub mod photo;
 pub mod pki;
@@ -32,6 +33,9 @@ pub enum Command {
     /// Check an input against the county's rules and print JSON.
     #[command(subcommand)]
     Check(check::CheckCommand),
+    /// Administrators' keys, signed configuration bundles, the configuration in force.
+    #[command(subcommand)]
+    Config(config::ConfigCommand),
     /// The outbox: queue a record, list, count, show (clear part only).
     Queue {
         #[command(flatten)]
@@ -90,6 +94,7 @@ pub fn main() -> ExitCode {
     };
     match cli.command {
         Some(Command::Check(cmd)) => check::run(cmd).into(),
+        Some(Command::Config(cmd)) => config::run(cmd).into(),
         Some(Command::Queue { data, command }) => queue::run(command, &data).into(),
         Some(Command::Sync(args)) => sync::run(args).into(),
         Some(Command::Pki(cmd)) => pki::run(cmd).into(),

@@ -71,6 +71,11 @@ pub struct ServeArgs {
     pub client_ca: Option<PathBuf>,
     #[arg(long, required_unless_present = "pki")]
     pub age_identity: Option<PathBuf>,
+    /// Administrators' public keys (`ed25519:…` lines, e.g. the `.pub`
+    /// files of `veteran-kiosk config keygen`): needed to accept pushes of
+    /// configuration bundles.
+    #[arg(long)]
+    pub admin_keys: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -180,7 +185,8 @@ pub fn main() -> ExitCode {
 }
 
 fn serve(db: &Path, args: ServeArgs) -> ExitCode {
-    let config = match &args.pki {
+    let admin_keys = args.admin_keys.clone();
+    let mut config = match &args.pki {
         Some(dir) => PlatformConfig::demo(dir, db, args.listen),
         None => {
             let demo = DemoPki::at(Path::new("."));
@@ -191,9 +197,11 @@ fn serve(db: &Path, args: ServeArgs) -> ExitCode {
                 client_ca: args.client_ca.unwrap_or(demo.ca),
                 age_identity: args.age_identity.unwrap_or(demo.platform_age_identity),
                 db: db.to_path_buf(),
+                admin_keys: None,
             }
         }
     };
+    config.admin_keys = admin_keys;
     let running = match start(&config, Arc::new(Faults::default())) {
         Ok(r) => r,
         Err(e) => return fail(e.code(), e),

@@ -26,6 +26,7 @@ use crate::store::seal::{self, KeyError};
 use crate::store::sha256_hex;
 
 pub mod cli;
+pub mod config_bundles;
 pub mod db;
 pub mod http;
 
@@ -42,6 +43,9 @@ pub struct PlatformConfig {
     /// The platform's `age` identity, to open sealed records.
     pub age_identity: PathBuf,
     pub db: PathBuf,
+    /// Administrators' Ed25519 keys, one `ed25519:…` line each: only
+    /// configuration bundles they signed are taken (none: pushes refused).
+    pub admin_keys: Option<PathBuf>,
 }
 
 impl PlatformConfig {
@@ -55,6 +59,7 @@ impl PlatformConfig {
             client_ca: pki.ca,
             age_identity: pki.platform_age_identity,
             db: db.to_path_buf(),
+            admin_keys: None,
         }
     }
 }
@@ -112,6 +117,8 @@ pub enum PlatformError {
     Db(#[from] DbError),
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    #[error("configuration bundles: {0}")]
+    ConfigBundles(String),
 }
 
 impl PlatformError {
@@ -121,6 +128,7 @@ impl PlatformError {
             PlatformError::Key { source, .. } => source.code(),
             PlatformError::Db(_) => "platform_db",
             PlatformError::Io(_) => "platform_io",
+            PlatformError::ConfigBundles(_) => "platform_config_bundles",
         }
     }
 }
@@ -198,7 +206,11 @@ pub fn start(
     let identity = load_identity(&config.age_identity)?;
     let db = PlatformDb::open(&config.db)?;
     let state = AppState::new(db, identity, faults);
-    let router = http::routes().with_state(state.clone());
+    let bundles = config_bundles::ConfigState::open(&config.db, config.admin_keys.as_deref())
+        .map_err(PlatformError::ConfigBundles)?;
+    let router = http::routes()
+        .merge(config_bundles::routes(bundles))
+        .with_state(state.clone());
     start_with_router(config, state, router)
 }
 

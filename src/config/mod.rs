@@ -1,0 +1,746 @@
+//! The kiosk's configuration: loaded once into a typed, validated [`Config`],
+//! changed only through signed bundles from the county's administrators.
+//!
+//! Codemap:
+//! - `mod.rs`: the [`Config`] type, loading `kiosk.toml` (and the optional
+//!   local `site.toml`), the map to [`SessionSettings`] and the rule for
+//!   what can change without a restart ([`Config::restart_needed`]).
+//! - `source.rs`: one TOML file parsed once with spans; every mistake names
+//!   file, line, column and key.
+//! - `tls.rs`: the kiosk's certificate, key and county CA, checked at load.
+//! - `keys.rs`: administrators' Ed25519 keys.
+//! - `bundle.rs`: signed bundles (canonical manifest, sign, verify).
+//! - `apply.rs`: the on-disk store: atomic apply, last-known-good, rollback.
+//! - `poll.rs`: the kiosk's polling of the platform, sans-IO core plus a
+//!   small driver over a transport trait.
+//! - `http.rs`: the poller's transport and the administrator's push over
+//!   mutual TLS (the sync client's TLS policy).
+//! - `registry.rs`: the platform's side: pushed bundles, newest per kiosk,
+//!   per-kiosk reports.
+//!
+//! Architecture invariants: a `Config` value is always whole and valid (there
+//! is no "partially loaded" config); nothing but `apply.rs` writes into the
+//! store; a bundle changes the configuration only after its signature, its
+//! version, its target and its content have all been checked.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration as StdDuration;
+
+use chrono::Duration;
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::core::record::Township;
+use crate::core::session::{SessionSettings, Step};
+
+pub mod apply;
+pub mod bundle;
+mod error;
+pub mod http;
+pub mod keys;
+pub mod poll;
+pub mod registry;
+mod source;
+pub mod tls;
+
+pub use error::{ConfigError, ConfigErrorKind};
+pub use keys::{AdminPublicKey, AdminSigningKey};
+pub use tls::{TlsIdentity, TlsPaths};
+
+use source::TomlSource;
+
+/// The main file of a configuration directory.
+pub const CONFIG_FILE: &str = "kiosk.toml";
+/// The optional local file whose `[kiosk]`, `[tls]` and `[devices]` tables
+/// replace those of `kiosk.toml` (what differs from kiosk to kiosk).
+pub const SITE_FILE: &str = "site.toml";
+
+/// The whole configuration of one kiosk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    pub kiosk: KioskIdentity,
+    pub platform: PlatformSettings,
+    pub tls: TlsIdentity,
+    pub devices: DeviceSettings,
+    pub session: SessionTimes,
+    pub accessibility: Accessibility,
+    pub staff: StaffSettings,
+    pub texts: Texts,
+    pub county: CountyKeys,
+}
+
+/// `[devices]`: the devices module owns its shape. Paths in it are read by
+/// the devices as given (relative to the working directory): devices are
+/// local hardware, not files that travel in bundles.
+pub type DeviceSettings = crate::devices::config::DeviceConfig;
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct KioskId(String);
+
+impl KioskId {
+    pub const MAX_LEN: usize = 64;
+
+    /// Letters, digits, `-`, `_` and `.`, starting with a letter or digit:
+    /// it appears in certificate names, URLs and file names.
+    pub fn parse(text: &str) -> Result<KioskId, String> {
+        let ok_start = text
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric());
+        let ok_chars = text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+        if !ok_start || !ok_chars || text.len() > Self::MAX_LEN {
+            return Err(format!(
+                "a kiosk id is 1 to {} letters, digits, `-`, `_` or `.`, starting with a letter or digit",
+                Self::MAX_LEN
+            ));
+        }
+        Ok(KioskId(text.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for KioskId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Which kiosk this is and where it stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KioskIdentity {
+    pub id: KioskId,
+    /// `code` is nine digits: the GB/T 2260 county code and the township's
+    /// three digits.
+    pub township: Township,
+}
+
+/// Nine digits starting with a mainland province code.
+pub fn parse_township_code(text: &str) -> Result<String, String> {
+    let digits = text.len() == 9 && text.bytes().all(|b| b.is_ascii_digit());
+    let province = text
+        .get(..2)
+        .is_some_and(crate::core::region::is_resident_id_province);
+    if !digits || !province {
+        return Err(
+            "a township code is nine digits: the six-digit GB/T 2260 county code and the township's three"
+                .to_string(),
+        );
+    }
+    Ok(text.to_string())
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlatformSettings {
+    /// `https://…`; the county platform's base URL.
+    pub url: url::Url,
+    /// How often the kiosk asks for a newer configuration bundle.
+    pub config_poll_interval: StdDuration,
+}
+
+/// Session time-outs and the draft window, all checked against ranges that
+/// keep the kiosk usable for elderly people and safe for their data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionTimes {
+    pub idle_warning: Duration,
+    /// At least 20 s: long enough for an elderly person to answer.
+    pub wipe_warning: Duration,
+    pub done_screen: Duration,
+    /// How long an interrupted session's draft can be resumed.
+    pub draft_window: Duration,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TextSize {
+    Normal,
+    Large,
+    ExtraLarge,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Accessibility {
+    pub text_size: TextSize,
+    pub high_contrast: bool,
+    pub spoken_prompts: bool,
+}
+
+/// An Argon2 password hash in PHC string form (`$argon2id$v=19$…`).
+#[derive(Clone, PartialEq, Eq)]
+pub struct PinHash(String);
+
+impl PinHash {
+    pub fn parse(text: &str) -> Result<PinHash, String> {
+        let hash = argon2::PasswordHash::new(text)
+            .map_err(|err| format!("not a PHC password hash string: {err}"))?;
+        if !matches!(hash.algorithm.as_str(), "argon2id" | "argon2i" | "argon2d") {
+            return Err(format!(
+                "the staff PIN hash must be Argon2 (argon2id), not {}",
+                hash.algorithm
+            ));
+        }
+        argon2::Params::try_from(&hash).map_err(|err| format!("bad Argon2 parameters: {err}"))?;
+        if hash.hash.is_none() {
+            return Err("the PHC string has no hash part".to_string());
+        }
+        Ok(PinHash(text.to_string()))
+    }
+
+    /// Make a hash for `pin` with a fresh salt (for `config pin-hash`).
+    pub fn hash(pin: &str) -> Result<PinHash, String> {
+        use argon2::password_hash::{PasswordHasher, SaltString};
+        let salt = SaltString::generate(&mut rand_core::OsRng);
+        argon2::Argon2::default()
+            .hash_password(pin.as_bytes(), &salt)
+            .map(|hash| PinHash(hash.to_string()))
+            .map_err(|err| err.to_string())
+    }
+
+    /// Constant-time comparison inside argon2.
+    pub fn verify(&self, pin: &str) -> bool {
+        use argon2::password_hash::PasswordVerifier;
+        let Ok(hash) = argon2::PasswordHash::new(&self.0) else {
+            return false;
+        };
+        argon2::Argon2::default()
+            .verify_password(pin.as_bytes(), &hash)
+            .is_ok()
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for PinHash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PinHash(<argon2>)")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffSettings {
+    pub pin_hash: PinHash,
+}
+
+/// Texts shown on screen, set by the county for the campaign.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Texts {
+    pub campaign_title: String,
+    pub campaign_notice: String,
+    pub help: HelpTexts,
+}
+
+/// The "帮助" text of each screen; a screen without one shows no help button.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HelpTexts {
+    pub attract: Option<String>,
+    pub insert_card: Option<String>,
+    pub manual_identity: Option<String>,
+    pub identity: Option<String>,
+    pub portrait: Option<String>,
+    pub categories: Option<String>,
+    pub category_details: Option<String>,
+    pub documents: Option<String>,
+    pub living: Option<String>,
+    pub needs: Option<String>,
+    pub review: Option<String>,
+    pub sign: Option<String>,
+    pub done: Option<String>,
+}
+
+impl Texts {
+    pub fn help_for(&self, step: Step) -> Option<&str> {
+        let h = &self.help;
+        let text = match step {
+            Step::Attract => &h.attract,
+            Step::InsertCard => &h.insert_card,
+            Step::ManualIdentity => &h.manual_identity,
+            Step::Identity => &h.identity,
+            Step::Portrait => &h.portrait,
+            Step::Categories => &h.categories,
+            Step::CategoryDetails(_) => &h.category_details,
+            Step::Documents => &h.documents,
+            Step::Living => &h.living,
+            Step::Needs => &h.needs,
+            Step::Review => &h.review,
+            Step::Sign => &h.sign,
+            Step::Done => &h.done,
+        };
+        text.as_deref()
+    }
+}
+
+/// The platform's `age` recipient (records are sealed to it).
+#[derive(Clone, PartialEq, Eq)]
+pub struct AgeRecipient(age::x25519::Recipient);
+
+impl AgeRecipient {
+    pub fn parse(text: &str) -> Result<AgeRecipient, String> {
+        text.trim()
+            .parse::<age::x25519::Recipient>()
+            .map(AgeRecipient)
+            .map_err(|err| format!("not an age X25519 recipient (age1…): {err}"))
+    }
+
+    pub fn recipient(&self) -> &age::x25519::Recipient {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for AgeRecipient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "AgeRecipient({})", self.0)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Administrator {
+    pub name: String,
+    pub key: AdminPublicKey,
+}
+
+/// The county's public keys, pinned in the kiosk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CountyKeys {
+    pub platform_recipient: AgeRecipient,
+    /// Bundles must be signed by one of these.
+    pub administrators: Vec<Administrator>,
+}
+
+impl CountyKeys {
+    pub fn is_pinned(&self, key: &AdminPublicKey) -> bool {
+        self.administrators.iter().any(|admin| admin.key == *key)
+    }
+}
+
+impl Config {
+    /// Load `dir/kiosk.toml` (and the files it names).
+    pub fn load(dir: &Path) -> Result<Config, ConfigError> {
+        Config::load_with_site(dir, None)
+    }
+
+    /// Load `dir/kiosk.toml`, with the tables of `site` (a `site.toml`)
+    /// replacing its `[kiosk]`, `[tls]` and `[devices]` when given.
+    pub fn load_with_site(dir: &Path, site: Option<&Path>) -> Result<Config, ConfigError> {
+        let parts = load_parts(dir, site)?;
+        let main_file = dir.join(CONFIG_FILE);
+        let missing = |table: &str| ConfigError {
+            key: Some(table.to_string()),
+            ..ConfigError::new(
+                ConfigErrorKind::MissingKey,
+                &main_file,
+                format!("missing table `[{table}]` (in {CONFIG_FILE} or in {SITE_FILE})"),
+            )
+        };
+        Ok(Config {
+            kiosk: parts.kiosk.ok_or_else(|| missing("kiosk"))?,
+            tls: parts.tls.ok_or_else(|| missing("tls"))?,
+            platform: parts.platform,
+            devices: parts.devices.unwrap_or_default(),
+            session: parts.session,
+            accessibility: parts.accessibility,
+            staff: parts.staff,
+            texts: parts.texts,
+            county: parts.county,
+        })
+    }
+
+    /// What the pure session needs.
+    pub fn session_settings(&self) -> SessionSettings {
+        SessionSettings {
+            kiosk_id: self.kiosk.id.as_str().to_string(),
+            township: self.kiosk.township.clone(),
+            idle_warning_after: self.session.idle_warning,
+            idle_wipe_after_warning: self.session.wipe_warning,
+            done_screen_for: self.session.done_screen,
+        }
+    }
+
+    /// Whether going from `old` to `new` needs an orderly restart.
+    ///
+    /// Hot (taken at the next screen or session): session times and the
+    /// draft window, accessibility defaults, spoken prompts, texts, the
+    /// staff PIN, the administrators' keys and the poll interval.
+    /// Restart: the kiosk's identity, devices, TLS material, the platform's
+    /// URL and its `age` recipient, which the device drivers and the sync
+    /// worker take once when they start.
+    pub fn restart_needed(old: &Config, new: &Config) -> bool {
+        old.kiosk != new.kiosk
+            || old.devices != new.devices
+            || !old.tls.same_material(&new.tls)
+            || old.platform.url != new.platform.url
+            || old.county.platform_recipient != new.county.platform_recipient
+    }
+}
+
+/// Everything a configuration directory says, with `[kiosk]` and `[tls]`
+/// still optional: a bundle for many kiosks leaves them to each `site.toml`.
+pub(crate) struct ConfigParts {
+    pub kiosk: Option<KioskIdentity>,
+    pub tls: Option<TlsIdentity>,
+    pub devices: Option<DeviceSettings>,
+    pub platform: PlatformSettings,
+    pub session: SessionTimes,
+    pub accessibility: Accessibility,
+    pub staff: StaffSettings,
+    pub texts: Texts,
+    pub county: CountyKeys,
+}
+
+pub(crate) fn load_parts(dir: &Path, site: Option<&Path>) -> Result<ConfigParts, ConfigError> {
+    let main = TomlSource::read(&dir.join(CONFIG_FILE))?;
+    let raw: RawConfig = main.deserialize()?;
+    let mut kiosk = raw.kiosk.map(|k| convert_kiosk(&main, k)).transpose()?;
+    let mut tls = raw.tls.map(|t| convert_tls(&main, dir, t)).transpose()?;
+    let mut devices = raw.devices;
+    if let Some(site_path) = site {
+        let site = TomlSource::read(site_path)?;
+        let raw_site: RawSite = site.deserialize()?;
+        let site_dir = site_path.parent().unwrap_or(Path::new("."));
+        if let Some(k) = raw_site.kiosk {
+            kiosk = Some(convert_kiosk(&site, k)?);
+        }
+        if let Some(t) = raw_site.tls {
+            tls = Some(convert_tls(&site, site_dir, t)?);
+        }
+        if let Some(d) = raw_site.devices {
+            devices = Some(d);
+        }
+    }
+    Ok(ConfigParts {
+        kiosk,
+        tls,
+        devices,
+        platform: convert_platform(&main, raw.platform)?,
+        session: convert_session(&main, raw.session)?,
+        accessibility: Accessibility {
+            text_size: raw.accessibility.text_size,
+            high_contrast: raw.accessibility.high_contrast,
+            spoken_prompts: raw.accessibility.spoken_prompts,
+        },
+        staff: StaffSettings {
+            pin_hash: PinHash::parse(raw.staff.pin_hash.get_ref())
+                .map_err(|e| invalid(&main, &raw.staff.pin_hash, e))?,
+        },
+        texts: convert_texts(&main, raw.texts)?,
+        county: convert_county(&main, raw.county)?,
+    })
+}
+
+// ---- the file's shape (serde) and its conversion (our checks) ----
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    kiosk: Option<RawKiosk>,
+    platform: RawPlatform,
+    tls: Option<RawTls>,
+    devices: Option<DeviceSettings>,
+    session: RawSession,
+    accessibility: RawAccessibility,
+    staff: RawStaff,
+    texts: RawTexts,
+    county: RawCounty,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSite {
+    kiosk: Option<RawKiosk>,
+    tls: Option<RawTls>,
+    devices: Option<DeviceSettings>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawKiosk {
+    id: Spanned<String>,
+    township: RawTownship,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTownship {
+    code: Spanned<String>,
+    name: Spanned<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPlatform {
+    url: Spanned<String>,
+    config_poll_seconds: Spanned<i64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTls {
+    ca_certificate: Spanned<String>,
+    certificate: Spanned<String>,
+    private_key: Spanned<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSession {
+    idle_warning_seconds: Spanned<i64>,
+    wipe_warning_seconds: Spanned<i64>,
+    done_screen_seconds: Spanned<i64>,
+    draft_window_hours: Spanned<i64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAccessibility {
+    text_size: TextSize,
+    high_contrast: bool,
+    spoken_prompts: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStaff {
+    pin_hash: Spanned<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTexts {
+    campaign_title: Spanned<String>,
+    campaign_notice: Spanned<String>,
+    #[serde(default)]
+    help: Option<RawHelp>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHelp {
+    attract: Option<Spanned<String>>,
+    insert_card: Option<Spanned<String>>,
+    manual_identity: Option<Spanned<String>>,
+    identity: Option<Spanned<String>>,
+    portrait: Option<Spanned<String>>,
+    categories: Option<Spanned<String>>,
+    category_details: Option<Spanned<String>>,
+    documents: Option<Spanned<String>>,
+    living: Option<Spanned<String>>,
+    needs: Option<Spanned<String>>,
+    review: Option<Spanned<String>>,
+    sign: Option<Spanned<String>>,
+    done: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCounty {
+    platform_recipient: Spanned<String>,
+    administrators: Spanned<Vec<RawAdministrator>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAdministrator {
+    name: Spanned<String>,
+    key: Spanned<String>,
+}
+
+fn invalid<T>(source: &TomlSource, at: &Spanned<T>, detail: String) -> ConfigError {
+    source.error_on(ConfigErrorKind::InvalidValue, at, detail)
+}
+
+fn in_range(
+    source: &TomlSource,
+    value: &Spanned<i64>,
+    range: std::ops::RangeInclusive<i64>,
+    unit: &str,
+) -> Result<i64, ConfigError> {
+    let v = *value.get_ref();
+    if range.contains(&v) {
+        Ok(v)
+    } else {
+        Err(source.error_on(
+            ConfigErrorKind::OutOfRange,
+            value,
+            format!(
+                "{v} {unit} is not between {} and {}",
+                range.start(),
+                range.end()
+            ),
+        ))
+    }
+}
+
+fn convert_kiosk(source: &TomlSource, raw: RawKiosk) -> Result<KioskIdentity, ConfigError> {
+    let id = KioskId::parse(raw.id.get_ref()).map_err(|e| invalid(source, &raw.id, e))?;
+    let code = parse_township_code(raw.township.code.get_ref())
+        .map_err(|e| invalid(source, &raw.township.code, e))?;
+    let name = screen_text(raw.township.name.get_ref(), 1..=40)
+        .map_err(|e| invalid(source, &raw.township.name, e))?;
+    Ok(KioskIdentity {
+        id,
+        township: Township { code, name },
+    })
+}
+
+fn convert_platform(
+    source: &TomlSource,
+    raw: RawPlatform,
+) -> Result<PlatformSettings, ConfigError> {
+    let url = parse_platform_url(raw.url.get_ref()).map_err(|e| invalid(source, &raw.url, e))?;
+    let seconds = in_range(source, &raw.config_poll_seconds, 10..=86_400, "seconds")?;
+    Ok(PlatformSettings {
+        url,
+        config_poll_interval: StdDuration::from_secs(seconds.unsigned_abs()),
+    })
+}
+
+pub fn parse_platform_url(text: &str) -> Result<url::Url, String> {
+    let url = url::Url::parse(text).map_err(|err| format!("not a URL: {err}"))?;
+    if url.scheme() != "https" {
+        return Err("the platform is reached over https only".to_string());
+    }
+    if url.host().is_none() || !url.username().is_empty() || url.password().is_some() {
+        return Err("the platform URL needs a host and no user name or password".to_string());
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err("the platform URL takes no query or fragment".to_string());
+    }
+    Ok(url)
+}
+
+fn convert_tls(source: &TomlSource, dir: &Path, raw: RawTls) -> Result<TlsIdentity, ConfigError> {
+    let resolve = |value: &Spanned<String>| -> Result<PathBuf, ConfigError> {
+        let text = value.get_ref();
+        if text.trim().is_empty() {
+            return Err(invalid(source, value, "an empty path".to_string()));
+        }
+        Ok(dir.join(text))
+    };
+    let paths = TlsPaths {
+        ca_certificate: resolve(&raw.ca_certificate)?,
+        certificate: resolve(&raw.certificate)?,
+        private_key: resolve(&raw.private_key)?,
+    };
+    tls::load(paths).map_err(|(which, problem)| {
+        let at = match which {
+            tls::TlsFile::CaCertificate => &raw.ca_certificate,
+            tls::TlsFile::Certificate => &raw.certificate,
+            tls::TlsFile::PrivateKey => &raw.private_key,
+        };
+        source.error_on(problem.kind, at, problem.detail)
+    })
+}
+
+fn convert_session(source: &TomlSource, raw: RawSession) -> Result<SessionTimes, ConfigError> {
+    let idle = in_range(source, &raw.idle_warning_seconds, 15..=900, "seconds")?;
+    let wipe = in_range(
+        source,
+        &raw.wipe_warning_seconds,
+        SessionSettings::MIN_WARNING..=300,
+        "seconds",
+    )?;
+    let done = in_range(source, &raw.done_screen_seconds, 3..=300, "seconds")?;
+    // A draft holds personal data: at most a month.
+    let draft = in_range(source, &raw.draft_window_hours, 1..=720, "hours")?;
+    Ok(SessionTimes {
+        idle_warning: Duration::seconds(idle),
+        wipe_warning: Duration::seconds(wipe),
+        done_screen: Duration::seconds(done),
+        draft_window: Duration::hours(draft),
+    })
+}
+
+/// Text for the screen: trimmed, not empty, not too long, no control
+/// characters but line breaks.
+fn screen_text(text: &str, chars: std::ops::RangeInclusive<usize>) -> Result<String, String> {
+    let trimmed = text.trim();
+    let count = trimmed.chars().count();
+    if !chars.contains(&count) {
+        return Err(format!(
+            "the text must have {} to {} characters, it has {count}",
+            chars.start(),
+            chars.end()
+        ));
+    }
+    if trimmed.chars().any(|c| c.is_control() && c != '\n') {
+        return Err("the text contains control characters".to_string());
+    }
+    Ok(trimmed.to_string())
+}
+
+fn convert_texts(source: &TomlSource, raw: RawTexts) -> Result<Texts, ConfigError> {
+    let campaign_title = screen_text(raw.campaign_title.get_ref(), 1..=60)
+        .map_err(|e| invalid(source, &raw.campaign_title, e))?;
+    let campaign_notice = screen_text(raw.campaign_notice.get_ref(), 1..=2000)
+        .map_err(|e| invalid(source, &raw.campaign_notice, e))?;
+    let help = match raw.help {
+        None => HelpTexts::default(),
+        Some(raw) => {
+            let text = |value: Option<Spanned<String>>| -> Result<Option<String>, ConfigError> {
+                value
+                    .map(|v| screen_text(v.get_ref(), 1..=1000).map_err(|e| invalid(source, &v, e)))
+                    .transpose()
+            };
+            HelpTexts {
+                attract: text(raw.attract)?,
+                insert_card: text(raw.insert_card)?,
+                manual_identity: text(raw.manual_identity)?,
+                identity: text(raw.identity)?,
+                portrait: text(raw.portrait)?,
+                categories: text(raw.categories)?,
+                category_details: text(raw.category_details)?,
+                documents: text(raw.documents)?,
+                living: text(raw.living)?,
+                needs: text(raw.needs)?,
+                review: text(raw.review)?,
+                sign: text(raw.sign)?,
+                done: text(raw.done)?,
+            }
+        }
+    };
+    Ok(Texts {
+        campaign_title,
+        campaign_notice,
+        help,
+    })
+}
+
+fn convert_county(source: &TomlSource, raw: RawCounty) -> Result<CountyKeys, ConfigError> {
+    let platform_recipient = AgeRecipient::parse(raw.platform_recipient.get_ref())
+        .map_err(|e| invalid(source, &raw.platform_recipient, e))?;
+    if raw.administrators.get_ref().is_empty() {
+        return Err(invalid(
+            source,
+            &raw.administrators,
+            "at least one administrator key is needed, or the kiosk could never be reconfigured"
+                .to_string(),
+        ));
+    }
+    let mut administrators: Vec<Administrator> = Vec::new();
+    for admin in raw.administrators.get_ref() {
+        let name = screen_text(admin.name.get_ref(), 1..=100)
+            .map_err(|e| invalid(source, &admin.name, e))?;
+        let key = admin
+            .key
+            .get_ref()
+            .parse::<AdminPublicKey>()
+            .map_err(|e| invalid(source, &admin.key, e.to_string()))?;
+        if administrators.iter().any(|a| a.key == key) {
+            return Err(invalid(
+                source,
+                &admin.key,
+                "this key is listed twice".to_string(),
+            ));
+        }
+        administrators.push(Administrator { name, key });
+    }
+    Ok(CountyKeys {
+        platform_recipient,
+        administrators,
+    })
+}

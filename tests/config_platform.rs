@@ -1,0 +1,263 @@
+//! End to end over mutual TLS on loopback: an administrator pushes signed
+//! bundles to the real county platform; a running kiosk polls, takes a hot
+//! change at once, takes a new certificate with a restart, finds the
+//! platform refusing it, rolls back, and the platform shows per kiosk which
+//! version is in force.
+
+mod config_support;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use veteran_kiosk::config::apply::{ConfigEvent, ConfigStore};
+use veteran_kiosk::config::http::HttpConfigTransport;
+use veteran_kiosk::config::poll::{check_start, PollOutcome, Poller, StartCheck};
+use veteran_kiosk::config::Config;
+use veteran_kiosk::pki::DemoPki;
+use veteran_kiosk::platform::{self, Faults, PlatformConfig, RunningPlatform};
+use veteran_kiosk::sync::client::ClientSettings;
+
+use config_support::*;
+
+struct World {
+    _dir: tempfile::TempDir,
+    dir: PathBuf,
+    pki: DemoPki,
+    platform: RunningPlatform,
+}
+
+impl World {
+    fn new() -> World {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().to_path_buf();
+        let pki = DemoPki::generate(&path.join("pki"), "demo-kiosk-01").unwrap();
+        let admins = path.join("admins.pub");
+        std::fs::write(&admins, format!("{} 演示管理员\n", admin().public_key())).unwrap();
+        let mut config = PlatformConfig::demo(
+            &pki.dir,
+            &path.join("platform.sqlite3"),
+            "127.0.0.1:0".parse().unwrap(),
+        );
+        config.admin_keys = Some(admins);
+        let platform = platform::start(&config, Arc::new(Faults::default())).unwrap();
+        World {
+            _dir: dir,
+            dir: path,
+            pki,
+            platform,
+        }
+    }
+
+    /// The shipped configuration, pointed at this platform and its PKI.
+    fn kiosk_config(&self, name: &str, cert: &Path, key: &Path) -> PathBuf {
+        let recipient = std::fs::read_to_string(&self.pki.platform_age_recipient).unwrap();
+        variant(&self.dir, name, |d| {
+            edit(d, "https://127.0.0.1:8443/", &self.platform.url());
+            edit(d, "\"tls/county-ca.pem\"", &format!("{:?}", self.pki.ca));
+            edit(d, "\"tls/kiosk.pem\"", &format!("{cert:?}"));
+            edit(d, "\"tls/kiosk.key\"", &format!("{key:?}"));
+            edit(
+                d,
+                "age146gx8zjgsvyg5xqugffss5hsmd6jx804kd29f703aqn3ld0qpcksulun4j",
+                recipient.trim(),
+            );
+        })
+    }
+
+    fn admin_transport(&self) -> HttpConfigTransport {
+        HttpConfigTransport::new(&ClientSettings::demo(&self.pki.dir, &self.platform.url()))
+            .unwrap()
+    }
+
+    fn push(&self, dir: &Path, version: u64, target: &str) -> Result<u64, String> {
+        self.admin_transport()
+            .push(&sign_dir(dir, version, target, &admin()))
+            .map(|p| p.version)
+            .map_err(|e| e.code())
+    }
+}
+
+/// A kiosk process: its store, its configuration, its poller.
+struct Kiosk {
+    root: PathBuf,
+    factory: PathBuf,
+    store: ConfigStore,
+    config: Config,
+    transport: HttpConfigTransport,
+    poller: Poller,
+    now: DateTime<Utc>,
+}
+
+impl Kiosk {
+    fn start(root: &Path, factory: &Path) -> (Kiosk, StartCheck) {
+        let mut store = ConfigStore::open(root, factory).unwrap();
+        let config = store.begin_start().unwrap().config;
+        let mut transport = HttpConfigTransport::for_kiosk(&config).unwrap();
+        // Devices would be opened here; then the platform is asked.
+        let check = check_start(&mut store, &mut transport, &config);
+        let now = DateTime::from_timestamp(1_750_000_000, 0).unwrap();
+        let kiosk = Kiosk {
+            root: root.to_path_buf(),
+            factory: factory.to_path_buf(),
+            store,
+            config,
+            transport,
+            poller: Poller::new(now),
+            now,
+        };
+        (kiosk, check)
+    }
+
+    fn restart(self) -> (Kiosk, StartCheck) {
+        let (root, factory) = (self.root.clone(), self.factory.clone());
+        drop(self);
+        Kiosk::start(&root, &factory)
+    }
+
+    /// Let virtual time pass until the next poll, and poll.
+    fn poll(&mut self) -> PollOutcome {
+        self.now = self.now.max(self.poller.next_at());
+        let outcome = self
+            .poller
+            .tick(self.now, &mut self.store, &mut self.transport, &self.config)
+            .unwrap();
+        if let PollOutcome::Applied {
+            config,
+            restart_needed: false,
+            ..
+        } = &outcome
+        {
+            self.config = (**config).clone();
+        }
+        self.now += Duration::seconds(1);
+        outcome
+    }
+}
+
+fn kiosk_row(world: &World) -> serde_json::Value {
+    let output = Command::new(env!("CARGO_BIN_EXE_veteran-kiosk"))
+        .args([
+            "config",
+            "status",
+            "--platform",
+            &world.platform.url(),
+            "--pki",
+        ])
+        .arg(&world.pki.dir)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let kiosks = json["kiosks"].as_array().unwrap();
+    assert_eq!(kiosks.len(), 1, "{json}");
+    kiosks[0]["report"].clone()
+}
+
+#[test]
+fn pushed_bundles_reach_a_running_kiosk_and_a_refused_certificate_rolls_back() {
+    let world = World::new();
+    let factory = world.kiosk_config("factory", &world.pki.kiosk, &world.pki.kiosk_key);
+    let root = world.dir.join("kiosk-store");
+    let (mut kiosk, check) = Kiosk::start(&root, &factory);
+    assert!(matches!(check, StartCheck::Confirmed), "{check:?}");
+    assert!(matches!(kiosk.poll(), PollOutcome::NothingNew));
+    assert_eq!(kiosk_row(&world)["status"]["version"], 0);
+
+    // 1. A hot change, pushed with the CLI: in force at the next poll.
+    let v1 = world.kiosk_config("v1", &world.pki.kiosk, &world.pki.kiosk_key);
+    edit(
+        &v1,
+        &format!("campaign_title = \"{SHIPPED_TITLE}\""),
+        "campaign_title = \"冬季集中采集\"",
+    );
+    let bundle = world.dir.join("v1.bundle");
+    std::fs::write(&bundle, sign_dir(&v1, 1, "township:430121001", &admin())).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_veteran-kiosk"))
+        .args(["config", "push"])
+        .arg(&bundle)
+        .args(["--platform", &world.platform.url(), "--pki"])
+        .arg(&world.pki.dir)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    match kiosk.poll() {
+        PollOutcome::Applied {
+            restart_needed,
+            installed,
+            ..
+        } => {
+            assert!(!restart_needed);
+            assert_eq!(installed.version, 1);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(kiosk.config.texts.campaign_title, "冬季集中采集");
+    let row = kiosk_row(&world);
+    assert_eq!(row["status"]["version"], 1);
+    assert_eq!(row["status"]["last_event"]["event"], "confirmed");
+
+    // The platform takes each version once, and only from the administrators.
+    assert_eq!(
+        world.push(&v1, 1, "all"),
+        Err("bundle_version_exists".into())
+    );
+    let forged = world
+        .admin_transport()
+        .push(&sign_dir(&v1, 7, "all", &stranger()))
+        .unwrap_err();
+    assert_eq!(forged.code(), "bundle_unknown_signer");
+
+    // 2. A new certificate from a CA the platform does not trust: a
+    // restart is needed, the platform refuses it, the kiosk rolls back.
+    let v2 = world.kiosk_config("v2", &world.pki.other_kiosk, &world.pki.other_kiosk_key);
+    edit(
+        &v2,
+        &format!("campaign_title = \"{SHIPPED_TITLE}\""),
+        "campaign_title = \"冬季集中采集\"",
+    );
+    assert_eq!(world.push(&v2, 2, "kiosk:demo-kiosk-01"), Ok(2));
+    match kiosk.poll() {
+        PollOutcome::Applied { restart_needed, .. } => assert!(restart_needed),
+        other => panic!("{other:?}"),
+    }
+    let (kiosk, check) = kiosk.restart();
+    match check {
+        StartCheck::RolledBack { reason } => assert!(reason.contains("TLS"), "{reason}"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(kiosk.store.in_force().version, 1);
+    let (mut kiosk, check) = kiosk.restart();
+    assert!(matches!(check, StartCheck::Confirmed), "{check:?}");
+    assert_eq!(kiosk.config.texts.campaign_title, "冬季集中采集");
+    let row = kiosk_row(&world);
+    assert_eq!(row["status"]["version"], 1);
+    assert_eq!(row["status"]["last_event"]["event"], "rolled_back");
+    assert_eq!(row["status"]["last_event"]["failed_version"], 2);
+
+    // Version 2 is not fetched again; a fixed version 3 is taken.
+    assert!(matches!(kiosk.poll(), PollOutcome::NothingNew));
+    let v3 = world.kiosk_config("v3", &world.pki.kiosk, &world.pki.kiosk_key);
+    edit(
+        &v3,
+        &format!("campaign_title = \"{SHIPPED_TITLE}\""),
+        "campaign_title = \"春季集中采集\"",
+    );
+    assert_eq!(world.push(&v3, 3, "all"), Ok(3));
+    assert!(matches!(kiosk.poll(), PollOutcome::Applied { .. }));
+    assert_eq!(kiosk.config.texts.campaign_title, "春季集中采集");
+    assert!(matches!(
+        kiosk.store.report().last_event,
+        ConfigEvent::Confirmed { version: 3, .. }
+    ));
+    assert_eq!(kiosk_row(&world)["status"]["version"], 3);
+}

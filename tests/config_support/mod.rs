@@ -1,0 +1,82 @@
+//! Shared helpers for the `config_*` integration tests.
+#![allow(dead_code)]
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use veteran_kiosk::config::bundle::{self, Bundle, Target};
+use veteran_kiosk::config::AdminSigningKey;
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A copy of the shipped `kiosk-config/` under `parent`.
+pub fn factory_copy(parent: &Path, name: &str) -> PathBuf {
+    let dir = parent.join(name);
+    copy_dir(&repo().join("kiosk-config"), &dir);
+    dir
+}
+
+pub fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// Replace `from` (which must be there) by `to` in `dir/kiosk.toml`.
+pub fn edit(dir: &Path, from: &str, to: &str) {
+    edit_file(&dir.join("kiosk.toml"), from, to);
+}
+
+pub fn edit_file(path: &Path, from: &str, to: &str) {
+    let text = fs::read_to_string(path).unwrap();
+    assert!(text.contains(from), "{} has no {from:?}", path.display());
+    fs::write(path, text.replacen(from, to, 1)).unwrap();
+}
+
+/// The demo administrator, pinned in the shipped configuration.
+pub fn admin() -> AdminSigningKey {
+    let pem = fs::read_to_string(repo().join("tests/config_data/demo-admin.key")).unwrap();
+    AdminSigningKey::from_pem(&pem).unwrap()
+}
+
+/// Somebody else's key: valid Ed25519, pinned nowhere.
+pub fn stranger() -> AdminSigningKey {
+    AdminSigningKey::from_seed([0x5a; 32])
+}
+
+pub fn sign_dir(dir: &Path, version: u64, target: &str, key: &AdminSigningKey) -> Vec<u8> {
+    let files = bundle::read_dir(dir).unwrap();
+    let target: Target = target.parse().unwrap();
+    Bundle::sign(files, version, target, key)
+        .unwrap()
+        .to_bytes()
+}
+
+/// A configuration directory derived from the shipped one by `change`.
+pub fn variant(parent: &Path, name: &str, change: impl FnOnce(&Path)) -> PathBuf {
+    let dir = factory_copy(parent, name);
+    change(&dir);
+    dir
+}
+
+pub const SHIPPED_TITLE: &str = "退役军人和其他优抚对象信息采集";
+
+/// A variant whose campaign title is `title` (a hot change).
+pub fn with_title(parent: &Path, name: &str, title: &str) -> PathBuf {
+    variant(parent, name, |dir| {
+        edit(
+            dir,
+            &format!("campaign_title = \"{SHIPPED_TITLE}\""),
+            &format!("campaign_title = \"{title}\""),
+        )
+    })
+}
