@@ -3,3 +3,5 @@
 
 pub mod cli;
 pub mod core;
+pub mod kiosk;
+pub mod ui;

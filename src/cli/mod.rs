@@ -64,9 +64,12 @@ pub fn main() -> ExitCode {
     };
     match cli.command {
         Some(Command::Check(cmd)) => check::run(cmd).into(),
-        None => {
-            eprintln!("the kiosk UI is not built yet; try `veteran-kiosk --help`");
-            Outcome::UsageOrUnreadable.into()
-        }
+        None => match crate::kiosk::run_fullscreen() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => {
+                eprintln!("the kiosk could not start: {err}");
+                Outcome::UsageOrUnreadable.into()
+            }
+        },
     }
 }
