@@ -82,10 +82,31 @@ impl Harness {
             .collect()
     }
 
+    /// Scroll the page's scroll areas down a little, as a finger would, so
+    /// that rows further down are laid out.
+    fn scroll_down(&self) {
+        for area in ElementHandle::find_by_element_type_name(&self.ui, "Flickable") {
+            area.scroll(0.0, -300.0);
+        }
+        self.advance(0.25);
+    }
+
+    /// Find, scrolling down when what is sought is further down the page.
+    fn find_scrolling(&self, label: &str, keep: impl Fn(&ElementHandle) -> bool) -> Vec<ElementHandle> {
+        for _ in 0..12 {
+            let found: Vec<ElementHandle> = self.find(label).into_iter().filter(|e| keep(e)).collect();
+            if !found.is_empty() {
+                return found;
+            }
+            self.scroll_down();
+        }
+        Vec::new()
+    }
+
     /// Press the one enabled control with this label.
     fn tap(&self, label: &str) {
         let found: Vec<ElementHandle> = self
-            .find(label)
+            .find_scrolling(label, |_| true)
             .into_iter()
             .filter(|e| e.accessible_enabled() != Some(false) || e.accessible_checkable() == Some(true))
             .filter(|e| {
@@ -96,7 +117,16 @@ impl Harness {
                 )
             })
             .collect();
-        assert_eq!(found.len(), 1, "expected one control labelled {label:?} on {:?}, found {}", self.screen(), found.len());
+        if found.len() != 1 {
+            let near: Vec<String> = i_slint_backend_testing::ElementRoot::root_element(&self.ui).query_descendants()
+                .find_all()
+                .into_iter()
+                .filter_map(|e| e.accessible_label())
+                .map(|l| l.to_string())
+                .filter(|l| !l.is_empty())
+                .collect();
+            panic!("expected one control labelled {label:?} on {:?}, found {}; similar: {near:?}", self.screen(), found.len());
+        }
         found[0].invoke_accessible_default_action();
         self.advance(0.25);
     }
@@ -106,11 +136,9 @@ impl Harness {
     }
 
     fn type_into(&self, label: &str, text: &str) {
-        let found: Vec<ElementHandle> = self
-            .find(label)
-            .into_iter()
-            .filter(|e| e.accessible_role() == Some(i_slint_backend_testing::AccessibleRole::TextInput))
-            .collect();
+        let found = self.find_scrolling(label, |e| {
+            e.accessible_role() == Some(i_slint_backend_testing::AccessibleRole::TextInput)
+        });
         assert_eq!(found.len(), 1, "expected one text box labelled {label:?}, found {}", found.len());
         found[0].set_accessible_value(text);
         self.advance(0.25);
@@ -303,6 +331,8 @@ fn printer_out_of_paper_then_retry_stores_one_record() {
 #[test]
 fn staff_pin_locks_after_five_wrong_tries() {
     let h = harness();
+    // No card arrives: staff are called to the card screen.
+    h.sim.borrow_mut().cards.clear();
     h.tap("开始登记");
     h.tap("工作人员入口");
     assert_eq!(h.ui.global::<StaffView>().get_panel(), "pin");

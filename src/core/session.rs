@@ -484,11 +484,9 @@ impl Session {
                 .map(|r| record::problems(r, now.date_naive()))
                 .unwrap_or_default(),
             notice: self.notice.clone(),
-            idle_countdown: self.warning_since.map(|since| {
-                (self.settings.warning_seconds() - (now - since))
-                    .num_seconds()
-                    .max(0)
-            }),
+            idle_countdown: self
+                .warning_since
+                .map(|since| whole_seconds_left(self.settings.warning_seconds() - (now - since))),
             printing: self.print.clone(),
             confirming_cancel: self.confirming_cancel,
             card_photo_taken: self.pending_card_photo.is_some(),
@@ -502,7 +500,7 @@ impl Session {
                 pin_locked_for: self
                     .pin_lock
                     .locked_until(now)
-                    .map(|until| (until - now).num_seconds().max(1)),
+                    .map(|until| whole_seconds_left(until - now).max(1)),
                 pin_message: s.pin_message.as_deref(),
                 queue: &self.queue,
                 devices: &self.devices,
@@ -1339,6 +1337,12 @@ impl Session {
         *self = Session::new(settings, now).with_staff(staff_settings);
         self.pin_lock = pin_lock;
     }
+}
+
+/// Seconds left, rounded up: a countdown shows 30 until 30 s have passed.
+fn whole_seconds_left(left: Duration) -> i64 {
+    let ms = left.num_milliseconds().max(0);
+    (ms + 999) / 1000
 }
 
 /// The spoken prompt when a page opens.
