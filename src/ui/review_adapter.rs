@@ -1,6 +1,7 @@
 //! The review: everything entered, and every problem as a button that
 //! jumps to its page.
 
+use crate::core::category::Category;
 use crate::core::forms::{self, Field, FieldKind};
 use crate::core::record::Record;
 use crate::core::session::{Event, Step, View};
@@ -84,6 +85,13 @@ fn summary(record: &Record) -> Vec<ReviewLine> {
     lines.push(line("人员类别", categories.join("、")));
     for details in &record.categories {
         for field in forms::details_fields(details) {
+            // Optional questions left empty are not worth a line.
+            let optional = field.key == "deceased_on"
+                || (field.key == "disability_grade"
+                    && details.category() == Category::DischargedSoldier);
+            if optional && answer(&field) == "（未填）" {
+                continue;
+            }
             lines.push(line(
                 format!("　{}", field.label_zh.split('（').next().unwrap_or(field.label_zh)),
                 answer(&field),
@@ -99,10 +107,11 @@ fn summary(record: &Record) -> Vec<ReviewLine> {
         if field.key == "remarks" && record.living.remarks.is_empty() {
             continue;
         }
-        lines.push(line(
-            field.label_zh.split('（').next().unwrap_or(field.label_zh),
-            answer(&field),
-        ));
+        let mut value = answer(&field);
+        if field.key == "monthly_income_yuan" && value != "（未填）" {
+            value.push_str(" 元");
+        }
+        lines.push(line(field.label_zh.split('（').next().unwrap_or(field.label_zh), value));
     }
     if record.needs.is_empty() {
         lines.push(line("困难诉求", "无"));
