@@ -146,7 +146,9 @@ pub fn start(
 
     let timer = slint::Timer::default();
     let d = dispatch.clone();
-    timer.start(slint::TimerMode::Repeated, TICK, move || d.send(Event::Tick));
+    timer.start(slint::TimerMode::Repeated, TICK, move || {
+        d.send(Event::Tick)
+    });
     kiosk.borrow().render();
     Running {
         kiosk,

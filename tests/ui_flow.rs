@@ -42,12 +42,21 @@ fn harness() -> Harness {
     ui.show().unwrap();
     let shell = SimulatedShell::new();
     let sim = shell.state();
-    sim.borrow_mut().cards.push_back(Ok(stand_in::sample_card().unwrap()));
+    sim.borrow_mut()
+        .cards
+        .push_back(Ok(stand_in::sample_card().unwrap()));
     let start = Utc.with_ymd_and_hms(2025, 3, 1, 1, 0, 0).unwrap();
     let clock = Rc::new(Cell::new(start));
     let c = Rc::clone(&clock);
-    let session = Session::new(stand_in::session_settings(), start).with_staff(stand_in::staff_settings());
-    let running = kiosk::start(&ui, session, Box::new(shell), Box::new(move || c.get()), &stand_in::campaign());
+    let session =
+        Session::new(stand_in::session_settings(), start).with_staff(stand_in::staff_settings());
+    let running = kiosk::start(
+        &ui,
+        session,
+        Box::new(shell),
+        Box::new(move || c.get()),
+        &stand_in::campaign(),
+    );
     let h = Harness {
         ui,
         _running: running,
@@ -63,7 +72,8 @@ impl Harness {
     fn advance(&self, seconds: f64) {
         let steps = (seconds / 0.25).round().max(1.0) as usize;
         for _ in 0..steps {
-            self.clock.set(self.clock.get() + Duration::milliseconds(250));
+            self.clock
+                .set(self.clock.get() + Duration::milliseconds(250));
             i_slint_backend_testing::mock_elapsed_time(StdDuration::from_millis(250));
         }
     }
@@ -92,9 +102,14 @@ impl Harness {
     }
 
     /// Find, scrolling down when what is sought is further down the page.
-    fn find_scrolling(&self, label: &str, keep: impl Fn(&ElementHandle) -> bool) -> Vec<ElementHandle> {
+    fn find_scrolling(
+        &self,
+        label: &str,
+        keep: impl Fn(&ElementHandle) -> bool,
+    ) -> Vec<ElementHandle> {
         for _ in 0..12 {
-            let found: Vec<ElementHandle> = self.find(label).into_iter().filter(|e| keep(e)).collect();
+            let found: Vec<ElementHandle> =
+                self.find(label).into_iter().filter(|e| keep(e)).collect();
             if !found.is_empty() {
                 return found;
             }
@@ -108,7 +123,9 @@ impl Harness {
         let found: Vec<ElementHandle> = self
             .find_scrolling(label, |_| true)
             .into_iter()
-            .filter(|e| e.accessible_enabled() != Some(false) || e.accessible_checkable() == Some(true))
+            .filter(|e| {
+                e.accessible_enabled() != Some(false) || e.accessible_checkable() == Some(true)
+            })
             .filter(|e| {
                 matches!(
                     e.accessible_role(),
@@ -118,28 +135,40 @@ impl Harness {
             })
             .collect();
         if found.len() != 1 {
-            let near: Vec<String> = i_slint_backend_testing::ElementRoot::root_element(&self.ui).query_descendants()
+            let near: Vec<String> = i_slint_backend_testing::ElementRoot::root_element(&self.ui)
+                .query_descendants()
                 .find_all()
                 .into_iter()
                 .filter_map(|e| e.accessible_label())
                 .map(|l| l.to_string())
                 .filter(|l| !l.is_empty())
                 .collect();
-            panic!("expected one control labelled {label:?} on {:?}, found {}; similar: {near:?}", self.screen(), found.len());
+            panic!(
+                "expected one control labelled {label:?} on {:?}, found {}; similar: {near:?}",
+                self.screen(),
+                found.len()
+            );
         }
         found[0].invoke_accessible_default_action();
         self.advance(0.25);
     }
 
     fn is_enabled(&self, label: &str) -> bool {
-        self.find(label).iter().any(|e| e.accessible_enabled() != Some(false))
+        self.find(label)
+            .iter()
+            .any(|e| e.accessible_enabled() != Some(false))
     }
 
     fn type_into(&self, label: &str, text: &str) {
         let found = self.find_scrolling(label, |e| {
             e.accessible_role() == Some(i_slint_backend_testing::AccessibleRole::TextInput)
         });
-        assert_eq!(found.len(), 1, "expected one text box labelled {label:?}, found {}", found.len());
+        assert_eq!(
+            found.len(),
+            1,
+            "expected one text box labelled {label:?}, found {}",
+            found.len()
+        );
         found[0].set_accessible_value(text);
         self.advance(0.25);
     }
@@ -154,7 +183,11 @@ impl Harness {
     /// Render the window and keep the picture in docs/screenshots/.
     fn screenshot(&self, name: &str) {
         i_slint_backend_testing::mock_elapsed_time(StdDuration::from_millis(0));
-        let shot = self.ui.window().take_snapshot().expect("software renderer snapshot");
+        let shot = self
+            .ui
+            .window()
+            .take_snapshot()
+            .expect("software renderer snapshot");
         let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/screenshots");
         std::fs::create_dir_all(&dir).unwrap();
         let mut bytes = Vec::new();
@@ -254,7 +287,10 @@ fn full_registration_with_simulated_card_camera_and_printer() {
         assert_eq!(record.identity.name, "王建国");
         assert_eq!(record.identity.phone, "13800138000");
         assert_eq!(record.living.monthly_income_yuan, Some(1800));
-        assert_eq!(record.signature.as_ref().unwrap().witnessed_by, "demo-staff");
+        assert_eq!(
+            record.signature.as_ref().unwrap().witnessed_by,
+            "demo-staff"
+        );
         assert!(sim.drafts.is_empty(), "the draft is wiped once stored");
     }
     h.advance(21.0);
@@ -308,14 +344,20 @@ fn idle_warning_then_wipe() {
 #[test]
 fn printer_out_of_paper_then_retry_stores_one_record() {
     let h = harness();
-    h.sim.borrow_mut().print_outcomes.push_back(PrintOutcome::Failed {
-        code: "paper_out".into(),
-        message_zh: "打印机缺纸，已通知工作人员，请稍候".into(),
-    });
+    h.sim
+        .borrow_mut()
+        .print_outcomes
+        .push_back(PrintOutcome::Failed {
+            code: "paper_out".into(),
+            message_zh: "打印机缺纸，已通知工作人员，请稍候".into(),
+        });
     register_until_review(&h, false);
     h.tap("打印回执");
     h.advance(2.5);
-    assert_eq!(h.notice(), "打印机缺纸，已通知工作人员，请稍候");
+    assert_eq!(
+        h.ui.global::<veteran_kiosk::ui::SignView>().get_failure(),
+        "打印机缺纸，已通知工作人员，请稍候"
+    );
     assert!(!h.is_enabled("工作人员确认签字"));
     h.screenshot("17-sign-printer-out-of-paper");
     h.tap("重新打印");
@@ -339,7 +381,10 @@ fn staff_pin_locks_after_five_wrong_tries() {
     for _ in 0..4 {
         h.enter_pin("1111");
     }
-    assert_eq!(h.ui.global::<StaffView>().get_pin_message(), "密码不对，还可以再试 1 次");
+    assert_eq!(
+        h.ui.global::<StaffView>().get_pin_message(),
+        "密码不对，还可以再试 1 次"
+    );
     h.enter_pin("1111");
     assert_eq!(h.ui.global::<StaffView>().get_locked_seconds(), 30);
     h.screenshot("18-staff-pin-locked");

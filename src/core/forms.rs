@@ -12,10 +12,10 @@
 use chrono::NaiveDate;
 
 use crate::core::record::{
-    BereavedFamily, CategoryDetails, DemobilisedGroup, DisabilityCause, DisabilitySubsidy,
-    Housing, LivingConditions, MedicalInsurance, OfficerPlacement, PensionInsurance,
-    RedArmyKind, Relation, RetirementKind, SocialAssistance, SoldierPlacement, StaffRetirementKind,
-    StateBenefit, WorkStatus,
+    BereavedFamily, CategoryDetails, DemobilisedGroup, DisabilityCause, DisabilitySubsidy, Housing,
+    LivingConditions, MedicalInsurance, OfficerPlacement, PensionInsurance, RedArmyKind, Relation,
+    RetirementKind, SocialAssistance, SoldierPlacement, StaffRetirementKind, StateBenefit,
+    WorkStatus,
 };
 
 /// One question on a page.
@@ -96,7 +96,10 @@ const SOLDIER_PLACEMENTS: &[(SoldierPlacement, &str)] = &[
     (SoldierPlacement::OwnBusiness, "自谋职业"),
     (SoldierPlacement::StateSupported, "国家供养"),
     (SoldierPlacement::ReturnedToFarming, "回乡生产"),
-    (SoldierPlacement::ChoseDemobilisation, "符合转业条件选择复员"),
+    (
+        SoldierPlacement::ChoseDemobilisation,
+        "符合转业条件选择复员",
+    ),
     (SoldierPlacement::BenefitsCancelled, "按政策取消待遇"),
     (SoldierPlacement::ReturnedToJobOrSchool, "复工复职复学"),
 ];
@@ -112,7 +115,10 @@ const STAFF_RETIREMENT_KINDS: &[(StaffRetirementKind, &str)] = &[
 ];
 const DEMOBILISED_GROUPS: &[(DemobilisedGroup, &str)] = &[
     (DemobilisedGroup::UnderRegulations, "按服役条例复员的干部"),
-    (DemobilisedGroup::EnlistedBefore1954, "1954年10月31日之前入伍后复员"),
+    (
+        DemobilisedGroup::EnlistedBefore1954,
+        "1954年10月31日之前入伍后复员",
+    ),
 ];
 const RED_ARMY_KINDS: &[(RedArmyKind, &str)] = &[
     (RedArmyKind::RedArmyVeteran, "退伍红军老战士"),
@@ -293,7 +299,12 @@ pub fn details_fields(details: &CategoryDetails) -> Vec<Field> {
             relation,
             member_name,
         } => vec![
-            choice("relation", "您与现役军人的关系", SERVING_RELATIONS, *relation),
+            choice(
+                "relation",
+                "您与现役军人的关系",
+                SERVING_RELATIONS,
+                *relation,
+            ),
             text("member_name", "现役军人姓名", member_name),
         ],
     }
@@ -308,7 +319,11 @@ fn bereaved_fields(family: &BereavedFamily) -> Vec<Field> {
             family.relation,
         ),
         text("deceased_name", "逝者姓名", &family.deceased_name),
-        date("deceased_on", "牺牲或病故时间（知道的话）", family.deceased_on),
+        date(
+            "deceased_on",
+            "牺牲或病故时间（知道的话）",
+            family.deceased_on,
+        ),
         choice(
             "receives_pension",
             "是否享受定期抚恤金",
@@ -439,7 +454,10 @@ const PENSION: &[(PensionInsurance, &str)] = &[
 const MEDICAL: &[(MedicalInsurance, &str)] = &[
     (MedicalInsurance::Employee, "职工基本医疗保险"),
     (MedicalInsurance::Resident, "城乡居民基本医疗保险"),
-    (MedicalInsurance::PublicHealthcare, "公费医疗或军队离退休医疗保障"),
+    (
+        MedicalInsurance::PublicHealthcare,
+        "公费医疗或军队离退休医疗保障",
+    ),
     (MedicalInsurance::None, "没有参加"),
 ];
 const HOUSING: &[(Housing, &str)] = &[
@@ -530,8 +548,18 @@ pub fn living_fields(living: &LivingConditions) -> Vec<Field> {
                 value: living.monthly_income_yuan,
             },
         },
-        choice("pension_insurance", "养老保险", PENSION, living.pension_insurance),
-        choice("medical_insurance", "医疗保险", MEDICAL, living.medical_insurance),
+        choice(
+            "pension_insurance",
+            "养老保险",
+            PENSION,
+            living.pension_insurance,
+        ),
+        choice(
+            "medical_insurance",
+            "医疗保险",
+            MEDICAL,
+            living.medical_insurance,
+        ),
         choice("housing", "住房情况", HOUSING, living.housing),
         multi(
             "social_assistance",
@@ -590,7 +618,9 @@ mod tests {
                 FieldKind::Choice { options, selected } => format!(
                     "choice[{}] = {}",
                     options.len(),
-                    selected.and_then(|i| options.get(i).copied()).unwrap_or("-")
+                    selected
+                        .and_then(|i| options.get(i).copied())
+                        .unwrap_or("-")
                 ),
                 FieldKind::Multi {
                     options,
@@ -692,7 +722,10 @@ mod tests {
     fn militia_offers_no_illness_cause() {
         check_details(
             Category::DisabledMilitia,
-            &[("cause", FieldEdit::Choose(2)), ("disability_grade", FieldEdit::Choose(5))],
+            &[
+                ("cause", FieldEdit::Choose(2)),
+                ("disability_grade", FieldEdit::Choose(5)),
+            ],
             expect![[r#"
                 disability_grade (残疾等级): choice[10] = 六级
                 cause (致残原因): choice[2] = -
@@ -764,7 +797,12 @@ mod tests {
             &FieldEdit::Number("12a".into()),
         );
         assert_eq!(living.monthly_income_yuan, None);
-        for (y, m, day) in [("", "1", "1"), ("1990", "13", "1"), ("-5", "1", "1"), ("1990", "2", "29")] {
+        for (y, m, day) in [
+            ("", "1", "1"),
+            ("1990", "13", "1"),
+            ("-5", "1", "1"),
+            ("1990", "2", "29"),
+        ] {
             assert_eq!(parse_date_parts(y, m, day), None, "{y}-{m}-{day}");
         }
         assert!(parse_date_parts("2000", "2", "29").is_some());

@@ -90,7 +90,6 @@ pub enum PrintOutcome {
     },
 }
 
-
 /// Text size the person chose; reset for the next person.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum TextSize {
@@ -624,7 +623,10 @@ impl Session {
             (_, Event::StaffGesture) => self.open_pin(PinPurpose::OpenStaffMode),
             (_, Event::PinEntered(pin)) => self.on_pin(&pin, now, fx),
             (_, Event::PinCancelled) => {
-                if matches!(self.staff.as_ref().map(|s| s.panel), Some(StaffPanel::Pin(_))) {
+                if matches!(
+                    self.staff.as_ref().map(|s| s.panel),
+                    Some(StaffPanel::Pin(_))
+                ) {
                     self.staff = None;
                 }
             }
@@ -777,8 +779,7 @@ impl Session {
                         r.signature = None;
                         r.meta.state = RecordState::Draft;
                     }
-                    self.notice =
-                        Some("保存记录时出错，请联系工作人员，记录不会丢失".into());
+                    self.notice = Some("保存记录时出错，请联系工作人员，记录不会丢失".into());
                 }
             },
             (Step::Review, Event::JumpToField(field)) => {
@@ -976,14 +977,20 @@ impl Session {
         fx.push(Effect::LookUpPerson(t.id_number.clone()));
     }
 
-    fn on_manual_identity(&mut self, typed: ManualIdentity, now: DateTime<Utc>, fx: &mut Vec<Effect>) {
+    fn on_manual_identity(
+        &mut self,
+        typed: ManualIdentity,
+        now: DateTime<Utc>,
+        fx: &mut Vec<Effect>,
+    ) {
         let Some(card_photo) = self.pending_card_photo.clone() else {
             self.notice = Some("请先拍摄身份证照片".into());
             return;
         };
         let today = now.date_naive();
         let id = IdNumber::parse(&typed.id_number, today);
-        let nation = Nation::from_name_zh(&typed.nation).or_else(|| Nation::parse_code(&typed.nation));
+        let nation =
+            Nation::from_name_zh(&typed.nation).or_else(|| Nation::parse_code(&typed.nation));
         let identity = Identity {
             source: IdentitySource::Typed,
             name: typed.name.trim().to_string(),

@@ -167,11 +167,17 @@ pub struct StaffAccount {
 pub enum PinOutcome<T> {
     Accepted(T),
     /// Wrong; this many tries remain before the pad locks.
-    Wrong { tries_left: u32 },
+    Wrong {
+        tries_left: u32,
+    },
     /// Wrong, and the pad is now locked until then.
-    LockedOut { until: DateTime<Utc> },
+    LockedOut {
+        until: DateTime<Utc>,
+    },
     /// Refused without looking at the PIN: still locked until then.
-    StillLocked { until: DateTime<Utc> },
+    StillLocked {
+        until: DateTime<Utc>,
+    },
 }
 
 /// Counts wrong PINs and locks the pad with doubling delays.
@@ -423,13 +429,31 @@ mod tests {
             ("", "pin_hash_shape"),
             ("pbkdf2-sha256$1$00", "pin_hash_shape"),
             (&format!("{good}$extra"), "pin_hash_shape"),
-            (&format!("md5$1$3132333435363738${digest}"), "pin_hash_scheme"),
-            (&format!("pbkdf2-sha256$0$3132333435363738${digest}"), "pin_hash_rounds"),
-            (&format!("pbkdf2-sha256$x$3132333435363738${digest}"), "pin_hash_rounds"),
+            (
+                &format!("md5$1$3132333435363738${digest}"),
+                "pin_hash_scheme",
+            ),
+            (
+                &format!("pbkdf2-sha256$0$3132333435363738${digest}"),
+                "pin_hash_rounds",
+            ),
+            (
+                &format!("pbkdf2-sha256$x$3132333435363738${digest}"),
+                "pin_hash_rounds",
+            ),
             (&format!("pbkdf2-sha256$1$31${digest}"), "pin_hash_salt"),
-            (&format!("pbkdf2-sha256$1$zz32333435363738${digest}"), "pin_hash_salt"),
-            (&format!("pbkdf2-sha256$1$3132333435363738$00"), "pin_hash_digest"),
-            (&format!("pbkdf2-sha256$1$31323334353637é${digest}"), "pin_hash_salt"),
+            (
+                &format!("pbkdf2-sha256$1$zz32333435363738${digest}"),
+                "pin_hash_salt",
+            ),
+            (
+                &format!("pbkdf2-sha256$1$3132333435363738$00"),
+                "pin_hash_digest",
+            ),
+            (
+                &format!("pbkdf2-sha256$1$31323334353637é${digest}"),
+                "pin_hash_salt",
+            ),
         ];
         for (text, code) in cases {
             assert_eq!(PinHash::parse(text).unwrap_err().code(), code, "{text}");

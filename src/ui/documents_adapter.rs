@@ -9,7 +9,10 @@ use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
 pub fn connect(ui: &AppWindow, dispatch: &Dispatch) {
     let d = dispatch.clone();
     ui.global::<DocumentsView>().on_take(move |code| {
-        if let Some(kind) = usize::try_from(code).ok().and_then(|i| DocumentKind::ALL.get(i)) {
+        if let Some(kind) = usize::try_from(code)
+            .ok()
+            .and_then(|i| DocumentKind::ALL.get(i))
+        {
             d.send(Event::TakePhoto(PhotoPurpose::Document(*kind)));
         }
     });

@@ -37,7 +37,11 @@ pub fn show(ui: &AppWindow, view: &View) {
     }
     let Some(record) = view.record else { return };
     let g = ui.global::<LivingView>();
-    let rows = form_rows(&forms::living_fields(&record.living), &view.problems, "living");
+    let rows = form_rows(
+        &forms::living_fields(&record.living),
+        &view.problems,
+        "living",
+    );
     if let Some(model) = update_form(g.get_fields(), rows) {
         g.set_fields(model);
     }

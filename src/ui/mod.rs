@@ -118,7 +118,10 @@ pub fn connect(ui: &AppWindow, dispatch: &Dispatch) {
 
 /// Replace a model's rows with `rows`, touching only rows that changed, so
 /// that text a person is typing into a row is never reset underneath them.
-pub(crate) fn update_rows<T: Clone + PartialEq + 'static>(current: ModelRc<T>, rows: Vec<T>) -> Option<ModelRc<T>> {
+pub(crate) fn update_rows<T: Clone + PartialEq + 'static>(
+    current: ModelRc<T>,
+    rows: Vec<T>,
+) -> Option<ModelRc<T>> {
     match current.as_any().downcast_ref::<VecModel<T>>() {
         Some(model) if model.row_count() == rows.len() => {
             for (i, row) in rows.into_iter().enumerate() {
@@ -217,7 +220,10 @@ pub(crate) fn same_form_row(a: &FormField, b: &FormField) -> bool {
 }
 
 /// Like [`update_rows`] for form rows, whose option lists are models.
-pub(crate) fn update_form(current: ModelRc<FormField>, rows: Vec<FormField>) -> Option<ModelRc<FormField>> {
+pub(crate) fn update_form(
+    current: ModelRc<FormField>,
+    rows: Vec<FormField>,
+) -> Option<ModelRc<FormField>> {
     match current.as_any().downcast_ref::<VecModel<FormField>>() {
         Some(model)
             if model.row_count() == rows.len()
@@ -227,7 +233,10 @@ pub(crate) fn update_form(current: ModelRc<FormField>, rows: Vec<FormField>) -> 
                     .all(|(i, r)| model.row_data(i).is_some_and(|old| old.key == r.key)) =>
         {
             for (i, row) in rows.into_iter().enumerate() {
-                if !model.row_data(i).is_some_and(|old| same_form_row(&old, &row)) {
+                if !model
+                    .row_data(i)
+                    .is_some_and(|old| same_form_row(&old, &row))
+                {
                     model.set_row_data(i, row);
                 }
             }

@@ -70,7 +70,14 @@ pub fn show(ui: &AppWindow, view: &View) {
     nav.set_screen(screen);
     nav.set_step_number(number);
     nav.set_step_name(name.into());
-    nav.set_notice(view.notice.clone().unwrap_or_default().into());
+    // The signing page says printer trouble next to its retry button.
+    let shown_on_page = view.step == Step::Sign && matches!(view.printing, PrintState::Failed(_));
+    let notice = if shown_on_page {
+        None
+    } else {
+        view.notice.clone()
+    };
+    nav.set_notice(notice.unwrap_or_default().into());
     let flow_page = matches!(
         view.step,
         Step::Identity
@@ -86,14 +93,27 @@ pub fn show(ui: &AppWindow, view: &View) {
         Step::Identity => view
             .record
             .is_some_and(|r| r.identity.source == crate::core::record::IdentitySource::Typed),
-        Step::Sign => matches!(view.printing, PrintState::NotStarted | PrintState::Failed(_)),
+        Step::Sign => matches!(
+            view.printing,
+            PrintState::NotStarted | PrintState::Failed(_)
+        ),
         step => flow_page && step != Step::Identity,
     };
     nav.set_can_back(can_back && !view.came_from_review);
     nav.set_can_next(flow_page && !view.came_from_review);
-    nav.set_next_label(if view.step == Step::Review { "打印回执" } else { "下一步" }.into());
+    nav.set_next_label(
+        if view.step == Step::Review {
+            "打印回执"
+        } else {
+            "下一步"
+        }
+        .into(),
+    );
     nav.set_show_back_to_review(view.came_from_review);
-    nav.set_idle_countdown(view.idle_countdown.map_or(-1, |s| i32::try_from(s).unwrap_or(i32::MAX)));
+    nav.set_idle_countdown(
+        view.idle_countdown
+            .map_or(-1, |s| i32::try_from(s).unwrap_or(i32::MAX)),
+    );
     nav.set_confirming_cancel(view.confirming_cancel);
     nav.set_helping(view.helping);
     nav.set_staff_open(view.staff.is_some());

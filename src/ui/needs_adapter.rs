@@ -28,7 +28,10 @@ pub fn area_name(area: NeedArea) -> &'static str {
 }
 
 fn area_at(i: i32) -> Option<NeedArea> {
-    usize::try_from(i).ok().and_then(|i| AREAS.get(i)).map(|(a, _)| *a)
+    usize::try_from(i)
+        .ok()
+        .and_then(|i| AREAS.get(i))
+        .map(|(a, _)| *a)
 }
 
 pub fn connect(ui: &AppWindow, dispatch: &Dispatch) {

@@ -16,9 +16,7 @@ pub fn connect(ui: &AppWindow, dispatch: &Dispatch) {
 
 pub fn show(ui: &AppWindow, view: &View, camera: Option<&CameraView>) {
     let g = ui.global::<PortraitView>();
-    let captured = view
-        .record
-        .is_some_and(|r| r.photos.portrait.is_some());
+    let captured = view.record.is_some_and(|r| r.photos.portrait.is_some());
     g.set_captured(captured);
     match camera {
         Some(camera) => {

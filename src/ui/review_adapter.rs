@@ -56,7 +56,9 @@ fn answer(field: &Field) -> String {
         FieldKind::Text { value } if value.trim().is_empty() => "（未填）".into(),
         FieldKind::Text { value } => value.clone(),
         FieldKind::Number { value } => value.map_or("（未填）".into(), |v| v.to_string()),
-        FieldKind::Date { value } => value.map_or("（未填）".into(), |d| d.format("%Y年%m月%d日").to_string()),
+        FieldKind::Date { value } => value.map_or("（未填）".into(), |d| {
+            d.format("%Y年%m月%d日").to_string()
+        }),
     }
 }
 
@@ -71,17 +73,36 @@ fn summary(record: &Record) -> Vec<ReviewLine> {
     let id = &record.identity;
     let mut lines = vec![
         line("姓名", id.name.as_str()),
-        line("联系电话", if id.phone.is_empty() { "（未填）" } else { id.phone.as_str() }),
+        line(
+            "联系电话",
+            if id.phone.is_empty() {
+                "（未填）"
+            } else {
+                id.phone.as_str()
+            },
+        ),
         line(
             "现住址",
-            if id.current_address.is_empty() { "同身份证住址" } else { id.current_address.as_str() },
+            if id.current_address.is_empty() {
+                "同身份证住址"
+            } else {
+                id.current_address.as_str()
+            },
         ),
         line(
             "免冠照片",
-            if record.photos.portrait.is_some() { "已拍摄" } else { "未拍摄" },
+            if record.photos.portrait.is_some() {
+                "已拍摄"
+            } else {
+                "未拍摄"
+            },
         ),
     ];
-    let categories: Vec<&str> = record.categories.iter().map(|c| c.category().name_zh()).collect();
+    let categories: Vec<&str> = record
+        .categories
+        .iter()
+        .map(|c| c.category().name_zh())
+        .collect();
     lines.push(line("人员类别", categories.join("、")));
     for details in &record.categories {
         for field in forms::details_fields(details) {
@@ -93,7 +114,10 @@ fn summary(record: &Record) -> Vec<ReviewLine> {
                 continue;
             }
             lines.push(line(
-                format!("　{}", field.label_zh.split('（').next().unwrap_or(field.label_zh)),
+                format!(
+                    "　{}",
+                    field.label_zh.split('（').next().unwrap_or(field.label_zh)
+                ),
                 answer(&field),
             ));
         }
@@ -101,7 +125,11 @@ fn summary(record: &Record) -> Vec<ReviewLine> {
     let documents: Vec<&str> = record.documents.iter().map(|d| d.kind.name_zh()).collect();
     lines.push(line(
         "证件照片",
-        if documents.is_empty() { "（未拍摄）".to_string() } else { documents.join("、") },
+        if documents.is_empty() {
+            "（未拍摄）".to_string()
+        } else {
+            documents.join("、")
+        },
     ));
     for field in forms::living_fields(&record.living) {
         if field.key == "remarks" && record.living.remarks.is_empty() {
@@ -111,13 +139,19 @@ fn summary(record: &Record) -> Vec<ReviewLine> {
         if field.key == "monthly_income_yuan" && value != "（未填）" {
             value.push_str(" 元");
         }
-        lines.push(line(field.label_zh.split('（').next().unwrap_or(field.label_zh), value));
+        lines.push(line(
+            field.label_zh.split('（').next().unwrap_or(field.label_zh),
+            value,
+        ));
     }
     if record.needs.is_empty() {
         lines.push(line("困难诉求", "无"));
     }
     for need in &record.needs {
-        lines.push(line(format!("困难诉求：{}", area_name(need.area)), need.text.as_str()));
+        lines.push(line(
+            format!("困难诉求：{}", area_name(need.area)),
+            need.text.as_str(),
+        ));
     }
     lines
 }

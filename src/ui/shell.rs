@@ -196,7 +196,8 @@ impl Shell for SimulatedShell {
             }
             Effect::SaveDraft(record) => {
                 let record = *record;
-                s.drafts.retain(|d| d.meta.record_id != record.meta.record_id);
+                s.drafts
+                    .retain(|d| d.meta.record_id != record.meta.record_id);
                 s.drafts.push(record);
             }
             Effect::WipeDraft(id) => s.drafts.retain(|d| d.meta.record_id != id),
@@ -209,7 +210,9 @@ impl Shell for SimulatedShell {
                 let n = s.next_id;
                 s.next_id += 1;
                 let event = match purpose {
-                    PhotoPurpose::IdCard => Event::CardPhotoTaken(photo_ref(&format!("card-{n}"), 30_000)),
+                    PhotoPurpose::IdCard => {
+                        Event::CardPhotoTaken(photo_ref(&format!("card-{n}"), 30_000))
+                    }
                     PhotoPurpose::Document(kind) => Event::DocumentTaken(DocumentPhoto {
                         kind,
                         photo: photo_ref(&format!("doc-{n}"), 180_000),
@@ -218,7 +221,10 @@ impl Shell for SimulatedShell {
                 s.due.push((now, event));
             }
             Effect::PrintReceipt(valid) => {
-                let outcome = s.print_outcomes.pop_front().unwrap_or(PrintOutcome::Printed);
+                let outcome = s
+                    .print_outcomes
+                    .pop_front()
+                    .unwrap_or(PrintOutcome::Printed);
                 if outcome == PrintOutcome::Printed {
                     s.printed.push(valid.record().clone());
                 }
@@ -310,7 +316,10 @@ impl Shell for SimulatedShell {
                     });
                     let n = s.next_id;
                     s.next_id += 1;
-                    out.push(Event::PortraitTaken(photo_ref(&format!("portrait-{n}"), 120_000)));
+                    out.push(Event::PortraitTaken(photo_ref(
+                        &format!("portrait-{n}"),
+                        120_000,
+                    )));
                 }
             }
         }
@@ -349,7 +358,8 @@ pub fn synthetic_frame(step: usize) -> Frame {
             let in_head = dx * dx + dy * dy <= 1.0;
             let shoulder_top = cy + head_r * 1.35;
             let sx = (fx - cx) / (head_r * 2.4);
-            let in_shoulders = fy > shoulder_top && sx * sx + ((fy - height as f32) / (height as f32 - shoulder_top)).powi(2) <= 1.2;
+            let in_shoulders = fy > shoulder_top
+                && sx * sx + ((fy - height as f32) / (height as f32 - shoulder_top)).powi(2) <= 1.2;
             let pixel = if in_head {
                 [224, 188, 160]
             } else if in_shoulders {

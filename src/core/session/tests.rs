@@ -110,7 +110,12 @@ fn details(key: &str, edit: FieldEdit) -> Event {
 /// discharged soldier.
 fn to_review() -> Vec<(i64, Event)> {
     vec![
-        (0, Event::Start { record_id: record_id() }),
+        (
+            0,
+            Event::Start {
+                record_id: record_id(),
+            },
+        ),
         (5, card("王建国")),
         (6, Event::DraftFound(None)),
         (6, Event::LookUpAnswered(None)),
@@ -124,18 +129,30 @@ fn to_review() -> Vec<(i64, Event)> {
         (45, details("enlisted_on", date_edit("1968", "3", "1"))),
         (50, details("discharged_on", date_edit("1973", "1", "15"))),
         (52, Event::Next),
-        (55, Event::TakePhoto(PhotoPurpose::Document(DocumentKind::HouseholdRegister))),
-        (56, Event::DocumentTaken(DocumentPhoto {
-            kind: DocumentKind::HouseholdRegister,
-            photo: photo(2),
-        })),
-        (60, Event::DocumentTaken(DocumentPhoto {
-            kind: DocumentKind::DischargeCertificate,
-            photo: photo(3),
-        })),
+        (
+            55,
+            Event::TakePhoto(PhotoPurpose::Document(DocumentKind::HouseholdRegister)),
+        ),
+        (
+            56,
+            Event::DocumentTaken(DocumentPhoto {
+                kind: DocumentKind::HouseholdRegister,
+                photo: photo(2),
+            }),
+        ),
+        (
+            60,
+            Event::DocumentTaken(DocumentPhoto {
+                kind: DocumentKind::DischargeCertificate,
+                photo: photo(3),
+            }),
+        ),
         (62, Event::Next),
         (70, living("work", FieldEdit::Choose(2))),
-        (71, living("monthly_income_yuan", FieldEdit::Number("1800".into()))),
+        (
+            71,
+            living("monthly_income_yuan", FieldEdit::Number("1800".into())),
+        ),
         (72, living("pension_insurance", FieldEdit::Choose(2))),
         (73, living("medical_insurance", FieldEdit::Choose(1))),
         (74, living("housing", FieldEdit::Choose(0))),
@@ -287,7 +304,10 @@ fn the_review_of_a_complete_record_has_no_problems() {
     assert_eq!(r.identity.name, "王建国");
     assert_eq!(r.identity.phone, "13800138000");
     assert_eq!(r.living.monthly_income_yuan, Some(1800));
-    assert!(view.document_checklist.iter().all(|i| i.done || !i.required));
+    assert!(view
+        .document_checklist
+        .iter()
+        .all(|i| i.done || !i.required));
 }
 
 #[test]
@@ -388,7 +408,12 @@ fn the_idle_warning_always_leaves_at_least_twenty_seconds() {
     let log = run(
         &mut s,
         vec![
-            (0, Event::Start { record_id: record_id() }),
+            (
+                0,
+                Event::Start {
+                    record_id: record_id(),
+                },
+            ),
             (0, Event::ChooseTextSize(TextSize::ExtraLarge)),
             (90, Event::Tick),
             (100, Event::StillHere),
@@ -427,13 +452,28 @@ fn printer_failure_and_retry_store_one_record() {
         ),
         // Confirming before anything printed does nothing.
         (100, Event::WitnessRequested),
-        (101, Event::SignatureConfirmed { staff_id: "staff-03".into() }),
+        (
+            101,
+            Event::SignatureConfirmed {
+                staff_id: "staff-03".into(),
+            },
+        ),
         (150, Event::PrintRequested),
         (151, Event::PrintRequested),
         (155, Event::Printed(PrintOutcome::Printed)),
         (156, Event::PrintRequested),
-        (160, Event::SignatureConfirmed { staff_id: "staff-03".into() }),
-        (161, Event::SignatureConfirmed { staff_id: "staff-03".into() }),
+        (
+            160,
+            Event::SignatureConfirmed {
+                staff_id: "staff-03".into(),
+            },
+        ),
+        (
+            161,
+            Event::SignatureConfirmed {
+                staff_id: "staff-03".into(),
+            },
+        ),
         (162, Event::PrintRequested),
         // While saving nothing is wiped, however long the store takes.
         (500, Event::Tick),
@@ -467,9 +507,19 @@ fn a_failed_save_keeps_the_record_and_can_be_confirmed_again() {
     script.extend([
         (90, Event::Next),
         (95, Event::Printed(PrintOutcome::Printed)),
-        (100, Event::SignatureConfirmed { staff_id: "staff-03".into() }),
+        (
+            100,
+            Event::SignatureConfirmed {
+                staff_id: "staff-03".into(),
+            },
+        ),
         (101, Event::Enqueued(Err("disk full".into()))),
-        (110, Event::SignatureConfirmed { staff_id: "staff-03".into() }),
+        (
+            110,
+            Event::SignatureConfirmed {
+                staff_id: "staff-03".into(),
+            },
+        ),
     ]);
     let mut s = session();
     let log = run(&mut s, script);
@@ -496,7 +546,12 @@ fn a_draft_of_the_same_person_is_resumed() {
 
     let s = check(
         vec![
-            (0, Event::Start { record_id: record_id() }),
+            (
+                0,
+                Event::Start {
+                    record_id: record_id(),
+                },
+            ),
             (5, card("王建国")),
             (6, Event::DraftFound(Some(Box::new(other)))),
             (6, Event::DraftFound(Some(Box::new(draft)))),
@@ -527,7 +582,12 @@ fn a_record_found_in_the_county_base_is_completed_not_retyped() {
     run(
         &mut s,
         vec![
-            (0, Event::Start { record_id: record_id() }),
+            (
+                0,
+                Event::Start {
+                    record_id: record_id(),
+                },
+            ),
             (5, card("王建国")),
             (6, Event::LookUpAnswered(Some(Box::new(found)))),
         ],
@@ -601,7 +661,12 @@ fn a_tap_on_a_review_problem_jumps_to_its_page_and_back() {
 fn staff_pin_lockout_survives_a_wipe_and_audits_without_personal_data() {
     let mut s = session();
     let mut script = vec![
-        (0, Event::Start { record_id: record_id() }),
+        (
+            0,
+            Event::Start {
+                record_id: record_id(),
+            },
+        ),
         (1, card("王建国")),
         (2, Event::StaffGesture),
     ];
@@ -702,7 +767,12 @@ fn help_on_behalf_gives_staff_more_time() {
     let log = run(
         &mut s,
         vec![
-            (0, Event::Start { record_id: record_id() }),
+            (
+                0,
+                Event::Start {
+                    record_id: record_id(),
+                },
+            ),
             (1, Event::StaffGesture),
             (2, Event::PinEntered(PIN.into())),
             (3, Event::Staff(StaffCommand::ToggleHelpOnBehalf)),
@@ -738,11 +808,19 @@ fn manual_identity_entry_needs_the_card_photo() {
     };
     let s = check(
         vec![
-            (0, Event::Start { record_id: record_id() }),
-            (1, Event::CardFailed(CardFailure {
-                code: "timeout".into(),
-                message_zh: "没有读到身份证，请重新放置".into(),
-            })),
+            (
+                0,
+                Event::Start {
+                    record_id: record_id(),
+                },
+            ),
+            (
+                1,
+                Event::CardFailed(CardFailure {
+                    code: "timeout".into(),
+                    message_zh: "没有读到身份证，请重新放置".into(),
+                }),
+            ),
             (2, Event::StaffGesture),
             (3, Event::PinEntered(PIN.into())),
             (4, Event::Staff(StaffCommand::ManualEntry)),
@@ -775,7 +853,11 @@ fn manual_identity_entry_needs_the_card_photo() {
     assert_eq!(r.photos.card_photo, Some(photo(9)));
     let identity_problems: Vec<_> = record::problems(r, date(2025, 3, 1))
         .into_iter()
-        .filter(|p| p.field.as_deref().is_some_and(|f| f.starts_with("identity")))
+        .filter(|p| {
+            p.field
+                .as_deref()
+                .is_some_and(|f| f.starts_with("identity"))
+        })
         .collect();
     assert_eq!(identity_problems, vec![]);
 }
@@ -792,10 +874,13 @@ fn needs_are_voluntary_and_free_text_is_guarded() {
         &mut s,
         vec![
             (81, Event::NeedToggled(NeedArea::Medical)),
-            (82, Event::NeedText {
-                area: NeedArea::Medical,
-                text: "我在三十八军一一二师三三五团服役时受过伤".into(),
-            }),
+            (
+                82,
+                Event::NeedText {
+                    area: NeedArea::Medical,
+                    text: "我在三十八军一一二师三三五团服役时受过伤".into(),
+                },
+            ),
         ],
     );
     let view = s.view(at(82));
@@ -814,7 +899,12 @@ fn needs_are_voluntary_and_free_text_is_guarded() {
 fn cancel_asks_first_and_text_size_is_per_person() {
     check(
         vec![
-            (0, Event::Start { record_id: record_id() }),
+            (
+                0,
+                Event::Start {
+                    record_id: record_id(),
+                },
+            ),
             (1, Event::ChooseTextSize(TextSize::Large)),
             (2, Event::SetHighContrast(true)),
             (3, Event::CancelRequested),
@@ -836,7 +926,12 @@ fn cancel_asks_first_and_text_size_is_per_person() {
     run(
         &mut s,
         vec![
-            (0, Event::Start { record_id: record_id() }),
+            (
+                0,
+                Event::Start {
+                    record_id: record_id(),
+                },
+            ),
             (1, Event::SetHighContrast(true)),
             (3, Event::CancelRequested),
         ],
