@@ -26,7 +26,12 @@ pub fn show(ui: &AppWindow, view: &View) {
         .document_checklist
         .iter()
         .map(|item| {
-            let kinds: Vec<SharedString> = item.any_of.iter().map(|k| k.name_zh().into()).collect();
+            // Button text: the name without its explanation in brackets.
+            let kinds: Vec<SharedString> = item
+                .any_of
+                .iter()
+                .map(|k| k.name_zh().split('（').next().unwrap_or(k.name_zh()).into())
+                .collect();
             let codes: Vec<i32> = item
                 .any_of
                 .iter()
