@@ -3,5 +3,12 @@
 
 pub mod cli;
 pub mod core;
+pub mod devices;
 pub mod kiosk;
+pub mod pki;
+pub mod platform;
+pub mod receipt;
+pub mod store;
+pub mod sync;
 pub mod ui;
+pub mod wlt;

@@ -9,6 +9,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 pub mod check;
+pub mod demo;
+pub mod pki;
+pub mod queue;
+pub mod receipt;
+pub mod sync;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -26,6 +31,23 @@ pub enum Command {
     /// Check an input against the county's rules and print JSON.
     #[command(subcommand)]
     Check(check::CheckCommand),
+    /// The outbox: queue a record, list, count, show (clear part only).
+    Queue {
+        #[command(flatten)]
+        data: queue::DataDir,
+        #[command(subcommand)]
+        command: queue::QueueCommand,
+    },
+    /// Send queued records to the county platform (mutual TLS).
+    Sync(sync::SyncArgs),
+    /// Certificates and keys.
+    #[command(subcommand)]
+    Pki(pki::PkiCommand),
+    /// Synthetic data for demos, training and load tests.
+    #[command(subcommand)]
+    Demo(demo::DemoCommand),
+    /// The receipt of a record: ESC/POS bytes (--out) or a text preview (--text).
+    Receipt(receipt::ReceiptArgs),
 }
 
 /// Exit status shared by every subcommand.
@@ -64,6 +86,11 @@ pub fn main() -> ExitCode {
     };
     match cli.command {
         Some(Command::Check(cmd)) => check::run(cmd).into(),
+        Some(Command::Queue { data, command }) => queue::run(command, &data).into(),
+        Some(Command::Sync(args)) => sync::run(args).into(),
+        Some(Command::Pki(cmd)) => pki::run(cmd).into(),
+        Some(Command::Demo(cmd)) => demo::run(cmd).into(),
+        Some(Command::Receipt(args)) => receipt::run(args).into(),
         None => match crate::kiosk::run_fullscreen() {
             Ok(()) => ExitCode::SUCCESS,
             Err(err) => {

@@ -173,7 +173,7 @@ pub struct Identity {
 
 /// One chosen category with its detail module.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "category", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(tag = "category", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum CategoryDetails {
     /// 1 军队转业干部
     TransferredOfficer {
@@ -1493,3 +1493,6 @@ fn check_signature(record: &Record, out: &mut Problems) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

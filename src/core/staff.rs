@@ -13,7 +13,7 @@
 use std::fmt;
 
 use chrono::{DateTime, Duration, Utc};
-use hmac::Hmac;
+use hmac::{Hmac, KeyInit, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use thiserror::Error;
@@ -115,10 +115,28 @@ impl PinHash {
     }
 }
 
+/// PBKDF2-HMAC-SHA256 (RFC 8018) with one 32-byte block: the digest size,
+/// so only block 1 is needed.
 fn derive(pin: &str, salt: &[u8], rounds: u32) -> [u8; 32] {
     let mut out = [0u8; 32];
-    // Only fails for an invalid output length, which 32 is not.
-    let _ = pbkdf2::pbkdf2::<Hmac<Sha256>>(pin.as_bytes(), salt, rounds, &mut out);
+    // HMAC takes keys of any length, so this never fails.
+    let Ok(keyed) = <Hmac<Sha256> as KeyInit>::new_from_slice(pin.as_bytes()) else {
+        return out;
+    };
+    let mut block: [u8; 32] = keyed
+        .clone()
+        .chain_update(salt)
+        .chain_update(1u32.to_be_bytes())
+        .finalize()
+        .into_bytes()
+        .into();
+    out = block;
+    for _ in 1..rounds {
+        block = keyed.clone().chain_update(block).finalize().into_bytes().into();
+        for (o, b) in out.iter_mut().zip(block.iter()) {
+            *o ^= b;
+        }
+    }
     out
 }
 
@@ -406,6 +424,18 @@ mod tests {
         });
         assert!(!looked);
         assert!(matches!(outcome, PinOutcome::StillLocked { .. }));
+    }
+
+    #[test]
+    fn derivation_matches_the_pbkdf2_test_vectors() {
+        // RFC 7914 §11 (PBKDF2-HMAC-SHA256, first 32 bytes).
+        let cases = [
+            ("passwd", "salt", 1, "55ac046e56e3089fec1691c22544b605f94185216dde0465e68b9d57c20dacbc"),
+            ("Password", "NaCl", 80000, "4ddcd8f60b98be21830cee5ef22701f9641a4418d04c0414aeff08876b34ab56"),
+        ];
+        for (pin, salt, rounds, hex) in cases {
+            assert_eq!(to_hex(&derive(pin, salt.as_bytes(), rounds)), hex);
+        }
     }
 
     #[test]

@@ -1,0 +1,356 @@
+//! Record validation, driven from a table: each case changes one thing in
+//! a valid record and the snapshot shows every problem that follows.
+
+use chrono::NaiveDate;
+use expect_test::{expect, Expect};
+
+use super::*;
+
+const VALID: &str = include_str!("../../../assets/demo/record-valid.json");
+
+fn today() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, 30).unwrap()
+}
+
+fn d(text: &str) -> Option<NaiveDate> {
+    Some(NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap())
+}
+
+fn valid() -> Record {
+    serde_json::from_str(VALID).unwrap()
+}
+
+/// Apply `change` to the valid record and show the problems, one a line.
+fn check(change: impl FnOnce(&mut Record), expect: Expect) {
+    let mut record = valid();
+    change(&mut record);
+    let shown: Vec<String> = problems(&record, today())
+        .iter()
+        .map(|p| {
+            format!(
+                "{} {} {}",
+                p.field.as_deref().unwrap_or("-"),
+                p.code,
+                p.message
+            )
+        })
+        .collect();
+    expect.assert_eq(&shown.join("\n"));
+}
+
+#[test]
+fn the_demo_record_is_valid_and_round_trips() {
+    let record = valid();
+    assert_eq!(problems(&record, today()), vec![]);
+    assert!(validate(&record, today()).is_ok());
+    let again: Record = serde_json::from_str(&serde_json::to_string(&record).unwrap()).unwrap();
+    assert_eq!(again, record);
+}
+
+#[test]
+fn unknown_fields_are_refused_when_reading() {
+    let text = VALID.replacen("\"kiosk_id\"", "\"unit\": \"61889部队\", \"kiosk_id\"", 1);
+    let err = serde_json::from_str::<Record>(&text).unwrap_err();
+    assert!(err.to_string().contains("unknown field `unit`"), "{err}");
+}
+
+#[test]
+fn missing_fields_are_each_reported() {
+    check(
+        |r| {
+            r.identity.name.clear();
+            r.identity.address = "  ".into();
+            r.identity.card = None;
+            r.living = LivingConditions::default();
+            r.photos.portrait = None;
+        },
+        expect![[r#"
+            identity.name missing 请填写姓名
+            identity.address missing 请填写户籍住址
+            identity.card missing 身份信息标为读卡所得，但没有读卡内容
+            living.work missing 请填写工作情况
+            living.monthly_income_yuan missing 请填写月收入
+            living.pension_insurance missing 请填写养老保险情况
+            living.medical_insurance missing 请填写医疗保险情况
+            living.housing missing 请填写住房情况
+            living.social_assistance missing 请填写是否享受社会救助
+            living.state_benefits missing 请填写是否享受国家抚恤补助
+            living.disability_subsidies missing 请填写是否享受残疾人两项补贴
+            photos.portrait missing 还没有拍摄本人免冠照片"#]],
+    );
+}
+
+#[test]
+fn identity_must_match_the_card_exactly() {
+    check(
+        |r| {
+            r.identity.name = "林国化".into();
+            r.identity.valid_to = "2035-06-01".into();
+        },
+        expect![[r#"
+            identity.name card_mismatch 姓名与身份证上的不一致，应与身份证完全相同
+            identity.valid_to card_mismatch 有效期截止日期与身份证上的不一致，应与身份证完全相同"#]],
+    );
+}
+
+#[test]
+fn typed_identity_needs_a_photo_of_the_card() {
+    check(
+        |r| {
+            r.identity.source = IdentitySource::Typed;
+            r.identity.card = None;
+        },
+        expect!["photos.card_photo missing 手工录入身份信息时须拍摄身份证照片"],
+    );
+}
+
+#[test]
+fn id_number_problems_carry_their_codes() {
+    check(
+        |r| {
+            r.identity.source = IdentitySource::Typed;
+            r.identity.card = None;
+            r.photos.card_photo = r.photos.portrait.clone().map(|mut p| {
+                p.bytes = 30_000;
+                p
+            });
+            r.identity.id_number = "350524195503150011".into();
+        },
+        expect!["identity.id_number check_digit 身份证号码校验不通过，请逐位核对号码"],
+    );
+    check(
+        |r| {
+            r.identity.source = IdentitySource::Typed;
+            r.identity.card = None;
+            r.photos.card_photo = r.photos.portrait.clone().map(|mut p| {
+                p.bytes = 30_000;
+                p
+            });
+            // A valid number of a woman born on another day.
+            r.identity.id_number = "35052419801120002X".into();
+        },
+        expect![[r#"
+            identity.birth_date contradiction 出生日期与身份证号码中的出生日期不一致
+            identity.sex contradiction 性别与身份证号码不一致
+            categories[0].enlisted_on contradiction 入伍日期早于出生日期"#]],
+    );
+}
+
+#[test]
+fn contradictions_in_service_dates() {
+    check(
+        |r| {
+            if let CategoryDetails::DischargedSoldier { discharged_on, .. } = &mut r.categories[0] {
+                *discharged_on = d("1970-01-01");
+            }
+        },
+        expect!["categories[0].discharged_on contradiction 退出现役的日期早于入伍日期"],
+    );
+    check(
+        |r| {
+            if let CategoryDetails::DischargedSoldier { enlisted_on, .. } = &mut r.categories[0] {
+                *enlisted_on = d("1970-06-01");
+            }
+        },
+        expect![
+            "categories[0].enlisted_on contradiction 入伍时未满16周岁，请核对出生日期和入伍日期"
+        ],
+    );
+    check(
+        |r| {
+            if let CategoryDetails::DischargedSoldier { discharged_on, .. } = &mut r.categories[0] {
+                *discharged_on = d("2027-01-01");
+            }
+        },
+        expect!["categories[0].discharged_on date_in_future 日期不能晚于今天"],
+    );
+}
+
+#[test]
+fn in_category_rules_from_the_plan() {
+    // State support is only for disability grades 1–4.
+    check(
+        |r| {
+            if let CategoryDetails::DischargedSoldier { placement, .. } = &mut r.categories[0] {
+                *placement = Some(SoldierPlacement::StateSupported);
+            }
+        },
+        expect!["categories[0].disability_grade placement_grade 国家供养仅限评定为1至4级残疾的退役士兵，请核对安置方式或残疾等级"],
+    );
+    // 自主择业 only from 2001-01-19; 自谋职业 only 1993–2000; enterprise cadres
+    // only up to 2000-12-31.
+    let officer = |placement, transferred: &str| {
+        let transferred = d(transferred);
+        move |r: &mut Record| {
+            r.categories[0] = CategoryDetails::TransferredOfficer {
+                placement: Some(placement),
+                enlisted_on: d("1975-01-01"),
+                transferred_on: transferred,
+            };
+            r.documents[1].kind = DocumentKind::TransferCertificate;
+        }
+    };
+    check(
+        officer(OfficerPlacement::SelfChosenCareer, "2001-01-19"),
+        expect![""],
+    );
+    check(
+        officer(OfficerPlacement::SelfChosenCareer, "2001-01-18"),
+        expect!["categories[0].placement placement_date 自主择业仅限2001年1月19日以后转业的干部，请核对安置方式或转业时间"],
+    );
+    check(
+        officer(OfficerPlacement::OwnBusiness, "1993-01-01"),
+        expect![""],
+    );
+    check(
+        officer(OfficerPlacement::OwnBusiness, "2001-02-01"),
+        expect!["categories[0].placement placement_date 自谋职业仅限1993年至2000年间选择自谋职业的转业干部，请核对安置方式或转业时间"],
+    );
+    check(
+        officer(OfficerPlacement::EnterpriseCadre, "2000-12-31"),
+        expect![""],
+    );
+    check(
+        officer(OfficerPlacement::EnterpriseCadre, "2001-01-01"),
+        expect!["categories[0].placement placement_date 企业军转干部仅限2000年12月31日之前退出现役的干部，请核对安置方式或转业时间"],
+    );
+}
+
+#[test]
+fn demobilised_before_1954_and_red_army_dates() {
+    let demobilised = |enlisted: &str| {
+        let enlisted = d(enlisted);
+        move |r: &mut Record| {
+            r.identity = valid_identity_born_1930(r);
+            r.categories = vec![CategoryDetails::DemobilisedServiceman {
+                group: Some(DemobilisedGroup::EnlistedBefore1954),
+                enlisted_on: enlisted,
+                demobilised_on: d("1958-01-01"),
+            }];
+            r.documents[1].kind = DocumentKind::DemobilisationCertificate;
+            r.documents.truncate(2);
+        }
+    };
+    check(demobilised("1954-10-31"), expect![""]);
+    check(
+        demobilised("1954-11-01"),
+        expect!["categories[0].group group_date “1954年10月31日之前入伍”一类仅限该日期之前入伍的人员，请核对入伍时间"],
+    );
+}
+
+/// The valid demo identity, moved to a man born 1930-01-05.
+fn valid_identity_born_1930(r: &Record) -> Identity {
+    let mut identity = r.identity.clone();
+    identity.id_number = "350524193001050010".into();
+    identity.birth_date = d("1930-01-05");
+    if let Some(card) = identity.card.as_mut() {
+        card.id_number = identity.id_number.clone();
+        card.birth_date = identity.birth_date.unwrap();
+    }
+    identity
+}
+
+#[test]
+fn relations_allowed_per_category() {
+    check(
+        |r| {
+            r.categories.push(CategoryDetails::ServingMemberFamily {
+                relation: Some(Relation::Sibling),
+                member_name: "林小军".into(),
+            });
+        },
+        expect!["categories[2].relation relation “现役军人家属”只包括现役军人的父母、配偶和子女"],
+    );
+    check(
+        |r| {
+            r.categories
+                .push(CategoryDetails::MartyrFamily(BereavedFamily {
+                    relation: Some(Relation::Sibling),
+                    deceased_name: "林国强".into(),
+                    deceased_on: d("1979-02-20"),
+                    receives_pension: Some(true),
+                }));
+            r.documents.push(DocumentPhoto {
+                kind: DocumentKind::MartyrCertificate,
+                photo: r.documents[0].photo.clone(),
+            });
+        },
+        expect![""],
+    );
+}
+
+#[test]
+fn combination_rules_and_missing_documents() {
+    check(
+        |r| {
+            r.categories.remove(0);
+        },
+        expect!["categories category_7_needs_1_to_6 选择“残疾军人”还需选择第1至6类中的一项"],
+    );
+    check(
+        |r| {
+            r.documents
+                .retain(|doc| doc.kind != DocumentKind::DisabledServicemanCertificate);
+        },
+        expect!["categories[1] document_missing “残疾军人”需要拍摄残疾军人证"],
+    );
+    check(
+        |r| r.documents.clear(),
+        expect![[r#"
+            documents document_missing 请拍摄户口本本人页
+            categories[0] document_missing “退役士兵”需要拍摄退伍证或入伍档案材料（如退伍军人登记表复印件）
+            categories[1] document_missing “残疾军人”需要拍摄残疾军人证"#]],
+    );
+}
+
+#[test]
+fn free_text_with_a_unit_designation_is_refused() {
+    check(
+        |r| {
+            r.needs[0].text = "我原在38军112师服役，希望复查腿伤".into();
+            r.living.remarks = "退伍前在61889部队".into();
+        },
+        expect![[r#"
+            living.remarks classified_text “61889部队”是部队代号，属于涉密信息，请删除后再继续
+            needs[0].text classified_text “38军112师”是部队番号，属于涉密信息，请删除后再继续"#]],
+    );
+    // Ordinary words and place names pass.
+    check(
+        |r| {
+            r.needs[0].text = "住在连江县团结村，孙子读三年级，想问教师招聘".into();
+        },
+        expect![""],
+    );
+}
+
+#[test]
+fn photos_over_their_caps() {
+    check(
+        |r| {
+            if let Some(p) = r.photos.portrait.as_mut() {
+                p.bytes = PORTRAIT_MAX_BYTES + 1;
+            }
+            r.documents[0].photo.sha256 = "not-a-hash".into();
+        },
+        expect![[r#"
+            photos.portrait.bytes photo_too_large 免冠照片超过 300 KB 的上限
+            documents[0].photo.sha256 photo_ref 户口本的文件标识无效"#]],
+    );
+}
+
+#[test]
+fn a_signed_record_needs_its_signature() {
+    check(
+        |r| r.meta.state = RecordState::Signed,
+        expect!["signature missing 回执还没有签字确认"],
+    );
+}
+
+#[test]
+fn needs_are_voluntary() {
+    check(|r| r.needs.clear(), expect![""]);
+    check(
+        |r| r.needs[0].text = " ".into(),
+        expect!["needs[0].text missing 请说明这项困难或诉求，或删除这一项"],
+    );
+}

@@ -1,0 +1,338 @@
+//! `county-platform …`: serve, review, import the base database, open a record.
+//!
+//! Every command prints one JSON object on stdout; exit 0 ok, 1 refused
+//! (e.g. nothing to review), 2 usage or unreadable input.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use chrono::Utc;
+use clap::{Parser, Subcommand};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::{load_identity, start, Faults, PlatformConfig, PlatformDb};
+use crate::core::id_number::IdNumber;
+use crate::core::record::Record;
+use crate::pki::DemoPki;
+use crate::store::seal;
+use crate::store::Reason;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "county-platform",
+    version,
+    about = "县级平台（参考实现）：接收、审核终端上传的登记记录"
+)]
+pub struct Cli {
+    /// The platform's SQLite database.
+    #[arg(
+        long,
+        global = true,
+        env = "COUNTY_PLATFORM_DB",
+        default_value = "platform-data/platform.sqlite3"
+    )]
+    pub db: PathBuf,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Serve the HTTPS API (mutual TLS) until killed.
+    Serve(ServeArgs),
+    /// Reviewers: list, accept or reject received records.
+    #[command(subcommand)]
+    Review(ReviewCommand),
+    /// Import people the county already knows (a record, a JSON array of records, or JSON lines).
+    ImportBase { file: PathBuf },
+    /// Decrypt a received record and print it (photos summarised).
+    Open {
+        record_id: Uuid,
+        #[arg(long)]
+        age_identity: PathBuf,
+    },
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ServeArgs {
+    #[arg(long, default_value = "127.0.0.1:8443")]
+    pub listen: SocketAddr,
+    /// A directory made by `veteran-kiosk pki demo` (sets the four paths below).
+    #[arg(long)]
+    pub pki: Option<PathBuf>,
+    #[arg(long, required_unless_present = "pki")]
+    pub cert: Option<PathBuf>,
+    #[arg(long, required_unless_present = "pki")]
+    pub key: Option<PathBuf>,
+    #[arg(long, required_unless_present = "pki")]
+    pub client_ca: Option<PathBuf>,
+    #[arg(long, required_unless_present = "pki")]
+    pub age_identity: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ReviewCommand {
+    List {
+        /// received, accepted, rejected or superseded
+        #[arg(long)]
+        state: Option<String>,
+    },
+    Accept {
+        record_id: Uuid,
+        #[arg(long, default_value = "reviewer")]
+        reviewer: String,
+    },
+    Reject {
+        record_id: Uuid,
+        /// `CODE[@FIELD]=MESSAGE`, e.g. `photo_unclear@photos.portrait=照片不清晰，请重新拍摄`
+        #[arg(long = "reason", required = true)]
+        reasons: Vec<String>,
+        #[arg(long, default_value = "reviewer")]
+        reviewer: String,
+    },
+}
+
+fn print(value: serde_json::Value) {
+    println!("{value}");
+}
+
+fn fail(code: &str, message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("county-platform: {message}");
+    print(json!({"ok": false, "code": code}));
+    ExitCode::from(2)
+}
+
+/// Parses `CODE[@FIELD]=MESSAGE`.
+pub fn parse_reason(text: &str) -> Option<Reason> {
+    let (head, message) = text.split_once('=')?;
+    let (code, field) = match head.split_once('@') {
+        Some((code, field)) => (code, Some(field.trim().to_string())),
+        None => (head, None),
+    };
+    let code = code.trim();
+    if code.is_empty() || message.trim().is_empty() {
+        return None;
+    }
+    Some(Reason {
+        code: code.to_string(),
+        field: field.filter(|f| !f.is_empty()),
+        message: message.trim().to_string(),
+    })
+}
+
+/// Parses a base-database file: a JSON array of records, one record, or
+/// one record per line.
+pub fn parse_base(text: &str) -> Result<Vec<(IdNumber, Record)>, String> {
+    let records: Vec<Record> = if text.trim_start().starts_with('[') {
+        serde_json::from_str(text).map_err(|e| format!("not a JSON array of records: {e}"))?
+    } else if let Ok(one) = serde_json::from_str::<Record>(text) {
+        vec![one]
+    } else {
+        text.lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+            .map(|(i, l)| serde_json::from_str(l).map_err(|e| format!("line {}: {e}", i + 1)))
+            .collect::<Result<_, _>>()?
+    };
+    records
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| {
+            IdNumber::parse_structure(r.identity.id_number.trim())
+                .map(|id| (id, r))
+                .map_err(|e| format!("record {}: {}", i + 1, e.code()))
+        })
+        .collect()
+}
+
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            let _ = err.print();
+            return if matches!(
+                err.kind(),
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion
+            ) {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(2)
+            };
+        }
+    };
+    if let Some(dir) = cli.db.parent().filter(|d| !d.as_os_str().is_empty()) {
+        if let Err(e) = std::fs::create_dir_all(dir) {
+            return fail("platform_io", format!("{}: {e}", dir.display()));
+        }
+    }
+    match cli.command {
+        Command::Serve(args) => serve(&cli.db, args),
+        Command::Review(cmd) => review(&cli.db, cmd),
+        Command::ImportBase { file } => import_base(&cli.db, &file),
+        Command::Open {
+            record_id,
+            age_identity,
+        } => open(&cli.db, record_id, &age_identity),
+    }
+}
+
+fn serve(db: &Path, args: ServeArgs) -> ExitCode {
+    let config = match &args.pki {
+        Some(dir) => PlatformConfig::demo(dir, db, args.listen),
+        None => {
+            let demo = DemoPki::at(Path::new("."));
+            PlatformConfig {
+                listen: args.listen,
+                server_cert: args.cert.unwrap_or(demo.server),
+                server_key: args.key.unwrap_or(demo.server_key),
+                client_ca: args.client_ca.unwrap_or(demo.ca),
+                age_identity: args.age_identity.unwrap_or(demo.platform_age_identity),
+                db: db.to_path_buf(),
+            }
+        }
+    };
+    let running = match start(&config, Arc::new(Faults::default())) {
+        Ok(r) => r,
+        Err(e) => return fail(e.code(), e),
+    };
+    print(json!({"ok": true, "listening": running.url()}));
+    eprintln!("county-platform: serving on {}", running.url());
+    loop {
+        std::thread::park();
+    }
+}
+
+fn review(db: &Path, cmd: ReviewCommand) -> ExitCode {
+    let db = match PlatformDb::open(db) {
+        Ok(db) => db,
+        Err(e) => return fail("platform_db", e),
+    };
+    match cmd {
+        ReviewCommand::List { state } => match db.list(state.as_deref()) {
+            Ok(list) => {
+                print(json!({"ok": true, "records": list}));
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail("platform_db", e),
+        },
+        ReviewCommand::Accept {
+            record_id,
+            reviewer,
+        } => decide(&db, record_id, &reviewer, None),
+        ReviewCommand::Reject {
+            record_id,
+            reasons,
+            reviewer,
+        } => {
+            let parsed: Option<Vec<Reason>> = reasons.iter().map(|r| parse_reason(r)).collect();
+            match parsed {
+                Some(reasons) => decide(&db, record_id, &reviewer, Some(&reasons)),
+                None => fail("bad_reason", "a reason must look like CODE[@FIELD]=MESSAGE"),
+            }
+        }
+    }
+}
+
+fn decide(
+    db: &PlatformDb,
+    record_id: Uuid,
+    reviewer: &str,
+    rejection: Option<&[Reason]>,
+) -> ExitCode {
+    match db.review(record_id, reviewer, rejection, Utc::now()) {
+        Ok(()) => {
+            let state = if rejection.is_some() {
+                "rejected"
+            } else {
+                "accepted"
+            };
+            print(json!({"ok": true, "record_id": record_id, "state": state}));
+            ExitCode::SUCCESS
+        }
+        Err(e @ (super::DbError::NotFound(_) | super::DbError::NotReviewable(..))) => {
+            eprintln!("county-platform: {e}");
+            print(json!({"ok": false, "code": "not_reviewable", "record_id": record_id}));
+            ExitCode::from(1)
+        }
+        Err(e) => fail("platform_db", e),
+    }
+}
+
+fn import_base(db: &Path, file: &Path) -> ExitCode {
+    let text = match std::fs::read_to_string(file) {
+        Ok(t) => t,
+        Err(e) => return fail("unreadable", format!("{}: {e}", file.display())),
+    };
+    let people = match parse_base(&text) {
+        Ok(p) => p,
+        Err(e) => return fail("bad_base", format!("{}: {e}", file.display())),
+    };
+    let mut db = match PlatformDb::open(db) {
+        Ok(db) => db,
+        Err(e) => return fail("platform_db", e),
+    };
+    match db.import_base(&people, Utc::now()) {
+        Ok(n) => {
+            print(json!({"ok": true, "imported": n}));
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail("platform_db", e),
+    }
+}
+
+fn open(db: &Path, record_id: Uuid, identity_path: &Path) -> ExitCode {
+    let identity = match load_identity(identity_path) {
+        Ok(i) => i,
+        Err(e) => return fail(e.code(), e),
+    };
+    let db = match PlatformDb::open(db) {
+        Ok(db) => db,
+        Err(e) => return fail("platform_db", e),
+    };
+    let sealed = match db.sealed(record_id) {
+        Ok(Some(s)) => s,
+        Ok(None) => return fail("not_found", format!("no record {record_id}")),
+        Err(e) => return fail("platform_db", e),
+    };
+    match seal::open::<Record>(&sealed, &identity) {
+        Ok((record, blobs)) => {
+            let photos: Vec<_> = blobs
+                .iter()
+                .map(|(k, v)| json!({"sha256": k, "bytes": v.len()}))
+                .collect();
+            print(json!({"ok": true, "record": record, "photos": photos}));
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(e.code(), e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use expect_test::expect;
+
+    #[test]
+    fn reasons_parse_or_are_refused() {
+        let lines: Vec<String> = [
+            "photo_unclear@photos.portrait=照片不清晰，请重新拍摄",
+            "income=月收入与在职情况不符",
+            "=no code",
+            "code_only=",
+            "no equals sign",
+        ]
+        .iter()
+        .map(|t| format!("{t:?} -> {:?}", parse_reason(t)))
+        .collect();
+        expect![[r#"
+            "photo_unclear@photos.portrait=照片不清晰，请重新拍摄" -> Some(Reason { code: "photo_unclear", field: Some("photos.portrait"), message: "照片不清晰，请重新拍摄" })
+            "income=月收入与在职情况不符" -> Some(Reason { code: "income", field: None, message: "月收入与在职情况不符" })
+            "=no code" -> None
+            "code_only=" -> None
+            "no equals sign" -> None"#]]
+        .assert_eq(&lines.join("\n"));
+    }
+}

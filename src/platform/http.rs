@@ -1,0 +1,330 @@
+//! The platform's HTTP API (see docs/platform-api.md), as an axum router.
+//!
+//! [`routes`] is the whole API; another feature (signed configuration, for
+//! one) adds its own routes with `Router::merge` on the same [`AppState`].
+//! Every request carries the client certificate that the TLS layer
+//! verified, as a [`PeerCert`] extension.
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Extension, Json, Router};
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::db::{Existing, NewRecord};
+use super::{AppState, PeerCert};
+use crate::core::id_number::IdNumber;
+use crate::core::record::{self, Record};
+use crate::store::seal::{self, SealError};
+use crate::store::{photo_refs, sha256_hex, Reason};
+use crate::sync::core::ReviewState;
+
+/// The largest sealed record accepted (a record with every photo at its
+/// cap is well under this).
+pub const MAX_UPLOAD_BYTES: usize = 32 * 1024 * 1024;
+/// The most ids one review query may ask about.
+pub const MAX_REVIEW_IDS: usize = 1000;
+/// Header with the kiosk's printed record number (informational).
+pub const RECORD_NUMBER_HEADER: &str = "x-record-number";
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/health", get(health))
+        .route("/v1/records/{record_id}", put(upload))
+        .route("/v1/reviews", post(reviews))
+        .route("/v1/people/lookup", post(look_up))
+        .layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES))
+}
+
+/// A JSON error body: `{"status": "error", "code", "message"}`.
+fn error(status: StatusCode, code: &str, message: &str) -> Response {
+    (
+        status,
+        Json(json!({"status": "error", "code": code, "message": message})),
+    )
+        .into_response()
+}
+
+fn internal(e: impl std::fmt::Display) -> Response {
+    eprintln!("county-platform: internal error: {e}");
+    error(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal",
+        "平台内部错误",
+    )
+}
+
+async fn health() -> Json<serde_json::Value> {
+    Json(json!({"status": "ok"}))
+}
+
+/// The answer to an upload.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum UploadAnswer {
+    /// 201: stored for review.
+    Stored { record_id: Uuid },
+    /// 200: an earlier upload of the same bytes got through.
+    AlreadyStored { record_id: Uuid },
+    /// 422: refused, with reasons; sending it again will not help.
+    Rejected {
+        record_id: Uuid,
+        reasons: Vec<Reason>,
+    },
+}
+
+fn answer(status: StatusCode, body: UploadAnswer) -> Response {
+    (status, Json(body)).into_response()
+}
+
+fn reason(code: &str, message: &str) -> Reason {
+    Reason {
+        code: code.to_string(),
+        field: None,
+        message: message.to_string(),
+    }
+}
+
+fn repeat_answer(record_id: Uuid, existing: &Existing, body_sha256: &str) -> Response {
+    if existing.body_sha256 != body_sha256 {
+        return error(
+            StatusCode::CONFLICT,
+            "record_conflict",
+            "平台已有编号相同但内容不同的记录",
+        );
+    }
+    if existing.state == "rejected"
+        && existing.reviewed_by.as_deref() == Some(super::db::INTAKE_REVIEWER)
+    {
+        return answer(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            UploadAnswer::Rejected {
+                record_id,
+                reasons: existing.reasons.clone(),
+            },
+        );
+    }
+    answer(StatusCode::OK, UploadAnswer::AlreadyStored { record_id })
+}
+
+/// Opens and checks a sealed record: every problem the core finds, plus
+/// photos the record names but the envelope lacks.
+fn open_and_check(state: &AppState, sealed: &[u8], record_id: Uuid) -> Result<Record, Vec<Reason>> {
+    let (record, blobs): (Record, _) = seal::open(sealed, &state.identity)
+        .map_err(|e: SealError| vec![reason(e.code(), e.message_zh())])?;
+    if record.meta.record_id != record_id {
+        return Err(vec![reason("record_id_mismatch", "记录编号与上传地址不符")]);
+    }
+    let mut reasons: Vec<Reason> = record::problems(&record, Utc::now().date_naive())
+        .into_iter()
+        .map(Reason::from)
+        .collect();
+    for (field, photo) in photo_refs(&record) {
+        if blobs.get(&photo.sha256).map(|b| b.len() as u64) != Some(photo.bytes) {
+            reasons.push(Reason {
+                code: "photo_missing".into(),
+                field: Some(field),
+                message: "记录中的照片文件缺失或不符".into(),
+            });
+        }
+    }
+    if reasons.is_empty() {
+        Ok(record)
+    } else {
+        Err(reasons)
+    }
+}
+
+async fn upload(
+    State(state): State<AppState>,
+    Extension(peer): Extension<PeerCert>,
+    Path(record_id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if take_one(&state.faults.unavailable) {
+        return error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "平台暂时无法处理，请稍后重试",
+        );
+    }
+    let Ok(record_id) = Uuid::parse_str(&record_id) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "bad_record_id",
+            "记录编号格式不正确",
+        );
+    };
+    let record_number = headers
+        .get(RECORD_NUMBER_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(|s| s.chars().take(32).collect::<String>());
+    let hang = take_one(&state.faults.hang_after_store);
+    let worker = state.clone();
+    let result = tokio::task::spawn_blocking(move || {
+        store_upload(&worker, &peer, record_id, record_number, &body)
+    })
+    .await;
+    let response = match result {
+        Ok(response) => response,
+        Err(e) => internal(e),
+    };
+    if hang {
+        // Fault injection: the record is stored but the answer never comes
+        // in time, as when a connection dies just after the commit.
+        tokio::time::sleep(Duration::from_secs(3600)).await;
+    }
+    response
+}
+
+fn store_upload(
+    state: &AppState,
+    peer: &PeerCert,
+    record_id: Uuid,
+    record_number: Option<String>,
+    body: &[u8],
+) -> Response {
+    let body_sha256 = sha256_hex(body);
+    let existing = match state.db().existing(record_id) {
+        Ok(e) => e,
+        Err(e) => return internal(e),
+    };
+    if let Some(existing) = existing {
+        return repeat_answer(record_id, &existing, &body_sha256);
+    }
+    let checked = open_and_check(state, body, record_id);
+    let (kiosk_id, township_code, supersedes) = match &checked {
+        Ok(r) => (
+            r.meta.kiosk_id.clone(),
+            r.meta.township.code.clone(),
+            r.meta.supersedes,
+        ),
+        Err(_) => (String::new(), String::new(), None),
+    };
+    let rejected = checked.as_ref().err();
+    if let Some(reasons) = rejected {
+        // A record nobody can open is not kept: there is nothing to review.
+        if reasons
+            .iter()
+            .any(|r| r.code == "sealed_unreadable" || r.code == "record_id_mismatch")
+        {
+            return answer(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                UploadAnswer::Rejected {
+                    record_id,
+                    reasons: reasons.clone(),
+                },
+            );
+        }
+    }
+    let new = NewRecord {
+        record_id,
+        record_number: record_number.as_deref(),
+        kiosk_id: &kiosk_id,
+        client_cert: &peer.sha256,
+        township_code: &township_code,
+        supersedes,
+        body_sha256: &body_sha256,
+        sealed: body,
+        rejected: rejected.map(Vec::as_slice),
+    };
+    match state.db().insert(&new, Utc::now()) {
+        Err(e) => internal(e),
+        Ok(Some(existing)) => repeat_answer(record_id, &existing, &body_sha256),
+        Ok(None) => match rejected {
+            Some(reasons) => answer(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                UploadAnswer::Rejected {
+                    record_id,
+                    reasons: reasons.clone(),
+                },
+            ),
+            None => answer(StatusCode::CREATED, UploadAnswer::Stored { record_id }),
+        },
+    }
+}
+
+fn take_one(counter: &std::sync::atomic::AtomicU32) -> bool {
+    counter
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+        .is_ok()
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ReviewQuery {
+    pub record_ids: Vec<Uuid>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewItem {
+    pub record_id: Uuid,
+    #[serde(flatten)]
+    pub review: ReviewState,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ReviewAnswer {
+    pub reviews: Vec<ReviewItem>,
+}
+
+async fn reviews(State(state): State<AppState>, body: Bytes) -> Response {
+    let Ok(query) = serde_json::from_slice::<ReviewQuery>(&body) else {
+        return error(StatusCode::BAD_REQUEST, "bad_request", "请求格式不正确");
+    };
+    if query.record_ids.len() > MAX_REVIEW_IDS {
+        return error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_many_ids",
+            "一次查询的记录过多",
+        );
+    }
+    match state.db().reviews(&query.record_ids) {
+        Ok(list) => Json(ReviewAnswer {
+            reviews: list
+                .into_iter()
+                .map(|(record_id, review)| ReviewItem { record_id, review })
+                .collect(),
+        })
+        .into_response(),
+        Err(e) => internal(e),
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct LookUpQuery {
+    pub id_number: String,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct LookUpAnswer {
+    pub found: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record: Option<Record>,
+}
+
+async fn look_up(State(state): State<AppState>, body: Bytes) -> Response {
+    let Ok(query) = serde_json::from_slice::<LookUpQuery>(&body) else {
+        return error(StatusCode::BAD_REQUEST, "bad_request", "请求格式不正确");
+    };
+    let id = match IdNumber::parse_structure(&query.id_number) {
+        Ok(id) => id,
+        Err(e) => return error(StatusCode::UNPROCESSABLE_ENTITY, e.code(), &e.message_zh()),
+    };
+    match state.db().look_up(&id) {
+        Ok(record) => Json(LookUpAnswer {
+            found: record.is_some(),
+            record,
+        })
+        .into_response(),
+        Err(e) => internal(e),
+    }
+}

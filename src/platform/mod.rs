@@ -1,0 +1,287 @@
+//! The reference county platform: for demos, tests, and as the living
+//! definition of the contract in docs/platform-api.md.
+//!
+//! An HTTPS server (rustls, TLS 1.3 only) that requires a client
+//! certificate from the county CA, receives sealed records idempotently by
+//! UUID, opens them with its `age` identity, validates them with the same
+//! core as the kiosk, and answers stored / already stored / rejected with
+//! reasons. Reviewers accept or reject from the command line; kiosks poll
+//! the outcome. It also answers look-ups in the base database of people the
+//! county already knows.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicU32;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
+use tower::ServiceExt;
+
+use crate::pki::{self, PkiError};
+use crate::store::seal::{self, KeyError};
+use crate::store::sha256_hex;
+
+pub mod cli;
+pub mod db;
+pub mod http;
+
+pub use db::{DbError, PlatformDb};
+
+/// Where the platform finds its keys and keeps its data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlatformConfig {
+    pub listen: SocketAddr,
+    pub server_cert: PathBuf,
+    pub server_key: PathBuf,
+    /// The county CA: only client certificates it issued are accepted.
+    pub client_ca: PathBuf,
+    /// The platform's `age` identity, to open sealed records.
+    pub age_identity: PathBuf,
+    pub db: PathBuf,
+}
+
+impl PlatformConfig {
+    /// The configuration for a demo PKI directory made by `pki demo`.
+    pub fn demo(pki_dir: &Path, db: &Path, listen: SocketAddr) -> PlatformConfig {
+        let pki = pki::DemoPki::at(pki_dir);
+        PlatformConfig {
+            listen,
+            server_cert: pki.server,
+            server_key: pki.server_key,
+            client_ca: pki.ca,
+            age_identity: pki.platform_age_identity,
+            db: db.to_path_buf(),
+        }
+    }
+}
+
+/// Faults a test can switch on in a running platform.
+#[derive(Debug, Default)]
+pub struct Faults {
+    /// Answer the next N uploads with 503 without looking at them.
+    pub unavailable: AtomicU32,
+    /// Store the next N uploads, then hold the answer back for an hour (as
+    /// if the connection died after the commit).
+    pub hang_after_store: AtomicU32,
+}
+
+/// The client certificate a request came with (verified by TLS).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerCert {
+    /// SHA-256 of the certificate's DER, lower-case hex.
+    pub sha256: String,
+    pub der: Arc<Vec<u8>>,
+}
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    db: Arc<Mutex<PlatformDb>>,
+    identity: Arc<age::x25519::Identity>,
+    pub faults: Arc<Faults>,
+}
+
+impl AppState {
+    pub fn new(db: PlatformDb, identity: age::x25519::Identity, faults: Arc<Faults>) -> AppState {
+        AppState {
+            db: Arc::new(Mutex::new(db)),
+            identity: Arc::new(identity),
+            faults,
+        }
+    }
+
+    /// The database; a panic in another handler does not lock it for good.
+    pub fn db(&self) -> MutexGuard<'_, PlatformDb> {
+        self.db
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PlatformError {
+    #[error(transparent)]
+    Pki(#[from] PkiError),
+    #[error("{path}: {source}")]
+    Key { path: PathBuf, source: KeyError },
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl PlatformError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            PlatformError::Pki(e) => e.code(),
+            PlatformError::Key { source, .. } => source.code(),
+            PlatformError::Db(_) => "platform_db",
+            PlatformError::Io(_) => "platform_io",
+        }
+    }
+}
+
+/// Reads the platform's `age` identity file.
+pub fn load_identity(path: &Path) -> Result<age::x25519::Identity, PlatformError> {
+    let text = std::fs::read_to_string(path).map_err(|e| PkiError::Io {
+        path: path.to_path_buf(),
+        detail: e.to_string(),
+    })?;
+    seal::parse_identity(&text).map_err(|source| PlatformError::Key {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// The server's TLS: TLS 1.3 only, a client certificate from `client_ca` required.
+pub fn tls_config(config: &PlatformConfig) -> Result<rustls::ServerConfig, PkiError> {
+    let provider = pki::crypto_provider();
+    let roots = Arc::new(pki::root_store(&config.client_ca)?);
+    let verifier =
+        rustls::server::WebPkiClientVerifier::builder_with_provider(roots, provider.clone())
+            .build()
+            .map_err(|e| PkiError::Tls(e.to_string()))?;
+    let mut tls = rustls::ServerConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .map_err(|e| PkiError::Tls(e.to_string()))?
+        .with_client_cert_verifier(verifier)
+        .with_single_cert(
+            pki::load_certs(&config.server_cert)?,
+            pki::load_key(&config.server_key)?,
+        )
+        .map_err(|e| PkiError::Tls(e.to_string()))?;
+    tls.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(tls)
+}
+
+/// A platform running on its own threads; stops when dropped.
+pub struct RunningPlatform {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    shutdown: tokio::sync::watch::Sender<bool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl RunningPlatform {
+    /// `https://<addr>` for a client.
+    pub fn url(&self) -> String {
+        format!("https://{}", self.addr)
+    }
+
+    pub fn stop(mut self) {
+        self.stop_inner();
+    }
+
+    fn stop_inner(&mut self) {
+        let _ = self.shutdown.send(true);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for RunningPlatform {
+    fn drop(&mut self) {
+        self.stop_inner();
+    }
+}
+
+/// Starts the platform with the standard routes.
+pub fn start(
+    config: &PlatformConfig,
+    faults: Arc<Faults>,
+) -> Result<RunningPlatform, PlatformError> {
+    let identity = load_identity(&config.age_identity)?;
+    let db = PlatformDb::open(&config.db)?;
+    let state = AppState::new(db, identity, faults);
+    let router = http::routes().with_state(state.clone());
+    start_with_router(config, state, router)
+}
+
+/// Starts the platform serving `router` (the standard routes plus whatever
+/// another feature merged in).
+pub fn start_with_router(
+    config: &PlatformConfig,
+    state: AppState,
+    router: axum::Router,
+) -> Result<RunningPlatform, PlatformError> {
+    let acceptor = TlsAcceptor::from(Arc::new(tls_config(config)?));
+    let listener = std::net::TcpListener::bind(config.listen)?;
+    listener.set_nonblocking(true)?;
+    let addr = listener.local_addr()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let (shutdown, stop) = tokio::sync::watch::channel(false);
+    let thread = std::thread::Builder::new()
+        .name("county-platform".into())
+        .spawn(move || {
+            runtime.block_on(async move {
+                match TcpListener::from_std(listener) {
+                    Ok(listener) => serve(listener, acceptor, router, stop).await,
+                    Err(e) => eprintln!("county-platform: cannot listen: {e}"),
+                }
+            });
+            runtime.shutdown_timeout(Duration::from_millis(100));
+        })?;
+    Ok(RunningPlatform {
+        addr,
+        state,
+        shutdown,
+        thread: Some(thread),
+    })
+}
+
+async fn serve(
+    listener: TcpListener,
+    acceptor: TlsAcceptor,
+    router: axum::Router,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            _ = stop.changed() => return,
+        };
+        let Ok((tcp, _)) = accepted else {
+            continue;
+        };
+        let acceptor = acceptor.clone();
+        let router = router.clone();
+        tokio::spawn(async move {
+            // A client that never finishes its handshake is dropped.
+            let tls =
+                match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp)).await {
+                    Ok(Ok(tls)) => tls,
+                    _ => return,
+                };
+            let Some(der) = tls
+                .get_ref()
+                .1
+                .peer_certificates()
+                .and_then(|certs| certs.first())
+                .map(|c| c.as_ref().to_vec())
+            else {
+                return;
+            };
+            let peer = PeerCert {
+                sha256: sha256_hex(&der),
+                der: Arc::new(der),
+            };
+            let service = hyper::service::service_fn(
+                move |mut request: hyper::Request<hyper::body::Incoming>| {
+                    request.extensions_mut().insert(peer.clone());
+                    router.clone().oneshot(request)
+                },
+            );
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(tls), service)
+                .await;
+        });
+    }
+}

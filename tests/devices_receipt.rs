@@ -1,0 +1,225 @@
+//! The receipt end to end: a record becomes ESC/POS bytes, goes to a fake
+//! network printer on loopback through the real driver, and the bytes the
+//! printer got are decoded (GB18030) and checked field by field. The full
+//! ID number must never appear.
+
+mod devices_support;
+
+use std::process::Command;
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use devices_support::escpos_decode::{decode, lines, Item};
+use devices_support::fake_printer::FakePrinter;
+use expect_test::expect;
+use veteran_kiosk::core::record::{self, Record};
+use veteran_kiosk::devices::printer::{EscPosPrinter, ReceiptPrinter, Transport};
+use veteran_kiosk::receipt;
+
+const DEMO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/demo/record-valid.json");
+const FULL_ID: &str = "350524195503150010";
+
+fn demo_record() -> Record {
+    serde_json::from_str(&std::fs::read_to_string(DEMO).unwrap()).unwrap()
+}
+
+fn printed_at() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-11-30T10:31:00+08:00")
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+fn receipt_bytes(record: &Record) -> Vec<u8> {
+    let today = NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
+    let valid = record::validate(record, today).expect("a valid record");
+    receipt::to_escpos(&receipt::build(&valid, printed_at())).unwrap()
+}
+
+/// Print through the real driver to the fake printer; return what it got.
+fn print_to_fake(bytes: &[u8]) -> Vec<u8> {
+    let fake = FakePrinter::start();
+    let mut printer = EscPosPrinter::new(
+        Transport::Network {
+            address: fake.addr.to_string(),
+        },
+        Duration::from_secs(2),
+    );
+    printer.print(bytes).unwrap();
+    fake.wait_for_bytes(bytes.len())
+}
+
+fn assert_no_full_id(raw: &[u8], items: &[Item], id: &str) {
+    assert!(
+        !raw.windows(id.len()).any(|w| w == id.as_bytes()),
+        "full ID in the raw bytes"
+    );
+    // Nor spread over a line break, nor in the QR code.
+    let all: String = items
+        .iter()
+        .map(|item| match item {
+            Item::Line(line) | Item::Qr(line) => line.clone(),
+            Item::Cut => String::new(),
+        })
+        .collect();
+    assert!(!all.contains(id), "full ID in the decoded receipt");
+    assert!(
+        !all.contains(&id[6..14]),
+        "the birth-date digits of the ID are on the receipt"
+    );
+}
+
+#[test]
+fn every_field_arrives_at_the_printer_in_gb18030() {
+    let record = demo_record();
+    let bytes = receipt_bytes(&record);
+    let received = print_to_fake(&bytes);
+    assert_eq!(received, bytes, "the printer got exactly the receipt");
+    assert!(
+        received.starts_with(&[0x1B, b'@', 0x1C, b'&']),
+        "init, then FS & before any text"
+    );
+
+    let items = decode(&received);
+    let text = lines(&items).join("\n");
+    expect![[r#"
+        退役军人和其他优抚对象
+        信息采集回执
+        --------------------------------
+        采集点：凤城镇（350524100）
+        终端编号：AX-FC-01
+        打印时间：2026年11月30日 10:31
+        --------------------------------
+        姓名：林国华
+        公民身份号码：350524********0010
+        对象类别：
+          (2) 退役士兵
+          (7) 残疾军人
+        已出示证件：
+          身份证
+          户口本
+          退伍证
+          残疾军人证
+        记录编号：
+        6f1c1c9e-6a4b-4c1e-9a55-
+        2f0d2d6f4e11
+        --------------------------------
+        核验码：043DE289C61ED1C9
+        --------------------------------
+        本人确认以上信息真实、准确。
+
+
+        采集对象签字：________________
+        日期：2026年11月30日
+
+
+
+    "#]]
+    .assert_eq(&text);
+
+    let qr: Vec<&Item> = items
+        .iter()
+        .filter(|item| matches!(item, Item::Qr(_)))
+        .collect();
+    assert_eq!(
+        qr,
+        vec![&Item::Qr(
+            "VK1:6f1c1c9e-6a4b-4c1e-9a55-2f0d2d6f4e11:043DE289C61ED1C9".into()
+        )]
+    );
+    assert_eq!(items.last(), Some(&Item::Cut));
+    assert_no_full_id(&received, &items, FULL_ID);
+}
+
+#[test]
+fn another_person_with_rare_characters_and_other_categories() {
+    let mut json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(DEMO).unwrap()).unwrap();
+    // 𠮷 is outside the BMP: GB18030 encodes it in four bytes.
+    for path in ["/identity/name", "/identity/card/name"] {
+        *json.pointer_mut(path).unwrap() = "𠮷秀英".into();
+    }
+    *json.pointer_mut("/meta/kiosk_id").unwrap() = "AX-PL-02".into();
+    *json.pointer_mut("/meta/township/name").unwrap() = "蓬莱镇".into();
+    *json.pointer_mut("/meta/township/code").unwrap() = "350524104".into();
+    *json.pointer_mut("/meta/record_id").unwrap() = "00000000-0000-4000-8000-000000000001".into();
+    let record: Record = serde_json::from_value(json).unwrap();
+    let bytes = receipt_bytes(&record);
+    let items = decode(&print_to_fake(&bytes));
+    let text = lines(&items);
+    assert!(text.contains(&"姓名：𠮷秀英".to_string()), "{text:?}");
+    assert!(text.contains(&"采集点：蓬莱镇（350524104）".to_string()));
+    assert!(text.contains(&"终端编号：AX-PL-02".to_string()));
+    assert!(text.contains(&"00000000-0000-4000-8000-".to_string()));
+    let digest = receipt::content_digest(&record);
+    assert!(text.contains(&format!("核验码：{digest}")));
+    assert!(items.contains(&Item::Qr(format!(
+        "VK1:00000000-0000-4000-8000-000000000001:{digest}"
+    ))));
+    assert_no_full_id(&bytes, &items, FULL_ID);
+}
+
+#[test]
+fn the_digest_covers_the_content_but_not_the_state_or_signature() {
+    let record = demo_record();
+    let digest = receipt::content_digest(&record);
+    let mut sent = record.clone();
+    sent.meta.state = record::RecordState::Sent;
+    sent.meta.updated_at = printed_at();
+    assert_eq!(receipt::content_digest(&sent), digest);
+    let mut changed = record.clone();
+    changed.identity.phone = "13905950000".into();
+    assert_ne!(receipt::content_digest(&changed), digest);
+}
+
+fn cli(args: &[&str]) -> (i32, Vec<u8>, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_veteran-kiosk"))
+        .args(args)
+        .output()
+        .expect("the binary runs");
+    (
+        out.status.code().unwrap_or(-1),
+        out.stdout,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn the_receipt_command_writes_the_same_bytes_and_previews_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("receipt.bin");
+    let at = "--at=2026-11-30T10:31:00+08:00";
+    let (status, stdout, _) = cli(&["receipt", DEMO, "--out", out.to_str().unwrap(), at]);
+    assert_eq!(status, 0);
+    let summary: serde_json::Value = serde_json::from_slice(&stdout).unwrap();
+    assert_eq!(summary["ok"], true);
+    assert_eq!(summary["digest"], "043DE289C61ED1C9");
+    assert_eq!(std::fs::read(&out).unwrap(), receipt_bytes(&demo_record()));
+
+    let (status, stdout, _) = cli(&["receipt", DEMO, "--text", at]);
+    assert_eq!(status, 0);
+    let preview = String::from_utf8(stdout).unwrap();
+    assert!(preview.contains("公民身份号码：350524********0010"));
+    assert!(preview.contains("[二维码 VK1:6f1c1c9e-6a4b-4c1e-9a55-2f0d2d6f4e11:043DE289C61ED1C9]"));
+    assert!(!preview.contains(FULL_ID));
+}
+
+#[test]
+fn the_receipt_command_refuses_invalid_and_unreadable_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut record = demo_record();
+    record.categories.clear();
+    let path = dir.path().join("incomplete.json");
+    std::fs::write(&path, serde_json::to_string(&record).unwrap()).unwrap();
+    let (status, stdout, _) = cli(&["receipt", path.to_str().unwrap(), "--text"]);
+    assert_eq!(status, 1);
+    let report: serde_json::Value = serde_json::from_slice(&stdout).unwrap();
+    assert_eq!(report["ok"], false);
+    assert!(!report["problems"].as_array().unwrap().is_empty());
+
+    let (status, _, stderr) = cli(&["receipt", "/no/such/record.json"]);
+    assert_eq!(status, 2);
+    assert!(stderr.contains("cannot read"), "{stderr}");
+    let (status, _, stderr) = cli(&["receipt", DEMO, "--at", "yesterday"]);
+    assert_eq!(status, 2);
+    assert!(stderr.contains("RFC 3339"), "{stderr}");
+}

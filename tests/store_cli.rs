@@ -1,0 +1,151 @@
+//! The staff commands on the real binary: `pki demo`, `demo records`,
+//! `queue add|list|stats|show`, and the platform's reviewer commands.
+
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::Value;
+
+fn run(bin: &str, args: &[&str]) -> (i32, Value) {
+    let output = Command::new(bin).args(args).output().unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let json = serde_json::from_str(stdout.lines().last().unwrap_or("null")).unwrap_or(Value::Null);
+    (output.status.code().unwrap_or(-1), json)
+}
+
+fn kiosk(args: &[&str]) -> (i32, Value) {
+    run(env!("CARGO_BIN_EXE_veteran-kiosk"), args)
+}
+
+fn platform(args: &[&str]) -> (i32, Value) {
+    run(env!("CARGO_BIN_EXE_county-platform"), args)
+}
+
+fn s(p: &Path) -> String {
+    p.to_string_lossy().into_owned()
+}
+
+#[test]
+fn staff_queue_a_paper_record_and_see_only_the_clear_part() {
+    let dir = tempfile::tempdir().unwrap();
+    let pki = dir.path().join("pki");
+    let records = dir.path().join("records");
+    let data = dir.path().join("kiosk");
+    let data = s(&data);
+
+    let (code, out) = kiosk(&["pki", "demo", &s(&pki)]);
+    assert_eq!((code, &out["ok"]), (0, &Value::Bool(true)), "{out}");
+    let (code, _) = kiosk(&["pki", "demo", &s(&pki)]);
+    assert_eq!(code, 2, "refuses to overwrite");
+
+    let (code, out) = kiosk(&["demo", "records", "3", "--out", &s(&records), "--seed", "5"]);
+    assert_eq!(
+        (code, &out["records"], &out["combinations"]),
+        (0, &Value::from(3), &Value::from(223))
+    );
+
+    let recipient = s(&pki.join("platform.agepub"));
+    let first = s(&records.join("record-00001.json"));
+    let (code, out) = kiosk(&[
+        "queue",
+        "--data-dir",
+        &data,
+        "add",
+        &first,
+        "--recipient",
+        &recipient,
+    ]);
+    assert_eq!(code, 0, "{out}");
+    let number = out["receipt"]["record_number"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(out["receipt"]["newly_queued"], Value::Bool(true));
+    let (code, out) = kiosk(&[
+        "queue",
+        "--data-dir",
+        &data,
+        "add",
+        &first,
+        "--recipient",
+        &recipient,
+    ]);
+    assert_eq!(
+        (code, &out["receipt"]["newly_queued"]),
+        (0, &Value::Bool(false))
+    );
+
+    // A record with a problem is refused with the core's problems.
+    let text = std::fs::read_to_string(records.join("record-00002.json")).unwrap();
+    let mut broken: Value = serde_json::from_str(&text).unwrap();
+    broken["identity"]["name"] = Value::from("");
+    let broken_path = records.join("broken.json");
+    std::fs::write(&broken_path, broken.to_string()).unwrap();
+    let (code, out) = kiosk(&[
+        "queue",
+        "--data-dir",
+        &data,
+        "add",
+        &s(&broken_path),
+        "--recipient",
+        &recipient,
+    ]);
+    assert_eq!(code, 1);
+    assert!(
+        out["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["field"] == "identity.name"),
+        "{out}"
+    );
+
+    let (code, out) = kiosk(&["queue", "--data-dir", &data, "list"]);
+    assert_eq!(code, 0);
+    let list = out["records"].as_array().unwrap();
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0]["state"], "signed");
+    assert_eq!(list[0]["state_zh"], "已签字待上传");
+    let listed = list[0].to_string();
+    let original: Value = serde_json::from_str(&std::fs::read_to_string(&first).unwrap()).unwrap();
+    for field in ["name", "id_number", "address"] {
+        let secret = original["identity"][field].as_str().unwrap();
+        assert!(!listed.contains(secret), "{field} shown in the queue list");
+    }
+
+    let (code, out) = kiosk(&["queue", "--data-dir", &data, "show", &number.to_lowercase()]);
+    assert_eq!(
+        (code, &out["record"]["record_number"]),
+        (0, &Value::from(number.clone()))
+    );
+    let (code, _) = kiosk(&["queue", "--data-dir", &data, "show", "0000-0000-0000"]);
+    assert_eq!(code, 1);
+    let (code, out) = kiosk(&["queue", "--data-dir", &data, "stats"]);
+    assert_eq!(
+        (code, &out["stats"]["by_state"]["signed"]),
+        (0, &Value::from(1))
+    );
+
+    // The platform side: a base database, and the reviewer commands.
+    let db = s(&dir.path().join("platform.sqlite3"));
+    let (code, out) = platform(&["--db", &db, "import-base", &first]);
+    assert_eq!((code, &out["imported"]), (0, &Value::from(1)), "{out}");
+    let (code, out) = platform(&["--db", &db, "review", "list"]);
+    assert_eq!(
+        (code, out["records"].as_array().map(Vec::len)),
+        (0, Some(0))
+    );
+    let id = original["meta"]["record_id"].as_str().unwrap();
+    let (code, out) = platform(&["--db", &db, "review", "accept", id]);
+    assert_eq!((code, &out["code"]), (1, &Value::from("not_reviewable")));
+    let (code, _) = platform(&[
+        "--db",
+        &db,
+        "review",
+        "reject",
+        id,
+        "--reason",
+        "no equals sign",
+    ]);
+    assert_eq!(code, 2);
+}

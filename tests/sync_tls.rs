@@ -1,0 +1,123 @@
+//! Mutual TLS on loopback: the platform refuses a kiosk with no client
+//! certificate, one from another CA, or an expired one; the kiosk refuses a
+//! platform whose certificate another CA issued.
+
+mod sync_support;
+
+use std::sync::Arc;
+
+use sync_support::{demo_records, enqueue_all, World};
+use veteran_kiosk::pki;
+use veteran_kiosk::platform::{self, Faults, PlatformConfig};
+use veteran_kiosk::sync::client::PlatformClient;
+use veteran_kiosk::sync::core::UploadOutcome;
+
+#[test]
+fn the_county_kiosk_certificate_is_accepted() {
+    let world = World::new();
+    let client = world.client();
+    assert_eq!(client.health(), Ok(()));
+    let mut store = world.store();
+    let records = demo_records(1, 1);
+    enqueue_all(&mut store, &records, &world.recipient());
+    let upload = store.sealed(records[0].0.meta.record_id).unwrap().unwrap();
+    assert_eq!(client.upload(&upload), UploadOutcome::Stored);
+    assert_eq!(client.upload(&upload), UploadOutcome::AlreadyStored);
+    assert_eq!(world.platform_records().len(), 1);
+}
+
+/// A request with this TLS client configuration, and what became of it.
+fn try_with(world: &World, tls: rustls::ClientConfig) -> UploadOutcome {
+    let http = reqwest::blocking::Client::builder()
+        .use_preconfigured_tls(tls)
+        .timeout(std::time::Duration::from_secs(5))
+        .build()
+        .unwrap();
+    match http
+        .get(format!("{}/v1/health", world.platform.url()))
+        .send()
+    {
+        Ok(response) => panic!("the platform answered {}", response.status()),
+        Err(e) => veteran_kiosk::sync::client::transport_outcome(&e),
+    }
+}
+
+/// The kiosk's TLS (1.3, county CA only) with this client certificate, or none.
+fn client_config(
+    world: &World,
+    cert: Option<(&std::path::Path, &std::path::Path)>,
+) -> rustls::ClientConfig {
+    let builder = rustls::ClientConfig::builder_with_provider(pki::crypto_provider())
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .unwrap()
+        .with_root_certificates(pki::root_store(&world.pki.ca).unwrap());
+    match cert {
+        None => builder.with_no_client_auth(),
+        Some((cert, key)) => builder
+            .with_client_auth_cert(pki::load_certs(cert).unwrap(), pki::load_key(key).unwrap())
+            .unwrap(),
+    }
+}
+
+#[test]
+fn no_client_certificate_is_refused() {
+    let world = World::new();
+    assert_eq!(
+        try_with(&world, client_config(&world, None)),
+        UploadOutcome::Tls
+    );
+}
+
+#[test]
+fn a_client_certificate_from_another_ca_is_refused() {
+    let world = World::new();
+    let tls = client_config(
+        &world,
+        Some((&world.pki.other_kiosk, &world.pki.other_kiosk_key)),
+    );
+    assert_eq!(try_with(&world, tls), UploadOutcome::Tls);
+}
+
+#[test]
+fn an_expired_client_certificate_is_refused() {
+    let world = World::new();
+    let tls = client_config(
+        &world,
+        Some((&world.pki.kiosk_expired, &world.pki.kiosk_expired_key)),
+    );
+    assert_eq!(try_with(&world, tls), UploadOutcome::Tls);
+    // The same kiosk with its current certificate gets through.
+    let tls = client_config(&world, Some((&world.pki.kiosk, &world.pki.kiosk_key)));
+    let http = reqwest::blocking::Client::builder()
+        .use_preconfigured_tls(tls)
+        .build()
+        .unwrap();
+    assert!(http
+        .get(format!("{}/v1/health", world.platform.url()))
+        .send()
+        .unwrap()
+        .status()
+        .is_success());
+}
+
+#[test]
+fn a_platform_certificate_from_another_ca_is_refused_by_the_kiosk() {
+    let world = World::new();
+    let mut config = PlatformConfig::demo(
+        &world.pki.dir,
+        &world.dir.path().join("impostor.sqlite3"),
+        "127.0.0.1:0".parse().unwrap(),
+    );
+    config.server_cert = world.pki.other_server.clone();
+    config.server_key = world.pki.other_server_key.clone();
+    let impostor = platform::start(&config, Arc::new(Faults::default())).unwrap();
+
+    let client = PlatformClient::new(&world.settings(&impostor.url())).unwrap();
+    assert_eq!(client.health(), Err(UploadOutcome::Tls));
+    let mut store = world.store();
+    let records = demo_records(1, 2);
+    enqueue_all(&mut store, &records, &world.recipient());
+    let upload = store.sealed(records[0].0.meta.record_id).unwrap().unwrap();
+    assert_eq!(client.upload(&upload), UploadOutcome::Tls);
+    assert!(impostor.state.db().list(None).unwrap().is_empty());
+}
