@@ -21,6 +21,7 @@ use crate::core::Problem;
 pub mod attract_adapter;
 pub mod categories_adapter;
 pub mod details_adapter;
+pub mod device_shell;
 pub mod documents_adapter;
 pub mod done_adapter;
 pub mod identity_adapter;
