@@ -756,10 +756,10 @@ impl Session {
                     self.print = PrintState::Failed(message_zh);
                 }
             },
-            (Step::Sign, Event::WitnessRequested) => {
-                if self.print == PrintState::AwaitingSignature {
-                    self.open_pin(PinPurpose::WitnessSignature);
-                }
+            (Step::Sign, Event::WitnessRequested)
+                if self.print == PrintState::AwaitingSignature =>
+            {
+                self.open_pin(PinPurpose::WitnessSignature);
             }
             (Step::Sign, Event::SignatureConfirmed { staff_id }) => self.sign(staff_id, now, fx),
             (Step::Sign, Event::Enqueued(result)) => match result {

@@ -73,7 +73,8 @@ impl<F: Shell> DeviceShell<F> {
                     Ok(CardEvent::NoCard | CardEvent::StillPresent) => None,
                     Ok(CardEvent::ChipOnly { .. }) => Some(Event::CardFailed(CardFailure {
                         code: "chip_only".into(),
-                        message_zh: "读卡器只能读到卡号，读不出身份信息，请找工作人员帮忙录入".into(),
+                        message_zh: "读卡器只能读到卡号，读不出身份信息，请找工作人员帮忙录入"
+                            .into(),
                     })),
                     Err(err) => Some(Event::CardFailed(CardFailure {
                         code: err.code().into(),
@@ -111,10 +112,8 @@ impl<F: Shell> Shell for DeviceShell<F> {
         };
         if self.jobs.send(job).is_err() {
             // The worker is gone (it panicked in a driver): say so plainly.
-            self.fallback.execute(
-                Effect::Speak("设备出现故障，请联系工作人员".into()),
-                now,
-            );
+            self.fallback
+                .execute(Effect::Speak("设备出现故障，请联系工作人员".into()), now);
         }
     }
 
@@ -173,7 +172,10 @@ mod tests {
         let valid = valid_record();
         shell.execute(Effect::PrintReceipt(Box::new(valid.clone())), Utc::now());
         let answer = wait_for(&mut shell, |e| matches!(e, Event::Printed(_)));
-        assert!(matches!(answer, Event::Printed(PrintOutcome::Failed { .. })), "{answer:?}");
+        assert!(
+            matches!(answer, Event::Printed(PrintOutcome::Failed { .. })),
+            "{answer:?}"
+        );
 
         printer.state().status = PrinterStatus::Ready;
         shell.execute(Effect::PrintReceipt(Box::new(valid)), Utc::now());
