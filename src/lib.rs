@@ -5,6 +5,7 @@ pub mod cli;
 pub mod core;
 pub mod devices;
 pub mod kiosk;
+pub mod photo;
 pub mod pki;
 pub mod platform;
 pub mod receipt;

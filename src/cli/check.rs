@@ -41,6 +41,12 @@ pub enum CheckCommand {
         #[command(flatten)]
         today: Today,
     },
+    /// A portrait photo file against the photo standard.
+    Photo {
+        file: std::path::PathBuf,
+        #[command(flatten)]
+        model: super::photo::ModelArg,
+    },
 }
 
 /// The date the check is made on; defaults to today's local date.
@@ -70,6 +76,7 @@ pub fn run(cmd: CheckCommand) -> Outcome {
         CheckCommand::Text { text } => check_text(&text),
         CheckCommand::Record { file, today } => check_record(&file, today.resolve()),
         CheckCommand::Card { file, today } => check_card(&file, today.resolve()),
+        CheckCommand::Photo { file, model } => super::photo::check(&file, &model),
     }
 }
 

@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 
 pub mod check;
 pub mod demo;
+pub mod photo;
 pub mod pki;
 pub mod queue;
 pub mod receipt;
@@ -48,6 +49,9 @@ pub enum Command {
     Demo(demo::DemoCommand),
     /// The receipt of a record: ESC/POS bytes (--out) or a text preview (--text).
     Receipt(receipt::ReceiptArgs),
+    /// Photo tools: make a standard portrait.
+    #[command(subcommand)]
+    Photo(photo::PhotoCommand),
 }
 
 /// Exit status shared by every subcommand.
@@ -91,6 +95,7 @@ pub fn main() -> ExitCode {
         Some(Command::Pki(cmd)) => pki::run(cmd).into(),
         Some(Command::Demo(cmd)) => demo::run(cmd).into(),
         Some(Command::Receipt(args)) => receipt::run(args).into(),
+        Some(Command::Photo(cmd)) => photo::run(cmd).into(),
         None => match crate::kiosk::run_fullscreen() {
             Ok(()) => ExitCode::SUCCESS,
             Err(err) => {

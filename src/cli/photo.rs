@@ -1,0 +1,133 @@
+//! `veteran-kiosk photo standardize` and `veteran-kiosk check photo`: the
+//! file-reading edge around [`crate::photo`].
+
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Subcommand};
+use serde_json::{json, Value};
+
+use super::Outcome;
+use crate::photo::{
+    assess_portrait, assess_portrait_file, decode_photo, standardize, Issue, PhotoError,
+    PortraitAnalyzer, Search, StandardizeError, Thresholds,
+};
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct ModelArg {
+    /// Face-detection model file [default: $VETERAN_KIOSK_MODEL, else
+    /// assets/models/face_detection_front_128x128_barracuda.onnx]
+    #[arg(long, value_name = "FILE")]
+    pub model: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PhotoCommand {
+    /// Make a standard portrait (358×441 JPG, ≤ 300 000 bytes, head ≥ 2/3 of
+    /// the height, centred) from a larger photo, or say why it cannot.
+    Standardize {
+        input: PathBuf,
+        output: PathBuf,
+        #[command(flatten)]
+        model: ModelArg,
+    },
+}
+
+fn problems_json(issues: &[Issue]) -> Value {
+    Value::Array(
+        issues
+            .iter()
+            .map(|issue| json!({ "code": issue.code(), "message": issue.message_zh() }))
+            .collect(),
+    )
+}
+
+fn fail(what: &str, err: &dyn std::fmt::Display) -> Outcome {
+    eprintln!("{what}: {err}");
+    Outcome::UsageOrUnreadable
+}
+
+fn read_file(path: &Path) -> Result<Vec<u8>, Outcome> {
+    std::fs::read(path).map_err(|err| fail(&format!("cannot read {}", path.display()), &err))
+}
+
+fn load_analyzer(model: &ModelArg) -> Result<PortraitAnalyzer, Outcome> {
+    PortraitAnalyzer::load(model.model.as_deref()).map_err(|err| fail("face model", &err))
+}
+
+fn print(value: &Value) {
+    println!("{value}");
+}
+
+/// `check photo FILE`: judges an already-taken portrait as it is.
+pub fn check(file: &Path, model: &ModelArg) -> Outcome {
+    match check_inner(file, model) {
+        Ok(outcome) | Err(outcome) => outcome,
+    }
+}
+
+fn check_inner(file: &Path, model: &ModelArg) -> Result<Outcome, Outcome> {
+    let bytes = read_file(file)?;
+    let image = decode_photo(&bytes).map_err(|err| fail(&file.display().to_string(), &err))?;
+    let analyzer = load_analyzer(model)?;
+    let measures = analyzer
+        .analyze(&image, Search::Thorough)
+        .map_err(|err: PhotoError| fail("face detection", &err))?;
+    let mut issues = assess_portrait_file(&bytes);
+    issues.extend(assess_portrait(&measures, &Thresholds::default()));
+    issues.sort();
+    issues.dedup();
+    let mut measures_json = serde_json::to_value(&measures).unwrap_or(Value::Null);
+    if let Value::Object(map) = &mut measures_json {
+        map.insert("file_bytes".into(), json!(bytes.len()));
+    }
+    print(&json!({
+        "ok": issues.is_empty(),
+        "problems": problems_json(&issues),
+        "measures": measures_json,
+    }));
+    Ok(if issues.is_empty() {
+        Outcome::Ok
+    } else {
+        Outcome::Problems
+    })
+}
+
+pub fn run(cmd: PhotoCommand) -> Outcome {
+    match cmd {
+        PhotoCommand::Standardize {
+            input,
+            output,
+            model,
+        } => match standardize_file(&input, &output, &model) {
+            Ok(outcome) | Err(outcome) => outcome,
+        },
+    }
+}
+
+fn standardize_file(input: &Path, output: &Path, model: &ModelArg) -> Result<Outcome, Outcome> {
+    let bytes = read_file(input)?;
+    let image = decode_photo(&bytes).map_err(|err| fail(&input.display().to_string(), &err))?;
+    let analyzer = load_analyzer(model)?;
+    match standardize(&analyzer, &image, &Thresholds::default()) {
+        Ok(portrait) => {
+            std::fs::write(output, &portrait.jpeg.bytes)
+                .map_err(|err| fail(&format!("cannot write {}", output.display()), &err))?;
+            print(&json!({
+                "ok": true,
+                "problems": [],
+                "output": output.display().to_string(),
+                "bytes": portrait.jpeg.bytes.len(),
+                "quality": portrait.jpeg.quality,
+                "width": portrait.jpeg.width,
+                "height": portrait.jpeg.height,
+                "measures": portrait.measures,
+            }));
+            Ok(Outcome::Ok)
+        }
+        Err(StandardizeError::Refused(issues)) => {
+            print(&json!({ "ok": false, "problems": problems_json(&issues) }));
+            Ok(Outcome::Problems)
+        }
+        Err(StandardizeError::Photo(err)) => Err(fail("standardize", &err)),
+    }
+}
