@@ -101,9 +101,12 @@ pub fn main() -> ExitCode {
         Some(Command::Demo(cmd)) => demo::run(cmd).into(),
         Some(Command::Receipt(args)) => receipt::run(args).into(),
         Some(Command::Photo(cmd)) => photo::run(cmd).into(),
-        None => {
-            eprintln!("the kiosk UI is not built yet; try `veteran-kiosk --help`");
-            Outcome::UsageOrUnreadable.into()
-        }
+        None => match crate::kiosk::run_fullscreen() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => {
+                eprintln!("the kiosk could not start: {err}");
+                Outcome::UsageOrUnreadable.into()
+            }
+        },
     }
 }

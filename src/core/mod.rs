@@ -7,10 +7,12 @@
 pub mod card;
 pub mod category;
 pub mod classified;
+pub mod forms;
 pub mod id_number;
 pub mod problem;
 pub mod record;
 pub mod region;
 pub mod session;
+pub mod staff;
 
 pub use problem::Problem;

@@ -12,13 +12,15 @@
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use uuid::Uuid;
 
-use crate::core::card::CardRead;
-use crate::core::category::{self, Category, OptionState};
+use crate::core::card::{CardRead, Nation};
+use crate::core::category::{self, Category, DocumentKind, OptionState};
+use crate::core::forms::{self, FieldEdit};
 use crate::core::id_number::IdNumber;
 use crate::core::record::{
     self, CardIdentity, CategoryDetails, DocumentPhoto, Identity, IdentitySource, LivingConditions,
-    Meta, Need, PhotoRef, Photos, Record, RecordState, Signature, Township, ValidRecord,
+    Meta, Need, NeedArea, PhotoRef, Photos, Record, RecordState, Signature, Township, ValidRecord,
 };
+use crate::core::staff::{AuditAction, AuditEntry, PinLock, PinOutcome, StaffAccount};
 use crate::core::Problem;
 
 /// The screens of the flow, in order.
@@ -88,6 +90,87 @@ pub enum PrintOutcome {
     },
 }
 
+/// Text size the person chose; reset for the next person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TextSize {
+    #[default]
+    Normal,
+    Large,
+    ExtraLarge,
+}
+
+/// What the staff overlay shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StaffPanel {
+    /// The PIN pad, opened for a purpose.
+    Pin(PinPurpose),
+    Menu,
+    Queue,
+    Devices,
+    About,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PinPurpose {
+    OpenStaffMode,
+    /// A staff member confirms the person signed the printed receipt.
+    WitnessSignature,
+}
+
+/// A button of the staff menu.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StaffCommand {
+    /// Type the identity from the card (card unreadable, no reader).
+    ManualEntry,
+    /// Staff fill in the form for the person (home visits, poor sight).
+    ToggleHelpOnBehalf,
+    ShowQueue,
+    ShowDevices,
+    ShowAbout,
+    SyncNow,
+    /// Back to the staff menu from a sub-page.
+    Menu,
+    Close,
+    /// End the person's session (wipes it).
+    CancelSession,
+}
+
+/// What a still photo is taken for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PhotoPurpose {
+    /// The ID card itself, when the identity is typed.
+    IdCard,
+    Document(DocumentKind),
+}
+
+/// One record in the local queue, for the staff queue view.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueLine {
+    pub record_id: Uuid,
+    pub state: RecordState,
+    pub queued_at: DateTime<Utc>,
+    /// Enough for staff to recognise the record (e.g. "张**, ****1234").
+    pub label: String,
+    /// The county's reason, for a rejected record.
+    pub reason_zh: Option<String>,
+}
+
+/// One device's state, for the staff device view.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceLine {
+    pub name_zh: String,
+    pub ok: bool,
+    pub status_zh: String,
+}
+
+/// Staff accounts and what staff mode shows about configuration.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StaffSettings {
+    pub accounts: Vec<StaffAccount>,
+    pub config_version: String,
+    pub config_hash: String,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
     /// Any tap on the attract screen. The shell supplies a fresh UUID for
@@ -97,13 +180,9 @@ pub enum Event {
     },
     CardRead(Box<CardRead>),
     CardFailed(CardFailure),
-    /// Staff chose to type the identity in (card unreadable / no reader).
-    ManualEntryRequested,
-    /// The typed identity plus the photo of the card.
-    ManualIdentityEntered {
-        identity: Box<Identity>,
-        card_photo: PhotoRef,
-    },
+    /// Staff typed the identity from the card; the card photo must have
+    /// been taken on the same page (`CardPhotoTaken`).
+    ManualIdentityEntered(Box<ManualIdentity>),
     /// Answer to [`Effect::LookUpPerson`]: the county's existing record, if any.
     LookUpAnswered(Option<Box<Record>>),
     /// Answer to [`Effect::LoadDraft`]: a draft of this person within the window.
@@ -117,14 +196,46 @@ pub enum Event {
         index: usize,
         details: CategoryDetails,
     },
+    /// One field of the `index`-th category's details page.
+    DetailsFieldEdited {
+        index: usize,
+        key: String,
+        edit: FieldEdit,
+    },
+    /// Ask for a still photo (card, certificate); answered by
+    /// `CardPhotoTaken` / `DocumentTaken` or `PhotoFailed`.
+    TakePhoto(PhotoPurpose),
+    CardPhotoTaken(PhotoRef),
     DocumentTaken(DocumentPhoto),
     DocumentRemoved(usize),
+    /// The camera could not give a photo; plain words for the person.
+    PhotoFailed {
+        message_zh: String,
+    },
     LivingEdited(LivingConditions),
+    LivingFieldEdited {
+        key: String,
+        edit: FieldEdit,
+    },
+    /// One field of the page on screen (a category's details or living
+    /// conditions); routed by the current step.
+    FieldEdited {
+        key: String,
+        edit: FieldEdit,
+    },
     NeedsEdited(Vec<Need>),
+    /// Add or remove a need area (nothing is chosen to begin with).
+    NeedToggled(NeedArea),
+    NeedText {
+        area: NeedArea,
+        text: String,
+    },
     Next,
     Back,
     /// A tap on a problem in the review jumps to its field's page.
     JumpToField(String),
+    /// After a jump: straight back to the review.
+    BackToReview,
     /// Print the receipt (from review, or retry after a printer fault).
     PrintRequested,
     Printed(PrintOutcome),
@@ -132,14 +243,48 @@ pub enum Event {
     SignatureConfirmed {
         staff_id: String,
     },
+    /// "工作人员确认" on the signing page: opens the PIN pad.
+    WitnessRequested,
     /// Answer to [`Effect::Enqueue`]: durably stored (or not).
     Enqueued(Result<(), String>),
     /// The person answered the idle warning.
     StillHere,
+    /// "结束登记" tapped: ask before wiping.
+    CancelRequested,
     /// The person or staff abandons the session.
     Cancel,
+    ChooseTextSize(TextSize),
+    SetHighContrast(bool),
+    /// The discreet staff gesture (e.g. a long press on the logo).
+    StaffGesture,
+    PinEntered(String),
+    PinCancelled,
+    Staff(StaffCommand),
+    /// Answer to [`Effect::LoadQueue`].
+    QueueLoaded(Vec<QueueLine>),
+    /// Answer to [`Effect::CheckDevices`].
+    DevicesChecked(Vec<DeviceLine>),
+    /// Answer to [`Effect::SyncNow`], in plain words.
+    SyncFinished {
+        message_zh: String,
+    },
     /// Sent periodically so that time-outs fire.
     Tick,
+}
+
+/// The identity as staff typed it from the card, still as text.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ManualIdentity {
+    pub name: String,
+    /// 民族 by name ("汉", "汉族") or two-digit code.
+    pub nation: String,
+    pub address: String,
+    pub id_number: String,
+    pub authority: String,
+    /// `YYYY-MM-DD`, `YYYYMMDD` or `YYYY.MM.DD`.
+    pub valid_from: String,
+    /// A date as above, or 长期.
+    pub valid_to: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -155,13 +300,22 @@ pub enum Effect {
     SaveDraft(Box<Record>),
     /// Remove the draft of this session.
     WipeDraft(Uuid),
+    /// Live preview with the photo coach; it captures by itself when the
+    /// picture is right and answers `PortraitTaken`.
     StartCamera,
     StopCamera,
+    /// Take one still photo; answer `CardPhotoTaken`/`DocumentTaken`.
+    CapturePhoto(PhotoPurpose),
     PrintReceipt(Box<ValidRecord>),
     /// Store the signed record durably; answer with `Event::Enqueued`.
     Enqueue(Box<ValidRecord>),
     /// Speak this prompt (when spoken prompts are on).
     Speak(String),
+    /// Append to the staff audit log.
+    Audit(AuditEntry),
+    LoadQueue,
+    CheckDevices,
+    SyncNow,
 }
 
 /// What the UI needs to draw the current state.
@@ -173,13 +327,52 @@ pub struct View<'a> {
     pub found_in_base: Option<bool>,
     pub category_options: Vec<OptionState>,
     pub pending_category_hints: Vec<String>,
-    /// Problems of the record as it stands (shown on review).
+    /// The certificates to photograph, each with whether it is done.
+    pub document_checklist: Vec<ChecklistItem>,
+    /// Problems of the record as it stands (shown on review and inline).
     pub problems: Vec<Problem>,
     /// A message for the person (device trouble, a refused action).
     pub notice: Option<String>,
     /// Seconds left before wipe, while the idle warning shows.
     pub idle_countdown: Option<i64>,
     pub printing: PrintState,
+    pub confirming_cancel: bool,
+    /// The card photo taken on the manual identity page.
+    pub card_photo_taken: bool,
+    /// Reached the current page by a tap on a review problem.
+    pub came_from_review: bool,
+    pub text_size: TextSize,
+    pub high_contrast: bool,
+    /// Staff are filling the form in for the person.
+    pub helping: bool,
+    pub staff: Option<StaffView<'a>>,
+}
+
+/// One line of the certificate checklist.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChecklistItem {
+    /// The kinds that meet it (any one).
+    pub any_of: Vec<DocumentKind>,
+    pub name_zh: String,
+    pub required: bool,
+    pub done: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct StaffView<'a> {
+    pub panel: StaffPanel,
+    /// Who opened staff mode, once the PIN told.
+    pub staff_id: Option<&'a str>,
+    /// Seconds the PIN pad stays locked.
+    pub pin_locked_for: Option<i64>,
+    pub pin_message: Option<&'a str>,
+    pub queue: &'a [QueueLine],
+    pub devices: &'a [DeviceLine],
+    pub config_version: &'a str,
+    pub config_hash: &'a str,
+    pub sync_message: Option<&'a str>,
+    /// Manual entry is offered while waiting for a card.
+    pub can_enter_manually: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -192,9 +385,19 @@ pub enum PrintState {
     Saving,
 }
 
+/// Staff mode while it is open.
+#[derive(Debug, Clone)]
+struct StaffState {
+    panel: StaffPanel,
+    staff_id: Option<String>,
+    pin_message: Option<String>,
+    sync_message: Option<String>,
+}
+
 #[derive(Debug, Clone)]
 pub struct Session {
     settings: SessionSettings,
+    staff_settings: StaffSettings,
     step: Step,
     record: Option<Record>,
     found_in_base: Option<bool>,
@@ -205,12 +408,25 @@ pub struct Session {
     done_since: Option<DateTime<Utc>>,
     /// The id the registration in progress will carry.
     record_id: Uuid,
+    confirming_cancel: bool,
+    pending_card_photo: Option<PhotoRef>,
+    came_from_review: bool,
+    text_size: TextSize,
+    high_contrast: bool,
+    /// The staff member helping, in help-on-behalf mode.
+    helping: Option<String>,
+    staff: Option<StaffState>,
+    /// Survives wipes: a wipe must not reset the wrong-PIN count.
+    pin_lock: PinLock,
+    queue: Vec<QueueLine>,
+    devices: Vec<DeviceLine>,
 }
 
 impl Session {
     pub fn new(settings: SessionSettings, now: DateTime<Utc>) -> Session {
         Session {
             settings,
+            staff_settings: StaffSettings::default(),
             step: Step::Attract,
             record: None,
             found_in_base: None,
@@ -220,7 +436,24 @@ impl Session {
             warning_since: None,
             done_since: None,
             record_id: Uuid::nil(),
+            confirming_cancel: false,
+            pending_card_photo: None,
+            came_from_review: false,
+            text_size: TextSize::Normal,
+            high_contrast: false,
+            helping: None,
+            staff: None,
+            pin_lock: PinLock::default(),
+            queue: Vec::new(),
+            devices: Vec::new(),
         }
+    }
+
+    /// Staff accounts and configuration facts; without accounts staff
+    /// mode cannot be opened.
+    pub fn with_staff(mut self, staff: StaffSettings) -> Session {
+        self.staff_settings = staff;
+        self
     }
 
     pub fn step(&self) -> Step {
@@ -231,6 +464,10 @@ impl Session {
         self.record.as_ref()
     }
 
+    pub fn settings(&self) -> &SessionSettings {
+        &self.settings
+    }
+
     pub fn view(&self, now: DateTime<Utc>) -> View<'_> {
         let chosen = self.chosen_categories();
         View {
@@ -239,18 +476,38 @@ impl Session {
             found_in_base: self.found_in_base,
             category_options: category::option_states(&chosen),
             pending_category_hints: category::pending_requirements(&chosen),
+            document_checklist: self.checklist(&chosen),
             problems: self
                 .record
                 .as_ref()
                 .map(|r| record::problems(r, now.date_naive()))
                 .unwrap_or_default(),
             notice: self.notice.clone(),
-            idle_countdown: self.warning_since.map(|since| {
-                (self.settings.warning_seconds() - (now - since))
-                    .num_seconds()
-                    .max(0)
-            }),
+            idle_countdown: self
+                .warning_since
+                .map(|since| whole_seconds_left(self.settings.warning_seconds() - (now - since))),
             printing: self.print.clone(),
+            confirming_cancel: self.confirming_cancel,
+            card_photo_taken: self.pending_card_photo.is_some(),
+            came_from_review: self.came_from_review,
+            text_size: self.text_size,
+            high_contrast: self.high_contrast,
+            helping: self.helping.is_some(),
+            staff: self.staff.as_ref().map(|s| StaffView {
+                panel: s.panel,
+                staff_id: s.staff_id.as_deref(),
+                pin_locked_for: self
+                    .pin_lock
+                    .locked_until(now)
+                    .map(|until| whole_seconds_left(until - now).max(1)),
+                pin_message: s.pin_message.as_deref(),
+                queue: &self.queue,
+                devices: &self.devices,
+                config_version: &self.staff_settings.config_version,
+                config_hash: &self.staff_settings.config_hash,
+                sync_message: s.sync_message.as_deref(),
+                can_enter_manually: self.step == Step::InsertCard,
+            }),
         }
     }
 
@@ -261,6 +518,37 @@ impl Session {
             .unwrap_or_default()
     }
 
+    /// The certificates to photograph. The ID card itself is covered by the
+    /// chip read (or the card photo on manual entry), so it is not listed.
+    fn checklist(&self, chosen: &[Category]) -> Vec<ChecklistItem> {
+        let shown: Vec<DocumentKind> = self
+            .record
+            .as_ref()
+            .map(|r| r.documents.iter().map(|d| d.kind).collect())
+            .unwrap_or_default();
+        let mut items: Vec<ChecklistItem> = category::documents_for(chosen)
+            .into_iter()
+            .filter(|req| req.any_of != [DocumentKind::IdCard])
+            .map(|req| ChecklistItem {
+                any_of: req.any_of.to_vec(),
+                name_zh: req.name_zh(),
+                required: true,
+                done: req.is_met_by(&shown),
+            })
+            .collect();
+        items.extend(
+            category::OPTIONAL_DOCUMENTS
+                .iter()
+                .map(|kind| ChecklistItem {
+                    any_of: vec![*kind],
+                    name_zh: format!("{}（有的话）", kind.name_zh()),
+                    required: false,
+                    done: shown.contains(kind),
+                }),
+        );
+        items
+    }
+
     /// Handle one event at `now`; returns what the shell must do.
     pub fn handle(&mut self, event: Event, now: DateTime<Utc>) -> Vec<Effect> {
         let mut fx = Vec::new();
@@ -268,21 +556,43 @@ impl Session {
             self.on_tick(now, &mut fx);
             return fx;
         }
-        // Any real event is activity and dismisses the idle warning.
-        self.last_activity = now;
-        self.warning_since = None;
+        // Device answers are not the person acting: they must not keep an
+        // abandoned session alive.
+        let by_person = !matches!(
+            event,
+            Event::LookUpAnswered(_)
+                | Event::DraftFound(_)
+                | Event::Enqueued(_)
+                | Event::QueueLoaded(_)
+                | Event::DevicesChecked(_)
+                | Event::SyncFinished { .. }
+                | Event::CardFailed(_)
+        );
+        if by_person {
+            self.last_activity = now;
+            self.warning_since = None;
+        }
         self.on_event(event, now, &mut fx);
         fx
+    }
+
+    fn idle_warning_after(&self) -> Duration {
+        // Staff typing for someone are slower and are watching the screen.
+        if self.helping.is_some() {
+            self.settings.idle_warning_after * 3
+        } else {
+            self.settings.idle_warning_after
+        }
     }
 
     fn on_tick(&mut self, now: DateTime<Utc>, fx: &mut Vec<Effect>) {
         if let Some(since) = self.done_since {
             if now - since >= self.settings.done_screen_for {
-                self.reset(fx);
+                self.reset(now, fx);
             }
             return;
         }
-        if self.step == Step::Attract {
+        if self.step == Step::Attract && self.staff.is_none() {
             return;
         }
         // Never wipe while a signed record is on its way to the store.
@@ -290,48 +600,76 @@ impl Session {
             return;
         }
         match self.warning_since {
-            None if now - self.last_activity >= self.settings.idle_warning_after => {
+            None if now - self.last_activity >= self.idle_warning_after() => {
                 self.warning_since = Some(now);
                 fx.push(Effect::Speak("您还在吗？请点击屏幕继续".into()));
             }
-            Some(since) if now - since >= self.settings.warning_seconds() => self.wipe(fx),
+            Some(since) if now - since >= self.settings.warning_seconds() => self.wipe(now, fx),
             _ => {}
         }
     }
 
     fn on_event(&mut self, event: Event, now: DateTime<Utc>, fx: &mut Vec<Effect>) {
-        self.notice = None;
+        if !matches!(event, Event::LookUpAnswered(_) | Event::DraftFound(_)) {
+            self.notice = None;
+        }
+        if !matches!(event, Event::Cancel) {
+            self.confirming_cancel = false;
+        }
         match (self.step, event) {
             (_, Event::StillHere) => {}
+            (_, Event::ChooseTextSize(size)) => self.text_size = size,
+            (_, Event::SetHighContrast(on)) => self.high_contrast = on,
+            (_, Event::StaffGesture) => self.open_pin(PinPurpose::OpenStaffMode),
+            (_, Event::PinEntered(pin)) => self.on_pin(&pin, now, fx),
+            (_, Event::PinCancelled) => {
+                if matches!(
+                    self.staff.as_ref().map(|s| s.panel),
+                    Some(StaffPanel::Pin(_))
+                ) {
+                    self.staff = None;
+                }
+            }
+            (_, Event::Staff(command)) => self.on_staff(command, now, fx),
+            (_, Event::QueueLoaded(lines)) => self.queue = lines,
+            (_, Event::DevicesChecked(lines)) => self.devices = lines,
+            (_, Event::SyncFinished { message_zh }) => {
+                if let Some(staff) = self.staff.as_mut() {
+                    staff.sync_message = Some(message_zh);
+                }
+            }
             (Step::Attract, Event::Start { record_id }) => {
                 self.record_id = record_id;
-                self.step = Step::InsertCard;
+                self.go(Step::InsertCard, fx);
                 fx.push(Effect::WaitForCard);
-                fx.push(Effect::Speak("请将身份证放在读卡区".into()));
             }
-            (_, Event::Cancel) => self.wipe(fx),
+            (Step::Attract | Step::Done, Event::CancelRequested) => {}
+            (_, Event::CancelRequested) => self.confirming_cancel = true,
+            (_, Event::Cancel) => self.wipe(now, fx),
             (Step::InsertCard, Event::CardRead(read)) => self.on_card(*read, now, fx),
             (Step::InsertCard, Event::CardFailed(failure)) => {
                 self.notice = Some(failure.message_zh.clone());
                 fx.push(Effect::Speak(failure.message_zh));
                 fx.push(Effect::WaitForCard);
             }
-            (Step::InsertCard, Event::ManualEntryRequested) => {
-                fx.push(Effect::StopCardReader);
-                self.step = Step::ManualIdentity;
+            (Step::ManualIdentity, Event::TakePhoto(PhotoPurpose::IdCard)) => {
+                fx.push(Effect::CapturePhoto(PhotoPurpose::IdCard));
             }
-            (
-                Step::ManualIdentity,
-                Event::ManualIdentityEntered {
-                    identity,
-                    card_photo,
-                },
-            ) => self.on_manual_identity(*identity, card_photo, now, fx),
+            (Step::ManualIdentity, Event::CardPhotoTaken(photo)) => {
+                self.pending_card_photo = Some(photo);
+            }
+            (Step::ManualIdentity, Event::ManualIdentityEntered(typed)) => {
+                self.on_manual_identity(*typed, now, fx)
+            }
             (Step::Identity, Event::LookUpAnswered(found)) => {
                 self.on_lookup(found.map(|r| *r), now)
             }
             (Step::Identity, Event::DraftFound(Some(draft))) => self.on_draft(*draft, now),
             (_, Event::DraftFound(_)) | (_, Event::LookUpAnswered(_)) => {}
+            (_, Event::PhotoFailed { message_zh }) => {
+                self.notice = Some(message_zh.clone());
+                fx.push(Effect::Speak(message_zh));
+            }
             (_, Event::PhoneEntered(phone)) => self.edit(now, fx, |r| r.identity.phone = phone),
             (_, Event::CurrentAddressEntered(address)) => {
                 self.edit(now, fx, |r| r.identity.current_address = address)
@@ -356,22 +694,73 @@ impl Session {
                     }
                 })
             }
-            (_, Event::DocumentTaken(doc)) => self.edit(now, fx, |r| r.documents.push(doc)),
+            (_, Event::DetailsFieldEdited { index, key, edit }) => self.edit(now, fx, |r| {
+                if let Some(slot) = r.categories.get_mut(index) {
+                    *slot = forms::edit_details(slot, &key, &edit);
+                }
+            }),
+            (Step::Documents, Event::TakePhoto(purpose @ PhotoPurpose::Document(_))) => {
+                fx.push(Effect::CapturePhoto(purpose));
+            }
+            (_, Event::DocumentTaken(doc)) => self.edit(now, fx, |r| {
+                // A new photo of the same certificate replaces the old one.
+                r.documents.retain(|d| d.kind != doc.kind);
+                r.documents.push(doc);
+            }),
             (_, Event::DocumentRemoved(index)) => self.edit(now, fx, |r| {
                 if index < r.documents.len() {
                     r.documents.remove(index);
                 }
             }),
             (_, Event::LivingEdited(living)) => self.edit(now, fx, |r| r.living = living),
+            (_, Event::LivingFieldEdited { key, edit }) => self.edit(now, fx, |r| {
+                r.living = forms::edit_living(&r.living, &key, &edit);
+            }),
+            (Step::CategoryDetails(index), Event::FieldEdited { key, edit }) => {
+                self.edit(now, fx, |r| {
+                    if let Some(slot) = r.categories.get_mut(index) {
+                        *slot = forms::edit_details(slot, &key, &edit);
+                    }
+                })
+            }
+            (Step::Living, Event::FieldEdited { key, edit }) => self.edit(now, fx, |r| {
+                r.living = forms::edit_living(&r.living, &key, &edit);
+            }),
             (_, Event::NeedsEdited(needs)) => self.edit(now, fx, |r| r.needs = needs),
+            (_, Event::NeedToggled(area)) => self.edit(now, fx, |r| {
+                if let Some(at) = r.needs.iter().position(|n| n.area == area) {
+                    r.needs.remove(at);
+                } else {
+                    r.needs.push(Need {
+                        area,
+                        text: String::new(),
+                    });
+                }
+            }),
+            (_, Event::NeedText { area, text }) => self.edit(now, fx, |r| {
+                if let Some(need) = r.needs.iter_mut().find(|n| n.area == area) {
+                    need.text = text;
+                }
+            }),
             (Step::Review | Step::Sign, Event::PrintRequested) => self.print_receipt(now, fx),
             (Step::Sign, Event::Printed(outcome)) => match outcome {
-                PrintOutcome::Printed => self.print = PrintState::AwaitingSignature,
+                PrintOutcome::Printed => {
+                    self.print = PrintState::AwaitingSignature;
+                    fx.push(Effect::Speak(
+                        "回执已打印，请核对后签字，再请工作人员确认".into(),
+                    ));
+                }
                 PrintOutcome::Failed { message_zh, .. } => {
                     self.notice = Some(message_zh.clone());
+                    fx.push(Effect::Speak(message_zh.clone()));
                     self.print = PrintState::Failed(message_zh);
                 }
             },
+            (Step::Sign, Event::WitnessRequested)
+                if self.print == PrintState::AwaitingSignature =>
+            {
+                self.open_pin(PinPurpose::WitnessSignature);
+            }
             (Step::Sign, Event::SignatureConfirmed { staff_id }) => self.sign(staff_id, now, fx),
             (Step::Sign, Event::Enqueued(result)) => match result {
                 Ok(()) => {
@@ -386,18 +775,181 @@ impl Session {
                     // Stay on the signing page with the signed record in
                     // memory; staff can retry and nothing is lost.
                     self.print = PrintState::AwaitingSignature;
+                    if let Some(r) = self.record.as_mut() {
+                        r.signature = None;
+                        r.meta.state = RecordState::Draft;
+                    }
                     self.notice = Some("保存记录时出错，请联系工作人员，记录不会丢失".into());
                 }
             },
-            (step, Event::Next) => self.next(step, now, fx),
-            (step, Event::Back) => self.back(step, fx),
             (Step::Review, Event::JumpToField(field)) => {
-                if let Some(step) = self.step_for_field(&field) {
+                if let Some(step) = self.step_for_field(&field, now) {
                     self.go(step, fx);
+                    self.came_from_review = true;
                 }
             }
+            (step, Event::BackToReview) if step != Step::Review && self.came_from_review => {
+                self.go(Step::Review, fx);
+            }
+            (step, Event::Next) => self.next(step, now, fx),
+            (step, Event::Back) => self.back(step, fx),
             // Anything else does not apply to the current screen.
             _ => {}
+        }
+    }
+
+    fn audit(&self, action: AuditAction, now: DateTime<Utc>, fx: &mut Vec<Effect>) {
+        let staff_id = self
+            .staff
+            .as_ref()
+            .and_then(|s| s.staff_id.clone())
+            .or_else(|| self.helping.clone());
+        fx.push(Effect::Audit(AuditEntry {
+            at: now,
+            kiosk_id: self.settings.kiosk_id.clone(),
+            staff_id,
+            action,
+        }));
+    }
+
+    fn open_pin(&mut self, purpose: PinPurpose) {
+        // A second gesture while staff mode is open does nothing.
+        if self
+            .staff
+            .as_ref()
+            .is_some_and(|s| !matches!(s.panel, StaffPanel::Pin(_)))
+            && purpose == PinPurpose::OpenStaffMode
+        {
+            return;
+        }
+        self.staff = Some(StaffState {
+            panel: StaffPanel::Pin(purpose),
+            staff_id: None,
+            pin_message: None,
+            sync_message: None,
+        });
+    }
+
+    fn on_pin(&mut self, pin: &str, now: DateTime<Utc>, fx: &mut Vec<Effect>) {
+        let Some(StaffPanel::Pin(purpose)) = self.staff.as_ref().map(|s| s.panel) else {
+            return;
+        };
+        let accounts = &self.staff_settings.accounts;
+        let outcome = self.pin_lock.attempt(now, || {
+            accounts
+                .iter()
+                .find(|a| a.pin.matches(pin))
+                .map(|a| a.staff_id.clone())
+        });
+        let message = match outcome {
+            PinOutcome::Accepted(staff_id) => {
+                match purpose {
+                    PinPurpose::OpenStaffMode => {
+                        self.staff = Some(StaffState {
+                            panel: StaffPanel::Menu,
+                            staff_id: Some(staff_id),
+                            pin_message: None,
+                            sync_message: None,
+                        });
+                        self.audit(AuditAction::StaffModeOpened, now, fx);
+                    }
+                    PinPurpose::WitnessSignature => {
+                        self.staff = None;
+                        fx.push(Effect::Audit(AuditEntry {
+                            at: now,
+                            kiosk_id: self.settings.kiosk_id.clone(),
+                            staff_id: Some(staff_id.clone()),
+                            action: AuditAction::SignatureWitnessed,
+                        }));
+                        self.sign(staff_id, now, fx);
+                    }
+                }
+                return;
+            }
+            PinOutcome::Wrong { tries_left } => {
+                self.audit(AuditAction::PinRejected, now, fx);
+                format!("密码不对，还可以再试 {tries_left} 次")
+            }
+            PinOutcome::LockedOut { until } => {
+                let seconds = (until - now).num_seconds();
+                self.audit(AuditAction::PinLockedOut { seconds }, now, fx);
+                format!("密码错误次数过多，请 {seconds} 秒后再试")
+            }
+            PinOutcome::StillLocked { until } => {
+                format!(
+                    "密码错误次数过多，请 {} 秒后再试",
+                    (until - now).num_seconds().max(1)
+                )
+            }
+        };
+        if let Some(staff) = self.staff.as_mut() {
+            staff.pin_message = Some(message);
+        }
+    }
+
+    fn on_staff(&mut self, command: StaffCommand, now: DateTime<Utc>, fx: &mut Vec<Effect>) {
+        // Only an identified staff member can use the menu.
+        let Some(staff_id) = self.staff.as_ref().and_then(|s| s.staff_id.clone()) else {
+            return;
+        };
+        let panel = |p: StaffPanel, session: &mut Session| {
+            if let Some(s) = session.staff.as_mut() {
+                s.panel = p;
+            }
+        };
+        match command {
+            StaffCommand::ManualEntry => {
+                // Only while waiting for a card: the registration has its id.
+                if self.step != Step::InsertCard {
+                    return;
+                }
+                fx.push(Effect::StopCardReader);
+                self.audit(AuditAction::ManualEntryStarted, now, fx);
+                self.step = Step::ManualIdentity;
+                self.pending_card_photo = None;
+                self.staff = None;
+            }
+            StaffCommand::ToggleHelpOnBehalf => {
+                if self.helping.is_some() {
+                    self.audit(AuditAction::HelpOnBehalfEnded, now, fx);
+                    self.helping = None;
+                } else {
+                    self.helping = Some(staff_id);
+                    self.audit(AuditAction::HelpOnBehalfStarted, now, fx);
+                }
+                self.staff = None;
+            }
+            StaffCommand::ShowQueue => {
+                self.audit(AuditAction::QueueViewed, now, fx);
+                fx.push(Effect::LoadQueue);
+                panel(StaffPanel::Queue, self);
+            }
+            StaffCommand::ShowDevices => {
+                self.audit(AuditAction::DeviceStatusViewed, now, fx);
+                fx.push(Effect::CheckDevices);
+                panel(StaffPanel::Devices, self);
+            }
+            StaffCommand::ShowAbout => {
+                self.audit(AuditAction::ConfigViewed, now, fx);
+                panel(StaffPanel::About, self);
+            }
+            StaffCommand::SyncNow => {
+                self.audit(AuditAction::SyncRequested, now, fx);
+                fx.push(Effect::SyncNow);
+                if let Some(s) = self.staff.as_mut() {
+                    s.sync_message = Some("正在上传…".into());
+                }
+            }
+            StaffCommand::Menu => panel(StaffPanel::Menu, self),
+            StaffCommand::Close => {
+                self.audit(AuditAction::StaffModeClosed, now, fx);
+                self.staff = None;
+            }
+            StaffCommand::CancelSession => {
+                self.audit(AuditAction::SessionCancelled, now, fx);
+                self.staff = None;
+                self.wipe(now, fx);
+            }
         }
     }
 
@@ -420,29 +972,54 @@ impl Session {
         record.photos.card_portrait_note = "未配置身份证照片解码库，仅保存原始数据".into();
         self.record = Some(record);
         self.found_in_base = None;
-        self.step = Step::Identity;
+        self.go(Step::Identity, fx);
         fx.push(Effect::LoadDraft(t.id_number.clone()));
         fx.push(Effect::LookUpPerson(t.id_number.clone()));
     }
 
     fn on_manual_identity(
         &mut self,
-        identity: Identity,
-        card_photo: PhotoRef,
+        typed: ManualIdentity,
         now: DateTime<Utc>,
         fx: &mut Vec<Effect>,
     ) {
+        let Some(card_photo) = self.pending_card_photo.clone() else {
+            self.notice = Some("请先拍摄身份证照片".into());
+            return;
+        };
+        let today = now.date_naive();
+        let id = IdNumber::parse(&typed.id_number, today);
+        let nation =
+            Nation::from_name_zh(&typed.nation).or_else(|| Nation::parse_code(&typed.nation));
         let identity = Identity {
             source: IdentitySource::Typed,
+            name: typed.name.trim().to_string(),
+            // Sex and birth date are part of the ID number: not typed twice.
+            sex: id.as_ref().ok().map(|id| id.sex()),
+            nation_code: nation.map(Nation::code),
+            birth_date: id.as_ref().ok().map(|id| id.birth_date()),
+            address: typed.address.trim().to_string(),
+            id_number: id
+                .as_ref()
+                .map(|id| id.as_str().to_string())
+                .unwrap_or_else(|_| typed.id_number.trim().to_string()),
+            authority: typed.authority.trim().to_string(),
+            valid_from: parse_typed_date(&typed.valid_from),
+            valid_to: match typed.valid_to.trim() {
+                "长期" => "长期".to_string(),
+                other => parse_typed_date(other)
+                    .map(|d| d.format("%Y-%m-%d").to_string())
+                    .unwrap_or_else(|| other.to_string()),
+            },
+            phone: String::new(),
+            current_address: String::new(),
             card: None,
-            ..identity
         };
-        let id = IdNumber::parse(&identity.id_number, now.date_naive());
         let mut record = self.new_record(identity, now);
         record.photos.card_photo = Some(card_photo);
         self.record = Some(record);
         self.found_in_base = None;
-        self.step = Step::Identity;
+        self.go(Step::Identity, fx);
         if let Ok(id) = id {
             fx.push(Effect::LoadDraft(id.clone()));
             fx.push(Effect::LookUpPerson(id));
@@ -486,6 +1063,9 @@ impl Session {
             current.photos.card_photo = photos_card;
         }
         current.meta.updated_at = now;
+        // The session continues under the draft's id, so the draft is
+        // replaced rather than duplicated.
+        self.record_id = current.meta.record_id;
         self.notice = Some("已找到您上次未完成的登记，可以接着填写".into());
     }
 
@@ -516,14 +1096,17 @@ impl Session {
         // is what is stored.
         if matches!(
             self.print,
-            PrintState::AwaitingSignature | PrintState::Saving
+            PrintState::Printing | PrintState::AwaitingSignature | PrintState::Saving
         ) {
             return;
         }
         if let Some(r) = self.record.as_mut() {
+            let before = r.clone();
             change(r);
-            r.meta.updated_at = now;
-            fx.push(Effect::SaveDraft(Box::new(r.clone())));
+            if *r != before {
+                r.meta.updated_at = now;
+                fx.push(Effect::SaveDraft(Box::new(r.clone())));
+            }
         }
     }
 
@@ -540,6 +1123,9 @@ impl Session {
             .find(|o| o.category == category);
         match state {
             Some(option) if !option.enabled => {
+                if let Some(reason) = &option.reason_zh {
+                    fx.push(Effect::Speak(reason.clone()));
+                }
                 self.notice = option.reason_zh;
             }
             _ => self.edit(now, fx, |r| {
@@ -560,8 +1146,10 @@ impl Session {
         match record::validate(r, now.date_naive()) {
             Ok(valid) => {
                 self.step = Step::Sign;
+                self.came_from_review = false;
                 self.print = PrintState::Printing;
                 fx.push(Effect::PrintReceipt(Box::new(valid)));
+                fx.push(Effect::Speak("正在打印回执，请稍候".into()));
             }
             Err(problems) => {
                 self.step = Step::Review;
@@ -574,7 +1162,10 @@ impl Session {
     }
 
     fn sign(&mut self, staff_id: String, now: DateTime<Utc>, fx: &mut Vec<Effect>) {
-        if self.print != PrintState::AwaitingSignature || staff_id.trim().is_empty() {
+        if self.step != Step::Sign
+            || self.print != PrintState::AwaitingSignature
+            || staff_id.trim().is_empty()
+        {
             return;
         }
         let Some(r) = self.record.as_mut() else {
@@ -618,6 +1209,14 @@ impl Session {
                 fx.push(Effect::StartCamera);
             }
         }
+        if step != self.step {
+            if let Some(prompt) = prompt_for(step) {
+                fx.push(Effect::Speak(prompt.to_string()));
+            }
+        }
+        if step == Step::Review {
+            self.came_from_review = false;
+        }
         self.step = step;
     }
 
@@ -657,7 +1256,12 @@ impl Session {
 
     fn back(&mut self, step: Step, fx: &mut Vec<Effect>) {
         let chosen = self.chosen_categories().len();
+        let typed = self
+            .record
+            .as_ref()
+            .is_some_and(|r| r.identity.source == IdentitySource::Typed);
         let target = match step {
+            Step::Identity if typed => Step::ManualIdentity,
             Step::Portrait => Step::Identity,
             Step::Categories => Step::Portrait,
             Step::CategoryDetails(0) => Step::Categories,
@@ -677,7 +1281,7 @@ impl Session {
     }
 
     /// The page on which a problem's field is edited.
-    fn step_for_field(&self, field: &str) -> Option<Step> {
+    fn step_for_field(&self, field: &str, now: DateTime<Utc>) -> Option<Step> {
         let head = field.split(['.', '[']).next().unwrap_or("");
         Some(match head {
             "identity" => Step::Identity,
@@ -688,11 +1292,14 @@ impl Session {
                     .strip_prefix("categories[")
                     .and_then(|rest| rest.split(']').next())
                     .and_then(|n| n.parse::<usize>().ok());
+                let count = self.record.as_ref().map_or(0, |r| r.categories.len());
                 match index {
-                    Some(i) if field.contains("].") => Step::CategoryDetails(i),
+                    Some(i) if field.contains("].") && i < count => Step::CategoryDetails(i),
                     // A whole-category problem (missing certificate) is
                     // fixed on the documents page; a rule on the choice page.
-                    Some(_) if self.record.is_some() => Step::Documents,
+                    Some(i) if i < count && self.is_document_problem_field(field, now) => {
+                        Step::Documents
+                    }
                     _ => Step::Categories,
                 }
             }
@@ -703,30 +1310,70 @@ impl Session {
         })
     }
 
+    /// `categories[i]` names both a missing certificate and a rule on the
+    /// choice; only the certificate is fixed on the documents page.
+    fn is_document_problem_field(&self, field: &str, now: DateTime<Utc>) -> bool {
+        let Some(r) = &self.record else { return false };
+        record::problems(r, now.date_naive())
+            .iter()
+            .any(|p| p.field.as_deref() == Some(field) && p.code == "document_missing")
+    }
+
     /// End of a session without signing: wipe screen, memory and draft.
-    fn wipe(&mut self, fx: &mut Vec<Effect>) {
+    fn wipe(&mut self, now: DateTime<Utc>, fx: &mut Vec<Effect>) {
         if let Some(r) = &self.record {
             fx.push(Effect::WipeDraft(r.meta.record_id));
         }
-        self.reset(fx);
+        self.reset(now, fx);
     }
 
-    fn reset(&mut self, fx: &mut Vec<Effect>) {
+    fn reset(&mut self, now: DateTime<Utc>, fx: &mut Vec<Effect>) {
         if self.step == Step::InsertCard {
             fx.push(Effect::StopCardReader);
         }
         if self.step == Step::Portrait {
             fx.push(Effect::StopCamera);
         }
-        self.record = None;
-        self.record_id = Uuid::nil();
-        self.step = Step::Attract;
-        self.found_in_base = None;
-        self.notice = None;
-        self.print = PrintState::NotStarted;
-        self.warning_since = None;
-        self.done_since = None;
+        if self.helping.is_some() {
+            self.audit(AuditAction::HelpOnBehalfEnded, now, fx);
+        }
+        // Everything of the person goes; the PIN lockout and staff settings stay.
+        let settings = self.settings.clone();
+        let staff_settings = std::mem::take(&mut self.staff_settings);
+        let pin_lock = std::mem::take(&mut self.pin_lock);
+        *self = Session::new(settings, now).with_staff(staff_settings);
+        self.pin_lock = pin_lock;
     }
+}
+
+/// Seconds left, rounded up: a countdown shows 30 until 30 s have passed.
+fn whole_seconds_left(left: Duration) -> i64 {
+    let ms = left.num_milliseconds().max(0);
+    (ms + 999) / 1000
+}
+
+/// The spoken prompt when a page opens.
+fn prompt_for(step: Step) -> Option<&'static str> {
+    Some(match step {
+        Step::InsertCard => "请将身份证放在读卡区",
+        Step::Identity => "请核对您的身份信息",
+        Step::Portrait => "请看着屏幕上方的摄像头，保持不动",
+        Step::Categories => "请选择您属于哪一类人员，可以选多项",
+        Step::CategoryDetails(_) => "请填写这一类的详细情况",
+        Step::Documents => "请按清单把证件放在拍照区拍照",
+        Step::Living => "请填写基本生活情况",
+        Step::Needs => "如有困难或诉求可以在这里说明，没有可以直接下一步",
+        Step::Review => "请核对全部信息",
+        _ => return None,
+    })
+}
+
+/// A date as staff type it from a card: `2010-01-01`, `20100101`, `2010.01.01`.
+fn parse_typed_date(text: &str) -> Option<NaiveDate> {
+    let text = text.trim();
+    ["%Y-%m-%d", "%Y%m%d", "%Y.%m.%d", "%Y/%m/%d"]
+        .iter()
+        .find_map(|format| NaiveDate::parse_from_str(text, format).ok())
 }
 
 fn identity_from_card(card: &CardIdentity) -> Identity {
@@ -751,3 +1398,6 @@ fn identity_from_card(card: &CardIdentity) -> Identity {
 pub fn age_on(birth: NaiveDate, today: NaiveDate) -> u32 {
     today.years_since(birth).unwrap_or(0)
 }
+
+#[cfg(test)]
+mod tests;

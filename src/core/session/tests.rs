@@ -1,0 +1,943 @@
+//! Session tests on a virtual clock: each script is a list of
+//! `(seconds since start, event)`; the log shows the step after each event
+//! and the effects it asked for, and is compared with a snapshot.
+
+use super::*;
+use crate::core::card::{CardText, Validity};
+use crate::core::forms::FieldEdit;
+use crate::core::id_number::tests::{date, make};
+use crate::core::id_number::Sex;
+use crate::core::staff::PinHash;
+use chrono::TimeZone;
+use expect_test::{expect, Expect};
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2025, 3, 1, 9, 0, 0).unwrap()
+}
+
+fn at(seconds: i64) -> DateTime<Utc> {
+    t0() + Duration::seconds(seconds)
+}
+
+fn settings() -> SessionSettings {
+    SessionSettings {
+        kiosk_id: "kiosk-07".into(),
+        township: Township {
+            code: "110101001".into(),
+            name: "东华门街道".into(),
+        },
+        idle_warning_after: Duration::seconds(90),
+        idle_wipe_after_warning: Duration::seconds(30),
+        done_screen_for: Duration::seconds(15),
+    }
+}
+
+const PIN: &str = "2468";
+
+fn staff_settings() -> StaffSettings {
+    StaffSettings {
+        accounts: vec![StaffAccount {
+            staff_id: "staff-03".into(),
+            pin: PinHash::new(PIN, b"test-salt", 10),
+        }],
+        config_version: "2025.03-1".into(),
+        config_hash: "ab12".into(),
+    }
+}
+
+fn session() -> Session {
+    Session::new(settings(), t0()).with_staff(staff_settings())
+}
+
+fn id_number() -> String {
+    make("110101", "19500307", "001")
+}
+
+fn card(name: &str) -> Event {
+    let today = date(2025, 3, 1);
+    Event::CardRead(Box::new(CardRead {
+        text: CardText {
+            name: name.into(),
+            sex: Sex::Male,
+            nation: Nation::from_code(1).unwrap(),
+            birth_date: date(1950, 3, 7),
+            address: "北京市东城区景山前街4号".into(),
+            id_number: IdNumber::parse(&id_number(), today).unwrap(),
+            authority: "北京市公安局东城分局".into(),
+            valid_from: date(2010, 1, 1),
+            valid_to: Validity::LongTerm,
+        },
+        photo_wlt: vec![],
+        fingerprint: None,
+    }))
+}
+
+fn photo(n: u8) -> PhotoRef {
+    PhotoRef {
+        sha256: format!("{n:02x}").repeat(32),
+        bytes: 20_000,
+    }
+}
+
+fn record_id() -> Uuid {
+    Uuid::from_u128(0x1234)
+}
+
+fn date_edit(y: &str, m: &str, d: &str) -> FieldEdit {
+    FieldEdit::Date {
+        year: y.into(),
+        month: m.into(),
+        day: d.into(),
+    }
+}
+
+fn living(key: &str, edit: FieldEdit) -> Event {
+    Event::LivingFieldEdited {
+        key: key.into(),
+        edit,
+    }
+}
+
+fn details(key: &str, edit: FieldEdit) -> Event {
+    Event::DetailsFieldEdited {
+        index: 0,
+        key: key.into(),
+        edit,
+    }
+}
+
+/// Everything from the attract screen to a complete review, for a
+/// discharged soldier.
+fn to_review() -> Vec<(i64, Event)> {
+    vec![
+        (
+            0,
+            Event::Start {
+                record_id: record_id(),
+            },
+        ),
+        (5, card("王建国")),
+        (6, Event::DraftFound(None)),
+        (6, Event::LookUpAnswered(None)),
+        (10, Event::PhoneEntered("13800138000".into())),
+        (12, Event::Next),
+        (20, Event::PortraitTaken(photo(1))),
+        (22, Event::Next),
+        (30, Event::ToggleCategory(Category::DischargedSoldier)),
+        (32, Event::Next),
+        (40, details("placement", FieldEdit::Choose(4))),
+        (45, details("enlisted_on", date_edit("1968", "3", "1"))),
+        (50, details("discharged_on", date_edit("1973", "1", "15"))),
+        (52, Event::Next),
+        (
+            55,
+            Event::TakePhoto(PhotoPurpose::Document(DocumentKind::HouseholdRegister)),
+        ),
+        (
+            56,
+            Event::DocumentTaken(DocumentPhoto {
+                kind: DocumentKind::HouseholdRegister,
+                photo: photo(2),
+            }),
+        ),
+        (
+            60,
+            Event::DocumentTaken(DocumentPhoto {
+                kind: DocumentKind::DischargeCertificate,
+                photo: photo(3),
+            }),
+        ),
+        (62, Event::Next),
+        (70, living("work", FieldEdit::Choose(2))),
+        (
+            71,
+            living("monthly_income_yuan", FieldEdit::Number("1800".into())),
+        ),
+        (72, living("pension_insurance", FieldEdit::Choose(2))),
+        (73, living("medical_insurance", FieldEdit::Choose(1))),
+        (74, living("housing", FieldEdit::Choose(0))),
+        (75, living("social_assistance", FieldEdit::Toggle(4))),
+        (76, living("state_benefits", FieldEdit::Toggle(1))),
+        (77, living("disability_subsidies", FieldEdit::Toggle(2))),
+        (80, Event::Next),
+        (85, Event::Next),
+    ]
+}
+
+fn short(effect: &Effect) -> String {
+    match effect {
+        Effect::WaitForCard => "WaitForCard".into(),
+        Effect::StopCardReader => "StopCardReader".into(),
+        Effect::LookUpPerson(id) => format!("LookUpPerson({})", id.masked()),
+        Effect::LoadDraft(id) => format!("LoadDraft({})", id.masked()),
+        Effect::SaveDraft(_) => "SaveDraft".into(),
+        Effect::WipeDraft(id) => format!("WipeDraft({})", id.as_u128()),
+        Effect::StartCamera => "StartCamera".into(),
+        Effect::StopCamera => "StopCamera".into(),
+        Effect::CapturePhoto(p) => format!("CapturePhoto({p:?})"),
+        Effect::PrintReceipt(_) => "PrintReceipt".into(),
+        Effect::Enqueue(r) => format!("Enqueue({:?})", r.record().meta.state),
+        Effect::Speak(text) => format!("Speak({text})"),
+        Effect::Audit(entry) => format!(
+            "Audit({}, {})",
+            entry.staff_id.as_deref().unwrap_or("-"),
+            serde_json::to_value(&entry.action).unwrap()["action"]
+                .as_str()
+                .unwrap()
+        ),
+        Effect::LoadQueue => "LoadQueue".into(),
+        Effect::CheckDevices => "CheckDevices".into(),
+        Effect::SyncNow => "SyncNow".into(),
+    }
+}
+
+fn event_name(event: &Event) -> String {
+    let debug = format!("{event:?}");
+    match event {
+        Event::CardRead(_) => "CardRead".into(),
+        Event::DraftFound(Some(_)) => "DraftFound(Some)".into(),
+        Event::LookUpAnswered(Some(_)) => "LookUpAnswered(Some)".into(),
+        Event::DocumentTaken(d) => format!("DocumentTaken({:?})", d.kind),
+        Event::PortraitTaken(_) => "PortraitTaken".into(),
+        _ => debug.chars().take(60).collect(),
+    }
+}
+
+/// Run a script; log one line per event (step, notice, effects). Events
+/// that change nothing visible and ask for nothing are logged as `·`.
+fn run(session: &mut Session, script: Vec<(i64, Event)>) -> String {
+    let mut log = String::new();
+    for (seconds, event) in script {
+        let name = event_name(&event);
+        let effects = session.handle(event, at(seconds));
+        let view = session.view(at(seconds));
+        let effects: Vec<String> = effects
+            .iter()
+            .filter(|e| !matches!(e, Effect::SaveDraft(_) | Effect::Speak(_)))
+            .map(short)
+            .collect();
+        log.push_str(&format!("+{seconds} {name} -> {:?}", view.step));
+        if let Some(notice) = &view.notice {
+            log.push_str(&format!(" «{notice}»"));
+        }
+        if let Some(countdown) = view.idle_countdown {
+            log.push_str(&format!(" [idle {countdown}s]"));
+        }
+        if !effects.is_empty() {
+            log.push_str(&format!(" {}", effects.join(", ")));
+        }
+        log.push('\n');
+    }
+    log
+}
+
+fn check(script: Vec<(i64, Event)>, expect: Expect) -> Session {
+    let mut s = session();
+    let log = run(&mut s, script);
+    expect.assert_eq(&log);
+    s
+}
+
+#[test]
+fn full_registration_flow() {
+    let mut script = to_review();
+    script.extend([
+        (90, Event::PrintRequested),
+        (95, Event::Printed(PrintOutcome::Printed)),
+        (120, Event::WitnessRequested),
+        (125, Event::PinEntered(PIN.into())),
+        (126, Event::Enqueued(Ok(()))),
+        (130, Event::Tick),
+        (141, Event::Tick),
+    ]);
+    let s = check(
+        script,
+        expect![[r#"
+            +0 Start { record_id: 00000000-0000-0000-0000-000000001234 } -> InsertCard WaitForCard
+            +5 CardRead -> Identity StopCardReader, LoadDraft(110101********0013), LookUpPerson(110101********0013)
+            +6 DraftFound(None) -> Identity
+            +6 LookUpAnswered(None) -> Identity
+            +10 PhoneEntered("13800138000") -> Identity
+            +12 Next -> Portrait StartCamera
+            +20 PortraitTaken -> Portrait StopCamera
+            +22 Next -> Categories StopCamera
+            +30 ToggleCategory(DischargedSoldier) -> Categories
+            +32 Next -> CategoryDetails(0)
+            +40 DetailsFieldEdited { index: 0, key: "placement", edit: Choos -> CategoryDetails(0)
+            +45 DetailsFieldEdited { index: 0, key: "enlisted_on", edit: Dat -> CategoryDetails(0)
+            +50 DetailsFieldEdited { index: 0, key: "discharged_on", edit: D -> CategoryDetails(0)
+            +52 Next -> Documents
+            +55 TakePhoto(Document(HouseholdRegister)) -> Documents CapturePhoto(Document(HouseholdRegister))
+            +56 DocumentTaken(HouseholdRegister) -> Documents
+            +60 DocumentTaken(DischargeCertificate) -> Documents
+            +62 Next -> Living
+            +70 LivingFieldEdited { key: "work", edit: Choose(2) } -> Living
+            +71 LivingFieldEdited { key: "monthly_income_yuan", edit: Number -> Living
+            +72 LivingFieldEdited { key: "pension_insurance", edit: Choose(2 -> Living
+            +73 LivingFieldEdited { key: "medical_insurance", edit: Choose(1 -> Living
+            +74 LivingFieldEdited { key: "housing", edit: Choose(0) } -> Living
+            +75 LivingFieldEdited { key: "social_assistance", edit: Toggle(4 -> Living
+            +76 LivingFieldEdited { key: "state_benefits", edit: Toggle(1) } -> Living
+            +77 LivingFieldEdited { key: "disability_subsidies", edit: Toggl -> Living
+            +80 Next -> Needs
+            +85 Next -> Review
+            +90 PrintRequested -> Sign PrintReceipt
+            +95 Printed(Printed) -> Sign
+            +120 WitnessRequested -> Sign
+            +125 PinEntered("2468") -> Sign Audit(staff-03, signature_witnessed), Enqueue(Signed)
+            +126 Enqueued(Ok(())) -> Done WipeDraft(4660)
+            +130 Tick -> Done
+            +141 Tick -> Attract
+        "#]],
+    );
+    assert!(s.record().is_none());
+}
+
+#[test]
+fn the_review_of_a_complete_record_has_no_problems() {
+    let mut s = session();
+    run(&mut s, to_review());
+    let view = s.view(at(85));
+    assert_eq!(view.step, Step::Review);
+    assert_eq!(view.problems, vec![]);
+    let r = view.record.unwrap();
+    assert_eq!(r.identity.name, "王建国");
+    assert_eq!(r.identity.phone, "13800138000");
+    assert_eq!(r.living.monthly_income_yuan, Some(1800));
+    assert!(view
+        .document_checklist
+        .iter()
+        .all(|i| i.done || !i.required));
+}
+
+#[test]
+fn a_rule_blocked_category_shows_its_reason_and_is_not_added() {
+    let mut script = to_review();
+    script.truncate(8); // on the categories page
+    script.extend([
+        (30, Event::ToggleCategory(Category::DisabledMilitia)),
+        (31, Event::ToggleCategory(Category::DischargedSoldier)),
+        (32, Event::ToggleCategory(Category::DisabledServiceman)),
+        (33, Event::ToggleCategory(Category::DisabledMilitia)),
+        (34, Event::ToggleCategory(Category::DisabledServiceman)),
+        (35, Event::Next),
+    ]);
+    let s = check(
+        script,
+        expect![[r#"
+            +0 Start { record_id: 00000000-0000-0000-0000-000000001234 } -> InsertCard WaitForCard
+            +5 CardRead -> Identity StopCardReader, LoadDraft(110101********0013), LookUpPerson(110101********0013)
+            +6 DraftFound(None) -> Identity
+            +6 LookUpAnswered(None) -> Identity
+            +10 PhoneEntered("13800138000") -> Identity
+            +12 Next -> Portrait StartCamera
+            +20 PortraitTaken -> Portrait StopCamera
+            +22 Next -> Categories StopCamera
+            +30 ToggleCategory(DisabledMilitia) -> Categories
+            +31 ToggleCategory(DischargedSoldier) -> Categories «已选择“伤残民兵民工”，不能再选择第1至6类»
+            +32 ToggleCategory(DisabledServiceman) -> Categories «已选择“伤残民兵民工”，“残疾军人”和“伤残民兵民工”只能选一项»
+            +33 ToggleCategory(DisabledMilitia) -> Categories
+            +34 ToggleCategory(DisabledServiceman) -> Categories
+            +35 Next -> Categories «选择“残疾军人”还需选择第1至6类中的一项»
+        "#]],
+    );
+    let view = s.view(at(35));
+    let chosen: Vec<Category> = view
+        .category_options
+        .iter()
+        .filter(|o| o.selected)
+        .map(|o| o.category)
+        .collect();
+    assert_eq!(chosen, vec![Category::DisabledServiceman]);
+    assert_eq!(
+        view.pending_category_hints,
+        vec!["选择“残疾军人”还需选择第1至6类中的一项".to_string()]
+    );
+    let militia = &view.category_options[7];
+    assert!(!militia.enabled);
+    assert!(militia.reason_zh.as_deref().unwrap().contains("只能选一项"));
+}
+
+#[test]
+fn idle_warning_then_wipe_of_screen_memory_and_draft() {
+    let mut script = to_review();
+    script.truncate(8);
+    script.extend([
+        (22 + 89, Event::Tick),
+        // Answers from devices are not the person: they keep no session alive.
+        (22 + 89, Event::QueueLoaded(vec![])),
+        (22 + 90, Event::Tick),
+        (22 + 100, Event::Tick),
+        (22 + 119, Event::Tick),
+        (22 + 120, Event::Tick),
+    ]);
+    let s = check(
+        script,
+        expect![[r#"
+            +0 Start { record_id: 00000000-0000-0000-0000-000000001234 } -> InsertCard WaitForCard
+            +5 CardRead -> Identity StopCardReader, LoadDraft(110101********0013), LookUpPerson(110101********0013)
+            +6 DraftFound(None) -> Identity
+            +6 LookUpAnswered(None) -> Identity
+            +10 PhoneEntered("13800138000") -> Identity
+            +12 Next -> Portrait StartCamera
+            +20 PortraitTaken -> Portrait StopCamera
+            +22 Next -> Categories StopCamera
+            +111 Tick -> Categories
+            +111 QueueLoaded([]) -> Categories
+            +112 Tick -> Categories [idle 30s]
+            +122 Tick -> Categories [idle 20s]
+            +141 Tick -> Categories [idle 1s]
+            +142 Tick -> Attract WipeDraft(4660)
+        "#]],
+    );
+    let view = s.view(at(142));
+    assert_eq!(view.record, None);
+    assert_eq!(view.idle_countdown, None);
+    assert_eq!(view.text_size, TextSize::Normal);
+}
+
+#[test]
+fn the_idle_warning_always_leaves_at_least_twenty_seconds() {
+    let mut s = Session::new(
+        SessionSettings {
+            idle_wipe_after_warning: Duration::seconds(3),
+            ..settings()
+        },
+        t0(),
+    );
+    let log = run(
+        &mut s,
+        vec![
+            (
+                0,
+                Event::Start {
+                    record_id: record_id(),
+                },
+            ),
+            (0, Event::ChooseTextSize(TextSize::ExtraLarge)),
+            (90, Event::Tick),
+            (100, Event::StillHere),
+            (189, Event::Tick),
+            (190, Event::Tick),
+            (209, Event::Tick),
+            (210, Event::Tick),
+        ],
+    );
+    expect![[r#"
+        +0 Start { record_id: 00000000-0000-0000-0000-000000001234 } -> InsertCard WaitForCard
+        +0 ChooseTextSize(ExtraLarge) -> InsertCard
+        +90 Tick -> InsertCard [idle 20s]
+        +100 StillHere -> InsertCard
+        +189 Tick -> InsertCard
+        +190 Tick -> InsertCard [idle 20s]
+        +209 Tick -> InsertCard [idle 1s]
+        +210 Tick -> Attract StopCardReader
+    "#]]
+    .assert_eq(&log);
+    // The next person starts with normal text again.
+    assert_eq!(s.view(at(210)).text_size, TextSize::Normal);
+}
+
+#[test]
+fn printer_failure_and_retry_store_one_record() {
+    let mut script = to_review();
+    script.extend([
+        (90, Event::Next),
+        (
+            95,
+            Event::Printed(PrintOutcome::Failed {
+                code: "paper_out".into(),
+                message_zh: "打印机缺纸，已通知工作人员".into(),
+            }),
+        ),
+        // Confirming before anything printed does nothing.
+        (100, Event::WitnessRequested),
+        (
+            101,
+            Event::SignatureConfirmed {
+                staff_id: "staff-03".into(),
+            },
+        ),
+        (150, Event::PrintRequested),
+        (151, Event::PrintRequested),
+        (155, Event::Printed(PrintOutcome::Printed)),
+        (156, Event::PrintRequested),
+        (
+            160,
+            Event::SignatureConfirmed {
+                staff_id: "staff-03".into(),
+            },
+        ),
+        (
+            161,
+            Event::SignatureConfirmed {
+                staff_id: "staff-03".into(),
+            },
+        ),
+        (162, Event::PrintRequested),
+        // While saving nothing is wiped, however long the store takes.
+        (500, Event::Tick),
+        (501, Event::Enqueued(Ok(()))),
+    ]);
+    let mut s = session();
+    let log = run(&mut s, script);
+    let tail: Vec<&str> = log.lines().skip(to_review().len()).collect();
+    expect![[r#"
+        +90 Next -> Sign PrintReceipt
+        +95 Printed(Failed { code: "paper_out", message_zh: "打印机缺纸，已通知工作 -> Sign «打印机缺纸，已通知工作人员»
+        +100 WitnessRequested -> Sign
+        +101 SignatureConfirmed { staff_id: "staff-03" } -> Sign
+        +150 PrintRequested -> Sign PrintReceipt
+        +151 PrintRequested -> Sign
+        +155 Printed(Printed) -> Sign
+        +156 PrintRequested -> Sign
+        +160 SignatureConfirmed { staff_id: "staff-03" } -> Sign Enqueue(Signed)
+        +161 SignatureConfirmed { staff_id: "staff-03" } -> Sign
+        +162 PrintRequested -> Sign
+        +500 Tick -> Sign
+        +501 Enqueued(Ok(())) -> Done WipeDraft(4660)
+    "#]]
+    .assert_eq(&(tail.join("\n") + "\n"));
+    assert_eq!(log.matches("Enqueue(").count(), 1);
+}
+
+#[test]
+fn a_failed_save_keeps_the_record_and_can_be_confirmed_again() {
+    let mut script = to_review();
+    script.extend([
+        (90, Event::Next),
+        (95, Event::Printed(PrintOutcome::Printed)),
+        (
+            100,
+            Event::SignatureConfirmed {
+                staff_id: "staff-03".into(),
+            },
+        ),
+        (101, Event::Enqueued(Err("disk full".into()))),
+        (
+            110,
+            Event::SignatureConfirmed {
+                staff_id: "staff-03".into(),
+            },
+        ),
+    ]);
+    let mut s = session();
+    let log = run(&mut s, script);
+    let tail: Vec<&str> = log.lines().skip(to_review().len() + 2).collect();
+    expect![[r#"
+        +100 SignatureConfirmed { staff_id: "staff-03" } -> Sign Enqueue(Signed)
+        +101 Enqueued(Err("disk full")) -> Sign «保存记录时出错，请联系工作人员，记录不会丢失»
+        +110 SignatureConfirmed { staff_id: "staff-03" } -> Sign Enqueue(Signed)"#]]
+    .assert_eq(&tail.join("\n"));
+    assert!(s.record().is_some());
+}
+
+#[test]
+fn a_draft_of_the_same_person_is_resumed() {
+    // An earlier session got as far as the categories.
+    let mut earlier = session();
+    let mut script = to_review();
+    script.truncate(9);
+    run(&mut earlier, script);
+    let mut draft = earlier.record().unwrap().clone();
+    draft.meta.record_id = Uuid::from_u128(0x99);
+    let mut other = draft.clone();
+    other.identity.id_number = make("110101", "19600101", "002");
+
+    let s = check(
+        vec![
+            (
+                0,
+                Event::Start {
+                    record_id: record_id(),
+                },
+            ),
+            (5, card("王建国")),
+            (6, Event::DraftFound(Some(Box::new(other)))),
+            (6, Event::DraftFound(Some(Box::new(draft)))),
+            (7, Event::LookUpAnswered(None)),
+        ],
+        expect![[r#"
+            +0 Start { record_id: 00000000-0000-0000-0000-000000001234 } -> InsertCard WaitForCard
+            +5 CardRead -> Identity StopCardReader, LoadDraft(110101********0013), LookUpPerson(110101********0013)
+            +6 DraftFound(Some) -> Identity
+            +6 DraftFound(Some) -> Identity «已找到您上次未完成的登记，可以接着填写»
+            +7 LookUpAnswered(None) -> Identity «已找到您上次未完成的登记，可以接着填写»
+        "#]],
+    );
+    let r = s.record().unwrap();
+    assert_eq!(r.meta.record_id, Uuid::from_u128(0x99));
+    assert_eq!(r.categories.len(), 1);
+    assert!(r.photos.portrait.is_some());
+}
+
+#[test]
+fn a_record_found_in_the_county_base_is_completed_not_retyped() {
+    let mut earlier = session();
+    run(&mut earlier, to_review());
+    let mut found = earlier.record().unwrap().clone();
+    found.meta.record_id = Uuid::from_u128(0x77);
+    found.meta.state = RecordState::Accepted;
+    let mut s = session();
+    run(
+        &mut s,
+        vec![
+            (
+                0,
+                Event::Start {
+                    record_id: record_id(),
+                },
+            ),
+            (5, card("王建国")),
+            (6, Event::LookUpAnswered(Some(Box::new(found)))),
+        ],
+    );
+    let view = s.view(at(6));
+    assert_eq!(view.found_in_base, Some(true));
+    let r = view.record.unwrap();
+    assert_eq!(r.meta.supersedes, Some(Uuid::from_u128(0x77)));
+    assert_eq!(r.meta.record_id, record_id());
+    assert_eq!(r.categories.len(), 1);
+    // The portrait is taken afresh each time.
+    assert_eq!(r.photos.portrait, None);
+}
+
+#[test]
+fn a_tap_on_a_review_problem_jumps_to_its_page_and_back() {
+    let mut script = to_review();
+    // Leave housing and the certificate out.
+    script.retain(|(_, e)| {
+        !matches!(e, Event::LivingFieldEdited { key, .. } if key == "housing")
+            && !matches!(e, Event::DocumentTaken(d) if d.kind == DocumentKind::DischargeCertificate)
+    });
+    let mut s = session();
+    run(&mut s, script);
+    let view = s.view(at(85));
+    let fields: Vec<&str> = view
+        .problems
+        .iter()
+        .filter_map(|p| p.field.as_deref())
+        .collect();
+    assert_eq!(fields, vec!["living.housing", "categories[0]"]);
+    let log = run(
+        &mut s,
+        vec![
+            (90, Event::Next),
+            (91, Event::JumpToField("living.housing".into())),
+            (92, living("housing", FieldEdit::Choose(1))),
+            (93, Event::BackToReview),
+            (94, Event::JumpToField("categories[0]".into())),
+            (95, Event::BackToReview),
+            (96, Event::JumpToField("categories[0].placement".into())),
+            (97, Event::BackToReview),
+            (98, Event::JumpToField("photos.portrait".into())),
+            (99, Event::BackToReview),
+            (100, Event::JumpToField("identity.phone".into())),
+            (101, Event::BackToReview),
+            (102, Event::JumpToField("categories[7].placement".into())),
+            (103, Event::JumpToField("nonsense".into())),
+        ],
+    );
+    expect![[r#"
+        +90 Next -> Review «还有 2 处需要补充或修改，请点击逐项处理»
+        +91 JumpToField("living.housing") -> Living
+        +92 LivingFieldEdited { key: "housing", edit: Choose(1) } -> Living
+        +93 BackToReview -> Review
+        +94 JumpToField("categories[0]") -> Documents
+        +95 BackToReview -> Review
+        +96 JumpToField("categories[0].placement") -> CategoryDetails(0)
+        +97 BackToReview -> Review
+        +98 JumpToField("photos.portrait") -> Portrait
+        +99 BackToReview -> Review StopCamera
+        +100 JumpToField("identity.phone") -> Identity
+        +101 BackToReview -> Review
+        +102 JumpToField("categories[7].placement") -> Categories
+        +103 JumpToField("nonsense") -> Categories
+    "#]]
+    .assert_eq(&log);
+}
+
+#[test]
+fn staff_pin_lockout_survives_a_wipe_and_audits_without_personal_data() {
+    let mut s = session();
+    let mut script = vec![
+        (
+            0,
+            Event::Start {
+                record_id: record_id(),
+            },
+        ),
+        (1, card("王建国")),
+        (2, Event::StaffGesture),
+    ];
+    for i in 0..5 {
+        script.push((3 + i, Event::PinEntered("0000".into())));
+    }
+    script.extend([
+        (10, Event::PinEntered(PIN.into())),
+        (11, Event::Cancel),
+        (12, Event::StaffGesture),
+        (13, Event::PinEntered(PIN.into())),
+        (37, Event::PinEntered(PIN.into())),
+        (38, Event::Staff(StaffCommand::ShowQueue)),
+        (39, Event::Staff(StaffCommand::ShowDevices)),
+        (40, Event::Staff(StaffCommand::ShowAbout)),
+        (41, Event::Staff(StaffCommand::SyncNow)),
+        (42, Event::Staff(StaffCommand::ManualEntry)),
+        (43, Event::Staff(StaffCommand::Close)),
+        // Without a PIN the menu does nothing.
+        (44, Event::Staff(StaffCommand::SyncNow)),
+    ]);
+    let log = run(&mut s, script);
+    expect![[r#"
+        +0 Start { record_id: 00000000-0000-0000-0000-000000001234 } -> InsertCard WaitForCard
+        +1 CardRead -> Identity StopCardReader, LoadDraft(110101********0013), LookUpPerson(110101********0013)
+        +2 StaffGesture -> Identity
+        +3 PinEntered("0000") -> Identity Audit(-, pin_rejected)
+        +4 PinEntered("0000") -> Identity Audit(-, pin_rejected)
+        +5 PinEntered("0000") -> Identity Audit(-, pin_rejected)
+        +6 PinEntered("0000") -> Identity Audit(-, pin_rejected)
+        +7 PinEntered("0000") -> Identity Audit(-, pin_locked_out)
+        +10 PinEntered("2468") -> Identity
+        +11 Cancel -> Attract WipeDraft(4660)
+        +12 StaffGesture -> Attract
+        +13 PinEntered("2468") -> Attract
+        +37 PinEntered("2468") -> Attract Audit(staff-03, staff_mode_opened)
+        +38 Staff(ShowQueue) -> Attract Audit(staff-03, queue_viewed), LoadQueue
+        +39 Staff(ShowDevices) -> Attract Audit(staff-03, device_status_viewed), CheckDevices
+        +40 Staff(ShowAbout) -> Attract Audit(staff-03, config_viewed)
+        +41 Staff(SyncNow) -> Attract Audit(staff-03, sync_requested), SyncNow
+        +42 Staff(ManualEntry) -> Attract
+        +43 Staff(Close) -> Attract Audit(staff-03, staff_mode_closed)
+        +44 Staff(SyncNow) -> Attract
+    "#]]
+    .assert_eq(&log);
+}
+
+#[test]
+fn the_pin_pad_says_how_long_it_is_locked() {
+    let mut s = session();
+    let mut script = vec![(0, Event::StaffGesture)];
+    for i in 0..5 {
+        script.push((1 + i, Event::PinEntered("1111".into())));
+    }
+    run(&mut s, script);
+    let view = s.view(at(10));
+    let staff = view.staff.unwrap();
+    assert_eq!(staff.panel, StaffPanel::Pin(PinPurpose::OpenStaffMode));
+    assert_eq!(staff.pin_locked_for, Some(25));
+    assert_eq!(staff.pin_message, Some("密码错误次数过多，请 30 秒后再试"));
+    assert_eq!(s.view(at(35)).staff.unwrap().pin_locked_for, None);
+}
+
+#[test]
+fn audit_entries_never_carry_the_persons_data() {
+    let mut s = session();
+    let mut script = to_review();
+    script.extend([
+        (86, Event::StaffGesture),
+        (87, Event::PinEntered(PIN.into())),
+        (88, Event::Staff(StaffCommand::ToggleHelpOnBehalf)),
+        (89, Event::StaffGesture),
+        (90, Event::PinEntered("9".into())),
+        (91, Event::PinCancelled),
+        (92, Event::Next),
+        (93, Event::Printed(PrintOutcome::Printed)),
+        (94, Event::WitnessRequested),
+        (95, Event::PinEntered(PIN.into())),
+    ]);
+    let mut audit = Vec::new();
+    for (seconds, event) in script {
+        for effect in s.handle(event, at(seconds)) {
+            if let Effect::Audit(entry) = effect {
+                audit.push(entry.to_json_line());
+            }
+        }
+    }
+    let text = audit.join("\n");
+    for personal in ["王建国", "13800138000", &id_number(), "1950", "景山"] {
+        assert!(!text.contains(personal), "{personal} in {text}");
+    }
+    assert_eq!(audit.len(), 4, "{text}");
+}
+
+#[test]
+fn help_on_behalf_gives_staff_more_time() {
+    let mut s = session();
+    let log = run(
+        &mut s,
+        vec![
+            (
+                0,
+                Event::Start {
+                    record_id: record_id(),
+                },
+            ),
+            (1, Event::StaffGesture),
+            (2, Event::PinEntered(PIN.into())),
+            (3, Event::Staff(StaffCommand::ToggleHelpOnBehalf)),
+            (100, Event::Tick),
+            (272, Event::Tick),
+            (273, Event::Tick),
+            (293, Event::Tick),
+        ],
+    );
+    expect![[r#"
+        +0 Start { record_id: 00000000-0000-0000-0000-000000001234 } -> InsertCard WaitForCard
+        +1 StaffGesture -> InsertCard
+        +2 PinEntered("2468") -> InsertCard Audit(staff-03, staff_mode_opened)
+        +3 Staff(ToggleHelpOnBehalf) -> InsertCard Audit(staff-03, help_on_behalf_started)
+        +100 Tick -> InsertCard
+        +272 Tick -> InsertCard
+        +273 Tick -> InsertCard [idle 30s]
+        +293 Tick -> InsertCard [idle 10s]
+    "#]]
+    .assert_eq(&log);
+}
+
+#[test]
+fn manual_identity_entry_needs_the_card_photo() {
+    let typed = ManualIdentity {
+        name: " 王建国 ".into(),
+        nation: "汉族".into(),
+        address: "北京市东城区景山前街4号".into(),
+        id_number: id_number().to_lowercase(),
+        authority: "北京市公安局东城分局".into(),
+        valid_from: "20100101".into(),
+        valid_to: "长期".into(),
+    };
+    let s = check(
+        vec![
+            (
+                0,
+                Event::Start {
+                    record_id: record_id(),
+                },
+            ),
+            (
+                1,
+                Event::CardFailed(CardFailure {
+                    code: "timeout".into(),
+                    message_zh: "没有读到身份证，请重新放置".into(),
+                }),
+            ),
+            (2, Event::StaffGesture),
+            (3, Event::PinEntered(PIN.into())),
+            (4, Event::Staff(StaffCommand::ManualEntry)),
+            (5, Event::ManualIdentityEntered(Box::new(typed.clone()))),
+            (6, Event::TakePhoto(PhotoPurpose::IdCard)),
+            (7, Event::CardPhotoTaken(photo(9))),
+            (8, Event::ManualIdentityEntered(Box::new(typed))),
+            (9, Event::Back),
+        ],
+        expect![[r#"
+            +0 Start { record_id: 00000000-0000-0000-0000-000000001234 } -> InsertCard WaitForCard
+            +1 CardFailed(CardFailure { code: "timeout", message_zh: "没有读到身 -> InsertCard «没有读到身份证，请重新放置» WaitForCard
+            +2 StaffGesture -> InsertCard
+            +3 PinEntered("2468") -> InsertCard Audit(staff-03, staff_mode_opened)
+            +4 Staff(ManualEntry) -> ManualIdentity StopCardReader, Audit(staff-03, manual_entry_started)
+            +5 ManualIdentityEntered(ManualIdentity { name: " 王建国 ", nation -> ManualIdentity «请先拍摄身份证照片»
+            +6 TakePhoto(IdCard) -> ManualIdentity CapturePhoto(IdCard)
+            +7 CardPhotoTaken(PhotoRef { sha256: "0909090909090909090909090 -> ManualIdentity
+            +8 ManualIdentityEntered(ManualIdentity { name: " 王建国 ", nation -> Identity LoadDraft(110101********0013), LookUpPerson(110101********0013)
+            +9 Back -> ManualIdentity
+        "#]],
+    );
+    let r = s.record().unwrap();
+    assert_eq!(r.identity.source, IdentitySource::Typed);
+    assert_eq!(r.identity.name, "王建国");
+    assert_eq!(r.identity.sex, Some(Sex::Male));
+    assert_eq!(r.identity.birth_date, Some(date(1950, 3, 7)));
+    assert_eq!(r.identity.nation_code, Some(1));
+    assert_eq!(r.identity.valid_from, Some(date(2010, 1, 1)));
+    assert_eq!(r.photos.card_photo, Some(photo(9)));
+    let identity_problems: Vec<_> = record::problems(r, date(2025, 3, 1))
+        .into_iter()
+        .filter(|p| {
+            p.field
+                .as_deref()
+                .is_some_and(|f| f.starts_with("identity"))
+        })
+        .collect();
+    assert_eq!(identity_problems, vec![]);
+}
+
+#[test]
+fn needs_are_voluntary_and_free_text_is_guarded() {
+    let mut s = session();
+    let mut script = to_review();
+    script.truncate(script.len() - 1); // stay on the needs page
+    run(&mut s, script);
+    assert_eq!(s.view(at(80)).step, Step::Needs);
+    assert!(s.record().unwrap().needs.is_empty());
+    run(
+        &mut s,
+        vec![
+            (81, Event::NeedToggled(NeedArea::Medical)),
+            (
+                82,
+                Event::NeedText {
+                    area: NeedArea::Medical,
+                    text: "我在三十八军一一二师三三五团服役时受过伤".into(),
+                },
+            ),
+        ],
+    );
+    let view = s.view(at(82));
+    let needs_problems: Vec<&str> = view
+        .problems
+        .iter()
+        .filter(|p| p.field.as_deref().is_some_and(|f| f.starts_with("needs")))
+        .map(|p| p.code.as_str())
+        .collect();
+    assert!(!needs_problems.is_empty());
+    run(&mut s, vec![(83, Event::NeedToggled(NeedArea::Medical))]);
+    assert!(s.record().unwrap().needs.is_empty());
+}
+
+#[test]
+fn cancel_asks_first_and_text_size_is_per_person() {
+    check(
+        vec![
+            (
+                0,
+                Event::Start {
+                    record_id: record_id(),
+                },
+            ),
+            (1, Event::ChooseTextSize(TextSize::Large)),
+            (2, Event::SetHighContrast(true)),
+            (3, Event::CancelRequested),
+            (4, Event::StillHere),
+            (5, Event::CancelRequested),
+            (6, Event::Cancel),
+        ],
+        expect![[r#"
+            +0 Start { record_id: 00000000-0000-0000-0000-000000001234 } -> InsertCard WaitForCard
+            +1 ChooseTextSize(Large) -> InsertCard
+            +2 SetHighContrast(true) -> InsertCard
+            +3 CancelRequested -> InsertCard
+            +4 StillHere -> InsertCard
+            +5 CancelRequested -> InsertCard
+            +6 Cancel -> Attract StopCardReader
+        "#]],
+    );
+    let mut s = session();
+    run(
+        &mut s,
+        vec![
+            (
+                0,
+                Event::Start {
+                    record_id: record_id(),
+                },
+            ),
+            (1, Event::SetHighContrast(true)),
+            (3, Event::CancelRequested),
+        ],
+    );
+    let view = s.view(at(3));
+    assert!(view.confirming_cancel && view.high_contrast);
+    run(&mut s, vec![(4, Event::Cancel)]);
+    assert!(!s.view(at(4)).high_contrast);
+}

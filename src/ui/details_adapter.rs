@@ -1,0 +1,68 @@
+//! One details page per chosen category, drawn from `core::forms`.
+
+use crate::core::forms::{self, FieldEdit};
+use crate::core::session::{Event, Step, View};
+
+use super::{form_rows, update_form, AppWindow, DetailsView, Dispatch};
+use slint::ComponentHandle;
+
+pub fn connect(ui: &AppWindow, dispatch: &Dispatch) {
+    let g = ui.global::<DetailsView>();
+    let d = dispatch.clone();
+    g.on_choose(move |key, i| {
+        d.send(Event::FieldEdited {
+            key: key.to_string(),
+            edit: FieldEdit::Choose(usize::try_from(i).unwrap_or(usize::MAX)),
+        })
+    });
+    let d = dispatch.clone();
+    g.on_toggle(move |key, i| {
+        d.send(Event::FieldEdited {
+            key: key.to_string(),
+            edit: FieldEdit::Toggle(usize::try_from(i).unwrap_or(usize::MAX)),
+        })
+    });
+    let d = dispatch.clone();
+    g.on_text_edited(move |key, text| {
+        d.send(Event::FieldEdited {
+            key: key.to_string(),
+            edit: FieldEdit::Text(text.to_string()),
+        })
+    });
+    let d = dispatch.clone();
+    g.on_date_edited(move |key, year, month, day| {
+        d.send(Event::FieldEdited {
+            key: key.to_string(),
+            edit: FieldEdit::Date {
+                year: year.to_string(),
+                month: month.to_string(),
+                day: day.to_string(),
+            },
+        })
+    });
+}
+
+pub fn show(ui: &AppWindow, view: &View) {
+    let Step::CategoryDetails(index) = view.step else {
+        return;
+    };
+    let Some(details) = view.record.and_then(|r| r.categories.get(index)) else {
+        return;
+    };
+    let g = ui.global::<DetailsView>();
+    let count = view.record.map_or(0, |r| r.categories.len());
+    g.set_category(details.category().full_name_zh().into());
+    g.set_position(if count > 1 {
+        format!("第 {} 类，共 {} 类。", index + 1, count).into()
+    } else {
+        "".into()
+    });
+    let rows = form_rows(
+        &forms::details_fields(details),
+        &view.problems,
+        &format!("categories[{index}]"),
+    );
+    if let Some(model) = update_form(g.get_fields(), rows) {
+        g.set_fields(model);
+    }
+}

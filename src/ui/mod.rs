@@ -1,0 +1,256 @@
+//! The Slint side of the kiosk, kept thin.
+//!
+//! Architecture invariant: the UI never holds the truth. Each
+//! `*_adapter.rs` does two things only: `connect` turns a view's callbacks
+//! into session [`Event`]s, and `show` maps the session's [`View`] into the
+//! view's Slint global. Everything that decides lives in
+//! [`crate::core::session`].
+
+slint::include_modules!();
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::rc::{Rc, Weak};
+
+use slint::{Model, ModelRc, SharedString, VecModel};
+
+use crate::core::forms::{Field, FieldKind};
+use crate::core::session::{Event, View};
+use crate::core::Problem;
+
+pub mod attract_adapter;
+pub mod categories_adapter;
+pub mod details_adapter;
+pub mod device_shell;
+pub mod documents_adapter;
+pub mod done_adapter;
+pub mod identity_adapter;
+pub mod insert_card_adapter;
+pub mod living_adapter;
+pub mod manual_identity_adapter;
+pub mod nav_adapter;
+pub mod needs_adapter;
+pub mod portrait_adapter;
+pub mod review_adapter;
+pub mod shell;
+pub mod sign_adapter;
+pub mod staff_adapter;
+
+/// Whatever handles an event from the UI (the kiosk loop).
+pub trait EventSink {
+    fn handle_event(&mut self, event: Event);
+}
+
+/// Hands UI events to the kiosk. Events raised while the kiosk is busy
+/// (a callback fired during a render) are queued, never lost or re-entered.
+#[derive(Clone)]
+pub struct Dispatch {
+    sink: Weak<RefCell<dyn EventSink>>,
+    queue: Rc<RefCell<VecDeque<Event>>>,
+}
+
+impl Dispatch {
+    pub fn new(sink: Weak<RefCell<dyn EventSink>>) -> Dispatch {
+        Dispatch {
+            sink,
+            queue: Rc::default(),
+        }
+    }
+
+    pub fn send(&self, event: Event) {
+        self.queue.borrow_mut().push_back(event);
+        let Some(sink) = self.sink.upgrade() else {
+            return;
+        };
+        let Ok(mut sink) = sink.try_borrow_mut() else {
+            // Busy: the running handler drains the queue when it is done.
+            return;
+        };
+        loop {
+            let next = self.queue.borrow_mut().pop_front();
+            match next {
+                Some(event) => sink.handle_event(event),
+                None => break,
+            }
+        }
+    }
+
+    /// Events that arrived while the kiosk was busy.
+    pub fn take_queued(&self) -> Vec<Event> {
+        self.queue.borrow_mut().drain(..).collect()
+    }
+}
+
+/// Draw the whole UI from the session's view.
+pub fn show(ui: &AppWindow, view: &View, camera: Option<&shell::CameraView>) {
+    nav_adapter::show(ui, view);
+    attract_adapter::show(ui, view);
+    insert_card_adapter::show(ui, view);
+    manual_identity_adapter::show(ui, view);
+    identity_adapter::show(ui, view);
+    portrait_adapter::show(ui, view, camera);
+    categories_adapter::show(ui, view);
+    details_adapter::show(ui, view);
+    documents_adapter::show(ui, view);
+    living_adapter::show(ui, view);
+    needs_adapter::show(ui, view);
+    review_adapter::show(ui, view);
+    sign_adapter::show(ui, view);
+    done_adapter::show(ui, view);
+    staff_adapter::show(ui, view);
+}
+
+/// Connect every view's callbacks to `dispatch`.
+pub fn connect(ui: &AppWindow, dispatch: &Dispatch) {
+    nav_adapter::connect(ui, dispatch);
+    attract_adapter::connect(ui, dispatch);
+    manual_identity_adapter::connect(ui, dispatch);
+    identity_adapter::connect(ui, dispatch);
+    portrait_adapter::connect(ui, dispatch);
+    categories_adapter::connect(ui, dispatch);
+    details_adapter::connect(ui, dispatch);
+    documents_adapter::connect(ui, dispatch);
+    living_adapter::connect(ui, dispatch);
+    needs_adapter::connect(ui, dispatch);
+    review_adapter::connect(ui, dispatch);
+    sign_adapter::connect(ui, dispatch);
+    staff_adapter::connect(ui, dispatch);
+}
+
+/// Replace a model's rows with `rows`, touching only rows that changed, so
+/// that text a person is typing into a row is never reset underneath them.
+pub(crate) fn update_rows<T: Clone + PartialEq + 'static>(
+    current: ModelRc<T>,
+    rows: Vec<T>,
+) -> Option<ModelRc<T>> {
+    match current.as_any().downcast_ref::<VecModel<T>>() {
+        Some(model) if model.row_count() == rows.len() => {
+            for (i, row) in rows.into_iter().enumerate() {
+                if model.row_data(i).as_ref() != Some(&row) {
+                    model.set_row_data(i, row);
+                }
+            }
+            None
+        }
+        _ => Some(ModelRc::new(VecModel::from(rows))),
+    }
+}
+
+/// Shown next to a field: only what the person did wrong, not the
+/// "please fill in" reminders, which wait for the review.
+pub(crate) fn inline_problem(problems: &[Problem], field: &str) -> SharedString {
+    problems
+        .iter()
+        .filter(|p| p.field.as_deref() == Some(field) && p.code != "missing")
+        .map(|p| p.message.as_str())
+        .collect::<Vec<_>>()
+        .join("；")
+        .into()
+}
+
+/// Map form fields (see `core::forms`) to the UI's rows. `prefix` is the
+/// problem path of the page, e.g. `categories[0]` or `living`.
+pub(crate) fn form_rows(fields: &[Field], problems: &[Problem], prefix: &str) -> Vec<FormField> {
+    fields
+        .iter()
+        .map(|field| {
+            let problem = inline_problem(problems, &format!("{prefix}.{}", field.key));
+            let mut row = FormField {
+                key: field.key.into(),
+                label: field.label_zh.into(),
+                problem,
+                ..Default::default()
+            };
+            match &field.kind {
+                FieldKind::Choice { options, selected } => {
+                    row.kind = "choice".into();
+                    row.options = choices(options, |i| *selected == Some(i));
+                }
+                FieldKind::Multi {
+                    options, selected, ..
+                } => {
+                    row.kind = "multi".into();
+                    row.options = choices(options, |i| selected.get(i).copied().unwrap_or(false));
+                }
+                FieldKind::Text { value } => {
+                    row.kind = "text".into();
+                    row.text = value.as_str().into();
+                }
+                FieldKind::Number { value } => {
+                    row.kind = "number".into();
+                    row.text = value.map(|v| v.to_string()).unwrap_or_default().into();
+                }
+                FieldKind::Date { value } => {
+                    row.kind = "date".into();
+                    if let Some(d) = value {
+                        use chrono::Datelike;
+                        row.year = d.year().to_string().into();
+                        row.month = d.month().to_string().into();
+                        row.day = d.day().to_string().into();
+                    }
+                }
+            }
+            row
+        })
+        .collect()
+}
+
+fn choices(options: &[&str], selected: impl Fn(usize) -> bool) -> ModelRc<ChoiceItem> {
+    let items: Vec<ChoiceItem> = options
+        .iter()
+        .enumerate()
+        .map(|(i, label)| ChoiceItem {
+            label: (*label).into(),
+            selected: selected(i),
+        })
+        .collect();
+    ModelRc::new(VecModel::from(items))
+}
+
+/// A form row compared by what it shows (models by content, not identity).
+pub(crate) fn same_form_row(a: &FormField, b: &FormField) -> bool {
+    a.key == b.key
+        && a.label == b.label
+        && a.kind == b.kind
+        && a.text == b.text
+        && a.year == b.year
+        && a.month == b.month
+        && a.day == b.day
+        && a.problem == b.problem
+        && a.options.iter().eq(b.options.iter())
+}
+
+/// Like [`update_rows`] for form rows, whose option lists are models.
+pub(crate) fn update_form(
+    current: ModelRc<FormField>,
+    rows: Vec<FormField>,
+) -> Option<ModelRc<FormField>> {
+    match current.as_any().downcast_ref::<VecModel<FormField>>() {
+        Some(model)
+            if model.row_count() == rows.len()
+                && rows
+                    .iter()
+                    .enumerate()
+                    .all(|(i, r)| model.row_data(i).is_some_and(|old| old.key == r.key)) =>
+        {
+            for (i, row) in rows.into_iter().enumerate() {
+                if !model
+                    .row_data(i)
+                    .is_some_and(|old| same_form_row(&old, &row))
+                {
+                    model.set_row_data(i, row);
+                }
+            }
+            None
+        }
+        _ => Some(ModelRc::new(VecModel::from(rows))),
+    }
+}
+
+/// Times are shown in China Standard Time.
+pub(crate) fn local_time(at: chrono::DateTime<chrono::Utc>, format: &str) -> String {
+    match chrono::FixedOffset::east_opt(8 * 3600) {
+        Some(offset) => at.with_timezone(&offset).format(format).to_string(),
+        None => at.format(format).to_string(),
+    }
+}

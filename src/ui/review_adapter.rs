@@ -1,0 +1,179 @@
+//! The review: everything entered, and every problem as a button that
+//! jumps to its page.
+
+use crate::core::category::Category;
+use crate::core::forms::{self, Field, FieldKind};
+use crate::core::record::Record;
+use crate::core::session::{Event, Step, View};
+
+use super::needs_adapter::area_name;
+use super::{AppWindow, Dispatch, ProblemRow, ReviewLine, ReviewView};
+use slint::{ComponentHandle, ModelRc, VecModel};
+
+pub fn connect(ui: &AppWindow, dispatch: &Dispatch) {
+    let d = dispatch.clone();
+    ui.global::<ReviewView>()
+        .on_jump(move |field| d.send(Event::JumpToField(field.to_string())));
+}
+
+/// The page where a problem's field is edited, in the person's words.
+fn page_name(field: &str) -> &'static str {
+    let head = field.split(['.', '[']).next().unwrap_or("");
+    match head {
+        "identity" => "核对身份",
+        "photos" if field.starts_with("photos.portrait") => "拍照",
+        "photos" => "核对身份",
+        "categories" if field.contains("].") => "类别详情",
+        "categories" => "人员类别或证件拍照",
+        "documents" => "证件拍照",
+        "living" => "生活情况",
+        "needs" => "困难诉求",
+        _ => "工作人员处理",
+    }
+}
+
+fn answer(field: &Field) -> String {
+    match &field.kind {
+        FieldKind::Choice { options, selected } => selected
+            .and_then(|i| options.get(i))
+            .map_or("（未填）".to_string(), |s| (*s).to_string()),
+        FieldKind::Multi {
+            options,
+            selected,
+            answered,
+        } => {
+            if !answered {
+                return "（未填）".into();
+            }
+            let chosen: Vec<&str> = options
+                .iter()
+                .zip(selected)
+                .filter(|(_, s)| **s)
+                .map(|(o, _)| *o)
+                .collect();
+            chosen.join("、")
+        }
+        FieldKind::Text { value } if value.trim().is_empty() => "（未填）".into(),
+        FieldKind::Text { value } => value.clone(),
+        FieldKind::Number { value } => value.map_or("（未填）".into(), |v| v.to_string()),
+        FieldKind::Date { value } => value.map_or("（未填）".into(), |d| {
+            d.format("%Y年%m月%d日").to_string()
+        }),
+    }
+}
+
+fn line(label: impl Into<String>, value: impl Into<String>) -> ReviewLine {
+    ReviewLine {
+        label: label.into().into(),
+        value: value.into().into(),
+    }
+}
+
+fn summary(record: &Record) -> Vec<ReviewLine> {
+    let id = &record.identity;
+    let mut lines = vec![
+        line("姓名", id.name.as_str()),
+        line(
+            "联系电话",
+            if id.phone.is_empty() {
+                "（未填）"
+            } else {
+                id.phone.as_str()
+            },
+        ),
+        line(
+            "现住址",
+            if id.current_address.is_empty() {
+                "同身份证住址"
+            } else {
+                id.current_address.as_str()
+            },
+        ),
+        line(
+            "免冠照片",
+            if record.photos.portrait.is_some() {
+                "已拍摄"
+            } else {
+                "未拍摄"
+            },
+        ),
+    ];
+    let categories: Vec<&str> = record
+        .categories
+        .iter()
+        .map(|c| c.category().name_zh())
+        .collect();
+    lines.push(line("人员类别", categories.join("、")));
+    for details in &record.categories {
+        for field in forms::details_fields(details) {
+            // Optional questions left empty are not worth a line.
+            let optional = field.key == "deceased_on"
+                || (field.key == "disability_grade"
+                    && details.category() == Category::DischargedSoldier);
+            if optional && answer(&field) == "（未填）" {
+                continue;
+            }
+            lines.push(line(
+                format!(
+                    "　{}",
+                    field.label_zh.split('（').next().unwrap_or(field.label_zh)
+                ),
+                answer(&field),
+            ));
+        }
+    }
+    let documents: Vec<&str> = record.documents.iter().map(|d| d.kind.name_zh()).collect();
+    lines.push(line(
+        "证件照片",
+        if documents.is_empty() {
+            "（未拍摄）".to_string()
+        } else {
+            documents.join("、")
+        },
+    ));
+    for field in forms::living_fields(&record.living) {
+        if field.key == "remarks" && record.living.remarks.is_empty() {
+            continue;
+        }
+        let mut value = answer(&field);
+        if field.key == "monthly_income_yuan" && value != "（未填）" {
+            value.push_str(" 元");
+        }
+        lines.push(line(
+            field.label_zh.split('（').next().unwrap_or(field.label_zh),
+            value,
+        ));
+    }
+    if record.needs.is_empty() {
+        lines.push(line("困难诉求", "无"));
+    }
+    for need in &record.needs {
+        lines.push(line(
+            format!("困难诉求：{}", area_name(need.area)),
+            need.text.as_str(),
+        ));
+    }
+    lines
+}
+
+pub fn show(ui: &AppWindow, view: &View) {
+    if view.step != Step::Review {
+        return;
+    }
+    let Some(record) = view.record else { return };
+    let g = ui.global::<ReviewView>();
+    g.set_lines(ModelRc::new(VecModel::from(summary(record))));
+    let problems: Vec<ProblemRow> = view
+        .problems
+        .iter()
+        .map(|p| {
+            let field = p.field.clone().unwrap_or_default();
+            ProblemRow {
+                page: page_name(&field).into(),
+                field: field.into(),
+                message: p.message.as_str().into(),
+            }
+        })
+        .collect();
+    g.set_problems(ModelRc::new(VecModel::from(problems)));
+}

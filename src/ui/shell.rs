@@ -1,0 +1,376 @@
+//! What the kiosk needs from the outside world, behind one small trait.
+//!
+//! The session asks for [`Effect`]s; a [`Shell`] carries them out (devices,
+//! store, platform, speech) and reports what happened as [`Event`]s on the
+//! next [`Shell::poll`]. [`SimulatedShell`] does it all in memory, with
+//! a card reader, camera and printer that can be told to fail: it runs the
+//! kiosk without hardware and drives the UI tests.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::rc::Rc;
+
+use chrono::{DateTime, Duration, Utc};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::core::card::CardRead;
+use crate::core::record::{DocumentPhoto, PhotoRef, Record, RecordState};
+use crate::core::session::{
+    CardFailure, DeviceLine, Effect, Event, PhotoPurpose, PrintOutcome, QueueLine,
+};
+use crate::core::staff::AuditEntry;
+
+/// An RGB picture from the camera, row by row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Frame {
+    pub width: u32,
+    pub height: u32,
+    pub rgb: Vec<u8>,
+}
+
+/// What the portrait page shows while the camera runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CameraView {
+    pub frame: Option<Frame>,
+    /// The photo coach's advice in plain words.
+    pub hint_zh: String,
+    /// The picture is right (about to be taken, or taken).
+    pub ok: bool,
+}
+
+pub trait Shell {
+    /// Start carrying out `effect`; answers come back through [`Shell::poll`].
+    fn execute(&mut self, effect: Effect, now: DateTime<Utc>);
+    /// What devices, store and platform reported since the last poll.
+    fn poll(&mut self, now: DateTime<Utc>) -> Vec<Event>;
+    /// The live camera picture and coach advice, while the camera runs
+    /// (and the frozen picture once the portrait is taken).
+    fn camera(&self) -> Option<CameraView>;
+    /// A fresh id for a new registration.
+    fn new_record_id(&mut self) -> Uuid;
+}
+
+/// The state of the simulated world, shared with whoever drives it (tests,
+/// the demo) through [`SimulatedShell::state`].
+#[derive(Debug)]
+pub struct SimState {
+    /// Cards that will be "placed" on the reader, in order. The reader only
+    /// answers while armed.
+    pub cards: VecDeque<Result<CardRead, CardFailure>>,
+    /// Read whenever `cards` is empty (the demo's sample card).
+    pub demo_card: Option<CardRead>,
+    pub card_delay: Duration,
+    /// The printer's next answers; when empty it prints.
+    pub print_outcomes: VecDeque<PrintOutcome>,
+    pub print_delay: Duration,
+    /// The store's next answers to `Enqueue`; when empty it stores.
+    pub enqueue_results: VecDeque<Result<(), String>>,
+    /// The county platform's records, for look-ups.
+    pub county_base: Vec<Record>,
+    pub drafts: Vec<Record>,
+    pub enqueued: Vec<Record>,
+    pub printed: Vec<Record>,
+    pub audit: Vec<AuditEntry>,
+    pub spoken: Vec<String>,
+    pub devices: Vec<DeviceLine>,
+    /// The photo coach's advice, one step per second, then capture.
+    pub coach_script: Vec<(String, bool)>,
+    pub synced: usize,
+    reader_armed_at: Option<DateTime<Utc>>,
+    camera_started_at: Option<DateTime<Utc>>,
+    camera_view: Option<CameraView>,
+    due: Vec<(DateTime<Utc>, Event)>,
+    next_id: u128,
+}
+
+impl Default for SimState {
+    fn default() -> Self {
+        SimState {
+            cards: VecDeque::new(),
+            demo_card: None,
+            card_delay: Duration::seconds(2),
+            print_outcomes: VecDeque::new(),
+            print_delay: Duration::seconds(2),
+            enqueue_results: VecDeque::new(),
+            county_base: Vec::new(),
+            drafts: Vec::new(),
+            enqueued: Vec::new(),
+            printed: Vec::new(),
+            audit: Vec::new(),
+            spoken: Vec::new(),
+            devices: vec![
+                device("身份证读卡器", true, "正常（模拟）"),
+                device("摄像头", true, "正常（模拟）"),
+                device("回执打印机", true, "正常（模拟）"),
+            ],
+            coach_script: vec![
+                ("请再靠近一点".into(), false),
+                ("请把头摆正，看着摄像头".into(), false),
+                ("很好，请保持不动".into(), true),
+            ],
+            synced: 0,
+            reader_armed_at: None,
+            camera_started_at: None,
+            camera_view: None,
+            due: Vec::new(),
+            next_id: 1,
+        }
+    }
+}
+
+fn device(name: &str, ok: bool, status: &str) -> DeviceLine {
+    DeviceLine {
+        name_zh: name.into(),
+        ok,
+        status_zh: status.into(),
+    }
+}
+
+/// A shell with simulated devices and an in-memory store.
+#[derive(Debug, Clone, Default)]
+pub struct SimulatedShell {
+    state: Rc<RefCell<SimState>>,
+}
+
+impl SimulatedShell {
+    pub fn new() -> SimulatedShell {
+        SimulatedShell::default()
+    }
+
+    /// The simulated world, to script it and to look at what happened.
+    pub fn state(&self) -> Rc<RefCell<SimState>> {
+        Rc::clone(&self.state)
+    }
+}
+
+/// A stand-in photo: the hash of some bytes, as the blob store would give.
+fn photo_ref(seed: &str, bytes: u64) -> PhotoRef {
+    let digest = Sha256::digest(seed.as_bytes());
+    PhotoRef {
+        sha256: digest.iter().map(|b| format!("{b:02x}")).collect(),
+        bytes,
+    }
+}
+
+/// "王**，****001X": enough for staff to recognise, little for onlookers.
+pub fn masked_label(record: &Record) -> String {
+    let name: String = record
+        .identity
+        .name
+        .chars()
+        .enumerate()
+        .map(|(i, c)| if i == 0 { c } else { '*' })
+        .collect();
+    let id = &record.identity.id_number;
+    let tail: String = id
+        .chars()
+        .skip(id.chars().count().saturating_sub(4))
+        .collect();
+    format!("{name}，****{tail}")
+}
+
+impl Shell for SimulatedShell {
+    fn execute(&mut self, effect: Effect, now: DateTime<Utc>) {
+        let mut s = self.state.borrow_mut();
+        match effect {
+            Effect::WaitForCard => s.reader_armed_at = Some(now),
+            Effect::StopCardReader => s.reader_armed_at = None,
+            Effect::LookUpPerson(id) => {
+                let found = s
+                    .county_base
+                    .iter()
+                    .find(|r| r.identity.id_number == id.as_str())
+                    .cloned()
+                    .map(Box::new);
+                s.due.push((now, Event::LookUpAnswered(found)));
+            }
+            Effect::LoadDraft(id) => {
+                let found = s
+                    .drafts
+                    .iter()
+                    .find(|r| r.identity.id_number == id.as_str())
+                    .cloned()
+                    .map(Box::new);
+                s.due.push((now, Event::DraftFound(found)));
+            }
+            Effect::SaveDraft(record) => {
+                let record = *record;
+                s.drafts
+                    .retain(|d| d.meta.record_id != record.meta.record_id);
+                s.drafts.push(record);
+            }
+            Effect::WipeDraft(id) => s.drafts.retain(|d| d.meta.record_id != id),
+            Effect::StartCamera => {
+                s.camera_started_at = Some(now);
+                s.camera_view = None;
+            }
+            Effect::StopCamera => s.camera_started_at = None,
+            Effect::CapturePhoto(purpose) => {
+                let n = s.next_id;
+                s.next_id += 1;
+                let event = match purpose {
+                    PhotoPurpose::IdCard => {
+                        Event::CardPhotoTaken(photo_ref(&format!("card-{n}"), 30_000))
+                    }
+                    PhotoPurpose::Document(kind) => Event::DocumentTaken(DocumentPhoto {
+                        kind,
+                        photo: photo_ref(&format!("doc-{n}"), 180_000),
+                    }),
+                };
+                s.due.push((now, event));
+            }
+            Effect::PrintReceipt(valid) => {
+                let outcome = s
+                    .print_outcomes
+                    .pop_front()
+                    .unwrap_or(PrintOutcome::Printed);
+                if outcome == PrintOutcome::Printed {
+                    s.printed.push(valid.record().clone());
+                }
+                let at = now + s.print_delay;
+                s.due.push((at, Event::Printed(outcome)));
+            }
+            Effect::Enqueue(valid) => {
+                let result = s.enqueue_results.pop_front().unwrap_or(Ok(()));
+                if result.is_ok() {
+                    s.enqueued.push(valid.into_record());
+                }
+                s.due.push((now, Event::Enqueued(result)));
+            }
+            Effect::Speak(text) => s.spoken.push(text),
+            Effect::Audit(entry) => s.audit.push(entry),
+            Effect::LoadQueue => {
+                let lines = s
+                    .enqueued
+                    .iter()
+                    .rev()
+                    .map(|r| QueueLine {
+                        record_id: r.meta.record_id,
+                        state: r.meta.state,
+                        queued_at: r.meta.updated_at,
+                        label: masked_label(r),
+                        reason_zh: None,
+                    })
+                    .collect();
+                s.due.push((now, Event::QueueLoaded(lines)));
+            }
+            Effect::CheckDevices => {
+                let lines = s.devices.clone();
+                s.due.push((now, Event::DevicesChecked(lines)));
+            }
+            Effect::SyncNow => {
+                let waiting = s
+                    .enqueued
+                    .iter()
+                    .filter(|r| r.meta.state == RecordState::Signed)
+                    .count();
+                s.synced += waiting;
+                for r in s.enqueued.iter_mut() {
+                    if r.meta.state == RecordState::Signed {
+                        r.meta.state = RecordState::Sent;
+                    }
+                }
+                s.due.push((
+                    now,
+                    Event::SyncFinished {
+                        message_zh: format!("已上传 {waiting} 条记录（模拟平台）"),
+                    },
+                ));
+            }
+        }
+    }
+
+    fn poll(&mut self, now: DateTime<Utc>) -> Vec<Event> {
+        let mut s = self.state.borrow_mut();
+        let mut out = Vec::new();
+        if let Some(armed) = s.reader_armed_at {
+            if now - armed >= s.card_delay {
+                let next = s.cards.pop_front().or_else(|| s.demo_card.clone().map(Ok));
+                if let Some(read) = next {
+                    s.reader_armed_at = None;
+                    out.push(match read {
+                        Ok(card) => Event::CardRead(Box::new(card)),
+                        Err(failure) => Event::CardFailed(failure),
+                    });
+                }
+            }
+        }
+        if let Some(started) = s.camera_started_at {
+            let step = usize::try_from((now - started).num_seconds()).unwrap_or(0);
+            let frame = Some(synthetic_frame(step));
+            match s.coach_script.get(step).cloned() {
+                Some((hint, ok)) => {
+                    s.camera_view = Some(CameraView {
+                        frame,
+                        hint_zh: hint,
+                        ok,
+                    })
+                }
+                None => {
+                    s.camera_started_at = None;
+                    s.camera_view = Some(CameraView {
+                        frame,
+                        hint_zh: "照片已拍好".into(),
+                        ok: true,
+                    });
+                    let n = s.next_id;
+                    s.next_id += 1;
+                    out.push(Event::PortraitTaken(photo_ref(
+                        &format!("portrait-{n}"),
+                        120_000,
+                    )));
+                }
+            }
+        }
+        let (ready, later): (Vec<_>, Vec<_>) = s.due.drain(..).partition(|(at, _)| *at <= now);
+        s.due = later;
+        out.extend(ready.into_iter().map(|(_, e)| e));
+        out
+    }
+
+    fn camera(&self) -> Option<CameraView> {
+        self.state.borrow().camera_view.clone()
+    }
+
+    fn new_record_id(&mut self) -> Uuid {
+        let mut s = self.state.borrow_mut();
+        let id = Uuid::from_u128(0x5eed_0000_0000_0000_0000_0000_0000_0000 | s.next_id);
+        s.next_id += 1;
+        id
+    }
+}
+
+/// A calm stand-in camera picture: a head and shoulders that come closer
+/// and centre as the coach's steps go by.
+pub fn synthetic_frame(step: usize) -> Frame {
+    let (width, height) = (300u32, 400u32);
+    let closeness = (step.min(3) as f32) / 3.0;
+    let head_r = 60.0 + 30.0 * closeness;
+    let cx = 150.0 - 30.0 * (1.0 - closeness);
+    let cy = 150.0 + 10.0 * (1.0 - closeness);
+    let mut rgb = Vec::with_capacity((width * height * 3) as usize);
+    for y in 0..height {
+        for x in 0..width {
+            let (fx, fy) = (x as f32, y as f32);
+            let dx = (fx - cx) / head_r;
+            let dy = (fy - cy) / (head_r * 1.25);
+            let in_head = dx * dx + dy * dy <= 1.0;
+            let shoulder_top = cy + head_r * 1.35;
+            let sx = (fx - cx) / (head_r * 2.4);
+            let in_shoulders = fy > shoulder_top
+                && sx * sx + ((fy - height as f32) / (height as f32 - shoulder_top)).powi(2) <= 1.2;
+            let pixel = if in_head {
+                [224, 188, 160]
+            } else if in_shoulders {
+                [46, 74, 112]
+            } else {
+                // Light grey wall with a soft vertical gradient.
+                let shade = 215 - (y * 25 / height) as u8;
+                [shade, shade, shade.saturating_add(6)]
+            };
+            rgb.extend_from_slice(&pixel);
+        }
+    }
+    Frame { width, height, rgb }
+}

@@ -1,0 +1,430 @@
+//! Flow tests that drive the real UI headlessly: Slint's testing backend
+//! with the software renderer, elements found by their accessible labels,
+//! simulated card reader, camera and printer, and a virtual clock that moves
+//! together with Slint's mock time (no sleeps).
+//!
+//! Each test also writes PNG screenshots of the screens it passes through
+//! into docs/screenshots/ (only when a picture changed).
+
+use std::cell::{Cell, RefCell};
+use std::path::PathBuf;
+use std::rc::Rc;
+use std::time::Duration as StdDuration;
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use i_slint_backend_testing::{ElementHandle, TestingBackend, TestingBackendOptions};
+use slint::ComponentHandle;
+
+use veteran_kiosk::core::session::{PrintOutcome, Session};
+use veteran_kiosk::core::staff::AuditAction;
+use veteran_kiosk::kiosk::{self, stand_in, Running};
+use veteran_kiosk::ui::shell::{SimState, SimulatedShell};
+use veteran_kiosk::ui::{AppWindow, Nav, Screen, StaffView};
+
+const PIN: &str = "2468";
+
+struct Harness {
+    ui: AppWindow,
+    _running: Running,
+    sim: Rc<RefCell<SimState>>,
+    clock: Rc<Cell<DateTime<Utc>>>,
+}
+
+fn harness() -> Harness {
+    slint::platform::set_platform(Box::new(TestingBackend::new(TestingBackendOptions {
+        mock_time: true,
+        threading: false,
+        renderer_name: Some("software".into()),
+    })))
+    .expect("one platform per test thread");
+    let ui = AppWindow::new().unwrap();
+    ui.window().set_size(slint::PhysicalSize::new(1920, 1080));
+    ui.show().unwrap();
+    let shell = SimulatedShell::new();
+    let sim = shell.state();
+    sim.borrow_mut()
+        .cards
+        .push_back(Ok(stand_in::sample_card().unwrap()));
+    let start = Utc.with_ymd_and_hms(2025, 3, 1, 1, 0, 0).unwrap();
+    let clock = Rc::new(Cell::new(start));
+    let c = Rc::clone(&clock);
+    let session =
+        Session::new(stand_in::session_settings(), start).with_staff(stand_in::staff_settings());
+    let running = kiosk::start(
+        &ui,
+        session,
+        Box::new(shell),
+        Box::new(move || c.get()),
+        &stand_in::campaign(),
+    );
+    let h = Harness {
+        ui,
+        _running: running,
+        sim,
+        clock,
+    };
+    h.advance(0.25);
+    h
+}
+
+impl Harness {
+    /// Move the clock and Slint's mock time together, a tick at a time.
+    fn advance(&self, seconds: f64) {
+        let steps = (seconds / 0.25).round().max(1.0) as usize;
+        for _ in 0..steps {
+            self.clock
+                .set(self.clock.get() + Duration::milliseconds(250));
+            i_slint_backend_testing::mock_elapsed_time(StdDuration::from_millis(250));
+        }
+    }
+
+    fn screen(&self) -> Screen {
+        self.ui.global::<Nav>().get_screen()
+    }
+
+    fn notice(&self) -> String {
+        self.ui.global::<Nav>().get_notice().to_string()
+    }
+
+    fn find(&self, label: &str) -> Vec<ElementHandle> {
+        ElementHandle::find_by_accessible_label(&self.ui, label)
+            .filter(|e| e.is_valid() && e.computed_opacity() > 0.0)
+            .collect()
+    }
+
+    /// Scroll the page's scroll areas down a little, as a finger would, so
+    /// that rows further down are laid out.
+    fn scroll_down(&self) {
+        for area in ElementHandle::find_by_element_type_name(&self.ui, "Flickable") {
+            area.scroll(0.0, -300.0);
+        }
+        self.advance(0.25);
+    }
+
+    /// Find, scrolling down when what is sought is further down the page.
+    fn find_scrolling(
+        &self,
+        label: &str,
+        keep: impl Fn(&ElementHandle) -> bool,
+    ) -> Vec<ElementHandle> {
+        for _ in 0..12 {
+            let found: Vec<ElementHandle> =
+                self.find(label).into_iter().filter(|e| keep(e)).collect();
+            if !found.is_empty() {
+                return found;
+            }
+            self.scroll_down();
+        }
+        Vec::new()
+    }
+
+    /// Press the one enabled control with this label.
+    fn tap(&self, label: &str) {
+        let found: Vec<ElementHandle> = self
+            .find_scrolling(label, |_| true)
+            .into_iter()
+            .filter(|e| {
+                e.accessible_enabled() != Some(false) || e.accessible_checkable() == Some(true)
+            })
+            .filter(|e| {
+                matches!(
+                    e.accessible_role(),
+                    Some(i_slint_backend_testing::AccessibleRole::Button)
+                        | Some(i_slint_backend_testing::AccessibleRole::Checkbox)
+                )
+            })
+            .collect();
+        if found.len() != 1 {
+            let near: Vec<String> = i_slint_backend_testing::ElementRoot::root_element(&self.ui)
+                .query_descendants()
+                .find_all()
+                .into_iter()
+                .filter_map(|e| e.accessible_label())
+                .map(|l| l.to_string())
+                .filter(|l| !l.is_empty())
+                .collect();
+            panic!(
+                "expected one control labelled {label:?} on {:?}, found {}; similar: {near:?}",
+                self.screen(),
+                found.len()
+            );
+        }
+        found[0].invoke_accessible_default_action();
+        self.advance(0.25);
+    }
+
+    fn is_enabled(&self, label: &str) -> bool {
+        self.find(label)
+            .iter()
+            .any(|e| e.accessible_enabled() != Some(false))
+    }
+
+    fn type_into(&self, label: &str, text: &str) {
+        let found = self.find_scrolling(label, |e| {
+            e.accessible_role() == Some(i_slint_backend_testing::AccessibleRole::TextInput)
+        });
+        assert_eq!(
+            found.len(),
+            1,
+            "expected one text box labelled {label:?}, found {}",
+            found.len()
+        );
+        found[0].set_accessible_value(text);
+        self.advance(0.25);
+    }
+
+    fn enter_pin(&self, pin: &str) {
+        for digit in pin.chars() {
+            self.tap(&digit.to_string());
+        }
+        self.tap("确定");
+    }
+
+    /// Render the window and keep the picture in docs/screenshots/.
+    fn screenshot(&self, name: &str) {
+        i_slint_backend_testing::mock_elapsed_time(StdDuration::from_millis(0));
+        let shot = self
+            .ui
+            .window()
+            .take_snapshot()
+            .expect("software renderer snapshot");
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/screenshots");
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut bytes = Vec::new();
+        {
+            let mut encoder = png::Encoder::new(&mut bytes, shot.width(), shot.height());
+            encoder.set_color(png::ColorType::Rgba);
+            encoder.set_depth(png::BitDepth::Eight);
+            let mut writer = encoder.write_header().unwrap();
+            writer.write_image_data(shot.as_bytes()).unwrap();
+        }
+        let path = dir.join(format!("{name}.png"));
+        if std::fs::read(&path).ok().as_deref() != Some(&bytes[..]) {
+            std::fs::write(&path, &bytes).unwrap();
+        }
+    }
+}
+
+/// From the attract screen to a complete review, taking screenshots.
+fn register_until_review(h: &Harness, shots: bool) {
+    let shot = |name: &str| {
+        if shots {
+            h.screenshot(name)
+        }
+    };
+    assert_eq!(h.screen(), Screen::Attract);
+    shot("01-attract");
+    h.tap("开始登记");
+    assert_eq!(h.screen(), Screen::InsertCard);
+    shot("02-insert-card");
+    h.advance(2.5);
+    assert_eq!(h.screen(), Screen::Identity);
+    h.type_into("联系电话（手机或座机）", "13800138000");
+    shot("03-identity");
+    h.tap("下一步");
+    assert_eq!(h.screen(), Screen::Portrait);
+    h.advance(1.0);
+    shot("04-portrait-coach");
+    h.advance(3.0);
+    shot("05-portrait-taken");
+    h.tap("下一步");
+    assert_eq!(h.screen(), Screen::Categories);
+    h.tap("2. 退役士兵");
+    shot("06-categories");
+    h.tap("下一步");
+    assert_eq!(h.screen(), Screen::Details);
+    h.tap("安置方式：回乡生产");
+    h.type_into("入伍时间 年", "1968");
+    h.type_into("入伍时间 月", "3");
+    h.type_into("入伍时间 日", "1");
+    h.type_into("退役时间 年", "1973");
+    h.type_into("退役时间 月", "1");
+    h.type_into("退役时间 日", "15");
+    shot("07-details");
+    h.tap("下一步");
+    assert_eq!(h.screen(), Screen::Documents);
+    h.tap("拍摄户口本");
+    h.tap("拍摄退伍证");
+    shot("08-documents");
+    h.tap("下一步");
+    assert_eq!(h.screen(), Screen::Living);
+    h.tap("工作情况：务农");
+    h.type_into("本人月平均收入（元）", "1800");
+    h.tap("养老保险：城乡居民基本养老保险");
+    h.tap("医疗保险：城乡居民基本医疗保险");
+    h.tap("住房情况：自有住房");
+    h.tap("享受的社会救助（可多选）：都没有");
+    h.tap("享受的国家抚恤补助（可多选）：定期生活补助");
+    h.tap("享受的残疾人两项补贴（可多选）：都没有");
+    shot("09-living");
+    h.tap("下一步");
+    assert_eq!(h.screen(), Screen::Needs);
+    shot("10-needs");
+    h.tap("下一步");
+    assert_eq!(h.screen(), Screen::Review);
+}
+
+#[test]
+fn full_registration_with_simulated_card_camera_and_printer() {
+    let h = harness();
+    register_until_review(&h, true);
+    h.screenshot("11-review");
+    h.tap("打印回执");
+    assert_eq!(h.screen(), Screen::Sign);
+    h.screenshot("12-sign-printing");
+    h.advance(2.5);
+    h.screenshot("13-sign-awaiting");
+    h.tap("工作人员确认签字");
+    h.screenshot("14-staff-pin-witness");
+    h.enter_pin(PIN);
+    assert_eq!(h.screen(), Screen::Done);
+    h.screenshot("15-done");
+    {
+        let sim = h.sim.borrow();
+        assert_eq!(sim.enqueued.len(), 1);
+        assert_eq!(sim.printed.len(), 1);
+        let record = &sim.enqueued[0];
+        assert_eq!(record.identity.name, "王建国");
+        assert_eq!(record.identity.phone, "13800138000");
+        assert_eq!(record.living.monthly_income_yuan, Some(1800));
+        assert_eq!(
+            record.signature.as_ref().unwrap().witnessed_by,
+            "demo-staff"
+        );
+        assert!(sim.drafts.is_empty(), "the draft is wiped once stored");
+    }
+    h.advance(21.0);
+    assert_eq!(h.screen(), Screen::Attract);
+}
+
+#[test]
+fn a_rule_blocked_category_is_greyed_and_tells_why() {
+    let h = harness();
+    h.tap("开始登记");
+    h.advance(2.5);
+    h.tap("下一步");
+    h.advance(4.0);
+    h.tap("下一步");
+    assert_eq!(h.screen(), Screen::Categories);
+    h.tap("8. 伤残民兵民工");
+    h.tap("2. 退役士兵");
+    assert_eq!(h.notice(), "已选择“伤残民兵民工”，不能再选择第1至6类");
+    h.screenshot("06b-categories-blocked");
+    let soldier = h.find("2. 退役士兵");
+    assert_eq!(soldier[0].accessible_checked(), Some(false));
+    assert_eq!(soldier[0].accessible_enabled(), Some(false));
+    // Text size and contrast can be changed on this screen too.
+    h.tap("特大字号");
+    h.tap("高对比度");
+    h.screenshot("06c-categories-extra-large-high-contrast");
+    h.tap("标准字号");
+    h.tap("高对比度");
+}
+
+#[test]
+fn idle_warning_then_wipe() {
+    let h = harness();
+    h.tap("开始登记");
+    h.advance(2.5);
+    h.type_into("联系电话（手机或座机）", "13800138000");
+    assert_eq!(h.sim.borrow().drafts.len(), 1);
+    h.advance(121.0);
+    let countdown = h.ui.global::<Nav>().get_idle_countdown();
+    assert!(countdown >= 20, "warning leaves {countdown} s");
+    h.screenshot("16-idle-warning");
+    h.advance(31.0);
+    assert_eq!(h.screen(), Screen::Attract);
+    assert_eq!(h.ui.global::<Nav>().get_idle_countdown(), -1);
+    assert!(h.sim.borrow().drafts.is_empty(), "the draft is wiped");
+    // Nothing of the person is left on any view.
+    let identity = h.ui.global::<veteran_kiosk::ui::IdentityView>();
+    assert_eq!(identity.get_phone(), "");
+}
+
+#[test]
+fn printer_out_of_paper_then_retry_stores_one_record() {
+    let h = harness();
+    h.sim
+        .borrow_mut()
+        .print_outcomes
+        .push_back(PrintOutcome::Failed {
+            code: "paper_out".into(),
+            message_zh: "打印机缺纸，已通知工作人员，请稍候".into(),
+        });
+    register_until_review(&h, false);
+    h.tap("打印回执");
+    h.advance(2.5);
+    assert_eq!(
+        h.ui.global::<veteran_kiosk::ui::SignView>().get_failure(),
+        "打印机缺纸，已通知工作人员，请稍候"
+    );
+    assert!(!h.is_enabled("工作人员确认签字"));
+    h.screenshot("17-sign-printer-out-of-paper");
+    h.tap("重新打印");
+    h.advance(2.5);
+    h.tap("工作人员确认签字");
+    h.enter_pin(PIN);
+    assert_eq!(h.screen(), Screen::Done);
+    let sim = h.sim.borrow();
+    assert_eq!(sim.printed.len(), 1);
+    assert_eq!(sim.enqueued.len(), 1);
+}
+
+#[test]
+fn staff_pin_locks_after_five_wrong_tries() {
+    let h = harness();
+    // No card arrives: staff are called to the card screen.
+    h.sim.borrow_mut().cards.clear();
+    h.tap("开始登记");
+    h.tap("工作人员入口");
+    assert_eq!(h.ui.global::<StaffView>().get_panel(), "pin");
+    for _ in 0..4 {
+        h.enter_pin("1111");
+    }
+    assert_eq!(
+        h.ui.global::<StaffView>().get_pin_message(),
+        "密码不对，还可以再试 1 次"
+    );
+    h.enter_pin("1111");
+    assert_eq!(h.ui.global::<StaffView>().get_locked_seconds(), 30);
+    h.screenshot("18-staff-pin-locked");
+    // Locked: even the right PIN is refused.
+    h.enter_pin(PIN);
+    assert_eq!(h.ui.global::<StaffView>().get_panel(), "pin");
+    h.advance(30.0);
+    h.enter_pin(PIN);
+    assert_eq!(h.ui.global::<StaffView>().get_panel(), "menu");
+    h.screenshot("19-staff-menu");
+    h.tap("上传队列");
+    h.screenshot("20-staff-queue");
+    h.tap("返回菜单");
+    h.tap("设备状态");
+    h.screenshot("21-staff-devices");
+    h.tap("返回菜单");
+    h.tap("配置信息");
+    h.tap("返回菜单");
+    h.tap("手工录入身份");
+    assert_eq!(h.screen(), Screen::ManualIdentity);
+    h.screenshot("22-manual-identity");
+    let audit = h.sim.borrow().audit.clone();
+    let actions: Vec<&AuditAction> = audit.iter().map(|e| &e.action).collect();
+    assert!(actions.contains(&&AuditAction::PinLockedOut { seconds: 30 }));
+    assert!(actions.contains(&&AuditAction::StaffModeOpened));
+    assert!(actions.contains(&&AuditAction::ManualEntryStarted));
+    let log: String = audit.iter().map(|e| e.to_json_line()).collect();
+    assert!(!log.contains("王建国") && !log.contains("110101"));
+}
+
+#[test]
+fn ending_a_session_asks_first() {
+    let h = harness();
+    h.tap("开始登记");
+    h.advance(2.5);
+    h.tap("结束登记");
+    h.screenshot("23-end-session-question");
+    h.tap("继续填写");
+    assert_eq!(h.screen(), Screen::Identity);
+    h.tap("结束登记");
+    h.tap("结束并清除");
+    assert_eq!(h.screen(), Screen::Attract);
+}
