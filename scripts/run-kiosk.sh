@@ -1,9 +1,36 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian machine and runs the kiosk. Where no hardware is
-# configured the kiosk uses simulated devices and a local county platform.
-# Any arguments are passed to `veteran-kiosk` (e.g. `check id 11010519491231002X`).
+# configured the kiosk uses simulated devices (kiosk-config/kiosk.toml) and a
+# local county platform on 127.0.0.1:8443 with the demo certificates.
+# Arguments, if any, are passed to `veteran-kiosk` instead of starting the UI
+# (e.g. `scripts/run-kiosk.sh check id 11010519491231002X`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 cargo build --release --bins
-exec target/release/veteran-kiosk "$@"
+
+if (($#)); then
+  exec target/release/veteran-kiosk "$@"
+fi
+
+# The local county platform, unless one already answers on its port.
+mkdir -p var
+if ! (exec 3<>/dev/tcp/127.0.0.1/8443) 2>/dev/null; then
+  target/release/county-platform serve --pki tests/config_data/demo-pki \
+    --db var/platform.sqlite3 >var/county-platform.log 2>&1 &
+  platform_pid=$!
+  trap 'kill "$platform_pid" 2>/dev/null || true' EXIT
+  echo "run-kiosk: local county platform started (log in var/county-platform.log)"
+fi
+
+# No display (a server or CI machine): give the kiosk a virtual one.
+if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
+  Xvfb :77 -screen 0 1920x1080x24 >/dev/null 2>&1 &
+  xvfb_pid=$!
+  trap 'kill "${platform_pid:-}" "$xvfb_pid" 2>/dev/null || true' EXIT
+  export DISPLAY=:77
+  export SLINT_BACKEND=winit-software
+  sleep 1
+fi
+
+target/release/veteran-kiosk
