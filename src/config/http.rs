@@ -11,7 +11,7 @@ use super::poll::{ConfigTransport, KioskConfigReport, TransportError};
 use super::registry::{KioskStatus, Published};
 use super::{Config, KioskIdentity};
 use crate::platform::config_bundles::NewestQuery;
-use crate::sync::client::{tls_config, transport_outcome, ClientError, ClientSettings};
+use crate::sync::client::{mtls_client, transport_outcome, ClientError, ClientSettings};
 use crate::sync::core::UploadOutcome;
 
 pub struct HttpConfigTransport {
@@ -44,17 +44,7 @@ impl PushError {
 
 impl HttpConfigTransport {
     pub fn new(settings: &ClientSettings) -> Result<HttpConfigTransport, ClientError> {
-        let base = reqwest::Url::parse(&settings.platform_url)
-            .ok()
-            .filter(|u| u.scheme() == "https" && u.host().is_some())
-            .ok_or_else(|| ClientError::Url(settings.platform_url.clone()))?;
-        let http = reqwest::blocking::Client::builder()
-            .use_preconfigured_tls(tls_config(settings)?)
-            .connect_timeout(settings.connect_timeout)
-            .timeout(settings.request_timeout)
-            .no_proxy()
-            .build()
-            .map_err(|e| ClientError::Build(e.to_string()))?;
+        let (http, base) = mtls_client(settings)?;
         Ok(HttpConfigTransport { http, base })
     }
 

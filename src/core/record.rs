@@ -1306,44 +1306,43 @@ fn check_grade(out: &mut Problems, field: &str, grade: Option<u8>) {
 
 fn check_living(living: &LivingConditions, out: &mut Problems) {
     let f = |name: &str| format!("living.{name}");
-    require(out, &f("work"), living.work.is_some(), "工作情况");
-    require(
-        out,
-        &f("monthly_income_yuan"),
-        living.monthly_income_yuan.is_some(),
-        "月收入",
-    );
-    require(
-        out,
-        &f("pension_insurance"),
-        living.pension_insurance.is_some(),
-        "养老保险情况",
-    );
-    require(
-        out,
-        &f("medical_insurance"),
-        living.medical_insurance.is_some(),
-        "医疗保险情况",
-    );
-    require(out, &f("housing"), living.housing.is_some(), "住房情况");
-    require(
-        out,
-        &f("social_assistance"),
-        living.social_assistance.is_some(),
-        "是否享受社会救助",
-    );
-    require(
-        out,
-        &f("state_benefits"),
-        living.state_benefits.is_some(),
-        "是否享受国家抚恤补助",
-    );
-    require(
-        out,
-        &f("disability_subsidies"),
-        living.disability_subsidies.is_some(),
-        "是否享受残疾人两项补贴",
-    );
+    let answered = [
+        ("work", living.work.is_some(), "工作情况"),
+        (
+            "monthly_income_yuan",
+            living.monthly_income_yuan.is_some(),
+            "月收入",
+        ),
+        (
+            "pension_insurance",
+            living.pension_insurance.is_some(),
+            "养老保险情况",
+        ),
+        (
+            "medical_insurance",
+            living.medical_insurance.is_some(),
+            "医疗保险情况",
+        ),
+        ("housing", living.housing.is_some(), "住房情况"),
+        (
+            "social_assistance",
+            living.social_assistance.is_some(),
+            "是否享受社会救助",
+        ),
+        (
+            "state_benefits",
+            living.state_benefits.is_some(),
+            "是否享受国家抚恤补助",
+        ),
+        (
+            "disability_subsidies",
+            living.disability_subsidies.is_some(),
+            "是否享受残疾人两项补贴",
+        ),
+    ];
+    for (field, is_answered, what) in answered {
+        require(out, &f(field), is_answered, what);
+    }
     if let Some(income) = living.monthly_income_yuan {
         // A guard against an extra zero typed on a touch keypad.
         if income > 1_000_000 {

@@ -100,6 +100,26 @@ pub fn tls_config(settings: &ClientSettings) -> Result<rustls::ClientConfig, Pki
         .map_err(|e| PkiError::Tls(e.to_string()))
 }
 
+/// An HTTPS client for the county platform with mutual TLS (only the county
+/// CA trusted), and the platform's base URL (https only). Shared by record
+/// upload and configuration polling.
+pub fn mtls_client(
+    settings: &ClientSettings,
+) -> Result<(reqwest::blocking::Client, reqwest::Url), ClientError> {
+    let base = reqwest::Url::parse(&settings.platform_url)
+        .ok()
+        .filter(|u| u.scheme() == "https" && u.host().is_some())
+        .ok_or_else(|| ClientError::Url(settings.platform_url.clone()))?;
+    let http = reqwest::blocking::Client::builder()
+        .use_preconfigured_tls(tls_config(settings)?)
+        .connect_timeout(settings.connect_timeout)
+        .timeout(settings.request_timeout)
+        .no_proxy()
+        .build()
+        .map_err(|e| ClientError::Build(e.to_string()))?;
+    Ok((http, base))
+}
+
 pub struct PlatformClient {
     http: reqwest::blocking::Client,
     base: reqwest::Url,
@@ -107,17 +127,7 @@ pub struct PlatformClient {
 
 impl PlatformClient {
     pub fn new(settings: &ClientSettings) -> Result<PlatformClient, ClientError> {
-        let base = reqwest::Url::parse(&settings.platform_url)
-            .ok()
-            .filter(|u| u.scheme() == "https" && u.host().is_some())
-            .ok_or_else(|| ClientError::Url(settings.platform_url.clone()))?;
-        let http = reqwest::blocking::Client::builder()
-            .use_preconfigured_tls(tls_config(settings)?)
-            .connect_timeout(settings.connect_timeout)
-            .timeout(settings.request_timeout)
-            .no_proxy()
-            .build()
-            .map_err(|e| ClientError::Build(e.to_string()))?;
+        let (http, base) = mtls_client(settings)?;
         Ok(PlatformClient { http, base })
     }
 
