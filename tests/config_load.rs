@@ -35,7 +35,7 @@ fn the_shipped_configuration_loads() {
     assert_eq!(config.kiosk.township.code, "430121001");
     assert_eq!(config.accessibility.text_size, TextSize::Large);
     assert!(
-        config.staff.pin_hash.verify("246810"),
+        config.staff.pin_hash.matches("246810"),
         "the documented demo PIN"
     );
     assert!(!config.staff.pin_hash.verify("246811"));

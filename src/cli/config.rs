@@ -17,7 +17,7 @@ use super::Outcome;
 use crate::config::apply::{self, ConfigStore};
 use crate::config::bundle::{self, Bundle, Target};
 use crate::config::http::HttpConfigTransport;
-use crate::config::{AdminSigningKey, Config, PinHash};
+use crate::config::{new_pin_hash, AdminSigningKey, Config};
 use crate::sync::client::ClientSettings;
 
 /// Where the kiosk keeps its configuration store unless told otherwise.
@@ -431,7 +431,7 @@ fn pin_hash() -> Outcome {
     if pin.len() < 4 || !pin.chars().all(|c| c.is_ascii_digit()) {
         return fail("a staff PIN is at least 4 digits");
     }
-    match PinHash::hash(pin) {
+    match new_pin_hash(pin) {
         Ok(hash) => {
             println!("{}", json!({ "ok": true, "pin_hash": hash.as_str() }));
             Outcome::Ok

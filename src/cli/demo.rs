@@ -34,6 +34,9 @@ use crate::sync::core::SplitMix64;
 
 #[derive(Subcommand, Debug)]
 pub enum DemoCommand {
+    /// The kiosk with in-memory simulated devices and a demo staff PIN
+    /// (2468): nothing is stored or sent.
+    Kiosk,
     /// Write N valid synthetic records and their photos.
     Records {
         count: usize,
@@ -48,6 +51,13 @@ pub enum DemoCommand {
 
 pub fn run(cmd: DemoCommand) -> Outcome {
     match cmd {
+        DemoCommand::Kiosk => match crate::kiosk::run_demo() {
+            Ok(()) => Outcome::Ok,
+            Err(err) => {
+                eprintln!("the demo kiosk could not start: {err}");
+                Outcome::UsageOrUnreadable
+            }
+        },
         DemoCommand::Records {
             count,
             out,

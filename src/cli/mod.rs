@@ -30,6 +30,8 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    /// Run the kiosk fullscreen (what `veteran-kiosk` with no arguments does).
+    Run(RunArgs),
     /// Check an input against the county's rules and print JSON.
     #[command(subcommand)]
     Check(check::CheckCommand),
@@ -58,6 +60,50 @@ pub enum Command {
     Photo(photo::PhotoCommand),
 }
 
+/// Where the running kiosk keeps its configuration and data.
+#[derive(clap::Args, Debug, Clone)]
+pub struct RunArgs {
+    /// The configuration store (versions in force, last-known-good).
+    #[arg(long, env = "VETERAN_KIOSK_CONFIG_ROOT", default_value = config::DEFAULT_STORE_ROOT)]
+    pub config_root: std::path::PathBuf,
+    /// The configuration the kiosk shipped with (installed the first time).
+    #[arg(long, env = "VETERAN_KIOSK_FACTORY", default_value = config::DEFAULT_FACTORY_DIR)]
+    pub factory: std::path::PathBuf,
+    /// Outbox, drafts' key and audit log.
+    #[arg(long, env = "VETERAN_KIOSK_DATA", default_value = "kiosk-data")]
+    pub data: std::path::PathBuf,
+}
+
+impl RunArgs {
+    pub fn paths(&self) -> crate::kiosk::boot::KioskPaths {
+        crate::kiosk::boot::KioskPaths {
+            config_root: self.config_root.clone(),
+            factory: self.factory.clone(),
+            data: self.data.clone(),
+        }
+    }
+}
+
+fn run_kiosk(args: Option<RunArgs>) -> ExitCode {
+    let args = match args {
+        Some(args) => args,
+        // No arguments: the defaults, with the environment's overrides.
+        None => match Cli::try_parse_from(["veteran-kiosk", "run"]) {
+            Ok(Cli {
+                command: Some(Command::Run(args)),
+            }) => args,
+            _ => return Outcome::UsageOrUnreadable.into(),
+        },
+    };
+    match crate::kiosk::run_fullscreen(&args.paths()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("the kiosk could not start: {err}");
+            Outcome::UsageOrUnreadable.into()
+        }
+    }
+}
+
 /// Exit status shared by every subcommand.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -76,7 +122,19 @@ impl From<Outcome> for ExitCode {
     }
 }
 
+/// English logs to standard error (the journal under systemd); `RUST_LOG`
+/// chooses how much, `info` by default.
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
 pub fn main() -> ExitCode {
+    init_logging();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => {
@@ -101,12 +159,7 @@ pub fn main() -> ExitCode {
         Some(Command::Demo(cmd)) => demo::run(cmd).into(),
         Some(Command::Receipt(args)) => receipt::run(args).into(),
         Some(Command::Photo(cmd)) => photo::run(cmd).into(),
-        None => match crate::kiosk::run_fullscreen() {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(err) => {
-                eprintln!("the kiosk could not start: {err}");
-                Outcome::UsageOrUnreadable.into()
-            }
-        },
+        Some(Command::Run(args)) => run_kiosk(Some(args)),
+        None => run_kiosk(None),
     }
 }

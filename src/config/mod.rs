@@ -169,57 +169,18 @@ pub struct Accessibility {
     pub spoken_prompts: bool,
 }
 
-/// An Argon2 password hash in PHC string form (`$argon2id$v=19$…`).
-#[derive(Clone, PartialEq, Eq)]
-pub struct PinHash(String);
+/// The staff PIN's Argon2 hash: one type, shared with the session's PIN pad.
+pub use crate::core::staff::PinHash;
 
-impl PinHash {
-    pub fn parse(text: &str) -> Result<PinHash, String> {
-        let hash = argon2::PasswordHash::new(text)
-            .map_err(|err| format!("not a PHC password hash string: {err}"))?;
-        if !matches!(hash.algorithm.as_str(), "argon2id" | "argon2i" | "argon2d") {
-            return Err(format!(
-                "the staff PIN hash must be Argon2 (argon2id), not {}",
-                hash.algorithm
-            ));
-        }
-        argon2::Params::try_from(&hash).map_err(|err| format!("bad Argon2 parameters: {err}"))?;
-        if hash.hash.is_none() {
-            return Err("the PHC string has no hash part".to_string());
-        }
-        Ok(PinHash(text.to_string()))
-    }
-
-    /// Make a hash for `pin` with a fresh salt (for `config pin-hash`).
-    pub fn hash(pin: &str) -> Result<PinHash, String> {
-        use argon2::password_hash::{PasswordHasher, SaltString};
-        let salt = SaltString::generate(&mut rand_core::OsRng);
-        argon2::Argon2::default()
-            .hash_password(pin.as_bytes(), &salt)
-            .map(|hash| PinHash(hash.to_string()))
-            .map_err(|err| err.to_string())
-    }
-
-    /// Constant-time comparison inside argon2.
-    pub fn verify(&self, pin: &str) -> bool {
-        use argon2::password_hash::PasswordVerifier;
-        let Ok(hash) = argon2::PasswordHash::new(&self.0) else {
-            return false;
-        };
-        argon2::Argon2::default()
-            .verify_password(pin.as_bytes(), &hash)
-            .is_ok()
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for PinHash {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("PinHash(<argon2>)")
-    }
+/// A hash of `pin` with a fresh random salt and Argon2id's default cost
+/// (for `config pin-hash`).
+pub fn new_pin_hash(pin: &str) -> Result<PinHash, String> {
+    use rand_core::RngCore;
+    let mut salt = [0u8; 16];
+    rand_core::OsRng
+        .try_fill_bytes(&mut salt)
+        .map_err(|err| format!("no random salt: {err}"))?;
+    PinHash::derive(pin, &salt, argon2::Params::default()).map_err(|err| err.to_string())
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -358,6 +319,12 @@ impl Config {
             idle_warning_after: self.session.idle_warning,
             idle_wipe_after_warning: self.session.wipe_warning,
             done_screen_for: self.session.done_screen,
+            default_text_size: match self.accessibility.text_size {
+                TextSize::Normal => crate::core::session::TextSize::Normal,
+                TextSize::Large => crate::core::session::TextSize::Large,
+                TextSize::ExtraLarge => crate::core::session::TextSize::ExtraLarge,
+            },
+            default_high_contrast: self.accessibility.high_contrast,
         }
     }
 
@@ -425,7 +392,7 @@ pub(crate) fn load_parts(dir: &Path, site: Option<&Path>) -> Result<ConfigParts,
         },
         staff: StaffSettings {
             pin_hash: PinHash::parse(raw.staff.pin_hash.get_ref())
-                .map_err(|e| invalid(&main, &raw.staff.pin_hash, e))?,
+                .map_err(|e| invalid(&main, &raw.staff.pin_hash, e.to_string()))?,
         },
         texts: convert_texts(&main, raw.texts)?,
         county: convert_county(&main, raw.county)?,

@@ -58,6 +58,9 @@ pub struct SessionSettings {
     pub idle_wipe_after_warning: Duration,
     /// How long the done screen stays before returning to attract.
     pub done_screen_for: Duration,
+    /// What each new person starts with (they can change it on screen).
+    pub default_text_size: TextSize,
+    pub default_high_contrast: bool,
 }
 
 impl SessionSettings {
@@ -424,6 +427,8 @@ pub struct Session {
 
 impl Session {
     pub fn new(settings: SessionSettings, now: DateTime<Utc>) -> Session {
+        let (text_size, high_contrast) =
+            (settings.default_text_size, settings.default_high_contrast);
         Session {
             settings,
             staff_settings: StaffSettings::default(),
@@ -439,8 +444,8 @@ impl Session {
             confirming_cancel: false,
             pending_card_photo: None,
             came_from_review: false,
-            text_size: TextSize::Normal,
-            high_contrast: false,
+            text_size,
+            high_contrast,
             helping: None,
             staff: None,
             pin_lock: PinLock::default(),
@@ -454,6 +459,20 @@ impl Session {
     pub fn with_staff(mut self, staff: StaffSettings) -> Session {
         self.staff_settings = staff;
         self
+    }
+
+    /// Settings from a new configuration, taken without a restart: the
+    /// time-outs count from the person's last tap as before, the staff PIN
+    /// and configuration facts change at once, and a person halfway through
+    /// keeps their text size and contrast (the new defaults are for the
+    /// next person).
+    pub fn reconfigure(&mut self, settings: SessionSettings, staff: StaffSettings) {
+        self.settings = settings;
+        self.staff_settings = staff;
+        if self.step == Step::Attract {
+            self.text_size = self.settings.default_text_size;
+            self.high_contrast = self.settings.default_high_contrast;
+        }
     }
 
     pub fn step(&self) -> Step {

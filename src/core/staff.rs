@@ -1,7 +1,7 @@
 //! Staff access: the PIN check with its lockout, and the audit log's words.
 //!
 //! Staff open staff mode with a discreet gesture and a PIN. The PIN is
-//! stored in configuration only as a salted PBKDF2 hash ([`PinHash`]). Five
+//! stored in configuration only as an Argon2 hash ([`PinHash`]). Five
 //! wrong tries lock the pad; every further wrong try after a lock locks it
 //! again for twice as long ([`PinLock`]). Time is passed in, so the lockout
 //! is tested on a virtual clock.
@@ -13,46 +13,38 @@
 use std::fmt;
 
 use chrono::{DateTime, Duration, Utc};
-use hmac::{Hmac, KeyInit, Mac};
 use serde::{Deserialize, Serialize};
-use sha2::Sha256;
 use thiserror::Error;
 
-/// A salted PBKDF2-HMAC-SHA256 hash of a staff PIN.
+/// An Argon2 hash of a staff PIN in PHC string form (`$argon2id$v=19$…`),
+/// as `veteran-kiosk config pin-hash` makes it and `[staff] pin_hash`
+/// stores it. Argon2 is memory-hard, so a stolen configuration does not
+/// give the 4–8 digit PIN away to a quick search.
 ///
-/// Text form (as stored in configuration):
-/// `pbkdf2-sha256$<rounds>$<salt hex>$<digest hex>`.
+/// Pure: parsing and verifying only compute; a fresh random salt is the
+/// caller's business ([`PinHash::derive`] takes it).
 #[derive(Clone, PartialEq, Eq)]
-pub struct PinHash {
-    rounds: u32,
-    salt: Vec<u8>,
-    digest: [u8; 32],
-}
-
-const PIN_HASH_SCHEME: &str = "pbkdf2-sha256";
+pub struct PinHash(String);
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum PinHashError {
-    #[error("PIN hash must look like pbkdf2-sha256$rounds$salt$digest")]
-    Shape,
-    #[error("unknown PIN hash scheme {0:?}")]
-    Scheme(String),
-    #[error("PIN hash rounds must be a number from 1 to 10000000")]
-    Rounds,
-    #[error("PIN hash salt must be 8 to 64 bytes of hex")]
-    Salt,
-    #[error("PIN hash digest must be 32 bytes of hex")]
-    Digest,
+    #[error("not a PHC password hash string: {0}")]
+    Shape(String),
+    #[error("the staff PIN hash must be Argon2 (argon2id), not {0}")]
+    Algorithm(String),
+    #[error("bad Argon2 parameters: {0}")]
+    Params(String),
+    #[error("the PHC string has no hash part")]
+    NoHash,
 }
 
 impl PinHashError {
     pub fn code(&self) -> &'static str {
         match self {
-            PinHashError::Shape => "pin_hash_shape",
-            PinHashError::Scheme(_) => "pin_hash_scheme",
-            PinHashError::Rounds => "pin_hash_rounds",
-            PinHashError::Salt => "pin_hash_salt",
-            PinHashError::Digest => "pin_hash_digest",
+            PinHashError::Shape(_) => "pin_hash_shape",
+            PinHashError::Algorithm(_) => "pin_hash_algorithm",
+            PinHashError::Params(_) => "pin_hash_params",
+            PinHashError::NoHash => "pin_hash_missing",
         }
     }
 
@@ -62,119 +54,60 @@ impl PinHashError {
 }
 
 impl PinHash {
-    /// Hash `pin` with `salt`; used by the configuration tool and tests.
-    pub fn new(pin: &str, salt: &[u8], rounds: u32) -> PinHash {
-        let rounds = rounds.max(1);
-        PinHash {
-            rounds,
-            salt: salt.to_vec(),
-            digest: derive(pin, salt, rounds),
-        }
-    }
-
     pub fn parse(text: &str) -> Result<PinHash, PinHashError> {
-        let mut parts = text.trim().split('$');
-        let (Some(scheme), Some(rounds), Some(salt), Some(digest), None) = (
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-        ) else {
-            return Err(PinHashError::Shape);
-        };
-        if scheme != PIN_HASH_SCHEME {
-            return Err(PinHashError::Scheme(scheme.chars().take(40).collect()));
+        let text = text.trim();
+        let hash =
+            argon2::PasswordHash::new(text).map_err(|err| PinHashError::Shape(err.to_string()))?;
+        if !matches!(hash.algorithm.as_str(), "argon2id" | "argon2i" | "argon2d") {
+            return Err(PinHashError::Algorithm(
+                hash.algorithm.as_str().chars().take(40).collect(),
+            ));
         }
-        let rounds: u32 = rounds
-            .parse()
-            .ok()
-            .filter(|r| (1..=10_000_000).contains(r))
-            .ok_or(PinHashError::Rounds)?;
-        let salt = from_hex(salt)
-            .filter(|s| (8..=64).contains(&s.len()))
-            .ok_or(PinHashError::Salt)?;
-        let digest: [u8; 32] = from_hex(digest)
-            .and_then(|d| d.try_into().ok())
-            .ok_or(PinHashError::Digest)?;
-        Ok(PinHash {
-            rounds,
-            salt,
-            digest,
-        })
+        argon2::Params::try_from(&hash).map_err(|err| PinHashError::Params(err.to_string()))?;
+        if hash.hash.is_none() {
+            return Err(PinHashError::NoHash);
+        }
+        Ok(PinHash(text.to_string()))
     }
 
-    /// Whether `pin` is the PIN; compares in constant time.
+    /// Hash `pin` with `salt` (at least 8 bytes, from the OS's random
+    /// source in production) and Argon2id `params`.
+    pub fn derive(pin: &str, salt: &[u8], params: argon2::Params) -> Result<PinHash, PinHashError> {
+        use argon2::password_hash::{PasswordHasher, SaltString};
+        let salt =
+            SaltString::encode_b64(salt).map_err(|err| PinHashError::Shape(err.to_string()))?;
+        argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
+            .hash_password(pin.as_bytes(), &salt)
+            .map(|hash| PinHash(hash.to_string()))
+            .map_err(|err| PinHashError::Params(err.to_string()))
+    }
+
+    /// Whether `pin` is the PIN (argon2 compares in constant time).
     pub fn matches(&self, pin: &str) -> bool {
-        let candidate = derive(pin, &self.salt, self.rounds);
-        candidate
-            .iter()
-            .zip(self.digest.iter())
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0
+        use argon2::password_hash::PasswordVerifier;
+        let Ok(hash) = argon2::PasswordHash::new(&self.0) else {
+            return false;
+        };
+        argon2::Argon2::default()
+            .verify_password(pin.as_bytes(), &hash)
+            .is_ok()
     }
-}
 
-/// PBKDF2-HMAC-SHA256 (RFC 8018) with one 32-byte block: the digest size,
-/// so only block 1 is needed.
-fn derive(pin: &str, salt: &[u8], rounds: u32) -> [u8; 32] {
-    let mut out = [0u8; 32];
-    // HMAC takes keys of any length, so this never fails.
-    let Ok(keyed) = <Hmac<Sha256> as KeyInit>::new_from_slice(pin.as_bytes()) else {
-        return out;
-    };
-    let mut block: [u8; 32] = keyed
-        .clone()
-        .chain_update(salt)
-        .chain_update(1u32.to_be_bytes())
-        .finalize()
-        .into_bytes()
-        .into();
-    out = block;
-    for _ in 1..rounds {
-        block = keyed
-            .clone()
-            .chain_update(block)
-            .finalize()
-            .into_bytes()
-            .into();
-        for (o, b) in out.iter_mut().zip(block.iter()) {
-            *o ^= b;
-        }
+    pub fn as_str(&self) -> &str {
+        &self.0
     }
-    out
-}
-
-fn from_hex(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 || !text.is_ascii() {
-        return None;
-    }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
-        .collect()
-}
-
-fn to_hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 impl fmt::Display for PinHash {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{PIN_HASH_SCHEME}${}${}${}",
-            self.rounds,
-            to_hex(&self.salt),
-            to_hex(&self.digest)
-        )
+        f.write_str(&self.0)
     }
 }
 
-/// Never print the digest by accident (logs, panics).
+/// Never print the hash by accident (logs, panics).
 impl fmt::Debug for PinHash {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "PinHash({PIN_HASH_SCHEME}, {} rounds)", self.rounds)
+        f.write_str("PinHash(<argon2>)")
     }
 }
 
@@ -431,76 +364,58 @@ mod tests {
         assert!(matches!(outcome, PinOutcome::StillLocked { .. }));
     }
 
-    #[test]
-    fn derivation_matches_the_pbkdf2_test_vectors() {
-        // RFC 7914 §11 (PBKDF2-HMAC-SHA256, first 32 bytes).
-        let cases = [
-            (
-                "passwd",
-                "salt",
-                1,
-                "55ac046e56e3089fec1691c22544b605f94185216dde0465e68b9d57c20dacbc",
-            ),
-            (
-                "Password",
-                "NaCl",
-                80000,
-                "4ddcd8f60b98be21830cee5ef22701f9641a4418d04c0414aeff08876b34ab56",
-            ),
-        ];
-        for (pin, salt, rounds, hex) in cases {
-            assert_eq!(to_hex(&derive(pin, salt.as_bytes(), rounds)), hex);
-        }
+    /// Cheap parameters: the tests check behaviour, not strength.
+    pub(crate) fn test_params() -> argon2::Params {
+        argon2::Params::new(8, 1, 1, None).unwrap()
     }
 
     #[test]
     fn pin_hash_round_trips_and_matches_only_the_pin() {
-        let hash = PinHash::new("2468", b"kiosk-salt-01", 1000);
+        let hash = PinHash::derive("2468", b"kiosk-salt-01", test_params()).unwrap();
         let text = hash.to_string();
+        assert!(text.starts_with("$argon2id$v=19$m=8,t=1,p=1$"), "{text}");
         let parsed = PinHash::parse(&text).unwrap();
         assert_eq!(parsed, hash);
         assert!(parsed.matches("2468"));
         for wrong in ["", "2467", "24680", " 2468", "１２３４"] {
             assert!(!parsed.matches(wrong), "{wrong:?}");
         }
-        assert_eq!(format!("{hash:?}"), "PinHash(pbkdf2-sha256, 1000 rounds)");
+        assert_eq!(format!("{hash:?}"), "PinHash(<argon2>)");
+    }
+
+    #[test]
+    fn the_shipped_demo_hash_verifies_its_documented_pin() {
+        // kiosk-config/kiosk.toml documents the demo PIN 246810.
+        let shipped = "$argon2id$v=19$m=19456,t=2,p=1$heT+TAKx2xWLbTQRjrBYLg$W4vuNvzNDEfZY7QJBuJ7cl1YyOtwK2F0iKXinHSobWM";
+        let hash = PinHash::parse(shipped).unwrap();
+        assert!(hash.matches("246810"));
+        assert!(!hash.matches("246811"));
     }
 
     #[test]
     fn pin_hash_text_is_parsed_or_refused() {
-        let good = PinHash::new("1", b"12345678", 1).to_string();
-        let digest = good.rsplit('$').next().unwrap().to_string();
+        let good = PinHash::derive("1", b"12345678", test_params())
+            .unwrap()
+            .to_string();
         let cases = [
             ("", "pin_hash_shape"),
-            ("pbkdf2-sha256$1$00", "pin_hash_shape"),
+            ("pbkdf2-sha256$1$00$00", "pin_hash_shape"),
             (&format!("{good}$extra"), "pin_hash_shape"),
             (
-                &format!("md5$1$3132333435363738${digest}"),
-                "pin_hash_scheme",
+                &good.replace("$argon2id$", "$scrypt$"),
+                "pin_hash_algorithm",
             ),
+            (&good.replace("m=8,", "m=1,"), "pin_hash_params"),
             (
-                &format!("pbkdf2-sha256$0$3132333435363738${digest}"),
-                "pin_hash_rounds",
-            ),
-            (
-                &format!("pbkdf2-sha256$x$3132333435363738${digest}"),
-                "pin_hash_rounds",
-            ),
-            (&format!("pbkdf2-sha256$1$31${digest}"), "pin_hash_salt"),
-            (
-                &format!("pbkdf2-sha256$1$zz32333435363738${digest}"),
-                "pin_hash_salt",
-            ),
-            ("pbkdf2-sha256$1$3132333435363738$00", "pin_hash_digest"),
-            (
-                &format!("pbkdf2-sha256$1$31323334353637é${digest}"),
-                "pin_hash_salt",
+                &good[..good.rfind('$').unwrap()].to_string(),
+                "pin_hash_missing",
             ),
         ];
         for (text, code) in cases {
             assert_eq!(PinHash::parse(text).unwrap_err().code(), code, "{text}");
         }
         assert!(PinHash::parse(&good).is_ok());
+        assert!(PinHash::derive("1", b"short", test_params()).is_err());
     }
 
     proptest::proptest! {

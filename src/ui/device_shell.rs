@@ -3,8 +3,8 @@
 //! Devices block (a card read, a print take seconds), so they live on one
 //! worker thread; the UI thread only sends jobs and collects answers on
 //! [`Shell::poll`]. Effects that are not about these two devices (store,
-//! platform, camera, speech, audit) go to a fallback shell until their
-//! modules are wired in.
+//! platform, camera, speech, audit) go to the next shell in line
+//! (`kiosk::product` puts the camera, records and speech there).
 
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::thread;
@@ -14,9 +14,10 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::core::record::ValidRecord;
-use crate::core::session::{CardFailure, Effect, Event};
+use crate::core::session::{CardFailure, DeviceLine, Effect, Event};
 use crate::devices::card_reader::{CardEvent, CardReader};
 use crate::devices::printer::ReceiptPrinter;
+use crate::kiosk::device_status::{printer_line, reader_line};
 use crate::receipt;
 
 use super::shell::{CameraView, Shell};
@@ -31,6 +32,8 @@ enum Job {
     ArmReader,
     DisarmReader,
     Print(Box<ValidRecord>, DateTime<Utc>),
+    /// Ask both devices how they are (for the staff device page).
+    CheckDevices,
 }
 
 pub struct DeviceShell<F: Shell> {
@@ -59,6 +62,15 @@ impl<F: Shell> DeviceShell<F> {
                     Ok(Job::Print(valid, at)) => {
                         let outcome = receipt::print(printer.as_mut(), &valid, at);
                         if answer_tx.send(Event::Printed(outcome)).is_err() {
+                            return;
+                        }
+                    }
+                    Ok(Job::CheckDevices) => {
+                        let lines = vec![
+                            reader_line(&reader.status(), &reader.describe()),
+                            printer_line(&printer.status(), &printer.describe()),
+                        ];
+                        if answer_tx.send(Event::DevicesChecked(lines)).is_err() {
                             return;
                         }
                     }
@@ -108,6 +120,7 @@ impl<F: Shell> Shell for DeviceShell<F> {
             Effect::WaitForCard => Job::ArmReader,
             Effect::StopCardReader => Job::DisarmReader,
             Effect::PrintReceipt(valid) => Job::Print(valid, now),
+            Effect::CheckDevices => Job::CheckDevices,
             other => return self.fallback.execute(other, now),
         };
         if self.jobs.send(job).is_err() {
@@ -119,7 +132,16 @@ impl<F: Shell> Shell for DeviceShell<F> {
 
     fn poll(&mut self, now: DateTime<Utc>) -> Vec<Event> {
         let mut events = self.fallback.poll(now);
-        events.extend(self.answers.try_iter());
+        for event in self.answers.try_iter() {
+            events.push(match event {
+                // The reader and printer answered; add what the rest runs.
+                Event::DevicesChecked(mut lines) => {
+                    lines.extend(self.fallback.device_lines());
+                    Event::DevicesChecked(lines)
+                }
+                other => other,
+            });
+        }
         events
     }
 
@@ -129,6 +151,18 @@ impl<F: Shell> Shell for DeviceShell<F> {
 
     fn new_record_id(&mut self) -> Uuid {
         Uuid::new_v4()
+    }
+
+    fn session_ended(&mut self) {
+        self.fallback.session_ended();
+    }
+
+    fn device_lines(&self) -> Vec<DeviceLine> {
+        self.fallback.device_lines()
+    }
+
+    fn reconfigure(&mut self, config: &crate::config::Config) {
+        self.fallback.reconfigure(config);
     }
 }
 

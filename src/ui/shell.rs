@@ -49,6 +49,17 @@ pub trait Shell {
     fn camera(&self) -> Option<CameraView>;
     /// A fresh id for a new registration.
     fn new_record_id(&mut self) -> Uuid;
+    /// The person's session ended (wiped, cancelled or done): drop
+    /// everything of theirs the shell still holds (photos, a prompt still
+    /// being spoken).
+    fn session_ended(&mut self) {}
+    /// Lines for the staff device page about what this shell runs besides
+    /// the card reader and printer (camera, outbox, platform, speech).
+    fn device_lines(&self) -> Vec<DeviceLine> {
+        Vec::new()
+    }
+    /// A new configuration taken without a restart.
+    fn reconfigure(&mut self, _config: &crate::config::Config) {}
 }
 
 /// The state of the simulated world, shared with whoever drives it (tests,
@@ -77,6 +88,8 @@ pub struct SimState {
     /// The photo coach's advice, one step per second, then capture.
     pub coach_script: Vec<(String, bool)>,
     pub synced: usize,
+    /// How many times the kiosk told the shell a session ended.
+    pub sessions_ended: usize,
     reader_armed_at: Option<DateTime<Utc>>,
     camera_started_at: Option<DateTime<Utc>>,
     camera_view: Option<CameraView>,
@@ -110,6 +123,7 @@ impl Default for SimState {
                 ("很好，请保持不动".into(), true),
             ],
             synced: 0,
+            sessions_ended: 0,
             reader_armed_at: None,
             camera_started_at: None,
             camera_view: None,
@@ -331,6 +345,13 @@ impl Shell for SimulatedShell {
 
     fn camera(&self) -> Option<CameraView> {
         self.state.borrow().camera_view.clone()
+    }
+
+    fn session_ended(&mut self) {
+        let mut s = self.state.borrow_mut();
+        s.sessions_ended += 1;
+        s.camera_view = None;
+        s.camera_started_at = None;
     }
 
     fn new_record_id(&mut self) -> Uuid {

@@ -29,6 +29,8 @@ fn settings() -> SessionSettings {
         idle_warning_after: Duration::seconds(90),
         idle_wipe_after_warning: Duration::seconds(30),
         done_screen_for: Duration::seconds(15),
+        default_text_size: TextSize::Normal,
+        default_high_contrast: false,
     }
 }
 
@@ -38,7 +40,12 @@ fn staff_settings() -> StaffSettings {
     StaffSettings {
         accounts: vec![StaffAccount {
             staff_id: "staff-03".into(),
-            pin: PinHash::new(PIN, b"test-salt", 10),
+            pin: PinHash::derive(
+                PIN,
+                b"test-salt",
+                argon2::Params::new(8, 1, 1, None).unwrap(),
+            )
+            .unwrap(),
         }],
         config_version: "2025.03-1".into(),
         config_hash: "ab12".into(),

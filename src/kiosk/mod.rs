@@ -1,0 +1,478 @@
+//! The running kiosk: the session, a shell that carries out its effects,
+//! a clock, and the UI, tied together by one loop:
+//!
+//! ```text
+//! UI callback / timer tick ─▶ Session::handle(event, now) ─▶ effects
+//!        ▲                                                    │
+//!        └── ui::show(session.view(now)) ◀── Shell::poll ◀── Shell::execute
+//! ```
+//!
+//! Time comes from the injected clock only, so tests drive the same loop on
+//! a virtual clock.
+
+pub mod boot;
+pub mod config_watch;
+pub mod device_status;
+pub mod product;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::Duration as StdDuration;
+
+use chrono::{DateTime, Utc};
+use slint::ComponentHandle;
+
+use crate::config::Config;
+use crate::core::session::{Event, Session, StaffSettings, Step};
+use crate::ui::attract_adapter::{self, Campaign};
+use crate::ui::shell::Shell;
+use crate::ui::{self, AppWindow, AttractView, Dispatch, EventSink};
+
+use config_watch::{ConfigNews, ConfigWatch};
+
+/// Where "now" comes from.
+pub type Clock = Box<dyn Fn() -> DateTime<Utc>>;
+
+/// How often idle time-outs, device answers and the camera picture are
+/// looked at.
+pub const TICK: StdDuration = StdDuration::from_millis(250);
+
+pub struct Kiosk {
+    session: Session,
+    shell: Box<dyn Shell>,
+    clock: Clock,
+    ui: slint::Weak<AppWindow>,
+    config_watch: Option<ConfigWatch>,
+    /// Why the kiosk must restart once no one is using it.
+    restart_pending: Option<String>,
+    /// The loop was left to restart.
+    restarting: bool,
+}
+
+/// What the running kiosk takes from a new configuration without a restart.
+pub fn staff_settings_of(config: &Config, installed_version: u64, sha256: &str) -> StaffSettings {
+    StaffSettings {
+        accounts: vec![crate::core::staff::StaffAccount {
+            // One PIN per kiosk (the configuration holds one hash): the
+            // audit log names the kiosk's staff role, never a person.
+            staff_id: "staff".into(),
+            pin: config.staff.pin_hash.clone(),
+        }],
+        config_version: installed_version.to_string(),
+        config_hash: sha256.to_string(),
+    }
+}
+
+/// The attract screen's texts from the configuration.
+pub fn campaign_of(config: &Config) -> Campaign {
+    Campaign {
+        title_zh: config.texts.campaign_title.clone(),
+        notice_zh: config.texts.campaign_notice.trim().to_string(),
+        place_zh: config.kiosk.township.name.clone(),
+    }
+}
+
+impl Kiosk {
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+
+    /// Why a restart is waiting for the kiosk to be free, if one is.
+    pub fn restart_pending(&self) -> Option<&str> {
+        self.restart_pending.as_deref()
+    }
+
+    pub fn restarting(&self) -> bool {
+        self.restarting
+    }
+
+    /// Take a new configuration that needs no restart.
+    pub fn reconfigure(&mut self, config: &Config, installed_version: u64, sha256: &str) {
+        self.session.reconfigure(
+            config.session_settings(),
+            staff_settings_of(config, installed_version, sha256),
+        );
+        self.shell.reconfigure(config);
+        if let Some(ui) = self.ui.upgrade() {
+            attract_adapter::show_campaign(&ui, &campaign_of(config));
+        }
+        self.render();
+    }
+
+    /// Ask for an orderly restart: made as soon as no one is using the kiosk.
+    pub fn request_restart(&mut self, reason: String) {
+        tracing::info!("restart requested: {reason}");
+        self.restart_pending = Some(reason);
+        self.restart_if_free();
+    }
+
+    fn restart_if_free(&mut self) {
+        if self.restart_pending.is_none() || self.restarting {
+            return;
+        }
+        let now = self.now();
+        let free = self.session.step() == Step::Attract && self.session.view(now).staff.is_none();
+        if free {
+            self.restarting = true;
+            // Leaves `run_event_loop`; `run_fullscreen` then restarts.
+            let _ = slint::quit_event_loop();
+        }
+    }
+
+    fn take_config_news(&mut self) {
+        let news = match &self.config_watch {
+            Some(watch) => watch.take_news(),
+            None => return,
+        };
+        for item in news {
+            match item {
+                ConfigNews::Confirmed { installed } => tracing::info!(
+                    "configuration {} ({}) confirmed",
+                    installed.version,
+                    installed.sha256
+                ),
+                ConfigNews::Hot { config, installed } => {
+                    self.reconfigure(&config, installed.version, &installed.sha256)
+                }
+                ConfigNews::RestartNeeded { reason } => self.request_restart(reason),
+                ConfigNews::Note { message } => tracing::warn!("configuration: {message}"),
+            }
+        }
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        (self.clock)()
+    }
+
+    /// One event through the session, its effects through the shell, the
+    /// shell's answers back in (bounded, in case two keep answering each
+    /// other), then redraw.
+    fn run(&mut self, first: Event) {
+        let now = self.now();
+        let had_person = self.session.record().is_some();
+        let mut pending = vec![first];
+        for _round in 0..32 {
+            for event in pending.drain(..) {
+                for effect in self.session.handle(event, now) {
+                    self.shell.execute(effect, now);
+                }
+            }
+            pending = self.shell.poll(now);
+            if pending.is_empty() {
+                break;
+            }
+        }
+        if had_person && self.session.record().is_none() {
+            // Wiped, cancelled or done: nothing of the person may stay.
+            self.shell.session_ended();
+        }
+        self.render();
+    }
+
+    /// Called by the timer: lets time-outs fire, device answers and
+    /// configuration news in.
+    pub fn tick(&mut self) {
+        self.take_config_news();
+        self.run(Event::Tick);
+        self.restart_if_free();
+    }
+
+    pub fn render(&self) {
+        let Some(ui) = self.ui.upgrade() else { return };
+        let now = self.now();
+        let camera = self.shell.camera();
+        ui::show(&ui, &self.session.view(now), camera.as_ref());
+    }
+
+    fn start_event(&mut self) -> Event {
+        Event::Start {
+            record_id: self.shell.new_record_id(),
+        }
+    }
+}
+
+impl EventSink for Kiosk {
+    fn handle_event(&mut self, event: Event) {
+        if matches!(event, Event::Tick) {
+            self.tick();
+        } else {
+            self.run(event);
+        }
+    }
+}
+
+/// A kiosk wired to its window, with its tick timer running.
+pub struct Running {
+    kiosk: Rc<RefCell<Kiosk>>,
+    dispatch: Dispatch,
+    _timer: slint::Timer,
+}
+
+impl Running {
+    pub fn kiosk(&self) -> Rc<RefCell<Kiosk>> {
+        Rc::clone(&self.kiosk)
+    }
+
+    /// Send an event as if the UI had (used by tests and the demo).
+    pub fn send(&self, event: Event) {
+        self.dispatch.send(event);
+    }
+
+    /// Run one tick now, without waiting for the timer.
+    pub fn tick(&self) {
+        self.dispatch.send(Event::Tick);
+    }
+
+    /// Take configuration news from `watch` on every tick.
+    pub fn watch_config(&self, watch: ConfigWatch) {
+        self.kiosk.borrow_mut().config_watch = Some(watch);
+    }
+
+    /// The loop was left for an orderly restart.
+    pub fn restarting(&self) -> bool {
+        self.kiosk.borrow().restarting
+    }
+}
+
+/// Wire `ui` to a session and shell and start ticking.
+pub fn start(
+    ui: &AppWindow,
+    session: Session,
+    shell: Box<dyn Shell>,
+    clock: Clock,
+    campaign: &Campaign,
+) -> Running {
+    let kiosk = Rc::new(RefCell::new(Kiosk {
+        session,
+        shell,
+        clock,
+        ui: ui.as_weak(),
+        config_watch: None,
+        restart_pending: None,
+        restarting: false,
+    }));
+    let sink: Rc<RefCell<dyn EventSink>> = kiosk.clone();
+    let dispatch = Dispatch::new(Rc::downgrade(&sink));
+    ui::connect(ui, &dispatch);
+    attract_adapter::show_campaign(ui, campaign);
+
+    // Starting needs a fresh id from the shell.
+    let weak = Rc::downgrade(&kiosk);
+    let d = dispatch.clone();
+    ui.global::<AttractView>().on_start(move || {
+        let Some(kiosk) = weak.upgrade() else { return };
+        let event = match kiosk.try_borrow_mut() {
+            Ok(mut k) => k.start_event(),
+            Err(_) => return,
+        };
+        d.send(event);
+    });
+
+    let timer = slint::Timer::default();
+    let d = dispatch.clone();
+    timer.start(slint::TimerMode::Repeated, TICK, move || {
+        d.send(Event::Tick)
+    });
+    kiosk.borrow().render();
+    Running {
+        kiosk,
+        dispatch,
+        _timer: timer,
+    }
+}
+
+/// Settings used until configuration provides them (simulated devices,
+/// a demo township and a demo staff PIN "2468").
+pub mod stand_in {
+    use chrono::{Duration, NaiveDate, Utc};
+
+    use crate::core::card::{CardRead, CardText, Nation, Validity};
+    use crate::core::id_number::{IdNumber, Sex};
+    use crate::core::record::Township;
+    use crate::core::session::{SessionSettings, StaffSettings};
+    use crate::core::staff::{PinHash, StaffAccount};
+    use crate::ui::attract_adapter::Campaign;
+
+    pub fn session_settings() -> SessionSettings {
+        SessionSettings {
+            kiosk_id: "demo-kiosk".into(),
+            township: Township {
+                code: "110101001".into(),
+                name: "东华门街道".into(),
+            },
+            idle_warning_after: Duration::seconds(120),
+            idle_wipe_after_warning: Duration::seconds(30),
+            done_screen_for: Duration::seconds(20),
+            default_text_size: crate::core::session::TextSize::Normal,
+            default_high_contrast: false,
+        }
+    }
+
+    pub fn staff_settings() -> StaffSettings {
+        StaffSettings {
+            accounts: vec![StaffAccount {
+                staff_id: "demo-staff".into(),
+                // The demo PIN's hash, made here so the stand-in needs no file.
+                pin: PinHash::derive("2468", b"demo-kiosk-salt", argon2::Params::default())
+                    .expect("fixed valid salt and default parameters"),
+            }],
+            config_version: "stand-in (no configuration loaded)".into(),
+            config_hash: "-".into(),
+        }
+    }
+
+    pub fn campaign() -> Campaign {
+        Campaign {
+            title_zh: "退役军人和其他优抚对象信息采集".into(),
+            notice_zh: "为更好地服务退役军人和其他优抚对象，县退役军人事务局开展信息采集。请带好身份证、户口本和相关证件，按屏幕提示自助登记，工作人员在旁协助。".into(),
+            place_zh: "东华门街道退役军人服务站".into(),
+        }
+    }
+
+    /// A sample card for the simulated reader (test data, not a person).
+    pub fn sample_card() -> Option<CardRead> {
+        let today = Utc::now().date_naive();
+        let first17 = *b"11010119500307001";
+        let check = crate::core::id_number::check_digit(&first17);
+        let number = format!("{}{check}", std::str::from_utf8(&first17).ok()?);
+        Some(CardRead {
+            text: CardText {
+                name: "王建国".into(),
+                sex: Sex::Male,
+                nation: Nation::from_code(1)?,
+                birth_date: NaiveDate::from_ymd_opt(1950, 3, 7)?,
+                address: "北京市东城区景山前街4号".into(),
+                id_number: IdNumber::parse(&number, today).ok()?,
+                authority: "北京市公安局东城分局".into(),
+                valid_from: NaiveDate::from_ymd_opt(2010, 1, 1)?,
+                valid_to: Validity::LongTerm,
+            },
+            photo_wlt: Vec::new(),
+            fingerprint: None,
+        })
+    }
+}
+
+/// The demo kiosk: in-memory simulated devices, stand-in settings, demo
+/// staff PIN "2468". No configuration or data on disk is touched.
+pub fn launch_demo() -> Result<(AppWindow, Running), slint::PlatformError> {
+    use crate::ui::shell::SimulatedShell;
+
+    let ui = AppWindow::new()?;
+    ui.window().set_fullscreen(true);
+    let shell = SimulatedShell::new();
+    shell.state().borrow_mut().demo_card = stand_in::sample_card();
+    let clock: Clock = Box::new(Utc::now);
+    let session = Session::new(stand_in::session_settings(), Utc::now())
+        .with_staff(stand_in::staff_settings());
+    let running = start(&ui, session, Box::new(shell), clock, &stand_in::campaign());
+    Ok((ui, running))
+}
+
+/// Why the kiosk window could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum LaunchError {
+    #[error(transparent)]
+    Window(#[from] slint::PlatformError),
+    #[error("restart failed: {0}")]
+    Restart(std::io::Error),
+}
+
+/// The kiosk as configured: configuration store, devices, outbox, sync,
+/// configuration polling. Returns when the window closes or an orderly
+/// restart is due (then `Running::restarting` says so).
+pub fn launch(paths: &boot::KioskPaths) -> Result<(AppWindow, Running), slint::PlatformError> {
+    let ui = AppWindow::new()?;
+    ui.window().set_fullscreen(true);
+    let booted = match boot::boot(paths) {
+        Ok(booted) => booted,
+        Err(err) => {
+            tracing::error!("the kiosk cannot start: {err}");
+            let running = out_of_service(&ui, &err.message_zh());
+            return Ok((ui, running));
+        }
+    };
+    let boot::Booted {
+        config,
+        installed,
+        store,
+        devices,
+        rolled_back,
+    } = booted;
+    if let Some(reason) = rolled_back {
+        tracing::warn!("started on the last-known-good configuration: {reason}");
+    }
+    tracing::info!(
+        "kiosk {} starting on configuration version {} ({})",
+        config.kiosk.id,
+        installed.version,
+        installed.sha256
+    );
+    let shell = match product::build(&config, devices, paths, || Utc::now().date_naive()) {
+        Ok(shell) => shell,
+        Err(err) => {
+            tracing::error!("the kiosk cannot start: {err}");
+            let running = out_of_service(&ui, &err.message_zh());
+            return Ok((ui, running));
+        }
+    };
+    let session = Session::new(config.session_settings(), Utc::now()).with_staff(
+        staff_settings_of(&config, installed.version, &installed.sha256),
+    );
+    let running = start(
+        &ui,
+        session,
+        shell,
+        Box::new(Utc::now),
+        &campaign_of(&config),
+    );
+    let watch = ConfigWatch::spawn(store, config, |config: &Config| {
+        crate::config::http::HttpConfigTransport::for_kiosk(config).map_err(|e| e.to_string())
+    });
+    running.watch_config(watch);
+    Ok((ui, running))
+}
+
+/// A kiosk that cannot take registrations says so calmly and sends people
+/// to staff, instead of showing a blank screen.
+fn out_of_service(ui: &AppWindow, reason_zh: &str) -> Running {
+    use crate::ui::shell::SimulatedShell;
+
+    let campaign = Campaign {
+        title_zh: "本机暂停服务".into(),
+        notice_zh: format!("自助登记暂时无法使用，请找工作人员帮助。\n（{reason_zh}）"),
+        place_zh: String::new(),
+    };
+    let session = Session::new(stand_in::session_settings(), Utc::now());
+    let running = start(
+        ui,
+        session,
+        Box::new(SimulatedShell::new()),
+        Box::new(Utc::now),
+        &campaign,
+    );
+    // No registration can start here.
+    ui.global::<AttractView>().on_start(|| {});
+    running
+}
+
+/// `veteran-kiosk` with no arguments: the configured kiosk, fullscreen,
+/// restarting itself in an orderly way when a new configuration needs it.
+pub fn run_fullscreen(paths: &boot::KioskPaths) -> Result<(), LaunchError> {
+    let restarting = {
+        let (ui, running) = launch(paths)?;
+        ui.run()?;
+        running.restarting()
+        // Window, devices, outbox and threads are closed here.
+    };
+    if restarting {
+        return Err(LaunchError::Restart(boot::restart_process()));
+    }
+    Ok(())
+}
+
+/// `veteran-kiosk demo kiosk`: the in-memory demo, fullscreen.
+pub fn run_demo() -> Result<(), slint::PlatformError> {
+    let (ui, _running) = launch_demo()?;
+    ui.run()
+}
