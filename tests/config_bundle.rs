@@ -791,7 +791,7 @@ fn cli_keygen_sign_verify_show() {
     let (code, hashed) = run(&["config", "pin-hash"], Some("246810\n"));
     assert_eq!(code, 0);
     let hash = veteran_kiosk::config::PinHash::parse(hashed["pin_hash"].as_str().unwrap()).unwrap();
-    assert!(hash.verify("246810"));
+    assert!(hash.matches("246810"));
     let (code, _) = run(&["config", "pin-hash"], Some("12\n"));
     assert_eq!(code, 2, "too short a PIN");
 }

@@ -182,6 +182,12 @@ pub enum Event {
         record_id: Uuid,
     },
     CardRead(Box<CardRead>),
+    /// After `CardRead`: the chip's portrait, decoded by the vendor's WLT
+    /// library into a JPEG (`photo`), or why it was not (`note_zh`).
+    CardPortraitDecoded {
+        photo: Option<PhotoRef>,
+        note_zh: String,
+    },
     CardFailed(CardFailure),
     /// Staff typed the identity from the card; the card photo must have
     /// been taken on the same page (`CardPhotoTaken`).
@@ -586,6 +592,7 @@ impl Session {
                 | Event::DevicesChecked(_)
                 | Event::SyncFinished { .. }
                 | Event::CardFailed(_)
+                | Event::CardPortraitDecoded { .. }
         );
         if by_person {
             self.last_activity = now;
@@ -666,6 +673,17 @@ impl Session {
             (_, Event::CancelRequested) => self.confirming_cancel = true,
             (_, Event::Cancel) => self.wipe(now, fx),
             (Step::InsertCard, Event::CardRead(read)) => self.on_card(*read, now, fx),
+            (_, Event::CardPortraitDecoded { photo, note_zh }) => {
+                if let Some(record) = self.record.as_mut() {
+                    if record.identity.source == IdentitySource::Card {
+                        record.photos.card_portrait_note = match photo {
+                            Some(_) => String::new(),
+                            None => note_zh,
+                        };
+                        record.photos.card_portrait = photo;
+                    }
+                }
+            }
             (Step::InsertCard, Event::CardFailed(failure)) => {
                 self.notice = Some(failure.message_zh.clone());
                 fx.push(Effect::Speak(failure.message_zh));

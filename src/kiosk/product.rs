@@ -12,7 +12,7 @@
 //! Each part takes the effects it is about and hands the rest on; nothing
 //! here blocks the UI thread.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
@@ -24,15 +24,11 @@ use crate::photo::PortraitAnalyzer;
 use crate::speech::{Speaker, SpeechConfig};
 use crate::store::Blobs;
 use crate::ui::camera_shell::CameraShell;
-use crate::ui::device_shell::DeviceShell;
+use crate::ui::device_shell::{CardPortraits, DeviceShell};
 use crate::ui::records_shell::{RecordsSettings, RecordsShell};
-use crate::ui::shell::{CameraView, Shell};
+use crate::ui::shell::{CameraView, SessionPhotos, Shell};
 
 use super::boot::KioskPaths;
-
-/// Photos of the session in progress, by SHA-256: the camera puts them
-/// in, drafts and the outbox take them, the end of a session clears them.
-pub type SessionPhotos = Arc<Mutex<Blobs>>;
 
 /// Everything but the card reader and printer.
 pub struct Parts {
@@ -154,16 +150,21 @@ pub fn build(
         Arc::clone(&photos),
     )?;
     let camera = CameraShell::start(devices.camera, analyzer, Arc::clone(&photos));
+    let portraits = CardPortraits {
+        wlt: devices.wlt,
+        photos: Arc::clone(&photos),
+    };
     let parts = Parts {
         camera,
         records,
         speaker: Speaker::new(speech_config(config)),
         photos,
     };
-    Ok(Box::new(DeviceShell::start(
+    Ok(Box::new(DeviceShell::start_with_portraits(
         devices.card_reader,
         devices.printer,
         today,
+        Some(portraits),
         parts,
     )))
 }

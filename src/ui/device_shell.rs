@@ -13,14 +13,17 @@ use std::time::Duration as StdDuration;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::core::record::ValidRecord;
+use crate::core::card::CardRead;
+use crate::core::record::{PhotoRef, ValidRecord};
 use crate::core::session::{CardFailure, DeviceLine, Effect, Event};
 use crate::devices::card_reader::{CardEvent, CardReader};
 use crate::devices::printer::ReceiptPrinter;
+use crate::devices::WltSetup;
 use crate::kiosk::device_status::{printer_line, reader_line};
 use crate::receipt;
+use crate::wlt::CardPortrait;
 
-use super::shell::{CameraView, Shell};
+use super::shell::{CameraView, SessionPhotos, Shell};
 
 /// How often an armed reader is asked for a card.
 const READER_POLL: StdDuration = StdDuration::from_millis(300);
@@ -42,13 +45,54 @@ pub struct DeviceShell<F: Shell> {
     answers: Receiver<Event>,
 }
 
+/// Decoding the chip's portrait after each read, into the session's photos.
+pub struct CardPortraits {
+    pub wlt: WltSetup,
+    pub photos: SessionPhotos,
+}
+
+impl CardPortraits {
+    /// The event that follows a read of `card`.
+    fn decode(&self, card: &CardRead) -> Event {
+        match self.wlt.portrait(&card.photo_wlt) {
+            CardPortrait::Jpeg(jpeg) => {
+                let bytes = jpeg.len() as u64;
+                let sha256 = match self.photos.lock() {
+                    Ok(mut photos) => photos.insert(jpeg),
+                    Err(poisoned) => poisoned.into_inner().insert(jpeg),
+                };
+                Event::CardPortraitDecoded {
+                    photo: Some(PhotoRef { sha256, bytes }),
+                    note_zh: String::new(),
+                }
+            }
+            CardPortrait::NotDecoded { note_zh } => Event::CardPortraitDecoded {
+                photo: None,
+                note_zh,
+            },
+        }
+    }
+}
+
 impl<F: Shell> DeviceShell<F> {
     /// Start the device worker. `today` gives the date a card's ID number
     /// is checked against (the shell may read the clock; the core may not).
     pub fn start(
+        reader: Box<dyn CardReader>,
+        printer: Box<dyn ReceiptPrinter>,
+        today: impl Fn() -> chrono::NaiveDate + Send + 'static,
+        fallback: F,
+    ) -> DeviceShell<F> {
+        Self::start_with_portraits(reader, printer, today, None, fallback)
+    }
+
+    /// As [`DeviceShell::start`], and after each read the chip's portrait
+    /// is decoded (on the worker: the vendor library can be slow).
+    pub fn start_with_portraits(
         mut reader: Box<dyn CardReader>,
         mut printer: Box<dyn ReceiptPrinter>,
         today: impl Fn() -> chrono::NaiveDate + Send + 'static,
+        portraits: Option<CardPortraits>,
         fallback: F,
     ) -> DeviceShell<F> {
         let (jobs, job_rx) = mpsc::channel::<Job>();
@@ -95,10 +139,19 @@ impl<F: Shell> DeviceShell<F> {
                 };
                 if let Some(event) = answer {
                     let failed = matches!(event, Event::CardFailed(_));
+                    let portrait = match (&event, &portraits) {
+                        (Event::CardRead(card), Some(portraits)) => Some(portraits.decode(card)),
+                        _ => None,
+                    };
                     // The session re-arms the reader when it wants another card.
                     armed = false;
                     if answer_tx.send(event).is_err() {
                         return;
+                    }
+                    if let Some(portrait) = portrait {
+                        if answer_tx.send(portrait).is_err() {
+                            return;
+                        }
                     }
                     if failed {
                         thread::sleep(AFTER_FAILURE);
@@ -216,6 +269,34 @@ mod tests {
         let answer = wait_for(&mut shell, |e| matches!(e, Event::Printed(_)));
         assert_eq!(answer, Event::Printed(PrintOutcome::Printed));
         assert_eq!(printer.state().printed.len(), 1);
+    }
+
+    #[test]
+    fn after_a_read_the_chip_portrait_answer_follows() {
+        let reader = TestReader::new();
+        let card = stand_in::sample_card().unwrap();
+        reader.push(Ok(CardEvent::Read(Box::new(card))));
+        let photos = SessionPhotos::default();
+        let mut shell = DeviceShell::start_with_portraits(
+            Box::new(reader),
+            Box::new(TestPrinter::new()),
+            || Utc::now().date_naive(),
+            Some(CardPortraits {
+                wlt: WltSetup::NotConfigured,
+                photos: photos.clone(),
+            }),
+            SimulatedShell::new(),
+        );
+        shell.execute(Effect::WaitForCard, Utc::now());
+        let answer = wait_for(&mut shell, |e| {
+            matches!(e, Event::CardPortraitDecoded { .. })
+        });
+        let Event::CardPortraitDecoded { photo, note_zh } = answer else {
+            unreachable!()
+        };
+        assert_eq!(photo, None);
+        assert!(note_zh.contains("解码"), "{note_zh}");
+        assert!(photos.lock().unwrap().is_empty());
     }
 
     /// A complete record, made by running the session to its review.

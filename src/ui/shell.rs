@@ -39,6 +39,11 @@ pub struct CameraView {
     pub ok: bool,
 }
 
+/// Photos of the session in progress, by SHA-256: the camera and the
+/// card reader put them in, drafts and the outbox take them, the end of a
+/// session clears them.
+pub type SessionPhotos = std::sync::Arc<std::sync::Mutex<crate::store::Blobs>>;
+
 pub trait Shell {
     /// Start carrying out `effect`; answers come back through [`Shell::poll`].
     fn execute(&mut self, effect: Effect, now: DateTime<Utc>);

@@ -948,3 +948,37 @@ fn cancel_asks_first_and_text_size_is_per_person() {
     run(&mut s, vec![(4, Event::Cancel)]);
     assert!(!s.view(at(4)).high_contrast);
 }
+
+#[test]
+fn the_decoded_chip_portrait_goes_into_the_record_or_says_why_not() {
+    let start = Event::Start {
+        record_id: record_id(),
+    };
+    let decoded = |photo: Option<PhotoRef>, note: &str| Event::CardPortraitDecoded {
+        photo,
+        note_zh: note.into(),
+    };
+    // Decoded: the portrait is kept and the "not decoded" note goes.
+    let mut s = session();
+    s.handle(start.clone(), at(0));
+    s.handle(card("王建国"), at(1));
+    assert!(!s.record().unwrap().photos.card_portrait_note.is_empty());
+    s.handle(decoded(Some(photo(9)), ""), at(1));
+    let photos = &s.record().unwrap().photos;
+    assert_eq!(photos.card_portrait, Some(photo(9)));
+    assert_eq!(photos.card_portrait_note, "");
+
+    // Not decoded: the reason is noted, nothing else changes.
+    let mut s = session();
+    s.handle(start.clone(), at(0));
+    s.handle(card("王建国"), at(1));
+    s.handle(decoded(None, "身份证照片解码失败"), at(1));
+    let photos = &s.record().unwrap().photos;
+    assert_eq!(photos.card_portrait, None);
+    assert_eq!(photos.card_portrait_note, "身份证照片解码失败");
+
+    // Before any card (a late answer after a wipe): ignored.
+    let mut s = session();
+    assert!(s.handle(decoded(Some(photo(9)), ""), at(0)).is_empty());
+    assert!(s.record().is_none());
+}
