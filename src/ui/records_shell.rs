@@ -44,6 +44,7 @@ pub type SessionPhotos = Arc<Mutex<Blobs>>;
 /// A look-up never keeps a person waiting longer than this, whatever the
 /// upload timeouts are.
 pub const LOOKUP_TIMEOUT: StdDuration = StdDuration::from_secs(8);
+/// Of [`LOOKUP_TIMEOUT`], at most this for the connection and handshake.
 pub const LOOKUP_CONNECT_TIMEOUT: StdDuration = StdDuration::from_secs(4);
 /// How long "send now" waits for the sync worker's go before answering
 /// with what it knows so far.
