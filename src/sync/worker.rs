@@ -6,7 +6,7 @@
 //! again, and the platform answers "already stored".
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::thread::JoinHandle;
 
@@ -162,9 +162,37 @@ pub fn run_forever(
     wake: &mpsc::Receiver<()>,
     status: &Mutex<SyncReport>,
 ) -> Result<(), StoreError> {
+    let requests = SyncNowRequests::default();
+    serve(store, client, policy, stop, wake, status, &requests)
+}
+
+/// Staff "send now" requests to a running worker, numbered, and the
+/// highest one the worker has served (had its go for, back-off ignored).
+#[derive(Debug, Default)]
+struct SyncNowRequests {
+    asked: AtomicU64,
+    served: AtomicU64,
+}
+
+fn serve(
+    store: &mut Store,
+    client: &PlatformClient,
+    policy: &RetryPolicy,
+    stop: &AtomicBool,
+    wake: &mpsc::Receiver<()>,
+    status: &Mutex<SyncReport>,
+    requests: &SyncNowRequests,
+) -> Result<(), StoreError> {
     let mut core = core_from_store(store, policy)?;
     let mut report = SyncReport::default();
+    let mut seen = 0;
     while !stop.load(Ordering::SeqCst) {
+        let asked = requests.asked.load(Ordering::SeqCst);
+        if asked > seen {
+            // Someone asked: a back-off wait must not keep them waiting.
+            core.retry_now();
+            seen = asked;
+        }
         for id in store.pending()? {
             core.push(id);
         }
@@ -187,6 +215,9 @@ pub fn run_forever(
             Some(Task::Done) | None => RESCAN_INTERVAL,
             Some(_) => continue,
         };
+        // Idle now, with the status above written: every request seen so
+        // far has had its go.
+        requests.served.store(seen, Ordering::SeqCst);
         match wake.recv_timeout(sleep) {
             Ok(()) | Err(mpsc::RecvTimeoutError::Timeout) => {}
             Err(mpsc::RecvTimeoutError::Disconnected) => break,
@@ -200,8 +231,13 @@ pub struct SyncHandle {
     stop: Arc<AtomicBool>,
     wake: mpsc::Sender<()>,
     status: Arc<Mutex<SyncReport>>,
+    requests: Arc<SyncNowRequests>,
     thread: Option<JoinHandle<Result<(), StoreError>>>,
 }
+
+/// One "send now" request, to ask [`SyncHandle::report_for`] about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SyncTicket(u64);
 
 impl SyncHandle {
     /// Starts the worker on the outbox at `db`.
@@ -213,19 +249,26 @@ impl SyncHandle {
         let mut store = Store::open(&db)?;
         let stop = Arc::new(AtomicBool::new(false));
         let status = Arc::new(Mutex::new(SyncReport::default()));
+        let requests = Arc::new(SyncNowRequests::default());
         let (wake, woken) = mpsc::channel();
         let thread = {
             let stop = stop.clone();
             let status = status.clone();
+            let requests = requests.clone();
             std::thread::Builder::new()
                 .name("sync".into())
-                .spawn(move || run_forever(&mut store, &client, &policy, &stop, &woken, &status))
+                .spawn(move || {
+                    serve(
+                        &mut store, &client, &policy, &stop, &woken, &status, &requests,
+                    )
+                })
                 .map_err(|e| StoreError::Corrupt(format!("cannot start the sync thread: {e}")))?
         };
         Ok(SyncHandle {
             stop,
             wake,
             status,
+            requests,
             thread: Some(thread),
         })
     }
@@ -233,6 +276,25 @@ impl SyncHandle {
     /// A record was just queued: send it now.
     pub fn nudge(&self) {
         let _ = self.wake.send(());
+    }
+
+    /// Staff asked to send now: any back-off wait is dropped and the
+    /// worker uploads and polls reviews until done or a failure.
+    pub fn sync_now(&self) -> SyncTicket {
+        let ticket = self.requests.asked.fetch_add(1, Ordering::SeqCst) + 1;
+        self.nudge();
+        SyncTicket(ticket)
+    }
+
+    /// The worker's report once it has had its go for `ticket`; `None`
+    /// while it is still at it (or has stopped: see [`SyncHandle::is_running`]).
+    pub fn report_for(&self, ticket: SyncTicket) -> Option<SyncReport> {
+        (self.requests.served.load(Ordering::SeqCst) >= ticket.0).then(|| self.status())
+    }
+
+    /// False once the worker thread has ended (a store error stops it).
+    pub fn is_running(&self) -> bool {
+        self.thread.as_ref().is_some_and(|t| !t.is_finished())
     }
 
     pub fn status(&self) -> SyncReport {

@@ -31,6 +31,7 @@ pub mod manual_identity_adapter;
 pub mod nav_adapter;
 pub mod needs_adapter;
 pub mod portrait_adapter;
+pub mod records_shell;
 pub mod review_adapter;
 pub mod shell;
 pub mod sign_adapter;
