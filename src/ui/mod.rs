@@ -19,6 +19,7 @@ use crate::core::session::{Event, View};
 use crate::core::Problem;
 
 pub mod attract_adapter;
+pub mod camera_shell;
 pub mod categories_adapter;
 pub mod details_adapter;
 pub mod device_shell;
