@@ -26,6 +26,7 @@ pub mod documents_adapter;
 pub mod done_adapter;
 pub mod identity_adapter;
 pub mod insert_card_adapter;
+pub mod keyboard;
 pub mod living_adapter;
 pub mod manual_identity_adapter;
 pub mod nav_adapter;
@@ -35,6 +36,8 @@ pub mod review_adapter;
 pub mod shell;
 pub mod sign_adapter;
 pub mod staff_adapter;
+
+pub use keyboard::forget_keyboard;
 
 /// Whatever handles an event from the UI (the kiosk loop).
 pub trait EventSink {
@@ -98,10 +101,21 @@ pub fn show(ui: &AppWindow, view: &View, camera: Option<&shell::CameraView>) {
     sign_adapter::show(ui, view);
     done_adapter::show(ui, view);
     staff_adapter::show(ui, view);
+    keyboard::show(ui, view);
 }
 
-/// Connect every view's callbacks to `dispatch`.
+/// Connect every view's callbacks to `dispatch`, and the on-screen
+/// keyboard to its engines (opened here, once; see [`keyboard`]).
 pub fn connect(ui: &AppWindow, dispatch: &Dispatch) {
+    connect_views(ui, dispatch);
+    for problem in keyboard::connect(ui, &keyboard::KeyboardSettings::from_env()) {
+        // The keyboard offers the modes that work; staff read why in the log.
+        eprintln!("on-screen keyboard: {problem} ({})", problem.code());
+    }
+}
+
+/// Connect every view's callbacks to `dispatch`, without the keyboard.
+pub fn connect_views(ui: &AppWindow, dispatch: &Dispatch) {
     nav_adapter::connect(ui, dispatch);
     attract_adapter::connect(ui, dispatch);
     manual_identity_adapter::connect(ui, dispatch);
