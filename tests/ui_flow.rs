@@ -621,3 +621,52 @@ fn ending_a_session_asks_first() {
     h.tap("结束并清除");
     assert_eq!(h.screen(), Screen::Attract);
 }
+
+#[test]
+fn keyboard_keys_are_large_at_every_text_size() {
+    // 15 mm on the 21.5" 1920×1080 panel (≈ 102 px per inch) is about 60 px.
+    const MIN_KEY_PX: f32 = 60.0;
+    let h = harness();
+    h.tap("开始登记");
+    h.advance(2.5);
+    assert_eq!(h.screen(), Screen::Identity);
+    let mut checked = 0;
+    for size in ["标准字号", "大字号", "特大字号"] {
+        h.tap(size);
+        for field in [
+            "联系电话（手机或座机）",
+            "现在住的地方（和身份证不同时填写）",
+        ] {
+            h.open_keyboard(field);
+            let keys: Vec<ElementHandle> =
+                i_slint_backend_testing::ElementRoot::root_element(&h.ui)
+                    .query_descendants()
+                    .match_accessible_role(i_slint_backend_testing::AccessibleRole::Button)
+                    .find_all()
+                    .into_iter()
+                    // The keyboard's keys are below the page.
+                    .filter(|e| e.absolute_position().y > 400.0)
+                    .collect();
+            assert!(keys.len() >= 13, "{size} {field}: {} keys", keys.len());
+            for key in &keys {
+                let (at, size_px) = (key.absolute_position(), key.size());
+                let label = key.accessible_label().unwrap_or_default();
+                assert!(
+                    size_px.width >= MIN_KEY_PX && size_px.height >= MIN_KEY_PX,
+                    "{size}: key {label:?} is {size_px:?}"
+                );
+                assert!(
+                    at.y + size_px.height <= 1080.0 + 0.5,
+                    "{size}: key {label:?} runs off the screen"
+                );
+            }
+            checked += keys.len();
+            h.tap("完成");
+        }
+    }
+    assert!(checked > 100, "only {checked} keys checked");
+    h.tap("高对比度");
+    h.open_keyboard("现在住的地方（和身份证不同时填写）");
+    h.type_keys("dongcheng");
+    h.screenshot("03c-identity-keyboard-extra-large-high-contrast");
+}
