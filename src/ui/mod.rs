@@ -27,6 +27,7 @@ pub mod done_adapter;
 pub mod identity_adapter;
 pub mod insert_card_adapter;
 pub mod keyboard;
+pub mod language;
 pub mod living_adapter;
 pub mod manual_identity_adapter;
 pub mod nav_adapter;
@@ -38,6 +39,7 @@ pub mod sign_adapter;
 pub mod staff_adapter;
 
 pub use keyboard::forget_keyboard;
+pub use language::select_language;
 
 /// Whatever handles an event from the UI (the kiosk loop).
 pub trait EventSink {
