@@ -14,7 +14,7 @@ use std::rc::{Rc, Weak};
 
 use slint::{Model, ModelRc, SharedString, VecModel};
 
-use crate::core::forms::{Field, FieldKind};
+use crate::core::forms::{Field, FieldEdit, FieldKind};
 use crate::core::session::{Event, View};
 use crate::core::Problem;
 
@@ -163,6 +163,52 @@ pub(crate) fn inline_problem(problems: &[Problem], field: &str) -> SharedString 
         .join("；")
         .into()
 }
+
+/// A form page's edit of field `key` as the session's event.
+pub(crate) fn field_edited(key: &str, edit: FieldEdit) -> Event {
+    Event::FieldEdited {
+        key: key.to_string(),
+        edit,
+    }
+}
+
+/// An option index from the UI; a negative one matches no option.
+pub(crate) fn option_index(i: i32) -> usize {
+    usize::try_from(i).unwrap_or(usize::MAX)
+}
+
+/// Connects the `choose`, `toggle` and `text-edited` callbacks that every
+/// form page's global declares for its `FormList` (ui/widgets/form.slint)
+/// to `FieldEdited` events. A macro because each page's global is its own
+/// generated type, with no trait in common.
+macro_rules! connect_form_callbacks {
+    ($global:expr, $dispatch:expr) => {{
+        let global = $global;
+        let dispatch: &$crate::ui::Dispatch = $dispatch;
+        let d = dispatch.clone();
+        global.on_choose(move |key, i| {
+            d.send($crate::ui::field_edited(
+                &key,
+                $crate::core::forms::FieldEdit::Choose($crate::ui::option_index(i)),
+            ))
+        });
+        let d = dispatch.clone();
+        global.on_toggle(move |key, i| {
+            d.send($crate::ui::field_edited(
+                &key,
+                $crate::core::forms::FieldEdit::Toggle($crate::ui::option_index(i)),
+            ))
+        });
+        let d = dispatch.clone();
+        global.on_text_edited(move |key, text| {
+            d.send($crate::ui::field_edited(
+                &key,
+                $crate::core::forms::FieldEdit::Text(text.to_string()),
+            ))
+        });
+    }};
+}
+pub(crate) use connect_form_callbacks;
 
 /// Map form fields (see `core::forms`) to the UI's rows. `prefix` is the
 /// problem path of the page, e.g. `categories[0]` or `living`.
