@@ -617,9 +617,18 @@ fn ending_a_session_asks_first() {
     h.screenshot("23-end-session-question");
     h.tap("继续填写");
     assert_eq!(h.screen(), Screen::Identity);
+    // The staff overlay over the page puts the keyboard away: its digits
+    // would be confused with the PIN pad's.
+    h.open_keyboard("联系电话（手机或座机）");
+    h.tap("工作人员入口");
+    assert_eq!(h.ui.global::<StaffView>().get_panel(), "pin");
+    assert!(!h.keyboard().get_open());
+    h.tap("取消");
+    h.open_keyboard("联系电话（手机或座机）");
     h.tap("结束登记");
     h.tap("结束并清除");
     assert_eq!(h.screen(), Screen::Attract);
+    assert!(!h.keyboard().get_open());
 }
 
 #[test]
