@@ -13,19 +13,21 @@ use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use i_slint_backend_testing::{ElementHandle, TestingBackend, TestingBackendOptions};
-use slint::ComponentHandle;
+use slint::platform::{PointerEventButton, WindowEvent};
+use slint::{ComponentHandle, LogicalPosition, Model};
 
+use veteran_kiosk::core::record::Record;
 use veteran_kiosk::core::session::{PrintOutcome, Session};
 use veteran_kiosk::core::staff::AuditAction;
 use veteran_kiosk::kiosk::{self, stand_in, Running};
 use veteran_kiosk::ui::shell::{SimState, SimulatedShell};
-use veteran_kiosk::ui::{AppWindow, Nav, Screen, StaffView};
+use veteran_kiosk::ui::{AppWindow, InputPurpose, KeyboardHost, Nav, Screen, StaffView};
 
 const PIN: &str = "2468";
 
 struct Harness {
     ui: AppWindow,
-    _running: Running,
+    running: Running,
     sim: Rc<RefCell<SimState>>,
     clock: Rc<Cell<DateTime<Utc>>>,
 }
@@ -59,7 +61,7 @@ fn harness() -> Harness {
     );
     let h = Harness {
         ui,
-        _running: running,
+        running,
         sim,
         clock,
     };
@@ -173,6 +175,80 @@ impl Harness {
         self.advance(0.25);
     }
 
+    /// What the session holds now.
+    fn record<T>(&self, read: impl FnOnce(&Record) -> T) -> T {
+        let kiosk = self.running.kiosk();
+        let kiosk = kiosk.borrow();
+        read(
+            kiosk
+                .session()
+                .record()
+                .expect("a registration is under way"),
+        )
+    }
+
+    fn keyboard(&self) -> KeyboardHost<'_> {
+        self.ui.global::<KeyboardHost>()
+    }
+
+    /// Tap a text field: the on-screen keyboard comes up for it.
+    fn open_keyboard(&self, label: &str) {
+        let found = self.find_scrolling(label, |e| {
+            e.accessible_role() == Some(i_slint_backend_testing::AccessibleRole::TextInput)
+        });
+        assert_eq!(found.len(), 1, "expected one text box labelled {label:?}");
+        found[0].invoke_accessible_default_action();
+        self.advance(0.25);
+        assert!(self.keyboard().get_open(), "no keyboard for {label:?}");
+        assert_eq!(self.keyboard().get_field(), label);
+    }
+
+    /// Tap keys of the on-screen keyboard, one per character.
+    fn type_keys(&self, keys: &str) {
+        for key in keys.chars() {
+            self.tap(&key.to_string());
+        }
+    }
+
+    /// Labels of the candidates on show, e.g. "候选 看病".
+    fn candidates(&self) -> Vec<String> {
+        i_slint_backend_testing::ElementRoot::root_element(&self.ui)
+            .query_descendants()
+            .find_all()
+            .into_iter()
+            .filter_map(|e| e.accessible_label())
+            .map(|l| l.to_string())
+            .filter(|l| l.starts_with("候选 "))
+            .collect()
+    }
+
+    /// Draw strokes on the handwriting pad with real pointer events; points
+    /// are fractions of the pad.
+    fn draw(&self, strokes: &[Vec<(f32, f32)>]) {
+        let pad = self.find("手写板");
+        assert_eq!(pad.len(), 1, "one handwriting pad");
+        let (origin, size) = (pad[0].absolute_position(), pad[0].size());
+        let at = |(x, y): (f32, f32)| {
+            LogicalPosition::new(origin.x + x * size.width, origin.y + y * size.height)
+        };
+        let window = self.ui.window();
+        for points in strokes {
+            let (first, rest) = points.split_first().expect("a stroke has points");
+            window.dispatch_event(WindowEvent::PointerPressed {
+                position: at(*first),
+                button: PointerEventButton::Left,
+            });
+            for p in rest {
+                window.dispatch_event(WindowEvent::PointerMoved { position: at(*p) });
+            }
+            window.dispatch_event(WindowEvent::PointerReleased {
+                position: at(*points.last().unwrap_or(first)),
+                button: PointerEventButton::Left,
+            });
+        }
+        self.advance(0.25);
+    }
+
     fn enter_pin(&self, pin: &str) {
         for digit in pin.chars() {
             self.tap(&digit.to_string());
@@ -219,7 +295,23 @@ fn register_until_review(h: &Harness, shots: bool) {
     shot("02-insert-card");
     h.advance(2.5);
     assert_eq!(h.screen(), Screen::Identity);
-    h.type_into("联系电话（手机或座机）", "13800138000");
+    // The phone number key by key on the digit pad; the session gets each key.
+    h.open_keyboard("联系电话（手机或座机）");
+    assert_eq!(h.keyboard().get_purpose(), InputPurpose::Phone);
+    assert!(
+        h.find("拼音输入").is_empty(),
+        "a phone number gets digits only"
+    );
+    assert!(h.find("下一步").is_empty(), "完成 comes before 下一步");
+    h.type_keys("138");
+    assert_eq!(h.record(|r| r.identity.phone.clone()), "138");
+    h.tap("删除");
+    assert_eq!(h.record(|r| r.identity.phone.clone()), "13");
+    h.type_keys("800138000");
+    shot("03b-identity-keyboard-digits");
+    h.tap("完成");
+    assert!(!h.keyboard().get_open());
+    assert_eq!(h.record(|r| r.identity.phone.clone()), "13800138000");
     shot("03-identity");
     h.tap("下一步");
     assert_eq!(h.screen(), Screen::Portrait);
@@ -249,7 +341,11 @@ fn register_until_review(h: &Harness, shots: bool) {
     h.tap("下一步");
     assert_eq!(h.screen(), Screen::Living);
     h.tap("工作情况：务农");
-    h.type_into("本人月平均收入（元）", "1800");
+    h.open_keyboard("本人月平均收入（元）");
+    assert_eq!(h.keyboard().get_purpose(), InputPurpose::Digits);
+    h.type_keys("1800");
+    h.tap("完成");
+    assert_eq!(h.record(|r| r.living.monthly_income_yuan), Some(1800));
     h.tap("养老保险：城乡居民基本养老保险");
     h.tap("医疗保险：城乡居民基本医疗保险");
     h.tap("住房情况：自有住房");
@@ -260,8 +356,73 @@ fn register_until_review(h: &Harness, shots: bool) {
     h.tap("下一步");
     assert_eq!(h.screen(), Screen::Needs);
     shot("10-needs");
+    type_a_need_in_chinese(h, shots);
     h.tap("下一步");
     assert_eq!(h.screen(), Screen::Review);
+}
+
+/// Chinese through the on-screen keyboard: pinyin, then handwriting, then
+/// pinyin again, into the free text of a need.
+fn type_a_need_in_chinese(h: &Harness, shots: bool) {
+    const FIELD: &str = "医疗方面，请简单说明";
+    let need_text = || h.record(|r| r.needs.first().map(|n| n.text.clone()));
+    h.tap("医疗");
+    h.open_keyboard(FIELD);
+    assert_eq!(h.keyboard().get_purpose(), InputPurpose::Text);
+    h.tap("拼音输入");
+    h.type_keys("kanbing");
+    let offered = h.candidates();
+    assert!(offered.contains(&"候选 看病".to_string()), "{offered:?}");
+    if shots {
+        h.screenshot("10b-needs-keyboard-pinyin");
+    }
+    // Nothing reaches the record while pinyin is being composed.
+    assert_eq!(need_text(), Some(String::new()));
+    h.tap("候选 看病");
+    assert_eq!(need_text().as_deref(), Some("看病"));
+
+    // 人 by hand: two curved strokes.
+    h.tap("手写输入");
+    let curve = |a: (f32, f32), c: (f32, f32), b: (f32, f32)| -> Vec<(f32, f32)> {
+        (0..=20)
+            .map(|i| {
+                let t = i as f32 / 20.0;
+                let u = 1.0 - t;
+                (
+                    u * u * a.0 + 2.0 * u * t * c.0 + t * t * b.0,
+                    u * u * a.1 + 2.0 * u * t * c.1 + t * t * b.1,
+                )
+            })
+            .collect()
+    };
+    h.draw(&[
+        curve((0.5, 0.1), (0.45, 0.6), (0.1, 0.9)),
+        curve((0.45, 0.4), (0.6, 0.75), (0.9, 0.9)),
+    ]);
+    let offered = h.candidates();
+    assert!(
+        offered.iter().take(3).any(|c| c == "候选 人"),
+        "人 among the first three: {offered:?}"
+    );
+    if shots {
+        h.screenshot("10c-needs-keyboard-handwriting");
+    }
+    h.tap("候选 人");
+    assert_eq!(need_text().as_deref(), Some("看病人"));
+
+    // 完成 converts what is composed, then a second 完成 puts the keyboard away.
+    h.tap("拼音输入");
+    h.type_keys("duo");
+    h.tap("完成");
+    assert_eq!(need_text().as_deref(), Some("看病人多"));
+    assert!(h.keyboard().get_open());
+    h.tap("完成");
+    assert!(!h.keyboard().get_open());
+    // The field shows what the session holds.
+    let field = h.find_scrolling(FIELD, |e| {
+        e.accessible_role() == Some(i_slint_backend_testing::AccessibleRole::TextInput)
+    });
+    assert_eq!(field[0].accessible_value().unwrap_or_default(), "看病人多");
 }
 
 #[test]
@@ -287,6 +448,8 @@ fn full_registration_with_simulated_card_camera_and_printer() {
         assert_eq!(record.identity.name, "王建国");
         assert_eq!(record.identity.phone, "13800138000");
         assert_eq!(record.living.monthly_income_yuan, Some(1800));
+        assert_eq!(record.needs.len(), 1);
+        assert_eq!(record.needs[0].text, "看病人多");
         assert_eq!(
             record.signature.as_ref().unwrap().witnessed_by,
             "demo-staff"
@@ -326,7 +489,12 @@ fn idle_warning_then_wipe() {
     let h = harness();
     h.tap("开始登记");
     h.advance(2.5);
-    h.type_into("联系电话（手机或座机）", "13800138000");
+    // Walks away with the keyboard up and a pinyin composition pending.
+    h.open_keyboard("联系电话（手机或座机）");
+    h.type_keys("13800138000");
+    h.open_keyboard("现在住的地方（和身份证不同时填写）");
+    h.tap("拼音输入");
+    h.type_keys("wang");
     assert_eq!(h.sim.borrow().drafts.len(), 1);
     h.advance(121.0);
     let countdown = h.ui.global::<Nav>().get_idle_countdown();
@@ -339,6 +507,11 @@ fn idle_warning_then_wipe() {
     // Nothing of the person is left on any view.
     let identity = h.ui.global::<veteran_kiosk::ui::IdentityView>();
     assert_eq!(identity.get_phone(), "");
+    assert!(!h.keyboard().get_open());
+    assert_eq!(h.keyboard().get_text(), "");
+    let bridge = h.ui.global::<veteran_kiosk::ui::KeyboardBridge>();
+    assert_eq!(bridge.get_preedit(), "");
+    assert_eq!(bridge.get_candidates().row_count(), 0);
 }
 
 #[test]
@@ -406,6 +579,26 @@ fn staff_pin_locks_after_five_wrong_tries() {
     h.tap("手工录入身份");
     assert_eq!(h.screen(), Screen::ManualIdentity);
     h.screenshot("22-manual-identity");
+    // Staff type the ID number on the digit pad: X only as the last character.
+    h.open_keyboard("公民身份号码");
+    assert_eq!(h.keyboard().get_purpose(), InputPurpose::IdNumber);
+    h.type_keys("1101011950030");
+    h.tap("X");
+    assert_eq!(
+        h.ui.global::<veteran_kiosk::ui::KeyboardBridge>()
+            .get_status(),
+        "字母X只能是身份证号码的最后一位"
+    );
+    h.type_keys("7001X");
+    h.screenshot("22b-manual-identity-keyboard");
+    let manual = h.ui.global::<veteran_kiosk::ui::ManualIdentityView>();
+    assert_eq!(manual.get_id_number(), "11010119500307001X");
+    // Another field of the same page: the keyboard follows, with its keys.
+    h.open_keyboard("姓名");
+    assert_eq!(h.keyboard().get_purpose(), InputPurpose::Text);
+    assert_eq!(h.keyboard().get_text(), "");
+    h.tap("完成");
+    assert_eq!(manual.get_id_number(), "11010119500307001X");
     let audit = h.sim.borrow().audit.clone();
     let actions: Vec<&AuditAction> = audit.iter().map(|e| &e.action).collect();
     assert!(actions.contains(&&AuditAction::PinLockedOut { seconds: 30 }));
@@ -424,7 +617,65 @@ fn ending_a_session_asks_first() {
     h.screenshot("23-end-session-question");
     h.tap("继续填写");
     assert_eq!(h.screen(), Screen::Identity);
+    // The staff overlay over the page puts the keyboard away: its digits
+    // would be confused with the PIN pad's.
+    h.open_keyboard("联系电话（手机或座机）");
+    h.tap("工作人员入口");
+    assert_eq!(h.ui.global::<StaffView>().get_panel(), "pin");
+    assert!(!h.keyboard().get_open());
+    h.tap("取消");
+    h.open_keyboard("联系电话（手机或座机）");
     h.tap("结束登记");
     h.tap("结束并清除");
     assert_eq!(h.screen(), Screen::Attract);
+    assert!(!h.keyboard().get_open());
+}
+
+#[test]
+fn keyboard_keys_are_large_at_every_text_size() {
+    // 15 mm on the 21.5" 1920×1080 panel (≈ 102 px per inch) is about 60 px.
+    const MIN_KEY_PX: f32 = 60.0;
+    let h = harness();
+    h.tap("开始登记");
+    h.advance(2.5);
+    assert_eq!(h.screen(), Screen::Identity);
+    let mut checked = 0;
+    for size in ["标准字号", "大字号", "特大字号"] {
+        h.tap(size);
+        for field in [
+            "联系电话（手机或座机）",
+            "现在住的地方（和身份证不同时填写）",
+        ] {
+            h.open_keyboard(field);
+            let keys: Vec<ElementHandle> =
+                i_slint_backend_testing::ElementRoot::root_element(&h.ui)
+                    .query_descendants()
+                    .match_accessible_role(i_slint_backend_testing::AccessibleRole::Button)
+                    .find_all()
+                    .into_iter()
+                    // The keyboard's keys are below the page.
+                    .filter(|e| e.absolute_position().y > 400.0)
+                    .collect();
+            assert!(keys.len() >= 13, "{size} {field}: {} keys", keys.len());
+            for key in &keys {
+                let (at, size_px) = (key.absolute_position(), key.size());
+                let label = key.accessible_label().unwrap_or_default();
+                assert!(
+                    size_px.width >= MIN_KEY_PX && size_px.height >= MIN_KEY_PX,
+                    "{size}: key {label:?} is {size_px:?}"
+                );
+                assert!(
+                    at.y + size_px.height <= 1080.0 + 0.5,
+                    "{size}: key {label:?} runs off the screen"
+                );
+            }
+            checked += keys.len();
+            h.tap("完成");
+        }
+    }
+    assert!(checked > 100, "only {checked} keys checked");
+    h.tap("高对比度");
+    h.open_keyboard("现在住的地方（和身份证不同时填写）");
+    h.type_keys("dongcheng");
+    h.screenshot("03c-identity-keyboard-extra-large-high-contrast");
 }

@@ -1,44 +1,26 @@
 //! One details page per chosen category, drawn from `core::forms`.
 
 use crate::core::forms::{self, FieldEdit};
-use crate::core::session::{Event, Step, View};
+use crate::core::session::{Step, View};
 
-use super::{form_rows, update_form, AppWindow, DetailsView, Dispatch};
+use super::{
+    connect_form_callbacks, field_edited, form_rows, update_form, AppWindow, DetailsView, Dispatch,
+};
 use slint::ComponentHandle;
 
 pub fn connect(ui: &AppWindow, dispatch: &Dispatch) {
     let g = ui.global::<DetailsView>();
-    let d = dispatch.clone();
-    g.on_choose(move |key, i| {
-        d.send(Event::FieldEdited {
-            key: key.to_string(),
-            edit: FieldEdit::Choose(usize::try_from(i).unwrap_or(usize::MAX)),
-        })
-    });
-    let d = dispatch.clone();
-    g.on_toggle(move |key, i| {
-        d.send(Event::FieldEdited {
-            key: key.to_string(),
-            edit: FieldEdit::Toggle(usize::try_from(i).unwrap_or(usize::MAX)),
-        })
-    });
-    let d = dispatch.clone();
-    g.on_text_edited(move |key, text| {
-        d.send(Event::FieldEdited {
-            key: key.to_string(),
-            edit: FieldEdit::Text(text.to_string()),
-        })
-    });
+    connect_form_callbacks!(&g, dispatch);
     let d = dispatch.clone();
     g.on_date_edited(move |key, year, month, day| {
-        d.send(Event::FieldEdited {
-            key: key.to_string(),
-            edit: FieldEdit::Date {
+        d.send(field_edited(
+            &key,
+            FieldEdit::Date {
                 year: year.to_string(),
                 month: month.to_string(),
                 day: day.to_string(),
             },
-        })
+        ))
     });
 }
 

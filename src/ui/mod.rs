@@ -14,7 +14,7 @@ use std::rc::{Rc, Weak};
 
 use slint::{Model, ModelRc, SharedString, VecModel};
 
-use crate::core::forms::{Field, FieldKind};
+use crate::core::forms::{Field, FieldEdit, FieldKind};
 use crate::core::session::{Event, View};
 use crate::core::Problem;
 
@@ -27,6 +27,8 @@ pub mod documents_adapter;
 pub mod done_adapter;
 pub mod identity_adapter;
 pub mod insert_card_adapter;
+pub mod keyboard;
+pub mod language;
 pub mod living_adapter;
 pub mod manual_identity_adapter;
 pub mod nav_adapter;
@@ -37,6 +39,9 @@ pub mod review_adapter;
 pub mod shell;
 pub mod sign_adapter;
 pub mod staff_adapter;
+
+pub use keyboard::forget_keyboard;
+pub use language::select_language;
 
 /// Whatever handles an event from the UI (the kiosk loop).
 pub trait EventSink {
@@ -100,10 +105,21 @@ pub fn show(ui: &AppWindow, view: &View, camera: Option<&shell::CameraView>) {
     sign_adapter::show(ui, view);
     done_adapter::show(ui, view);
     staff_adapter::show(ui, view);
+    keyboard::show(ui, view);
 }
 
-/// Connect every view's callbacks to `dispatch`.
+/// Connect every view's callbacks to `dispatch`, and the on-screen
+/// keyboard to its engines (opened here, once; see [`keyboard`]).
 pub fn connect(ui: &AppWindow, dispatch: &Dispatch) {
+    connect_views(ui, dispatch);
+    for problem in keyboard::connect(ui, &keyboard::KeyboardSettings::from_env()) {
+        // The keyboard offers the modes that work; staff read why in the log.
+        eprintln!("on-screen keyboard: {problem} ({})", problem.code());
+    }
+}
+
+/// Connect every view's callbacks to `dispatch`, without the keyboard.
+pub fn connect_views(ui: &AppWindow, dispatch: &Dispatch) {
     nav_adapter::connect(ui, dispatch);
     attract_adapter::connect(ui, dispatch);
     manual_identity_adapter::connect(ui, dispatch);
@@ -149,6 +165,52 @@ pub(crate) fn inline_problem(problems: &[Problem], field: &str) -> SharedString 
         .join("；")
         .into()
 }
+
+/// A form page's edit of field `key` as the session's event.
+pub(crate) fn field_edited(key: &str, edit: FieldEdit) -> Event {
+    Event::FieldEdited {
+        key: key.to_string(),
+        edit,
+    }
+}
+
+/// An option index from the UI; a negative one matches no option.
+pub(crate) fn option_index(i: i32) -> usize {
+    usize::try_from(i).unwrap_or(usize::MAX)
+}
+
+/// Connects the `choose`, `toggle` and `text-edited` callbacks that every
+/// form page's global declares for its `FormList` (ui/widgets/form.slint)
+/// to `FieldEdited` events. A macro because each page's global is its own
+/// generated type, with no trait in common.
+macro_rules! connect_form_callbacks {
+    ($global:expr, $dispatch:expr) => {{
+        let global = $global;
+        let dispatch: &$crate::ui::Dispatch = $dispatch;
+        let d = dispatch.clone();
+        global.on_choose(move |key, i| {
+            d.send($crate::ui::field_edited(
+                &key,
+                $crate::core::forms::FieldEdit::Choose($crate::ui::option_index(i)),
+            ))
+        });
+        let d = dispatch.clone();
+        global.on_toggle(move |key, i| {
+            d.send($crate::ui::field_edited(
+                &key,
+                $crate::core::forms::FieldEdit::Toggle($crate::ui::option_index(i)),
+            ))
+        });
+        let d = dispatch.clone();
+        global.on_text_edited(move |key, text| {
+            d.send($crate::ui::field_edited(
+                &key,
+                $crate::core::forms::FieldEdit::Text(text.to_string()),
+            ))
+        });
+    }};
+}
+pub(crate) use connect_form_callbacks;
 
 /// Map form fields (see `core::forms`) to the UI's rows. `prefix` is the
 /// problem path of the page, e.g. `categories[0]` or `living`.
