@@ -41,7 +41,10 @@ fn process_age_ms() -> Option<u64> {
 
 fn main() -> Result<(), slint::PlatformError> {
     let started = Instant::now();
-    let (ui, _running) = veteran_kiosk::kiosk::launch()?;
+    // The configured kiosk (configuration store, devices, outbox, sync), as
+    // `veteran-kiosk` starts it from the repository directory.
+    let (ui, _running) =
+        veteran_kiosk::kiosk::launch(&veteran_kiosk::kiosk::boot::KioskPaths::default())?;
     let first = std::rc::Rc::new(std::cell::Cell::new((0u128, 0u64, 0u64)));
     let f = first.clone();
     let w = ui.as_weak();

@@ -13,8 +13,14 @@ if (($#)); then
   exec target/release/veteran-kiosk "$@"
 fi
 
+# The simulated camera shows a sample head-and-shoulders photo (public
+# domain, fetched by setup) so the photo coach has a face to frame.
+mkdir -p var assets/demo/camera
+if [ -f tests/fixtures/photo/astronaut.png ] && [ ! -e assets/demo/camera/astronaut.png ]; then
+  cp tests/fixtures/photo/astronaut.png assets/demo/camera/
+fi
+
 # The local county platform, unless one already answers on its port.
-mkdir -p var
 if ! (exec 3<>/dev/tcp/127.0.0.1/8443) 2>/dev/null; then
   target/release/county-platform serve --pki tests/config_data/demo-pki \
     --db var/platform.sqlite3 >var/county-platform.log 2>&1 &

@@ -406,10 +406,7 @@ mod tests {
                 "pin_hash_algorithm",
             ),
             (&good.replace("m=8,", "m=1,"), "pin_hash_params"),
-            (
-                &good[..good.rfind('$').unwrap()].to_string(),
-                "pin_hash_missing",
-            ),
+            (&good[..good.rfind('$').unwrap()], "pin_hash_missing"),
         ];
         for (text, code) in cases {
             assert_eq!(PinHash::parse(text).unwrap_err().code(), code, "{text}");

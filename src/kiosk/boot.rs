@@ -53,7 +53,7 @@ pub enum BootError {
     Store {
         root: PathBuf,
         #[source]
-        source: StoreError,
+        source: Box<StoreError>,
     },
 }
 
@@ -83,7 +83,10 @@ pub struct Booted {
 pub fn boot(paths: &KioskPaths) -> Result<Booted, BootError> {
     let store_error = |root: &Path| {
         let root = root.to_path_buf();
-        move |source| BootError::Store { root, source }
+        move |source| BootError::Store {
+            root,
+            source: Box::new(source),
+        }
     };
     let mut store = ConfigStore::open(&paths.config_root, &paths.factory)
         .map_err(store_error(&paths.config_root))?;

@@ -72,14 +72,14 @@ pub fn start_failure(
         }
         _ => {}
     }
-    match printer.status() {
-        Err(
-            err @ (PrinterError::Unreachable(_)
-            | PrinterError::Timeout(_)
-            | PrinterError::Io(_)
-            | PrinterError::Garbled(_)),
-        ) => problems.push(format!("printer {}: {err}", printer.describe())),
-        _ => {}
+    if let Err(
+        err @ (PrinterError::Unreachable(_)
+        | PrinterError::Timeout(_)
+        | PrinterError::Io(_)
+        | PrinterError::Garbled(_)),
+    ) = printer.status()
+    {
+        problems.push(format!("printer {}: {err}", printer.describe()));
     }
     match camera.open() {
         Ok(_) => camera.close(),

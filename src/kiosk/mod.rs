@@ -165,6 +165,9 @@ impl Kiosk {
         if had_person && self.session.record().is_none() {
             // Wiped, cancelled or done: nothing of the person may stay.
             self.shell.session_ended();
+            if let Some(ui) = self.ui.upgrade() {
+                ui::forget_keyboard(&ui);
+            }
         }
         self.render();
     }

@@ -32,12 +32,10 @@ use crate::photo::{
     encode_document, standardize, Advice, Coach, CoachConfig, FrameSetup, PhotoKind,
     PortraitAnalyzer, Search, StandardizeError, Thresholds,
 };
-use crate::store::Blobs;
 
 use super::shell::{CameraView, Frame};
 
-/// Photos of the session in progress, by SHA-256.
-pub type SessionPhotos = Arc<Mutex<Blobs>>;
+pub use super::shell::SessionPhotos;
 
 /// The preview handed to the UI is at most this wide; the live analysis
 /// runs on the same downscaled picture (the photo module's "preview that

@@ -38,8 +38,7 @@ use crate::sync::client::{ClientError, ClientSettings, PlatformClient};
 use crate::sync::core::RetryPolicy;
 use crate::sync::worker::{SyncHandle, SyncReport, SyncTicket};
 
-/// Photos of the session in progress, by SHA-256, shared with the camera.
-pub type SessionPhotos = Arc<Mutex<Blobs>>;
+pub use super::shell::SessionPhotos;
 
 /// A look-up never keeps a person waiting longer than this, whatever the
 /// upload timeouts are.
