@@ -36,6 +36,8 @@ if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
   trap 'kill "${platform_pid:-}" "$xvfb_pid" 2>/dev/null || true' EXIT
   export DISPLAY=:77
   export SLINT_BACKEND=winit-software
+  # No window manager to make the window fullscreen: size it to the screen.
+  export VETERAN_KIOSK_WINDOW_SIZE=1920x1080
   sleep 1
 fi
 

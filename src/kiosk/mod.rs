@@ -356,13 +356,28 @@ pub mod stand_in {
     }
 }
 
+/// Fullscreen; and where no window manager makes it so (a bare X server
+/// such as Xvfb), the size from `VETERAN_KIOSK_WINDOW_SIZE` (`1920x1080`).
+fn fill_screen(ui: &AppWindow) {
+    ui.window().set_fullscreen(true);
+    let size = std::env::var("VETERAN_KIOSK_WINDOW_SIZE")
+        .ok()
+        .and_then(|text| {
+            let (w, h) = text.trim().split_once('x')?;
+            Some(slint::PhysicalSize::new(w.parse().ok()?, h.parse().ok()?))
+        });
+    if let Some(size) = size {
+        ui.window().set_size(size);
+    }
+}
+
 /// The demo kiosk: in-memory simulated devices, stand-in settings, demo
 /// staff PIN "2468". No configuration or data on disk is touched.
 pub fn launch_demo() -> Result<(AppWindow, Running), slint::PlatformError> {
     use crate::ui::shell::SimulatedShell;
 
     let ui = AppWindow::new()?;
-    ui.window().set_fullscreen(true);
+    fill_screen(&ui);
     let shell = SimulatedShell::new();
     shell.state().borrow_mut().demo_card = stand_in::sample_card();
     let clock: Clock = Box::new(Utc::now);
@@ -386,7 +401,7 @@ pub enum LaunchError {
 /// restart is due (then `Running::restarting` says so).
 pub fn launch(paths: &boot::KioskPaths) -> Result<(AppWindow, Running), slint::PlatformError> {
     let ui = AppWindow::new()?;
-    ui.window().set_fullscreen(true);
+    fill_screen(&ui);
     let booted = match boot::boot(paths) {
         Ok(booted) => booted,
         Err(err) => {
