@@ -161,7 +161,7 @@ fn bad_bundles_are_refused_and_the_old_configuration_stays() {
         equal version: bundle_not_newer | version 5 is not newer than version 5 in force
         for another kiosk: bundle_not_for_this_kiosk | the bundle is for kiosk:other-kiosk, not for this kiosk
         for another township: bundle_not_for_this_kiosk | the bundle is for township:430121002, not for this kiosk
-        invalid content: bundle_invalid_content | the configuration in the bundle does not load: kiosk.toml:79:24: session.wipe_warning_seconds: 3 seconds is not between 20 and 300
+        invalid content: bundle_invalid_content | the configuration in the bundle does not load: kiosk.toml:81:24: session.wipe_warning_seconds: 3 seconds is not between 20 and 300
         renames the kiosk: bundle_changes_kiosk_id | the bundle would change the kiosk id from demo-kiosk-01 to demo-kiosk-02
         not a bundle: bundle_malformed | not a configuration bundle: unknown field `hello`, expected one of `format`, `version`, `target`, `signer`, `signature`, `files` at line 1 column 8
         garbage: bundle_malformed | not a configuration bundle: expected value at line 1 column 1
