@@ -67,33 +67,31 @@ fn serial_reader_without_port(dir: &Path) {
 fn mistakes_name_file_line_and_key() {
     check(
         |d| edit(d, "idle_warning_seconds = 90", "idle_warnng_seconds = 90"),
-        expect!["config_unknown_key | <dir>/kiosk.toml:76:1: session.idle_warnng_seconds: unknown field `idle_warnng_seconds`, expected one of `idle_warning_seconds`, `wipe_warning_seconds`, `done_screen_seconds`, `draft_window_hours`"],
+        expect!["config_unknown_key | <dir>/kiosk.toml:78:1: session.idle_warnng_seconds: unknown field `idle_warnng_seconds`, expected one of `idle_warning_seconds`, `wipe_warning_seconds`, `done_screen_seconds`, `draft_window_hours`"],
     );
     check(
         |d| edit(d, "wipe_warning_seconds = 30", "wipe_warning_seconds = 5"),
-        expect!["config_out_of_range | <dir>/kiosk.toml:79:24: session.wipe_warning_seconds: 5 seconds is not between 20 and 300"],
+        expect!["config_out_of_range | <dir>/kiosk.toml:81:24: session.wipe_warning_seconds: 5 seconds is not between 20 and 300"],
     );
     check(
         |d| edit(d, "draft_window_hours = 72", "draft_window_hours = 10000"),
-        expect!["config_out_of_range | <dir>/kiosk.toml:84:22: session.draft_window_hours: 10000 hours is not between 1 and 720"],
+        expect!["config_out_of_range | <dir>/kiosk.toml:86:22: session.draft_window_hours: 10000 hours is not between 1 and 720"],
     );
     check(
         |d| edit(d, "done_screen_seconds = 20\n", ""),
-        expect!["config_missing_key | <dir>/kiosk.toml:74:1: session: missing field `done_screen_seconds`"],
+        expect!["config_missing_key | <dir>/kiosk.toml:76:1: session: missing field `done_screen_seconds`"],
     );
     check(
         |d| edit(d, "high_contrast = false", "high_contrast = \"no\""),
-        expect![[
-            r#"config_invalid_value | <dir>/kiosk.toml:90:17: accessibility.high_contrast: invalid type: string "no", expected a boolean"#
-        ]],
+        expect![[r#"config_invalid_value | <dir>/kiosk.toml:92:17: accessibility.high_contrast: invalid type: string "no", expected a boolean"#]],
     );
     check(
         |d| edit(d, "text_size = \"large\"", "text_size = \"huge\""),
-        expect!["config_invalid_value | <dir>/kiosk.toml:89:13: accessibility.text_size: unknown variant `huge`, expected one of `normal`, `large`, `extra_large`"],
+        expect!["config_invalid_value | <dir>/kiosk.toml:91:13: accessibility.text_size: unknown variant `huge`, expected one of `normal`, `large`, `extra_large`"],
     );
     check(
         |d| edit(d, "idle_warning_seconds = 90", "idle_warning_seconds = -90"),
-        expect!["config_out_of_range | <dir>/kiosk.toml:76:24: session.idle_warning_seconds: -90 seconds is not between 15 and 900"],
+        expect!["config_out_of_range | <dir>/kiosk.toml:78:24: session.idle_warning_seconds: -90 seconds is not between 15 and 900"],
     );
     check(
         |d| edit(d, "https://127.0.0.1:8443/", "http://127.0.0.1:8443/"),
@@ -109,27 +107,27 @@ fn mistakes_name_file_line_and_key() {
     );
     check(
         |d| edit(d, "campaign_title = \"", "campaign_title = \" \\u0007"),
-        expect!["config_invalid_value | <dir>/kiosk.toml:103:18: texts.campaign_title: the text contains control characters"],
+        expect!["config_invalid_value | <dir>/kiosk.toml:105:18: texts.campaign_title: the text contains control characters"],
     );
     check(
         |d| edit(d, "sign = \"", "sign = \"  \" # \""),
-        expect!["config_invalid_value | <dir>/kiosk.toml:121:8: texts.help.sign: the text must have 1 to 1000 characters, it has 0"],
+        expect!["config_invalid_value | <dir>/kiosk.toml:123:8: texts.help.sign: the text must have 1 to 1000 characters, it has 0"],
     );
     check(
         |d| edit(d, "[session]", "[sesion]"),
-        expect!["config_unknown_key | <dir>/kiosk.toml:74:2: sesion: unknown field `sesion`, expected one of `kiosk`, `platform`, `tls`, `devices`, `session`, `accessibility`, `staff`, `texts`, `county`"],
+        expect!["config_unknown_key | <dir>/kiosk.toml:76:2: sesion: unknown field `sesion`, expected one of `kiosk`, `platform`, `tls`, `devices`, `session`, `accessibility`, `staff`, `texts`, `county`"],
     );
     check(
         |d| edit(d, "kind = \"simulated\"\ndir = \"assets/demo/printed\"", "kind = \"network\"\nadress = \"10.0.0.9:9100\""),
-        expect!["config_unknown_key | <dir>/kiosk.toml:62:1: devices.printer: unknown field `adress`, expected `address` or `timeout_ms`"],
+        expect!["config_unknown_key | <dir>/kiosk.toml:64:1: devices.printer: unknown field `adress`, expected `address` or `timeout_ms`"],
     );
     check(
         serial_reader_without_port,
-        expect!["config_missing_key | <dir>/kiosk.toml:46:1: devices.card_reader: missing field `port`"],
+        expect!["config_unknown_key | <dir>/kiosk.toml:46:1: devices.card_reader: unknown field `auto_present_ms`, expected one of `port`, `baud`, `timeout_ms`"],
     );
     check(
         |d| edit(d, "[staff]", "[staff\n"),
-        expect!["config_syntax | <dir>/kiosk.toml:95:7: unclosed table, expected `]`"],
+        expect!["config_syntax | <dir>/kiosk.toml:97:7: unclosed table, expected `]`"],
     );
 }
 
@@ -171,22 +169,22 @@ fn files_keys_and_certificates_are_checked() {
     );
     check(
         |d| edit(d, "pin_hash = \"$argon2id$v=19$m=19456", "pin_hash = \"$argon2id$v=19$m=oops"),
-        expect!["config_invalid_value | <dir>/kiosk.toml:99:12: staff.pin_hash: bad Argon2 parameters: invalid parameter value: contains invalid character: 'o'"],
+        expect!["config_invalid_value | <dir>/kiosk.toml:101:12: staff.pin_hash: bad Argon2 parameters: invalid parameter value: contains invalid character: 'o'"],
     );
     check(
         |d| edit(d, "pin_hash = \"", "pin_hash = \"1234\" # \""),
-        expect!["config_invalid_value | <dir>/kiosk.toml:99:12: staff.pin_hash: not a PHC password hash string: password hash string missing field"],
+        expect!["config_invalid_value | <dir>/kiosk.toml:101:12: staff.pin_hash: not a PHC password hash string: password hash string missing field"],
     );
     check(
         |d| edit(d, "platform_recipient = \"age1", "platform_recipient = \"age2"),
-        expect!["config_invalid_value | <dir>/kiosk.toml:126:22: county.platform_recipient: not an age X25519 recipient (age1…): invalid Bech32 encoding"],
+        expect!["config_invalid_value | <dir>/kiosk.toml:128:22: county.platform_recipient: not an age X25519 recipient (age1…): invalid Bech32 encoding"],
     );
     check(
         |d| {
             let identity_point = "ed25519:AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
             edit(d, "ed25519:B1zrqVWdUs4/Mix0sl1b8HNawa3r6v+7nCIOSC0KnzA=", identity_point)
         },
-        expect!["config_invalid_value | <dir>/kiosk.toml:132:7: county.administrators[0].key: this is not a usable Ed25519 public key"],
+        expect!["config_invalid_value | <dir>/kiosk.toml:134:7: county.administrators[0].key: this is not a usable Ed25519 public key"],
     );
     check(
         |d| {
@@ -198,11 +196,11 @@ fn files_keys_and_certificates_are_checked() {
             );
             fs::write(d.join("kiosk.toml"), text).unwrap();
         },
-        expect!["config_invalid_value | <dir>/kiosk.toml:126:18: county.administrators: at least one administrator key is needed, or the kiosk could never be reconfigured"],
+        expect!["config_invalid_value | <dir>/kiosk.toml:128:18: county.administrators: at least one administrator key is needed, or the kiosk could never be reconfigured"],
     );
     check(
         |d| edit(d, "key = \"ed25519:", "key = \"ssh-ed25519:"),
-        expect!["config_invalid_value | <dir>/kiosk.toml:132:7: county.administrators[0].key: a public key looks like `ed25519:` followed by 44 base64 characters"],
+        expect!["config_invalid_value | <dir>/kiosk.toml:134:7: county.administrators[0].key: a public key looks like `ed25519:` followed by 44 base64 characters"],
     );
     check(
         |d| fs::remove_file(d.join("kiosk.toml")).unwrap(),
