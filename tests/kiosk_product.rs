@@ -18,7 +18,7 @@
 mod config_support;
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration as StdDuration, Instant};
 
 use i_slint_backend_testing::{TestingBackend, TestingBackendOptions};
@@ -250,13 +250,50 @@ fn printing(running: &Running) -> PrintState {
 
 fn send_at(running: &Running, event: Event, expected: Step) {
     running.send(event.clone());
-    assert_eq!(step(running), expected, "after {event:?}: {}", state_of(running));
+    assert_eq!(
+        step(running),
+        expected,
+        "after {event:?}: {}",
+        state_of(running)
+    );
 }
 
 fn field(key: &str, edit: FieldEdit) -> Event {
     Event::FieldEdited {
         key: key.into(),
         edit,
+    }
+}
+
+/// Warnings and errors logged on this thread (the UI thread, where the
+/// shell's parts take the session's effects).
+#[derive(Clone, Default)]
+struct Logs(Arc<Mutex<Vec<u8>>>);
+
+impl Logs {
+    fn capture(&self) -> tracing::subscriber::DefaultGuard {
+        let logs = self.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::WARN)
+            .with_ansi(false)
+            .with_writer(move || logs.clone())
+            .finish();
+        tracing::subscriber::set_default(subscriber)
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+impl std::io::Write for Logs {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
@@ -270,6 +307,8 @@ fn audit_lines(path: &Path) -> Vec<AuditEntry> {
 
 #[test]
 fn a_full_registration_through_the_product_reaches_the_platform_and_leaves_nothing_behind() {
+    let logs = Logs::default();
+    let _logging = logs.capture();
     let world = World::new();
     let paths = world.kiosk_paths(|_| {});
     let (ui, running) = launch(&paths);
@@ -479,9 +518,12 @@ fn a_full_registration_through_the_product_reaches_the_platform_and_leaves_nothi
     );
 
     send_at(&running, Event::Staff(StaffCommand::Close), Step::Done);
-    wait_until(&running, secs(10), "the way back to the attract screen", || {
-        step(&running) == Step::Attract
-    });
+    wait_until(
+        &running,
+        secs(10),
+        "the way back to the attract screen",
+        || step(&running) == Step::Attract,
+    );
     assert!(record(&running).is_none());
 
     // The audit log: who witnessed and what staff did, no personal data.
@@ -518,6 +560,10 @@ fn a_full_registration_through_the_product_reaches_the_platform_and_leaves_nothi
     assert_eq!(portrait.get_hint(), NO_PICTURE_HINT);
     running.send(Event::CancelRequested);
     send_at(&running, Event::Cancel, Step::Attract);
+
+    // Every effect of the session had a part of the kiosk to carry it out.
+    let logs = logs.text();
+    assert!(!logs.contains("no part of the kiosk carries out"), "{logs}");
 }
 
 #[test]
