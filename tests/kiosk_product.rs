@@ -181,6 +181,16 @@ fn launch(paths: &KioskPaths) -> (AppWindow, Running) {
         renderer_name: Some("software".into()),
     })))
     .expect("one platform per test thread");
+    // The product finds the face model from the working directory, as
+    // the installed kiosk does; without it no portrait is ever taken.
+    let model = repo()
+        .join("assets/models")
+        .join(veteran_kiosk::photo::MODEL_FILE_NAME);
+    assert!(
+        model.is_file(),
+        "{} missing; run scripts/fetch-models.sh first",
+        model.display()
+    );
     let (ui, running) = kiosk::launch(paths).unwrap();
     ui.window().set_size(slint::PhysicalSize::new(1920, 1080));
     ui.show().unwrap();
