@@ -679,3 +679,116 @@ fn keyboard_keys_are_large_at_every_text_size() {
     h.type_keys("dongcheng");
     h.screenshot("03c-identity-keyboard-extra-large-high-contrast");
 }
+
+/// The county's help texts: the shipped configuration, taken hot, with the
+/// identity page's help set to `identity_help`.
+fn reconfigure_help(h: &Harness, identity_help: Option<&str>) {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("kiosk-config");
+    let mut config = veteran_kiosk::config::Config::load(&dir).unwrap();
+    config.texts.help.identity = identity_help.map(str::to_string);
+    h.running
+        .kiosk()
+        .borrow_mut()
+        .reconfigure(&config, 2, "ab12");
+    h.advance(0.25);
+}
+
+impl Harness {
+    fn help_button_shown(&self) -> bool {
+        self.find("帮助")
+            .iter()
+            .any(|e| e.accessible_role() == Some(i_slint_backend_testing::AccessibleRole::Button))
+    }
+
+    /// The help panel's text, when the panel is on show.
+    fn help_panel(&self) -> Option<String> {
+        let help = self.ui.global::<veteran_kiosk::ui::HelpView>();
+        let text = help.get_text().to_string();
+        let shown = help.get_open() && !self.find(&text).is_empty();
+        assert_eq!(
+            shown,
+            !self.find("关闭帮助").is_empty(),
+            "the close button comes with the panel"
+        );
+        shown.then_some(text)
+    }
+
+    fn last_spoken(&self) -> String {
+        self.sim.borrow().spoken.last().cloned().unwrap_or_default()
+    }
+}
+
+#[test]
+fn help_texts_from_configuration_open_are_spoken_and_close() {
+    const SHIPPED_CARD_HELP: &str =
+        "请将身份证平放在读卡区，听到提示音后再拿开。读不出来请找工作人员。";
+    let h = harness();
+    // No help texts configured: no button anywhere.
+    assert!(!h.help_button_shown());
+    reconfigure_help(&h, None);
+    // The shipped configuration has none for the attract screen …
+    assert!(!h.help_button_shown());
+    h.tap("开始登记");
+    // … but one for the card.
+    assert_eq!(h.screen(), Screen::InsertCard);
+    assert!(h.help_button_shown());
+    assert_eq!(h.help_panel(), None);
+    h.tap("帮助");
+    assert_eq!(h.help_panel().as_deref(), Some(SHIPPED_CARD_HELP));
+    assert_eq!(h.last_spoken(), SHIPPED_CARD_HELP);
+    // The close target is at least 15 mm (≈ 60 px) either way.
+    let close = h.find("关闭帮助");
+    assert!(close[0].size().height >= 60.0 && close[0].size().width >= 60.0);
+    h.screenshot("24-help-panel");
+    h.tap("关闭帮助");
+    assert_eq!(h.help_panel(), None);
+
+    // Open again: the next page closes it (the card is read meanwhile).
+    h.tap("帮助");
+    assert!(h.help_panel().is_some());
+    h.advance(2.5);
+    assert_eq!(h.screen(), Screen::Identity);
+    assert_eq!(h.help_panel(), None);
+    // No help text for this page in the shipped configuration.
+    assert!(!h.help_button_shown());
+
+    // A new configuration gives it one, then changes it while it is open,
+    // then takes it away.
+    reconfigure_help(&h, Some("电话可以填家里人的。"));
+    assert!(h.help_button_shown());
+    h.tap("帮助");
+    assert_eq!(h.help_panel().as_deref(), Some("电话可以填家里人的。"));
+    assert_eq!(h.last_spoken(), "电话可以填家里人的。");
+    h.tap("高对比度");
+    assert!(
+        h.help_panel().is_some(),
+        "text size and contrast keep it open"
+    );
+    h.screenshot("24b-help-panel-high-contrast");
+    h.tap("高对比度");
+    // The longest text allowed, in the largest size, scrolls inside the
+    // panel; the close button stays on the screen.
+    let long = "如果身份证上的信息和您现在的情况不一样，请告诉工作人员。".repeat(35);
+    assert!(long.chars().count() <= 1000);
+    reconfigure_help(&h, Some(&long));
+    h.tap("特大字号");
+    assert_eq!(h.help_panel().as_deref(), Some(long.as_str()));
+    let close = h.find("关闭帮助");
+    assert!(close[0].absolute_position().y + close[0].size().height <= 1080.0);
+    assert!(!h.find("下面还有内容，请用手指向上滑动").is_empty());
+    h.tap("大字号");
+    reconfigure_help(&h, Some("请核对姓名和身份证号码。"));
+    assert_eq!(h.help_panel().as_deref(), Some("请核对姓名和身份证号码。"));
+    reconfigure_help(&h, None);
+    assert_eq!(h.help_panel(), None);
+    assert!(!h.help_button_shown());
+
+    // Walking away with help open: the wipe closes it.
+    reconfigure_help(&h, Some("电话可以填家里人的。"));
+    h.tap("帮助");
+    assert!(h.help_panel().is_some());
+    h.advance(125.0);
+    assert_eq!(h.screen(), Screen::Attract);
+    assert_eq!(h.help_panel(), None);
+    assert!(!h.ui.global::<veteran_kiosk::ui::HelpView>().get_open());
+}

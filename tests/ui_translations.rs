@@ -478,9 +478,11 @@ fn the_english_catalogue_covers_the_first_screens_and_keeps_placeholders() {
         .filter(|e| !e.msgstr.is_empty())
         .map(|e| (e.msgid.as_str(), e.msgstr.as_str()))
         .collect();
-    // Attract, card, the frame (top bar, Back/Next, dialogs) and the controls.
+    // Attract, card, the frame (top bar, Back/Next, dialogs, help) and the
+    // controls.
     let first_screens: Vec<PathBuf> = [
         "app.slint",
+        "views/help.slint",
         "views/attract.slint",
         "views/insert_card.slint",
         "widgets/controls.slint",

@@ -264,6 +264,13 @@ pub enum Event {
     Cancel,
     ChooseTextSize(TextSize),
     SetHighContrast(bool),
+    /// "帮助" tapped: open the help panel of this page and read `text` (the
+    /// page's help text, which the UI holds from configuration) aloud.
+    HelpRequested {
+        text: String,
+    },
+    /// The help panel was closed.
+    HelpClosed,
     /// The discreet staff gesture (e.g. a long press on the logo).
     StaffGesture,
     PinEntered(String),
@@ -352,6 +359,9 @@ pub struct View<'a> {
     pub came_from_review: bool,
     pub text_size: TextSize,
     pub high_contrast: bool,
+    /// The help panel of this page is open (closed again on any change of
+    /// page and on a wipe).
+    pub help_open: bool,
     /// Staff are filling the form in for the person.
     pub helping: bool,
     pub staff: Option<StaffView<'a>>,
@@ -422,6 +432,7 @@ pub struct Session {
     came_from_review: bool,
     text_size: TextSize,
     high_contrast: bool,
+    help_open: bool,
     /// The staff member helping, in help-on-behalf mode.
     helping: Option<String>,
     staff: Option<StaffState>,
@@ -452,6 +463,7 @@ impl Session {
             came_from_review: false,
             text_size,
             high_contrast,
+            help_open: false,
             helping: None,
             staff: None,
             pin_lock: PinLock::default(),
@@ -517,6 +529,7 @@ impl Session {
             came_from_review: self.came_from_review,
             text_size: self.text_size,
             high_contrast: self.high_contrast,
+            help_open: self.help_open,
             helping: self.helping.is_some(),
             staff: self.staff.as_ref().map(|s| StaffView {
                 panel: s.panel,
@@ -576,6 +589,16 @@ impl Session {
 
     /// Handle one event at `now`; returns what the shell must do.
     pub fn handle(&mut self, event: Event, now: DateTime<Utc>) -> Vec<Effect> {
+        let step_before = self.step;
+        let fx = self.handle_on_step(event, now);
+        // Help belongs to one page: a new page (or a wipe) closes it.
+        if self.step != step_before {
+            self.help_open = false;
+        }
+        fx
+    }
+
+    fn handle_on_step(&mut self, event: Event, now: DateTime<Utc>) -> Vec<Effect> {
         let mut fx = Vec::new();
         if matches!(event, Event::Tick) {
             self.on_tick(now, &mut fx);
@@ -636,7 +659,14 @@ impl Session {
     }
 
     fn on_event(&mut self, event: Event, now: DateTime<Utc>, fx: &mut Vec<Effect>) {
-        if !matches!(event, Event::LookUpAnswered(_) | Event::DraftFound(_)) {
+        // Answers and asking for help leave a notice (device trouble) in place.
+        if !matches!(
+            event,
+            Event::LookUpAnswered(_)
+                | Event::DraftFound(_)
+                | Event::HelpRequested { .. }
+                | Event::HelpClosed
+        ) {
             self.notice = None;
         }
         if !matches!(event, Event::Cancel) {
@@ -646,6 +676,14 @@ impl Session {
             (_, Event::StillHere) => {}
             (_, Event::ChooseTextSize(size)) => self.text_size = size,
             (_, Event::SetHighContrast(on)) => self.high_contrast = on,
+            (_, Event::HelpRequested { text }) => {
+                let text = text.trim();
+                if !text.is_empty() {
+                    self.help_open = true;
+                    fx.push(Effect::Speak(text.to_string()));
+                }
+            }
+            (_, Event::HelpClosed) => self.help_open = false,
             (_, Event::StaffGesture) => self.open_pin(PinPurpose::OpenStaffMode),
             (_, Event::PinEntered(pin)) => self.on_pin(&pin, now, fx),
             (_, Event::PinCancelled) => {

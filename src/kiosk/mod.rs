@@ -22,7 +22,7 @@ use std::time::Duration as StdDuration;
 use chrono::{DateTime, Utc};
 use slint::ComponentHandle;
 
-use crate::config::Config;
+use crate::config::{Config, HelpTexts};
 use crate::core::session::{Event, Session, StaffSettings, Step};
 use crate::ui::attract_adapter::{self, Campaign};
 use crate::ui::shell::Shell;
@@ -43,6 +43,8 @@ pub struct Kiosk {
     clock: Clock,
     ui: slint::Weak<AppWindow>,
     config_watch: Option<ConfigWatch>,
+    /// The county's help text of each page (none until configured).
+    help: HelpTexts,
     /// Why the kiosk must restart once no one is using it.
     restart_pending: Option<String>,
     /// The loop was left to restart.
@@ -93,9 +95,17 @@ impl Kiosk {
             staff_settings_of(config, installed_version, sha256),
         );
         self.shell.reconfigure(config);
+        self.help = config.texts.help.clone();
         if let Some(ui) = self.ui.upgrade() {
             attract_adapter::show_campaign(&ui, &campaign_of(config));
         }
+        self.render();
+    }
+
+    /// The help texts of the pages (from configuration): a page with one
+    /// shows the "帮助" button.
+    pub fn set_help_texts(&mut self, help: HelpTexts) {
+        self.help = help;
         self.render();
     }
 
@@ -184,7 +194,7 @@ impl Kiosk {
         let Some(ui) = self.ui.upgrade() else { return };
         let now = self.now();
         let camera = self.shell.camera();
-        ui::show(&ui, &self.session.view(now), camera.as_ref());
+        ui::show(&ui, &self.session.view(now), camera.as_ref(), &self.help);
     }
 
     fn start_event(&mut self) -> Event {
@@ -251,6 +261,7 @@ pub fn start(
         clock,
         ui: ui.as_weak(),
         config_watch: None,
+        help: HelpTexts::default(),
         restart_pending: None,
         restarting: false,
     }));
@@ -332,6 +343,19 @@ pub mod stand_in {
         }
     }
 
+    /// Help for a few pages, to show what the county's texts look like.
+    pub fn help_texts() -> crate::config::HelpTexts {
+        crate::config::HelpTexts {
+            insert_card: Some(
+                "请将身份证平放在读卡区，听到提示音后再拿开。读不出来请找工作人员。".into(),
+            ),
+            portrait: Some("请摘下帽子和眼镜，正对屏幕上方的摄像头，肩膀放平。".into()),
+            categories: Some("请选择符合您情况的类别，可以多选。不清楚的请问工作人员。".into()),
+            needs: Some("这一页是自愿填写的，没有困难可以直接点“下一步”。".into()),
+            ..Default::default()
+        }
+    }
+
     /// A sample card for the simulated reader (test data, not a person).
     pub fn sample_card() -> Option<CardRead> {
         let today = Utc::now().date_naive();
@@ -384,6 +408,10 @@ pub fn launch_demo() -> Result<(AppWindow, Running), slint::PlatformError> {
     let session = Session::new(stand_in::session_settings(), Utc::now())
         .with_staff(stand_in::staff_settings());
     let running = start(&ui, session, Box::new(shell), clock, &stand_in::campaign());
+    running
+        .kiosk()
+        .borrow_mut()
+        .set_help_texts(stand_in::help_texts());
     Ok((ui, running))
 }
 
@@ -444,6 +472,10 @@ pub fn launch(paths: &boot::KioskPaths) -> Result<(AppWindow, Running), slint::P
         Box::new(Utc::now),
         &campaign_of(&config),
     );
+    running
+        .kiosk()
+        .borrow_mut()
+        .set_help_texts(config.texts.help.clone());
     let watch = ConfigWatch::spawn(store, config, |config: &Config| {
         crate::config::http::HttpConfigTransport::for_kiosk(config).map_err(|e| e.to_string())
     });

@@ -25,6 +25,7 @@ pub mod details_adapter;
 pub mod device_shell;
 pub mod documents_adapter;
 pub mod done_adapter;
+pub mod help_adapter;
 pub mod identity_adapter;
 pub mod insert_card_adapter;
 pub mod keyboard;
@@ -88,9 +89,16 @@ impl Dispatch {
     }
 }
 
-/// Draw the whole UI from the session's view.
-pub fn show(ui: &AppWindow, view: &View, camera: Option<&shell::CameraView>) {
+/// Draw the whole UI from the session's view; `help` are the county's help
+/// texts (from configuration).
+pub fn show(
+    ui: &AppWindow,
+    view: &View,
+    camera: Option<&shell::CameraView>,
+    help: &crate::config::HelpTexts,
+) {
     nav_adapter::show(ui, view);
+    help_adapter::show(ui, view, help);
     attract_adapter::show(ui, view);
     insert_card_adapter::show(ui, view);
     manual_identity_adapter::show(ui, view);
@@ -121,6 +129,7 @@ pub fn connect(ui: &AppWindow, dispatch: &Dispatch) {
 /// Connect every view's callbacks to `dispatch`, without the keyboard.
 pub fn connect_views(ui: &AppWindow, dispatch: &Dispatch) {
     nav_adapter::connect(ui, dispatch);
+    help_adapter::connect(ui, dispatch);
     attract_adapter::connect(ui, dispatch);
     manual_identity_adapter::connect(ui, dispatch);
     identity_adapter::connect(ui, dispatch);

@@ -982,3 +982,88 @@ fn the_decoded_chip_portrait_goes_into_the_record_or_says_why_not() {
     assert!(s.handle(decoded(Some(photo(9)), ""), at(0)).is_empty());
     assert!(s.record().is_none());
 }
+
+/// Like [`run`], but shows whether help is open and what is spoken.
+fn run_help(session: &mut Session, script: Vec<(i64, Event)>) -> String {
+    let mut log = String::new();
+    for (seconds, event) in script {
+        let name = event_name(&event);
+        let spoken: Vec<String> = session
+            .handle(event, at(seconds))
+            .iter()
+            .filter(|e| matches!(e, Effect::Speak(_)))
+            .map(short)
+            .collect();
+        let view = session.view(at(seconds));
+        log.push_str(&format!("+{seconds} {name} -> {:?}", view.step));
+        if view.help_open {
+            log.push_str(" [help]");
+        }
+        if let Some(notice) = &view.notice {
+            log.push_str(&format!(" «{notice}»"));
+        }
+        if !spoken.is_empty() {
+            log.push_str(&format!(" {}", spoken.join(", ")));
+        }
+        log.push('\n');
+    }
+    log
+}
+
+#[test]
+fn help_is_spoken_and_closes_on_tap_page_change_and_wipe() {
+    let help = |text: &str| Event::HelpRequested { text: text.into() };
+    let mut s = session();
+    let log = run_help(
+        &mut s,
+        vec![
+            (
+                0,
+                Event::Start {
+                    record_id: record_id(),
+                },
+            ),
+            (1, help("请把身份证放在读卡区。")),
+            (2, Event::HelpClosed),
+            // Nothing to say: no panel, nothing spoken.
+            (3, help("  ")),
+            // A notice stays while help is asked for.
+            (
+                4,
+                Event::CardFailed(CardFailure {
+                    code: "timeout".into(),
+                    message_zh: "没有读到身份证，请重新放一次".into(),
+                }),
+            ),
+            (5, help(" 放平，别动。 ")),
+            // Text size is changed with the panel open: it stays open.
+            (6, Event::ChooseTextSize(TextSize::Large)),
+            (7, card("王建国")),
+            (8, help("核对身份")),
+            (9, Event::PhoneEntered("13800138000".into())),
+            (10, Event::Next),
+            (11, help("看摄像头")),
+            // The idle warning, then the wipe, close it too.
+            (11 + 90, Event::Tick),
+            (11 + 120, Event::Tick),
+        ],
+    );
+    expect![[r#"
+        +0 Start { record_id: 00000000-0000-0000-0000-000000001234 } -> InsertCard Speak(请将身份证放在读卡区)
+        +1 HelpRequested { text: "请把身份证放在读卡区。" } -> InsertCard [help] Speak(请把身份证放在读卡区。)
+        +2 HelpClosed -> InsertCard
+        +3 HelpRequested { text: "  " } -> InsertCard
+        +4 CardFailed(CardFailure { code: "timeout", message_zh: "没有读到身 -> InsertCard «没有读到身份证，请重新放一次» Speak(没有读到身份证，请重新放一次)
+        +5 HelpRequested { text: " 放平，别动。 " } -> InsertCard [help] «没有读到身份证，请重新放一次» Speak(放平，别动。)
+        +6 ChooseTextSize(Large) -> InsertCard [help]
+        +7 CardRead -> Identity Speak(请核对您的身份信息)
+        +8 HelpRequested { text: "核对身份" } -> Identity [help] Speak(核对身份)
+        +9 PhoneEntered("13800138000") -> Identity [help]
+        +10 Next -> Portrait Speak(请看着屏幕上方的摄像头，保持不动)
+        +11 HelpRequested { text: "看摄像头" } -> Portrait [help] Speak(看摄像头)
+        +101 Tick -> Portrait [help] Speak(您还在吗？请点击屏幕继续)
+        +131 Tick -> Attract
+    "#]]
+    .assert_eq(&log);
+    assert!(!s.view(at(131)).help_open);
+}
