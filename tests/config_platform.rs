@@ -8,62 +8,20 @@ mod config_support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use veteran_kiosk::config::apply::{ConfigEvent, ConfigStore};
 use veteran_kiosk::config::http::HttpConfigTransport;
 use veteran_kiosk::config::poll::{check_start, PollOutcome, Poller, StartCheck};
 use veteran_kiosk::config::Config;
-use veteran_kiosk::pki::DemoPki;
-use veteran_kiosk::platform::{self, Faults, PlatformConfig, RunningPlatform};
 use veteran_kiosk::sync::client::ClientSettings;
 
 use config_support::*;
 
-struct World {
-    _dir: tempfile::TempDir,
-    dir: PathBuf,
-    pki: DemoPki,
-    platform: RunningPlatform,
-}
-
 impl World {
-    fn new() -> World {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().to_path_buf();
-        let pki = DemoPki::generate(&path.join("pki"), "demo-kiosk-01").unwrap();
-        let admins = path.join("admins.pub");
-        std::fs::write(&admins, format!("{} 演示管理员\n", admin().public_key())).unwrap();
-        let mut config = PlatformConfig::demo(
-            &pki.dir,
-            &path.join("platform.sqlite3"),
-            "127.0.0.1:0".parse().unwrap(),
-        );
-        config.admin_keys = Some(admins);
-        let platform = platform::start(&config, Arc::new(Faults::default())).unwrap();
-        World {
-            _dir: dir,
-            dir: path,
-            pki,
-            platform,
-        }
-    }
-
     /// The shipped configuration, pointed at this platform and its PKI.
     fn kiosk_config(&self, name: &str, cert: &Path, key: &Path) -> PathBuf {
-        let recipient = std::fs::read_to_string(&self.pki.platform_age_recipient).unwrap();
-        variant(&self.dir, name, |d| {
-            edit(d, "https://127.0.0.1:8443/", &self.platform.url());
-            edit(d, "\"tls/county-ca.pem\"", &format!("{:?}", self.pki.ca));
-            edit(d, "\"tls/kiosk.pem\"", &format!("{cert:?}"));
-            edit(d, "\"tls/kiosk.key\"", &format!("{key:?}"));
-            edit(
-                d,
-                "age146gx8zjgsvyg5xqugffss5hsmd6jx804kd29f703aqn3ld0qpcksulun4j",
-                recipient.trim(),
-            );
-        })
+        variant(&self.dir, name, |d| self.point_at_platform(d, cert, key))
     }
 
     fn admin_transport(&self) -> HttpConfigTransport {

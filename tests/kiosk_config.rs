@@ -11,7 +11,6 @@
 mod config_support;
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::{Duration as StdDuration, Instant};
 
 use chrono::{Duration, Utc};
@@ -26,57 +25,18 @@ use veteran_kiosk::core::session::{Event, Session, Step};
 use veteran_kiosk::kiosk::boot::{self, KioskPaths};
 use veteran_kiosk::kiosk::config_watch::ConfigWatch;
 use veteran_kiosk::kiosk::{self, campaign_of, staff_settings_of, Running};
-use veteran_kiosk::pki::DemoPki;
-use veteran_kiosk::platform::{self, Faults, PlatformConfig, RunningPlatform};
 use veteran_kiosk::sync::client::ClientSettings;
 use veteran_kiosk::ui::shell::SimulatedShell;
 use veteran_kiosk::ui::{AppWindow, AttractView};
 
 use config_support::*;
 
-struct World {
-    _dir: tempfile::TempDir,
-    dir: PathBuf,
-    pki: DemoPki,
-    platform: RunningPlatform,
-}
-
 impl World {
-    fn new() -> World {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().to_path_buf();
-        let pki = DemoPki::generate(&path.join("pki"), "demo-kiosk-01").unwrap();
-        let admins = path.join("admins.pub");
-        std::fs::write(&admins, format!("{} 演示管理员\n", admin().public_key())).unwrap();
-        let mut config = PlatformConfig::demo(
-            &pki.dir,
-            &path.join("platform.sqlite3"),
-            "127.0.0.1:0".parse().unwrap(),
-        );
-        config.admin_keys = Some(admins);
-        let platform = platform::start(&config, Arc::new(Faults::default())).unwrap();
-        World {
-            _dir: dir,
-            dir: path,
-            pki,
-            platform,
-        }
-    }
-
     /// The shipped configuration, pointed at this platform and its PKI,
     /// polling as often as allowed, then changed by `change`.
     fn kiosk_config(&self, name: &str, change: impl FnOnce(&Path)) -> PathBuf {
-        let recipient = std::fs::read_to_string(&self.pki.platform_age_recipient).unwrap();
         variant(&self.dir, name, |d| {
-            edit(d, "https://127.0.0.1:8443/", &self.platform.url());
-            edit(d, "\"tls/county-ca.pem\"", &format!("{:?}", self.pki.ca));
-            edit(d, "\"tls/kiosk.pem\"", &format!("{:?}", self.pki.kiosk));
-            edit(d, "\"tls/kiosk.key\"", &format!("{:?}", self.pki.kiosk_key));
-            edit(
-                d,
-                "age146gx8zjgsvyg5xqugffss5hsmd6jx804kd29f703aqn3ld0qpcksulun4j",
-                recipient.trim(),
-            );
+            self.point_at_platform(d, &self.pki.kiosk, &self.pki.kiosk_key);
             edit(d, "config_poll_seconds = 300", "config_poll_seconds = 10");
             change(d);
         })

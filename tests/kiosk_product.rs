@@ -37,8 +37,6 @@ use veteran_kiosk::devices::camera::CameraError;
 use veteran_kiosk::kiosk::boot::KioskPaths;
 use veteran_kiosk::kiosk::{self, Running};
 use veteran_kiosk::photo::{decode_photo, OUTPUT_HEIGHT, OUTPUT_WIDTH};
-use veteran_kiosk::pki::DemoPki;
-use veteran_kiosk::platform::{self, Faults, PlatformConfig, RunningPlatform};
 use veteran_kiosk::store::{seal, Blobs, Store};
 use veteran_kiosk::ui::{AppWindow, AttractView, Nav, PortraitView, Screen};
 
@@ -54,35 +52,7 @@ const SECOND_CARD: &str = "02-wang-xiuying.json";
 /// What the portrait page says while no camera picture is shown.
 const NO_PICTURE_HINT: &str = "请看着摄像头，保持不动";
 
-struct World {
-    _dir: tempfile::TempDir,
-    dir: PathBuf,
-    pki: DemoPki,
-    platform: RunningPlatform,
-}
-
 impl World {
-    fn new() -> World {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().to_path_buf();
-        let pki = DemoPki::generate(&path.join("pki"), "demo-kiosk-01").unwrap();
-        let admins = path.join("admins.pub");
-        std::fs::write(&admins, format!("{} 演示管理员\n", admin().public_key())).unwrap();
-        let mut config = PlatformConfig::demo(
-            &pki.dir,
-            &path.join("platform.sqlite3"),
-            "127.0.0.1:0".parse().unwrap(),
-        );
-        config.admin_keys = Some(admins);
-        let platform = platform::start(&config, Arc::new(Faults::default())).unwrap();
-        World {
-            _dir: dir,
-            dir: path,
-            pki,
-            platform,
-        }
-    }
-
     fn cards(&self) -> PathBuf {
         self.dir.join("cards")
     }
@@ -97,17 +67,8 @@ impl World {
     /// shipped one: pointed at this platform, its PKI and recipient, every
     /// device folder in the temp dir, then changed by `change`.
     fn kiosk_paths(&self, change: impl FnOnce(&Path)) -> KioskPaths {
-        let recipient = std::fs::read_to_string(&self.pki.platform_age_recipient).unwrap();
         let factory = variant(&self.dir, "factory", |d| {
-            edit(d, "https://127.0.0.1:8443/", &self.platform.url());
-            edit(d, "\"tls/county-ca.pem\"", &format!("{:?}", self.pki.ca));
-            edit(d, "\"tls/kiosk.pem\"", &format!("{:?}", self.pki.kiosk));
-            edit(d, "\"tls/kiosk.key\"", &format!("{:?}", self.pki.kiosk_key));
-            edit(
-                d,
-                "age146gx8zjgsvyg5xqugffss5hsmd6jx804kd29f703aqn3ld0qpcksulun4j",
-                recipient.trim(),
-            );
+            self.point_at_platform(d, &self.pki.kiosk, &self.pki.kiosk_key);
             edit(
                 d,
                 "dir = \"assets/demo/cards\"",

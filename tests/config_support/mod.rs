@@ -4,8 +4,12 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use std::sync::Arc;
+
 use veteran_kiosk::config::bundle::{self, Bundle, Target};
 use veteran_kiosk::config::AdminSigningKey;
+use veteran_kiosk::pki::DemoPki;
+use veteran_kiosk::platform::{self, Faults, PlatformConfig, RunningPlatform};
 
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -79,4 +83,52 @@ pub fn with_title(parent: &Path, name: &str, title: &str) -> PathBuf {
             &format!("campaign_title = \"{title}\""),
         )
     })
+}
+
+/// The real county platform on loopback (mutual TLS), with a demo PKI for
+/// kiosk `demo-kiosk-01` and the demo administrator pinned, in a temp dir.
+pub struct World {
+    _dir: tempfile::TempDir,
+    pub dir: PathBuf,
+    pub pki: DemoPki,
+    pub platform: RunningPlatform,
+}
+
+impl World {
+    pub fn new() -> World {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().to_path_buf();
+        let pki = DemoPki::generate(&path.join("pki"), "demo-kiosk-01").unwrap();
+        let admins = path.join("admins.pub");
+        fs::write(&admins, format!("{} 演示管理员\n", admin().public_key())).unwrap();
+        let mut config = PlatformConfig::demo(
+            &pki.dir,
+            &path.join("platform.sqlite3"),
+            "127.0.0.1:0".parse().unwrap(),
+        );
+        config.admin_keys = Some(admins);
+        let platform = platform::start(&config, Arc::new(Faults::default())).unwrap();
+        World {
+            _dir: dir,
+            dir: path,
+            pki,
+            platform,
+        }
+    }
+
+    /// Point the shipped configuration copied to `dir` at this platform,
+    /// its CA and its `age` recipient, with the kiosk certificate `cert`
+    /// and key `key`.
+    pub fn point_at_platform(&self, dir: &Path, cert: &Path, key: &Path) {
+        let recipient = fs::read_to_string(&self.pki.platform_age_recipient).unwrap();
+        edit(dir, "https://127.0.0.1:8443/", &self.platform.url());
+        edit(dir, "\"tls/county-ca.pem\"", &format!("{:?}", self.pki.ca));
+        edit(dir, "\"tls/kiosk.pem\"", &format!("{cert:?}"));
+        edit(dir, "\"tls/kiosk.key\"", &format!("{key:?}"));
+        edit(
+            dir,
+            "age146gx8zjgsvyg5xqugffss5hsmd6jx804kd29f703aqn3ld0qpcksulun4j",
+            recipient.trim(),
+        );
+    }
 }
