@@ -216,21 +216,27 @@ pub struct HelpTexts {
 
 impl Texts {
     pub fn help_for(&self, step: Step) -> Option<&str> {
-        let h = &self.help;
+        self.help.for_step(step)
+    }
+}
+
+impl HelpTexts {
+    /// The help text of the page `step` shows, as configured.
+    pub fn for_step(&self, step: Step) -> Option<&str> {
         let text = match step {
-            Step::Attract => &h.attract,
-            Step::InsertCard => &h.insert_card,
-            Step::ManualIdentity => &h.manual_identity,
-            Step::Identity => &h.identity,
-            Step::Portrait => &h.portrait,
-            Step::Categories => &h.categories,
-            Step::CategoryDetails(_) => &h.category_details,
-            Step::Documents => &h.documents,
-            Step::Living => &h.living,
-            Step::Needs => &h.needs,
-            Step::Review => &h.review,
-            Step::Sign => &h.sign,
-            Step::Done => &h.done,
+            Step::Attract => &self.attract,
+            Step::InsertCard => &self.insert_card,
+            Step::ManualIdentity => &self.manual_identity,
+            Step::Identity => &self.identity,
+            Step::Portrait => &self.portrait,
+            Step::Categories => &self.categories,
+            Step::CategoryDetails(_) => &self.category_details,
+            Step::Documents => &self.documents,
+            Step::Living => &self.living,
+            Step::Needs => &self.needs,
+            Step::Review => &self.review,
+            Step::Sign => &self.sign,
+            Step::Done => &self.done,
         };
         text.as_deref()
     }

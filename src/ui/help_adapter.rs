@@ -38,22 +38,10 @@ pub fn show(ui: &AppWindow, view: &View, texts: &HelpTexts) {
 
 /// The help text of `step`, if the county wrote one with something in it.
 pub fn text_for(texts: &HelpTexts, step: Step) -> Option<&str> {
-    let text = match step {
-        Step::Attract => &texts.attract,
-        Step::InsertCard => &texts.insert_card,
-        Step::ManualIdentity => &texts.manual_identity,
-        Step::Identity => &texts.identity,
-        Step::Portrait => &texts.portrait,
-        Step::Categories => &texts.categories,
-        Step::CategoryDetails(_) => &texts.category_details,
-        Step::Documents => &texts.documents,
-        Step::Living => &texts.living,
-        Step::Needs => &texts.needs,
-        Step::Review => &texts.review,
-        Step::Sign => &texts.sign,
-        Step::Done => &texts.done,
-    };
-    text.as_deref().map(str::trim).filter(|t| !t.is_empty())
+    texts
+        .for_step(step)
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
 }
 
 #[cfg(test)]
