@@ -17,7 +17,7 @@ use slint::platform::{PointerEventButton, WindowEvent};
 use slint::{ComponentHandle, LogicalPosition, Model};
 
 use veteran_kiosk::core::record::Record;
-use veteran_kiosk::core::session::{PrintOutcome, Session};
+use veteran_kiosk::core::session::{Event, PhotoPurpose, PrintOutcome, Session, StaffCommand};
 use veteran_kiosk::core::staff::AuditAction;
 use veteran_kiosk::kiosk::{self, stand_in, Running};
 use veteran_kiosk::ui::shell::{SimState, SimulatedShell};
@@ -70,6 +70,10 @@ fn harness() -> Harness {
 }
 
 impl Harness {
+    fn running_session_has_no_record(&self) -> bool {
+        self.running.kiosk().borrow().session().record().is_none()
+    }
+
     /// Move the clock and Slint's mock time together, a tick at a time.
     fn advance(&self, seconds: f64) {
         let steps = (seconds / 0.25).round().max(1.0) as usize;
@@ -512,6 +516,30 @@ fn idle_warning_then_wipe() {
     let bridge = h.ui.global::<veteran_kiosk::ui::KeyboardBridge>();
     assert_eq!(bridge.get_preedit(), "");
     assert_eq!(bridge.get_candidates().row_count(), 0);
+}
+
+#[test]
+fn a_session_ended_before_any_record_exists_still_tells_the_shell() {
+    let h = harness();
+    h.tap("开始登记");
+    // Staff start typing an identity and photograph the card, then cancel:
+    // the card photo was taken though no record was ever made.
+    h.running.send(Event::StaffGesture);
+    h.running.send(Event::PinEntered(PIN.into()));
+    h.running.send(Event::Staff(StaffCommand::ManualEntry));
+    h.running.send(Event::TakePhoto(PhotoPurpose::IdCard));
+    h.advance(0.5);
+    assert!(h.running_session_has_no_record());
+    assert_eq!(h.sim.borrow().sessions_ended, 0);
+    h.running.send(Event::CancelRequested);
+    h.running.send(Event::Cancel);
+    h.advance(0.25);
+    assert_eq!(h.screen(), Screen::Attract);
+    assert_eq!(
+        h.sim.borrow().sessions_ended,
+        1,
+        "the shell drops the card photo"
+    );
 }
 
 #[test]

@@ -159,7 +159,10 @@ impl Kiosk {
     /// other), then redraw.
     fn run(&mut self, first: Event) {
         let now = self.now();
-        let had_person = self.session.record().is_some();
+        // Whether a person's session is under way (anything but the start
+        // screen: a staff member may have typed or photographed before any
+        // record exists).
+        let in_session = self.session.step() != Step::Attract;
         let mut pending = vec![first];
         for _round in 0..32 {
             for event in pending.drain(..) {
@@ -172,7 +175,7 @@ impl Kiosk {
                 break;
             }
         }
-        if had_person && self.session.record().is_none() {
+        if in_session && self.session.step() == Step::Attract {
             // Wiped, cancelled or done: nothing of the person may stay.
             self.shell.session_ended();
             if let Some(ui) = self.ui.upgrade() {

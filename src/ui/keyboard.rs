@@ -15,7 +15,7 @@ use std::rc::Rc;
 
 use slint::ComponentHandle;
 
-use crate::core::session::{Step, View};
+use crate::core::session::View;
 use crate::input::{HandwritingConfig, InputError, KeyboardController, PinyinConfig};
 
 use super::{AppWindow, KeyboardBridge, KeyboardHost};
@@ -88,7 +88,7 @@ pub fn forget_keyboard(ui: &AppWindow) {
 }
 
 /// A different page (or the staff overlay opening over it) puts the
-/// keyboard away; back at the start nothing of the last person stays.
+/// keyboard away. (The kiosk calls [`forget_keyboard`] when a session ends.)
 pub fn show(ui: &AppWindow, view: &View) {
     let host = ui.global::<KeyboardHost>();
     let page = page_key(view);
@@ -96,9 +96,7 @@ pub fn show(ui: &AppWindow, view: &View) {
         return;
     }
     host.set_page(page.into());
-    if view.step == Step::Attract {
-        forget_keyboard(ui);
-    } else if host.get_open() {
+    if host.get_open() {
         host.invoke_close();
     }
 }
