@@ -501,6 +501,11 @@ impl Session {
         self.record.as_ref()
     }
 
+    /// Whether the staff PIN pad or staff panel is open.
+    pub fn staff_open(&self) -> bool {
+        self.staff.is_some()
+    }
+
     pub fn settings(&self) -> &SessionSettings {
         &self.settings
     }

@@ -120,8 +120,7 @@ impl Kiosk {
         if self.restart_pending.is_none() || self.restarting {
             return;
         }
-        let now = self.now();
-        let free = self.session.step() == Step::Attract && self.session.view(now).staff.is_none();
+        let free = self.session.step() == Step::Attract && !self.session.staff_open();
         if free {
             self.restarting = true;
             // Leaves `run_event_loop`; `run_fullscreen` then restarts.
