@@ -2,7 +2,7 @@
 # Starts the services the integration tests need, once: pcscd with the
 # vsmartcard virtual reader (vpcd). Idempotent: a running pcscd is left alone.
 # The virtual reader's slots listen on 127.0.0.1:35963 and :35964 for a card
-# emulator; the tests in tests/devices_pcsc.rs are that emulator.
+# emulator; the tests in tests/integration/devices_pcsc.rs are that emulator.
 set -euo pipefail
 
 SOCKET=/run/pcscd/pcscd.comm

@@ -1,6 +1,6 @@
 //! The controller against scripted engines: what the field and the widget
 //! show after each step. The real engines are exercised in
-//! tests/input_engines.rs.
+//! tests/integration/input_engines.rs.
 
 use super::*;
 use crate::input::{Composition, EngineKind};

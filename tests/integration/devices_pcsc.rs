@@ -2,7 +2,7 @@
 //! and a card emulator owned by these tests. pcscd must be running
 //! (scripts/start-services.sh): these tests fail loudly, never skip.
 
-mod devices_support;
+use crate::devices_support;
 
 use std::time::{Duration, Instant};
 

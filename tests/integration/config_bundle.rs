@@ -2,7 +2,7 @@
 //! configuration then stays in force), what is taken, hot or with a
 //! restart, and the rollback of a configuration that fails at start.
 
-mod config_support;
+use crate::config_support;
 
 use std::path::{Path, PathBuf};
 

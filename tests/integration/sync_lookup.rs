@@ -1,6 +1,6 @@
 //! The base-database look-up over mutual TLS: found, not found, malformed.
 
-mod sync_support;
+use crate::sync_support;
 
 use chrono::Utc;
 use sync_support::{demo_records, World};

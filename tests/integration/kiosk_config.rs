@@ -8,7 +8,7 @@
 //!   until the person at the kiosk is done.
 //! - A configuration whose devices cannot be opened is rolled back at start.
 
-mod config_support;
+use crate::config_support;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration as StdDuration, Instant};
@@ -34,7 +34,7 @@ use config_support::*;
 impl World {
     /// The shipped configuration, pointed at this platform and its PKI,
     /// polling as often as allowed, then changed by `change`.
-    fn kiosk_config(&self, name: &str, change: impl FnOnce(&Path)) -> PathBuf {
+    fn polled_config(&self, name: &str, change: impl FnOnce(&Path)) -> PathBuf {
         variant(&self.dir, name, |d| {
             self.point_at_platform(d, &self.pki.kiosk, &self.pki.kiosk_key);
             edit(d, "config_poll_seconds = 300", "config_poll_seconds = 10");
@@ -42,7 +42,7 @@ impl World {
         })
     }
 
-    fn push(&self, dir: &Path, version: u64) {
+    fn push_signed(&self, dir: &Path, version: u64) {
         HttpConfigTransport::new(&ClientSettings::demo(&self.pki.dir, &self.platform.url()))
             .unwrap()
             .push(&sign_dir(dir, version, "kiosk:demo-kiosk-01", &admin()))
@@ -96,11 +96,11 @@ fn tick_until(running: &Running, limit: StdDuration, done: impl Fn() -> bool) ->
 #[test]
 fn pushed_configuration_reaches_the_running_kiosk_hot_or_with_an_orderly_restart() {
     let world = World::new();
-    let factory = world.kiosk_config("factory", |_| {});
+    let factory = world.polled_config("factory", |_| {});
     let root = world.dir.join("kiosk-store");
 
     // v1 changes only texts and time-outs: taken without a restart.
-    let v1 = world.kiosk_config("v1", |d| {
+    let v1 = world.polled_config("v1", |d| {
         edit(
             d,
             &format!("campaign_title = \"{SHIPPED_TITLE}\""),
@@ -108,7 +108,7 @@ fn pushed_configuration_reaches_the_running_kiosk_hot_or_with_an_orderly_restart
         );
         edit(d, "idle_warning_seconds = 90", "idle_warning_seconds = 60");
     });
-    world.push(&v1, 1);
+    world.push_signed(&v1, 1);
 
     let (ui, running) = running_kiosk(&root, &factory);
     let kiosk = running.kiosk();
@@ -130,14 +130,14 @@ fn pushed_configuration_reaches_the_running_kiosk_hot_or_with_an_orderly_restart
     assert_eq!(kiosk.borrow().session().step(), Step::InsertCard);
 
     // v2 changes a device: that needs a restart, but not in front of them.
-    let v2 = world.kiosk_config("v2", |d| {
+    let v2 = world.polled_config("v2", |d| {
         edit(
             d,
             "dir = \"assets/demo/printed\"",
             &format!("dir = {:?}", world.dir.join("printed-v2")),
         );
     });
-    world.push(&v2, 2);
+    world.push_signed(&v2, 2);
     let asked = tick_until(&running, StdDuration::from_secs(30), || {
         kiosk.borrow().restart_pending().is_some()
     });

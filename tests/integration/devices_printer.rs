@@ -1,7 +1,7 @@
 //! The ESC/POS printer driver against a fake network printer on loopback
 //! and, for the USB character-device path, a pseudo-terminal.
 
-mod devices_support;
+use crate::devices_support;
 
 use std::io::{Read, Write};
 use std::time::{Duration, Instant};

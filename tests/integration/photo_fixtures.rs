@@ -1,7 +1,7 @@
 //! The analysis on real photographs with the real model. Needs
 //! scripts/fetch-models.sh to have run; fails loudly otherwise.
 
-mod photo_support;
+use crate::photo_support;
 
 use expect_test::{expect, Expect};
 use image::RgbImage;

@@ -14,7 +14,7 @@ use veteran_kiosk::input::{HandwritingConfig, KeyboardController, PinyinConfig};
 
 mod harness {
     slint::slint! {
-        import { Keyboard, KeyboardBridge, KeyboardMode, InputPurpose } from "../ui/widgets/keyboard.slint";
+        import { Keyboard, KeyboardBridge, KeyboardMode, InputPurpose } from "../../ui/widgets/keyboard.slint";
         export { KeyboardBridge, KeyboardMode, InputPurpose }
 
         export component KeyboardHarness inherits Window {

@@ -2,7 +2,7 @@
 //! an answer lost after the platform stored the record, and rejection at
 //! upload and in review. Real platform, real TLS, loopback only.
 
-mod sync_support;
+use crate::sync_support;
 
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};

@@ -2,7 +2,7 @@
 //! the county platform on loopback with mutual TLS, a proxy that makes it
 //! unreachable, and the audit log file.
 
-mod sync_support;
+use crate::sync_support;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};

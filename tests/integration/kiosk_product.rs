@@ -15,7 +15,7 @@
 //! print, the store's answer) arrives from the product by itself while the
 //! kiosk ticks in real time.
 
-mod config_support;
+use crate::config_support;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};

@@ -1,7 +1,7 @@
 //! `veteran-kiosk check photo` and `veteran-kiosk photo standardize` as a
 //! person or script would run them.
 
-mod photo_support;
+use crate::photo_support;
 
 use std::path::Path;
 use std::process::{Command, Output};

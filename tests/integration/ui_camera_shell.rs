@@ -3,7 +3,7 @@
 //! coach and encoder, and the real V4L2 camera driver on this machine
 //! (which has no camera). Only the camera edge is stood in for.
 
-mod photo_support;
+use crate::photo_support;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

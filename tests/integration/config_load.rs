@@ -1,7 +1,7 @@
 //! Loading `kiosk.toml`: the shipped configuration loads, and each kind of
 //! mistake is a clear error naming the file, the line and the key.
 
-mod config_support;
+use crate::config_support;
 
 use std::fs;
 use std::path::Path;

@@ -6,7 +6,7 @@
 //! to run and when to kill it; the seed is printed, and `KILL_TEST_SEED=<n>`
 //! replays a run.
 
-mod sync_support;
+use crate::sync_support;
 
 use std::collections::BTreeSet;
 use std::path::Path;

@@ -2,7 +2,7 @@
 //! certificate, one from another CA, or an expired one; the kiosk refuses a
 //! platform whose certificate another CA issued.
 
-mod sync_support;
+use crate::sync_support;
 
 use std::sync::Arc;
 

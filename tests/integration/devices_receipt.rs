@@ -3,7 +3,7 @@
 //! printer got are decoded (GB18030) and checked field by field. The full
 //! ID number must never appear.
 
-mod devices_support;
+use crate::devices_support;
 
 use std::process::Command;
 use std::time::Duration;

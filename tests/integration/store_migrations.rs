@@ -35,7 +35,7 @@ fn an_empty_file_becomes_the_latest_version() {
 fn the_v1_fixture_is_what_migration_1_makes() {
     let fixture = Connection::open_in_memory().unwrap();
     fixture
-        .execute_batch(include_str!("fixtures/store/outbox-v1.sql"))
+        .execute_batch(include_str!("../fixtures/store/outbox-v1.sql"))
         .unwrap();
     assert_eq!(schema::describe(&fixture).unwrap(), schema_at(1));
     assert_eq!(
@@ -50,7 +50,7 @@ fn migrating_the_v1_fixture_keeps_every_row_and_reaches_the_latest_schema() {
     let path = dir.path().join("outbox.sqlite3");
     Connection::open(&path)
         .unwrap()
-        .execute_batch(include_str!("fixtures/store/outbox-v1.sql"))
+        .execute_batch(include_str!("../fixtures/store/outbox-v1.sql"))
         .unwrap();
 
     let store = Store::open(&path).unwrap();
@@ -90,7 +90,7 @@ fn a_newer_database_is_refused_and_left_byte_for_byte() {
     let path = dir.path().join("outbox.sqlite3");
     {
         let conn = Connection::open(&path).unwrap();
-        conn.execute_batch(include_str!("fixtures/store/outbox-v1.sql"))
+        conn.execute_batch(include_str!("../fixtures/store/outbox-v1.sql"))
             .unwrap();
         conn.pragma_update(None, "user_version", schema::LATEST + 1)
             .unwrap();

@@ -8,7 +8,7 @@
 //! the store opens, that the configuration in force and the last-known-good
 //! are byte-for-byte what was signed, and that nothing half-written is left.
 
-mod config_support;
+use crate::config_support;
 
 use std::collections::BTreeMap;
 use std::io::BufRead;
@@ -155,7 +155,7 @@ fn kill_9_during_apply_leaves_old_or_new_whole() {
     for kill in 0..KILLS {
         let mut child = Command::new(std::env::current_exe().unwrap())
             .args([
-                "apply_loop_child",
+                "config_crash::apply_loop_child",
                 "--exact",
                 "--ignored",
                 "--test-threads=1",

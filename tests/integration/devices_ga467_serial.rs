@@ -1,7 +1,7 @@
 //! The GA 467 serial reader driven over a real pseudo-terminal pair, with a
 //! virtual certified reader (SAM + card slot) on the other end.
 
-mod devices_support;
+use crate::devices_support;
 
 use std::time::{Duration, Instant};
 

@@ -4,7 +4,7 @@
 //! platform refusing it, rolls back, and the platform shows per kiosk which
 //! version is in force.
 
-mod config_support;
+use crate::config_support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
