@@ -3,21 +3,17 @@
 //! simplified-Chinese model (`tegaki-zinnia-simplified-chinese`), both
 //! installed by scripts/setup.sh.
 
-use std::path::PathBuf;
-
 use veteran_kiosk::input::{
     HandwritingConfig, HandwritingEngine, Input, InputEngine, Key, KeyboardController,
     KeyboardMode, Outcome, PinyinConfig, PinyinEngine, Purpose, Stroke,
 };
 
-/// librime is set up once per process, so every test here uses the same
-/// user data directory; it is kept between runs, so only the first run
-/// compiles the dictionary.
+/// The configuration the kiosk window uses too: librime can be set up once
+/// per process, and every test in this binary shares it (the compiled
+/// dictionary stays in the temporary directory, so only the first run
+/// compiles it).
 fn pinyin_config() -> PinyinConfig {
-    PinyinConfig {
-        user_data_dir: PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("rime-user"),
-        ..PinyinConfig::default()
-    }
+    PinyinConfig::default()
 }
 
 fn pinyin() -> PinyinEngine {

@@ -67,10 +67,8 @@ fn start(controller: KeyboardController) -> (KeyboardHarness, Rc<RefCell<Keyboar
 }
 
 fn real_controller() -> KeyboardController {
-    let pinyin = PinyinConfig {
-        user_data_dir: PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("rime-user-keyboard"),
-        ..PinyinConfig::default()
-    };
+    // The kiosk window's configuration: librime starts once per process.
+    let pinyin = PinyinConfig::default();
     let (controller, errors) = KeyboardController::start(&pinyin, &HandwritingConfig::default());
     assert!(errors.is_empty(), "{errors:?}");
     controller
