@@ -136,6 +136,36 @@ impl Issued {
     }
 }
 
+/// The subject common name of a DER certificate: a kiosk certificate's CN
+/// is the kiosk id, which the platform binds uploads and reports to. `None`
+/// when the certificate does not parse or names no CN (as UTF8String,
+/// PrintableString or IA5String, the encodings CAs use for it).
+pub fn common_name(der: &[u8]) -> Option<String> {
+    use x509_cert::der::asn1::{Ia5StringRef, PrintableStringRef, Utf8StringRef};
+    use x509_cert::der::Decode;
+    let certificate = x509_cert::Certificate::from_der(der).ok()?;
+    let subject = &certificate.tbs_certificate.subject;
+    // The most specific CN is the last one in the sequence.
+    let value = subject
+        .0
+        .iter()
+        .flat_map(|rdn| rdn.0.iter())
+        .filter(|attribute| attribute.oid == const_oid::db::rfc4519::CN)
+        .next_back()?
+        .value
+        .clone();
+    if let Ok(text) = value.decode_as::<Utf8StringRef<'_>>() {
+        return Some(text.as_str().to_string());
+    }
+    if let Ok(text) = value.decode_as::<PrintableStringRef<'_>>() {
+        return Some(text.as_str().to_string());
+    }
+    value
+        .decode_as::<Ia5StringRef<'_>>()
+        .ok()
+        .map(|text| text.as_str().to_string())
+}
+
 fn write_file(path: &Path, bytes: &[u8], private: bool) -> Result<(), PkiError> {
     let result = if private {
         write_private_file(path, bytes)
@@ -391,6 +421,18 @@ impl DemoPki {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_common_name_is_read_from_a_certificate() {
+        let dir = tempfile::tempdir().unwrap();
+        let pki = DemoPki::generate(dir.path(), "乡镇-07.kiosk").unwrap();
+        let cn = |path: &Path| common_name(&load_certs(path).unwrap()[0]);
+        assert_eq!(cn(&pki.kiosk).as_deref(), Some("乡镇-07.kiosk"));
+        assert_eq!(cn(&pki.server).as_deref(), Some("localhost"));
+        assert_eq!(cn(&pki.ca).as_deref(), Some(DEMO_CA_NAME));
+        assert_eq!(common_name(b"not a certificate"), None);
+        assert_eq!(common_name(&[]), None);
+    }
 
     #[test]
     fn a_demo_pki_has_every_file_and_refuses_to_be_overwritten() {

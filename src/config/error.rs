@@ -27,6 +27,8 @@ pub enum ConfigErrorKind {
     BadPrivateKey,
     /// The private key does not belong to the certificate.
     KeyMismatch,
+    /// The certificate's common name is not this kiosk's id.
+    CertificateNotForKiosk,
 }
 
 impl ConfigErrorKind {
@@ -41,6 +43,7 @@ impl ConfigErrorKind {
             ConfigErrorKind::BadCertificate => "config_bad_certificate",
             ConfigErrorKind::BadPrivateKey => "config_bad_private_key",
             ConfigErrorKind::KeyMismatch => "config_key_mismatch",
+            ConfigErrorKind::CertificateNotForKiosk => "config_certificate_not_for_kiosk",
         }
     }
 }
@@ -99,6 +102,7 @@ impl ConfigError {
             ConfigErrorKind::BadCertificate => "证书文件无效",
             ConfigErrorKind::BadPrivateKey => "私钥文件无效",
             ConfigErrorKind::KeyMismatch => "私钥与证书不匹配",
+            ConfigErrorKind::CertificateNotForKiosk => "证书不是发给本机的（采集点编号不符）",
         };
         format!("{what}{place}，请联系县级管理员")
     }

@@ -369,22 +369,37 @@ pub(crate) fn load_parts(dir: &Path, site: Option<&Path>) -> Result<ConfigParts,
     let main = TomlSource::read(&dir.join(CONFIG_FILE))?;
     let raw: RawConfig = main.deserialize()?;
     let mut kiosk = raw.kiosk.map(|k| convert_kiosk(&main, k)).transpose()?;
-    let mut tls = raw.tls.map(|t| convert_tls(&main, dir, t)).transpose()?;
+    // The identity, with the file and key that named its certificate.
+    let mut tls = match raw.tls {
+        Some(t) => {
+            let at = t.certificate.clone();
+            Some((convert_tls(&main, dir, t)?, &main, at))
+        }
+        None => None,
+    };
     let mut devices = raw.devices;
-    if let Some(site_path) = site {
-        let site = TomlSource::read(site_path)?;
+    let site = match site {
+        Some(path) => Some((TomlSource::read(path)?, path)),
+        None => None,
+    };
+    if let Some((site, site_path)) = &site {
         let raw_site: RawSite = site.deserialize()?;
         let site_dir = site_path.parent().unwrap_or(Path::new("."));
         if let Some(k) = raw_site.kiosk {
-            kiosk = Some(convert_kiosk(&site, k)?);
+            kiosk = Some(convert_kiosk(site, k)?);
         }
         if let Some(t) = raw_site.tls {
-            tls = Some(convert_tls(&site, site_dir, t)?);
+            let at = t.certificate.clone();
+            tls = Some((convert_tls(site, site_dir, t)?, site, at));
         }
         if let Some(d) = raw_site.devices {
             devices = Some(d);
         }
     }
+    if let (Some(kiosk), Some((identity, source, at))) = (&kiosk, &tls) {
+        check_certificate_names_kiosk(identity, kiosk, source, at)?;
+    }
+    let tls = tls.map(|(identity, _, _)| identity);
     Ok(ConfigParts {
         kiosk,
         tls,
@@ -584,6 +599,33 @@ pub fn parse_platform_url(text: &str) -> Result<url::Url, String> {
         return Err("the platform URL takes no query or fragment".to_string());
     }
     Ok(url)
+}
+
+/// The platform files a kiosk's records and reports under its certificate's
+/// CN, so a certificate issued for another kiosk is caught here, at start,
+/// not as refusals at the first upload.
+fn check_certificate_names_kiosk(
+    identity: &TlsIdentity,
+    kiosk: &KioskIdentity,
+    source: &TomlSource,
+    at: &Spanned<String>,
+) -> Result<(), ConfigError> {
+    let named = identity
+        .certificate_chain
+        .first()
+        .and_then(|leaf| crate::pki::common_name(leaf));
+    if named.as_deref() == Some(kiosk.id.as_str()) {
+        return Ok(());
+    }
+    Err(source.error_on(
+        ConfigErrorKind::CertificateNotForKiosk,
+        at,
+        format!(
+            "the certificate is issued to {}, but this kiosk is {:?}: the platform would refuse its records",
+            named.map_or_else(|| "no common name".to_string(), |cn| format!("{cn:?}")),
+            kiosk.id.as_str()
+        ),
+    ))
 }
 
 fn convert_tls(source: &TomlSource, dir: &Path, raw: RawTls) -> Result<TlsIdentity, ConfigError> {

@@ -147,7 +147,24 @@ impl NewestQuery {
     }
 }
 
-async fn newest(State(state): State<ConfigState>, uri: Uri) -> Response {
+/// A kiosk speaks only for itself: its certificate's CN is its id. A bundle
+/// holds the staff PIN hash and device settings, and a report moves what the
+/// county believes a kiosk runs, so neither is served across kiosks.
+fn not_this_kiosk(peer: &PeerCert, kiosk_id: &str) -> Option<Response> {
+    (peer.common_name.as_deref() != Some(kiosk_id)).then(|| {
+        error(
+            StatusCode::FORBIDDEN,
+            "kiosk_certificate_mismatch",
+            "the client certificate belongs to another kiosk",
+        )
+    })
+}
+
+async fn newest(
+    State(state): State<ConfigState>,
+    Extension(peer): Extension<PeerCert>,
+    uri: Uri,
+) -> Response {
     let Some(query) = NewestQuery::parse(uri.query().unwrap_or_default()) else {
         return error(
             StatusCode::BAD_REQUEST,
@@ -155,6 +172,9 @@ async fn newest(State(state): State<ConfigState>, uri: Uri) -> Response {
             "expected ?kiosk=<id>&township=<nine digits>&after=<version>",
         );
     };
+    if let Some(refusal) = not_this_kiosk(&peer, query.kiosk.as_str()) {
+        return refusal;
+    }
     let kiosk = KioskIdentity {
         id: query.kiosk,
         township: Township {
@@ -190,6 +210,9 @@ async fn report(
             "not a configuration report",
         );
     };
+    if let Some(refusal) = not_this_kiosk(&peer, &report.kiosk_id) {
+        return refusal;
+    }
     let result = tokio::task::spawn_blocking(move || {
         state
             .registry

@@ -117,7 +117,16 @@ fn repeat_answer(record_id: Uuid, existing: &Existing, body_sha256: &str) -> Res
 
 /// Opens and checks a sealed record: every problem the core finds, plus
 /// photos the record names but the envelope lacks.
-fn open_and_check(state: &AppState, sealed: &[u8], record_id: Uuid) -> Result<Record, Vec<Reason>> {
+/// Opens a sealed upload and checks it as the county would at intake. A
+/// record must name the kiosk whose certificate sent it (`sender`, the
+/// certificate's CN): a county certificate vouches for one kiosk, so one
+/// kiosk cannot file records, or a township, under another's name.
+fn open_and_check(
+    state: &AppState,
+    sealed: &[u8],
+    record_id: Uuid,
+    sender: Option<&str>,
+) -> Result<Record, Vec<Reason>> {
     let (record, blobs): (Record, _) = seal::open(sealed, &state.identity)
         .map_err(|e: SealError| vec![reason(e.code(), e.message_zh())])?;
     if record.meta.record_id != record_id {
@@ -127,6 +136,13 @@ fn open_and_check(state: &AppState, sealed: &[u8], record_id: Uuid) -> Result<Re
         .into_iter()
         .map(Reason::from)
         .collect();
+    if sender != Some(record.meta.kiosk_id.as_str()) {
+        reasons.push(Reason {
+            code: "kiosk_certificate_mismatch".into(),
+            field: Some("meta.kiosk_id".into()),
+            message: "记录上的采集点编号与发送它的终端证书不符，请核对本机配置".into(),
+        });
+    }
     for (field, photo) in photo_refs(&record) {
         if blobs.get(&photo.sha256).map(|b| b.len() as u64) != Some(photo.bytes) {
             reasons.push(Reason {
@@ -201,14 +217,12 @@ fn store_upload(
     if let Some(existing) = existing {
         return repeat_answer(record_id, &existing, &body_sha256);
     }
-    let checked = open_and_check(state, body, record_id);
-    let (kiosk_id, township_code, supersedes) = match &checked {
-        Ok(r) => (
-            r.meta.kiosk_id.clone(),
-            r.meta.township.code.clone(),
-            r.meta.supersedes,
-        ),
-        Err(_) => (String::new(), String::new(), None),
+    let checked = open_and_check(state, body, record_id, peer.common_name.as_deref());
+    // Filed under the kiosk the certificate proves, never the one claimed.
+    let kiosk_id = peer.common_name.clone().unwrap_or_default();
+    let (township_code, supersedes) = match &checked {
+        Ok(r) => (r.meta.township.code.clone(), r.meta.supersedes),
+        Err(_) => (String::new(), None),
     };
     let rejected = checked.as_ref().err();
     if let Some(reasons) = rejected {

@@ -79,6 +79,8 @@ pub struct Faults {
 pub struct PeerCert {
     /// SHA-256 of the certificate's DER, lower-case hex.
     pub sha256: String,
+    /// The subject CN: for a kiosk, its id (see `pki::common_name`).
+    pub common_name: Option<String>,
     pub der: Arc<Vec<u8>>,
 }
 
@@ -283,6 +285,7 @@ async fn serve(
             };
             let peer = PeerCert {
                 sha256: sha256_hex(&der),
+                common_name: crate::pki::common_name(&der),
                 der: Arc::new(der),
             };
             let service = hyper::service::service_fn(

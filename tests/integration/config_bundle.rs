@@ -162,7 +162,7 @@ fn bad_bundles_are_refused_and_the_old_configuration_stays() {
         for another kiosk: bundle_not_for_this_kiosk | the bundle is for kiosk:other-kiosk, not for this kiosk
         for another township: bundle_not_for_this_kiosk | the bundle is for township:430121002, not for this kiosk
         invalid content: bundle_invalid_content | the configuration in the bundle does not load: kiosk.toml:81:24: session.wipe_warning_seconds: 3 seconds is not between 20 and 300
-        renames the kiosk: bundle_changes_kiosk_id | the bundle would change the kiosk id from demo-kiosk-01 to demo-kiosk-02
+        renames the kiosk: bundle_invalid_content | the configuration in the bundle does not load: kiosk.toml:40:15: tls.certificate: the certificate is issued to "demo-kiosk-01", but this kiosk is "demo-kiosk-02": the platform would refuse its records
         not a bundle: bundle_malformed | not a configuration bundle: unknown field `hello`, expected one of `format`, `version`, `target`, `signer`, `signature`, `files` at line 1 column 8
         garbage: bundle_malformed | not a configuration bundle: expected value at line 1 column 1
         version zero: bundle_version_zero | version 0 is the configuration a kiosk ships with; bundles start at 1
@@ -652,14 +652,9 @@ fn the_registry_keeps_pushes_and_serves_the_newest_bundle_for_each_kiosk() {
 fn a_certificate_the_platform_refuses_rolls_back_at_start() {
     let mut kiosk = Kiosk::new();
     let mut platform = FakePlatform::default();
-    // A new client certificate (here: the CA's own, with its key).
+    // A new client certificate for this kiosk.
     let v1 = variant(&kiosk.tmp, "v1", |d| {
-        std::fs::copy(d.join("tls/county-ca.pem"), d.join("tls/kiosk.pem")).unwrap();
-        std::fs::copy(
-            repo().join("tests/config_data/demo-pki/ca-key.pem"),
-            d.join("tls/kiosk.key"),
-        )
-        .unwrap();
+        issue_kiosk_certificate(d, "demo-kiosk-01")
     });
     let accepted = kiosk
         .store

@@ -168,6 +168,13 @@ fn files_keys_and_certificates_are_checked() {
         expect!["config_key_mismatch | <dir>/kiosk.toml:41:15: tls.private_key: the private key does not belong to the certificate"],
     );
     check(
+        // The certificate is demo-kiosk-01's: the platform would refuse.
+        |d| edit(d, "id = \"demo-kiosk-01\"", "id = \"demo-kiosk-02\""),
+        expect![[
+            r#"config_certificate_not_for_kiosk | <dir>/kiosk.toml:40:15: tls.certificate: the certificate is issued to "demo-kiosk-01", but this kiosk is "demo-kiosk-02": the platform would refuse its records"#
+        ]],
+    );
+    check(
         |d| edit(d, "pin_hash = \"$argon2id$v=19$m=19456", "pin_hash = \"$argon2id$v=19$m=oops"),
         expect!["config_invalid_value | <dir>/kiosk.toml:101:12: staff.pin_hash: bad Argon2 parameters: invalid parameter value: contains invalid character: 'o'"],
     );
@@ -212,13 +219,32 @@ fn files_keys_and_certificates_are_checked() {
 fn site_file_replaces_what_differs_per_kiosk() {
     let site_kiosk =
         "[kiosk]\nid = \"ks-07\"\n[kiosk.township]\ncode = \"430121002\"\nname = \"榔梨街道\"\n";
+    // Another kiosk brings its own certificate, issued to its id.
+    let site_tls = "[tls]\nca_certificate = \"site/tls/county-ca.pem\"\ncertificate = \"site/tls/kiosk.pem\"\nprivate_key = \"site/tls/kiosk.key\"\n";
     let tmp = tempfile::tempdir().unwrap();
     let dir = factory_copy(tmp.path(), "cfg");
+    let site_dir = tmp.path().join("site");
+    fs::create_dir_all(site_dir.join("tls")).unwrap();
+    fs::copy(
+        dir.join("tls/county-ca.pem"),
+        site_dir.join("tls/county-ca.pem"),
+    )
+    .unwrap();
+    issue_kiosk_certificate(&site_dir, "ks-07");
     let site = tmp.path().join("site.toml");
-    fs::write(&site, site_kiosk).unwrap();
+    fs::write(&site, format!("{site_kiosk}{site_tls}")).unwrap();
     let config = Config::load_with_site(&dir, Some(&site)).unwrap();
     assert_eq!(config.kiosk.id.as_str(), "ks-07");
     assert_eq!(config.kiosk.township.name, "榔梨街道");
+    // Without it, the shipped certificate names another kiosk.
+    fs::write(&site, site_kiosk).unwrap();
+    assert_eq!(
+        Config::load_with_site(&dir, Some(&site))
+            .unwrap_err()
+            .kind
+            .code(),
+        "config_certificate_not_for_kiosk"
+    );
 
     // Mistakes in site.toml name site.toml.
     check(
@@ -275,14 +301,9 @@ fn what_needs_a_restart() {
     });
     let new = Config::load(&moved).unwrap();
     assert!(!Config::restart_needed(&base, &new));
-    // A new certificate (here: the CA's own as the client's) needs one.
+    // A renewed certificate needs one.
     let cert = variant(tmp.path(), "cert", |d| {
-        fs::copy(d.join("tls/county-ca.pem"), d.join("tls/kiosk.pem")).unwrap();
-        fs::copy(
-            repo().join("tests/config_data/demo-pki/ca-key.pem"),
-            d.join("tls/kiosk.key"),
-        )
-        .unwrap();
+        issue_kiosk_certificate(d, "demo-kiosk-01")
     });
     let new = Config::load(&cert).unwrap();
     assert!(Config::restart_needed(&base, &new));

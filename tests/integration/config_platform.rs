@@ -219,3 +219,42 @@ fn pushed_bundles_reach_a_running_kiosk_and_a_refused_certificate_rolls_back() {
     ));
     assert_eq!(kiosk_row(&world)["status"]["version"], 3);
 }
+
+#[test]
+fn a_kiosk_can_neither_read_nor_report_for_another_kiosk() {
+    use veteran_kiosk::config::apply::StatusReport;
+    use veteran_kiosk::config::poll::{ConfigTransport, KioskConfigReport};
+    use veteran_kiosk::config::KioskId;
+
+    let world = World::new();
+    let factory = world.kiosk_config("factory", &world.pki.kiosk, &world.pki.kiosk_key);
+    let own = Config::load(&factory).unwrap().kiosk;
+    let mut neighbour = own.clone();
+    neighbour.id = KioskId::parse("demo-kiosk-02").unwrap();
+    // This transport holds demo-kiosk-01's certificate.
+    let mut transport = world.admin_transport();
+
+    // Its bundles hold the staff PIN hash: not for other kiosks' eyes.
+    let err = transport.fetch_newest(&neighbour, 0).unwrap_err();
+    assert_eq!(err.code, "http_403", "{err}");
+    assert_eq!(transport.fetch_newest(&own, 0).unwrap(), None);
+
+    let report = |kiosk| {
+        KioskConfigReport::new(
+            kiosk,
+            StatusReport {
+                version: 0,
+                sha256: "0".repeat(64),
+                on_trial: false,
+                last_event: ConfigEvent::Installed {
+                    version: 0,
+                    sha256: "0".repeat(64),
+                },
+            },
+        )
+    };
+    let err = transport.send_report(&report(&neighbour)).unwrap_err();
+    assert_eq!(err.code, "http_403", "{err}");
+    transport.send_report(&report(&own)).unwrap();
+    assert_eq!(kiosk_row(&world)["kiosk_id"], "demo-kiosk-01");
+}

@@ -1,6 +1,7 @@
 //! Mutual TLS on loopback: the platform refuses a kiosk with no client
 //! certificate, one from another CA, or an expired one; the kiosk refuses a
-//! platform whose certificate another CA issued.
+//! platform whose certificate another CA issued. A county certificate names
+//! one kiosk: a record that claims another kiosk is refused.
 
 use crate::sync_support;
 
@@ -24,6 +25,55 @@ fn the_county_kiosk_certificate_is_accepted() {
     assert_eq!(client.upload(&upload), UploadOutcome::Stored);
     assert_eq!(client.upload(&upload), UploadOutcome::AlreadyStored);
     assert_eq!(world.platform_records().len(), 1);
+}
+
+#[test]
+fn a_record_claiming_another_kiosk_than_the_certificate_is_refused() {
+    let world = World::new();
+    // A genuine county certificate, but for the neighbouring kiosk.
+    let ca_key = std::fs::read_to_string(&world.pki.ca_key).unwrap();
+    let county = pki::CertificateAuthority::from_key_pem(pki::DEMO_CA_NAME, &ca_key).unwrap();
+    let neighbour = world.dir.path().join("neighbour.pem");
+    let neighbour_key = world.dir.path().join("neighbour-key.pem");
+    county
+        .issue_client("AX-FC-02", pki::Validity::days_from_today(30))
+        .unwrap()
+        .write(&neighbour, &neighbour_key)
+        .unwrap();
+    assert_eq!(
+        pki::common_name(&pki::load_certs(&neighbour).unwrap()[0]).as_deref(),
+        Some("AX-FC-02")
+    );
+    let mut settings = world.settings(&world.platform.url());
+    settings.cert = neighbour;
+    settings.key = neighbour_key;
+    let neighbour_client = PlatformClient::new(&settings).unwrap();
+    assert_eq!(neighbour_client.health(), Ok(()));
+
+    let mut store = world.store();
+    let records = demo_records(2, 3);
+    enqueue_all(&mut store, &records, &world.recipient());
+    // The records say kiosk AX-FC-01; this certificate is AX-FC-02's.
+    let claimed = store.sealed(records[0].0.meta.record_id).unwrap().unwrap();
+    let UploadOutcome::Rejected(reasons) = neighbour_client.upload(&claimed) else {
+        panic!("a record of another kiosk was taken");
+    };
+    assert_eq!(reasons.len(), 1, "{reasons:?}");
+    assert_eq!(reasons[0].code, "kiosk_certificate_mismatch");
+    assert!(
+        reasons[0].message.contains("证书"),
+        "{}",
+        reasons[0].message
+    );
+    // Kept for the county to see, under the kiosk that really sent it.
+    let held = world.platform_records();
+    assert_eq!(held.len(), 1);
+    assert_eq!(held[0].state, "rejected");
+    assert_eq!(held[0].kiosk_id, "AX-FC-02");
+
+    // The kiosk the records name gets its other record through.
+    let own = store.sealed(records[1].0.meta.record_id).unwrap().unwrap();
+    assert_eq!(world.client().upload(&own), UploadOutcome::Stored);
 }
 
 /// A request with this TLS client configuration, and what became of it.

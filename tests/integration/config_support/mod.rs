@@ -46,6 +46,22 @@ pub fn edit_file(path: &Path, from: &str, to: &str) {
     fs::write(path, text.replacen(from, to, 1)).unwrap();
 }
 
+/// A new client certificate and key from the county CA that the shipped
+/// configuration trusts, issued to `kiosk_id`, written as `tls/kiosk.pem`
+/// and `tls/kiosk.key` in `dir` (a renewed or a re-issued certificate).
+pub fn issue_kiosk_certificate(dir: &Path, kiosk_id: &str) {
+    let ca_key = fs::read_to_string(repo().join("tests/config_data/demo-pki/ca-key.pem")).unwrap();
+    veteran_kiosk::pki::CertificateAuthority::from_key_pem(
+        veteran_kiosk::pki::DEMO_CA_NAME,
+        &ca_key,
+    )
+    .unwrap()
+    .issue_client(kiosk_id, veteran_kiosk::pki::Validity::days_from_today(30))
+    .unwrap()
+    .write(&dir.join("tls/kiosk.pem"), &dir.join("tls/kiosk.key"))
+    .unwrap();
+}
+
 /// The demo administrator, pinned in the shipped configuration.
 pub fn admin() -> AdminSigningKey {
     let pem = fs::read_to_string(repo().join("tests/config_data/demo-admin.key")).unwrap();
