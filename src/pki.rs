@@ -150,8 +150,7 @@ pub fn common_name(der: &[u8]) -> Option<String> {
         .0
         .iter()
         .flat_map(|rdn| rdn.0.iter())
-        .filter(|attribute| attribute.oid == const_oid::db::rfc4519::CN)
-        .next_back()?
+        .rfind(|attribute| attribute.oid == const_oid::db::rfc4519::CN)?
         .value
         .clone();
     if let Ok(text) = value.decode_as::<Utf8StringRef<'_>>() {
