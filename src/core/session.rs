@@ -327,6 +327,9 @@ pub enum Effect {
     Enqueue(Box<ValidRecord>),
     /// Speak this prompt (when spoken prompts are on).
     Speak(String),
+    /// Cut short whatever is being spoken (help closed: its text is no
+    /// longer on screen).
+    StopSpeaking,
     /// Append to the staff audit log.
     Audit(AuditEntry),
     LoadQueue,
@@ -688,7 +691,11 @@ impl Session {
                     fx.push(Effect::Speak(text.to_string()));
                 }
             }
-            (_, Event::HelpClosed) => self.help_open = false,
+            // Its text is off the screen: stop reading it out.
+            (_, Event::HelpClosed) if std::mem::take(&mut self.help_open) => {
+                fx.push(Effect::StopSpeaking);
+            }
+            (_, Event::HelpClosed) => {}
             (_, Event::StaffGesture) => self.open_pin(PinPurpose::OpenStaffMode),
             (_, Event::PinEntered(pin)) => self.on_pin(&pin, now, fx),
             (_, Event::PinCancelled) => {

@@ -59,6 +59,7 @@ impl Shell for Parts {
                     tracing::debug!("prompt not spoken: {err}");
                 }
             }
+            Effect::StopSpeaking => self.speaker.stop(),
             other => tracing::warn!("no part of the kiosk carries out {other:?}"),
         }
     }

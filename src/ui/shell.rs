@@ -67,6 +67,9 @@ pub trait Shell {
     fn reconfigure(&mut self, _config: &crate::config::Config) {}
 }
 
+/// How [`SimState::spoken`] shows an `Effect::StopSpeaking`.
+pub const SPEECH_STOPPED: &str = "<stopped>";
+
 /// The state of the simulated world, shared with whoever drives it (tests,
 /// the demo) through [`SimulatedShell::state`].
 #[derive(Debug)]
@@ -88,6 +91,7 @@ pub struct SimState {
     pub enqueued: Vec<Record>,
     pub printed: Vec<Record>,
     pub audit: Vec<AuditEntry>,
+    /// Prompts in the order spoken; [`SPEECH_STOPPED`] where speech was cut.
     pub spoken: Vec<String>,
     pub devices: Vec<DeviceLine>,
     /// The photo coach's advice, one step per second, then capture.
@@ -258,6 +262,7 @@ impl Shell for SimulatedShell {
                 s.due.push((now, Event::Enqueued(result)));
             }
             Effect::Speak(text) => s.spoken.push(text),
+            Effect::StopSpeaking => s.spoken.push(SPEECH_STOPPED.into()),
             Effect::Audit(entry) => s.audit.push(entry),
             Effect::LoadQueue => {
                 let lines = s

@@ -770,6 +770,8 @@ fn help_texts_from_configuration_open_are_spoken_and_close() {
     h.screenshot("24-help-panel");
     h.tap("关闭帮助");
     assert_eq!(h.help_panel(), None);
+    // Its text is no longer on the screen: neither is it read out.
+    assert_eq!(h.last_spoken(), veteran_kiosk::ui::shell::SPEECH_STOPPED);
 
     // Open again: the next page closes it (the card is read meanwhile).
     h.tap("帮助");

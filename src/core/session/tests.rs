@@ -185,6 +185,7 @@ fn short(effect: &Effect) -> String {
         Effect::PrintReceipt(_) => "PrintReceipt".into(),
         Effect::Enqueue(r) => format!("Enqueue({:?})", r.record().meta.state),
         Effect::Speak(text) => format!("Speak({text})"),
+        Effect::StopSpeaking => "StopSpeaking".into(),
         Effect::Audit(entry) => format!(
             "Audit({}, {})",
             entry.staff_id.as_deref().unwrap_or("-"),
@@ -991,7 +992,7 @@ fn run_help(session: &mut Session, script: Vec<(i64, Event)>) -> String {
         let spoken: Vec<String> = session
             .handle(event, at(seconds))
             .iter()
-            .filter(|e| matches!(e, Effect::Speak(_)))
+            .filter(|e| matches!(e, Effect::Speak(_) | Effect::StopSpeaking))
             .map(short)
             .collect();
         let view = session.view(at(seconds));
@@ -1051,7 +1052,7 @@ fn help_is_spoken_and_closes_on_tap_page_change_and_wipe() {
     expect![[r#"
         +0 Start { record_id: 00000000-0000-0000-0000-000000001234 } -> InsertCard Speak(请将身份证放在读卡区)
         +1 HelpRequested { text: "请把身份证放在读卡区。" } -> InsertCard [help] Speak(请把身份证放在读卡区。)
-        +2 HelpClosed -> InsertCard
+        +2 HelpClosed -> InsertCard StopSpeaking
         +3 HelpRequested { text: "  " } -> InsertCard
         +4 CardFailed(CardFailure { code: "timeout", message_zh: "没有读到身 -> InsertCard «没有读到身份证，请重新放一次» Speak(没有读到身份证，请重新放一次)
         +5 HelpRequested { text: " 放平，别动。 " } -> InsertCard [help] «没有读到身份证，请重新放一次» Speak(放平，别动。)
