@@ -214,12 +214,6 @@ pub struct HelpTexts {
     pub done: Option<String>,
 }
 
-impl Texts {
-    pub fn help_for(&self, step: Step) -> Option<&str> {
-        self.help.for_step(step)
-    }
-}
-
 impl HelpTexts {
     /// The help text of the page `step` shows, as configured.
     pub fn for_step(&self, step: Step) -> Option<&str> {

@@ -692,7 +692,8 @@ impl Session {
                 }
             }
             // Its text is off the screen: stop reading it out.
-            (_, Event::HelpClosed) if std::mem::take(&mut self.help_open) => {
+            (_, Event::HelpClosed) if self.help_open => {
+                self.help_open = false;
                 fx.push(Effect::StopSpeaking);
             }
             (_, Event::HelpClosed) => {}

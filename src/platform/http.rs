@@ -115,12 +115,10 @@ fn repeat_answer(record_id: Uuid, existing: &Existing, body_sha256: &str) -> Res
     answer(StatusCode::OK, UploadAnswer::AlreadyStored { record_id })
 }
 
-/// Opens and checks a sealed record: every problem the core finds, plus
-/// photos the record names but the envelope lacks.
-/// Opens a sealed upload and checks it as the county would at intake. A
-/// record must name the kiosk whose certificate sent it (`sender`, the
-/// certificate's CN): a county certificate vouches for one kiosk, so one
-/// kiosk cannot file records, or a township, under another's name.
+/// Opens and checks a sealed record: every problem the core finds, photos
+/// the record names but the envelope lacks, and a kiosk id other than the
+/// sender's (`sender`, the certificate's CN): a county certificate vouches
+/// for one kiosk, so one kiosk cannot file records under another's name.
 fn open_and_check(
     state: &AppState,
     sealed: &[u8],

@@ -91,7 +91,7 @@ mod tests {
         let mut seen = std::collections::BTreeSet::new();
         for step in steps {
             let text = text_for(&texts.help, step);
-            assert_eq!(text, texts.help_for(step), "{step:?}");
+            assert_eq!(text, texts.help.for_step(step), "{step:?}");
             seen.insert(text);
         }
         assert_eq!(seen.len(), 13, "each page has its own text");

@@ -49,11 +49,13 @@ fn the_shipped_configuration_loads() {
     assert!(config.texts.campaign_notice.starts_with("为做好"));
     assert!(config
         .texts
-        .help_for(veteran_kiosk::core::session::Step::Portrait)
+        .help
+        .for_step(veteran_kiosk::core::session::Step::Portrait)
         .is_some());
     assert!(config
         .texts
-        .help_for(veteran_kiosk::core::session::Step::Done)
+        .help
+        .for_step(veteran_kiosk::core::session::Step::Done)
         .is_none());
 }
 
