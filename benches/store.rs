@@ -12,10 +12,10 @@ use std::time::Duration;
 
 use chrono::Utc;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use kiosk_core::category::DocumentKind;
+use kiosk_core::record::{self, DocumentPhoto, PhotoRef, Record, ValidRecord};
 use rusqlite::params;
 use veteran_kiosk::cli::demo::{allowed_selections, generate, DemoOptions, PhotoPool};
-use veteran_kiosk::core::category::DocumentKind;
-use veteran_kiosk::core::record::{self, DocumentPhoto, PhotoRef, Record, ValidRecord};
 use veteran_kiosk::pki::DemoPki;
 use veteran_kiosk::platform::{self, Faults, PlatformConfig};
 use veteran_kiosk::store::{seal, Blobs, ListFilter, Store};
@@ -176,7 +176,7 @@ fn listing(c: &mut Criterion) {
         b.iter(|| {
             store
                 .list(&ListFilter {
-                    state: Some(veteran_kiosk::core::record::RecordState::Rejected),
+                    state: Some(kiosk_core::record::RecordState::Rejected),
                     before_seq: Some(50_000),
                     limit: Some(50),
                 })

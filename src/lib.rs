@@ -3,7 +3,6 @@
 
 pub mod cli;
 pub mod config;
-pub mod core;
 pub mod devices;
 pub mod input;
 pub mod kiosk;

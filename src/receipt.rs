@@ -25,10 +25,10 @@ use sha2::{Digest, Sha256};
 use std::sync::{Arc, Mutex};
 use thiserror::Error;
 
-use crate::core::category::DocumentKind;
-use crate::core::record::{IdentitySource, Record, ValidRecord};
-use crate::core::session::PrintOutcome;
 use crate::devices::printer::{print_outcome, PrinterError, ReceiptPrinter};
+use kiosk_core::category::DocumentKind;
+use kiosk_core::record::{IdentitySource, Record, ValidRecord};
+use kiosk_core::session::PrintOutcome;
 
 /// Half-width columns per line: fits 58 mm paper (and 80 mm with margin).
 pub const COLUMNS: usize = 32;
@@ -396,7 +396,7 @@ mod tests {
         let json = include_str!("../assets/demo/record-valid.json");
         let record: Record = serde_json::from_str(json).unwrap();
         let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
-        let valid = crate::core::record::validate(&record, today).unwrap();
+        let valid = kiosk_core::record::validate(&record, today).unwrap();
         let at = DateTime::parse_from_rfc3339("2026-11-30T02:31:00Z")
             .unwrap()
             .with_timezone(&Utc);

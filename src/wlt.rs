@@ -17,8 +17,8 @@ use image::codecs::jpeg::JpegEncoder;
 use image::{ImageFormat, RgbImage};
 use thiserror::Error;
 
-use crate::core::record::CARD_PORTRAIT_MAX_BYTES;
 use crate::devices::config::{WltDecoderConfig, WltOutput};
+use kiosk_core::record::CARD_PORTRAIT_MAX_BYTES;
 
 pub const PORTRAIT_WIDTH: u32 = 102;
 pub const PORTRAIT_HEIGHT: u32 = 126;

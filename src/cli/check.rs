@@ -10,12 +10,12 @@ use clap::{Args, Subcommand};
 use serde_json::{json, Value};
 
 use super::Outcome;
-use crate::core::card::{self, CardRead};
-use crate::core::category::{self, Category};
-use crate::core::classified;
-use crate::core::id_number::IdNumber;
-use crate::core::record::{self, Record};
-use crate::core::Problem;
+use kiosk_core::card::{self, CardRead};
+use kiosk_core::category::{self, Category};
+use kiosk_core::classified;
+use kiosk_core::id_number::IdNumber;
+use kiosk_core::record::{self, Record};
+use kiosk_core::Problem;
 
 #[derive(Subcommand, Debug)]
 pub enum CheckCommand {

@@ -20,17 +20,17 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::Outcome;
-use crate::core::category::{check_selection, Category, DocumentKind};
-use crate::core::id_number::{check_digit, Sex};
-use crate::core::record::{
+use crate::store::Blobs;
+use crate::sync::core::SplitMix64;
+use kiosk_core::category::{check_selection, Category, DocumentKind};
+use kiosk_core::id_number::{check_digit, Sex};
+use kiosk_core::record::{
     self, BereavedFamily, CardIdentity, CategoryDetails, DemobilisedGroup, DisabilityCause,
     DisabilitySubsidy, DocumentPhoto, Housing, Identity, IdentitySource, LivingConditions,
     MedicalInsurance, Meta, Need, NeedArea, OfficerPlacement, PensionInsurance, PhotoRef, Photos,
     Record, RecordState, RedArmyKind, Relation, RetirementKind, Signature, SocialAssistance,
     SoldierPlacement, StaffRetirementKind, StateBenefit, Township, WorkStatus, SCHEMA_VERSION,
 };
-use crate::store::Blobs;
-use crate::sync::core::SplitMix64;
 
 #[derive(Subcommand, Debug)]
 pub enum DemoCommand {
@@ -669,7 +669,7 @@ pub fn generate(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::record::{
+    use kiosk_core::record::{
         CARD_PHOTO_MAX_BYTES, CARD_PORTRAIT_MAX_BYTES, DOCUMENT_MAX_BYTES, PORTRAIT_MAX_BYTES,
     };
 

@@ -14,8 +14,8 @@ use clap::Args;
 use serde_json::json;
 
 use super::Outcome;
-use crate::core::record::{self, Record};
 use crate::receipt;
+use kiosk_core::record::{self, Record};
 
 #[derive(Args, Debug)]
 pub struct ReceiptArgs {

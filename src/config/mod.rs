@@ -30,8 +30,8 @@ use chrono::Duration;
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::core::record::Township;
-use crate::core::session::{SessionSettings, Step};
+use kiosk_core::record::Township;
+use kiosk_core::session::{SessionSettings, Step};
 
 pub mod apply;
 pub mod bundle;
@@ -124,7 +124,7 @@ pub fn parse_township_code(text: &str) -> Result<String, String> {
     let digits = text.len() == 9 && text.bytes().all(|b| b.is_ascii_digit());
     let province = text
         .get(..2)
-        .is_some_and(crate::core::region::is_resident_id_province);
+        .is_some_and(kiosk_core::region::is_resident_id_province);
     if !digits || !province {
         return Err(
             "a township code is nine digits: the six-digit GB/T 2260 county code and the township's three"
@@ -170,7 +170,7 @@ pub struct Accessibility {
 }
 
 /// The staff PIN's Argon2 hash: one type, shared with the session's PIN pad.
-pub use crate::core::staff::PinHash;
+pub use kiosk_core::staff::PinHash;
 
 /// A hash of `pin` with a fresh random salt and Argon2id's default cost
 /// (for `config pin-hash`).
@@ -320,9 +320,9 @@ impl Config {
             idle_wipe_after_warning: self.session.wipe_warning,
             done_screen_for: self.session.done_screen,
             default_text_size: match self.accessibility.text_size {
-                TextSize::Normal => crate::core::session::TextSize::Normal,
-                TextSize::Large => crate::core::session::TextSize::Large,
-                TextSize::ExtraLarge => crate::core::session::TextSize::ExtraLarge,
+                TextSize::Normal => kiosk_core::session::TextSize::Normal,
+                TextSize::Large => kiosk_core::session::TextSize::Large,
+                TextSize::ExtraLarge => kiosk_core::session::TextSize::ExtraLarge,
             },
             default_high_contrast: self.accessibility.high_contrast,
         }

@@ -1,10 +1,10 @@
 //! Each device's state in plain words, for the staff screen, and the rule
 //! for when a configuration "cannot open its devices" at start.
 
-use crate::core::session::DeviceLine;
 use crate::devices::camera::{Camera, CameraError, CameraStatus};
 use crate::devices::card_reader::{CardReader, ReaderStatus};
 use crate::devices::printer::{PrinterError, PrinterStatus, ReceiptPrinter};
+use kiosk_core::session::DeviceLine;
 
 pub const READER_ZH: &str = "身份证读卡器";
 pub const CAMERA_ZH: &str = "摄像头";

@@ -23,10 +23,10 @@ use chrono::{DateTime, Utc};
 use slint::ComponentHandle;
 
 use crate::config::{Config, HelpTexts};
-use crate::core::session::{Event, Session, StaffSettings, Step};
 use crate::ui::attract_adapter::{self, Campaign};
 use crate::ui::shell::Shell;
 use crate::ui::{self, AppWindow, AttractView, Dispatch, EventSink};
+use kiosk_core::session::{Event, Session, StaffSettings, Step};
 
 use config_watch::{ConfigNews, ConfigWatch};
 
@@ -54,7 +54,7 @@ pub struct Kiosk {
 /// What the running kiosk takes from a new configuration without a restart.
 pub fn staff_settings_of(config: &Config, installed_version: u64, sha256: &str) -> StaffSettings {
     StaffSettings {
-        accounts: vec![crate::core::staff::StaffAccount {
+        accounts: vec![kiosk_core::staff::StaffAccount {
             // One PIN per kiosk (the configuration holds one hash): the
             // audit log names the kiosk's staff role, never a person.
             staff_id: "staff".into(),
@@ -302,12 +302,12 @@ pub fn start(
 pub mod stand_in {
     use chrono::{Duration, NaiveDate, Utc};
 
-    use crate::core::card::{CardRead, CardText, Nation, Validity};
-    use crate::core::id_number::{IdNumber, Sex};
-    use crate::core::record::Township;
-    use crate::core::session::{SessionSettings, StaffSettings};
-    use crate::core::staff::{PinHash, StaffAccount};
     use crate::ui::attract_adapter::Campaign;
+    use kiosk_core::card::{CardRead, CardText, Nation, Validity};
+    use kiosk_core::id_number::{IdNumber, Sex};
+    use kiosk_core::record::Township;
+    use kiosk_core::session::{SessionSettings, StaffSettings};
+    use kiosk_core::staff::{PinHash, StaffAccount};
 
     pub fn session_settings() -> SessionSettings {
         SessionSettings {
@@ -319,7 +319,7 @@ pub mod stand_in {
             idle_warning_after: Duration::seconds(120),
             idle_wipe_after_warning: Duration::seconds(30),
             done_screen_for: Duration::seconds(20),
-            default_text_size: crate::core::session::TextSize::Normal,
+            default_text_size: kiosk_core::session::TextSize::Normal,
             default_high_contrast: false,
         }
     }
@@ -362,7 +362,7 @@ pub mod stand_in {
     pub fn sample_card() -> Option<CardRead> {
         let today = Utc::now().date_naive();
         let first17 = *b"11010119500307001";
-        let check = crate::core::id_number::check_digit(&first17);
+        let check = kiosk_core::id_number::check_digit(&first17);
         let number = format!("{}{check}", std::str::from_utf8(&first17).ok()?);
         Some(CardRead {
             text: CardText {

@@ -18,7 +18,6 @@ use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
 use crate::config::Config;
-use crate::core::session::{DeviceLine, Effect, Event};
 use crate::devices::Devices;
 use crate::photo::PortraitAnalyzer;
 use crate::speech::{Speaker, SpeechConfig};
@@ -27,6 +26,7 @@ use crate::ui::camera_shell::CameraShell;
 use crate::ui::device_shell::{CardPortraits, DeviceShell};
 use crate::ui::records_shell::{RecordsSettings, RecordsShell};
 use crate::ui::shell::{CameraView, SessionPhotos, Shell};
+use kiosk_core::session::{DeviceLine, Effect, Event};
 
 use super::boot::KioskPaths;
 

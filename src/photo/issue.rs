@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::core::Problem;
+use kiosk_core::Problem;
 
 /// Which way the person should move, from their own point of view.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]

@@ -14,11 +14,11 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::{load_identity, start, Faults, PlatformConfig, PlatformDb};
-use crate::core::id_number::IdNumber;
-use crate::core::record::Record;
 use crate::pki::DemoPki;
 use crate::store::seal;
 use crate::store::Reason;
+use kiosk_core::id_number::IdNumber;
+use kiosk_core::record::Record;
 
 #[derive(Parser, Debug)]
 #[command(

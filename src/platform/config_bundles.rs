@@ -25,7 +25,7 @@ use crate::config::bundle::MAX_BUNDLE_BYTES;
 use crate::config::poll::KioskConfigReport;
 use crate::config::registry::{parse_admin_keys, BundleRegistry, RegistryError};
 use crate::config::{parse_township_code, AdminPublicKey, KioskId, KioskIdentity};
-use crate::core::record::Township;
+use kiosk_core::record::Township;
 
 /// What the configuration routes share.
 #[derive(Clone)]

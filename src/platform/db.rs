@@ -8,11 +8,11 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::core::id_number::IdNumber;
-use crate::core::record::Record;
 use crate::store::schema::{self, Schema, SchemaError};
 use crate::store::Reason;
 use crate::sync::core::ReviewState;
+use kiosk_core::id_number::IdNumber;
+use kiosk_core::record::Record;
 
 /// The platform database ("VKPL").
 pub const PLATFORM: Schema = Schema {

@@ -21,11 +21,11 @@ use uuid::Uuid;
 
 use super::db::{Existing, NewRecord};
 use super::{AppState, PeerCert};
-use crate::core::id_number::IdNumber;
-use crate::core::record::{self, Record};
 use crate::store::seal::{self, SealError};
 use crate::store::{photo_refs, sha256_hex, Reason};
 use crate::sync::core::ReviewState;
+use kiosk_core::id_number::IdNumber;
+use kiosk_core::record::{self, Record};
 
 /// The largest sealed record accepted (a record with every photo at its
 /// cap is well under this).

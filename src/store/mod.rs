@@ -30,10 +30,10 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::core::id_number::IdNumber;
-use crate::core::record::{PhotoRef, Record, RecordState, ValidRecord};
-use crate::core::Problem;
 use crate::sync::core::{StoreAction, SyncState};
+use kiosk_core::id_number::IdNumber;
+use kiosk_core::record::{PhotoRef, Record, RecordState, ValidRecord};
+use kiosk_core::Problem;
 
 pub mod schema;
 pub mod seal;

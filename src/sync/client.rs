@@ -12,14 +12,14 @@ use reqwest::StatusCode;
 use uuid::Uuid;
 
 use super::core::{ReviewState, UploadOutcome};
-use crate::core::id_number::IdNumber;
-use crate::core::record::Record;
 use crate::pki::{self, PkiError};
 use crate::platform::http::{
     LookUpAnswer, LookUpQuery, ReviewAnswer, ReviewQuery, UploadAnswer, MAX_REVIEW_IDS,
     RECORD_NUMBER_HEADER,
 };
 use crate::store::SealedUpload;
+use kiosk_core::id_number::IdNumber;
+use kiosk_core::record::Record;
 
 /// How to reach the platform; filled from the kiosk's configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,6 +1,6 @@
 //! The attract screen: campaign notice from configuration, and "start".
 
-use crate::core::session::View;
+use kiosk_core::session::View;
 
 use super::{AppWindow, AttractView, Dispatch};
 use slint::ComponentHandle;

@@ -24,14 +24,14 @@ use chrono::{DateTime, Utc};
 use image::imageops;
 use image::RgbImage;
 
-use crate::core::category::DocumentKind;
-use crate::core::record::{DocumentPhoto, PhotoRef};
-use crate::core::session::{DeviceLine, Effect, Event, PhotoPurpose};
 use crate::devices::camera::{Camera, CameraError, CameraStatus, Frame as CameraFrame};
 use crate::photo::{
     encode_document, standardize, Advice, Coach, CoachConfig, FrameSetup, PhotoKind,
     PortraitAnalyzer, Search, StandardizeError, Thresholds,
 };
+use kiosk_core::category::DocumentKind;
+use kiosk_core::record::{DocumentPhoto, PhotoRef};
+use kiosk_core::session::{DeviceLine, Effect, Event, PhotoPurpose};
 
 use super::shell::{CameraView, Frame};
 

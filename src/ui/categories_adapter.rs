@@ -1,8 +1,8 @@
 //! The twelve categories: ruled-out ones are dimmed; a tap on one makes
 //! the session say why (shown as the notice).
 
-use crate::core::category::Category;
-use crate::core::session::{Event, View};
+use kiosk_core::category::Category;
+use kiosk_core::session::{Event, View};
 
 use super::{update_rows, AppWindow, CategoriesView, CategoryOption, Dispatch};
 use slint::{ComponentHandle, ModelRc, SharedString, VecModel};

@@ -1,7 +1,7 @@
 //! One details page per chosen category, drawn from `core::forms`.
 
-use crate::core::forms::{self, FieldEdit};
-use crate::core::session::{Step, View};
+use kiosk_core::forms::{self, FieldEdit};
+use kiosk_core::session::{Step, View};
 
 use super::{
     connect_form_callbacks, field_edited, form_rows, update_form, AppWindow, DetailsView, Dispatch,

@@ -13,15 +13,15 @@ use std::time::Duration as StdDuration;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::core::card::CardRead;
-use crate::core::record::{PhotoRef, ValidRecord};
-use crate::core::session::{CardFailure, DeviceLine, Effect, Event};
 use crate::devices::card_reader::{CardEvent, CardReader};
 use crate::devices::printer::ReceiptPrinter;
 use crate::devices::WltSetup;
 use crate::kiosk::device_status::{printer_line, reader_line};
 use crate::receipt;
 use crate::wlt::CardPortrait;
+use kiosk_core::card::CardRead;
+use kiosk_core::record::{PhotoRef, ValidRecord};
+use kiosk_core::session::{CardFailure, DeviceLine, Effect, Event};
 
 use super::shell::{CameraView, SessionPhotos, Shell};
 
@@ -222,12 +222,12 @@ impl<F: Shell> Shell for DeviceShell<F> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::session::PrintOutcome;
     use crate::devices::card_reader::test::TestReader;
     use crate::devices::printer::test::TestPrinter;
     use crate::devices::printer::PrinterStatus;
     use crate::kiosk::stand_in;
     use crate::ui::shell::SimulatedShell;
+    use kiosk_core::session::PrintOutcome;
 
     fn wait_for(shell: &mut impl Shell, what: impl Fn(&Event) -> bool) -> Event {
         for _ in 0..100 {
@@ -301,11 +301,11 @@ mod tests {
 
     /// A complete record, made by running the session to its review.
     fn valid_record() -> ValidRecord {
-        use crate::core::forms::FieldEdit;
-        use crate::core::session::{Event as E, Session};
+        use kiosk_core::forms::FieldEdit;
+        use kiosk_core::session::{Event as E, Session};
         let now = Utc::now();
         let mut s = Session::new(stand_in::session_settings(), now);
-        let photo = |n: u8| crate::core::record::PhotoRef {
+        let photo = |n: u8| kiosk_core::record::PhotoRef {
             sha256: format!("{n:02x}").repeat(32),
             bytes: 1000,
         };
@@ -321,18 +321,18 @@ mod tests {
             E::Next,
             E::PortraitTaken(photo(1)),
             E::Next,
-            E::ToggleCategory(crate::core::category::Category::MartyrFamily),
+            E::ToggleCategory(kiosk_core::category::Category::MartyrFamily),
             E::Next,
             field("relation", FieldEdit::Choose(0)),
             field("deceased_name", FieldEdit::Text("王大山".into())),
             field("receives_pension", FieldEdit::Choose(0)),
             E::Next,
-            E::DocumentTaken(crate::core::record::DocumentPhoto {
-                kind: crate::core::category::DocumentKind::HouseholdRegister,
+            E::DocumentTaken(kiosk_core::record::DocumentPhoto {
+                kind: kiosk_core::category::DocumentKind::HouseholdRegister,
                 photo: photo(2),
             }),
-            E::DocumentTaken(crate::core::record::DocumentPhoto {
-                kind: crate::core::category::DocumentKind::MartyrCertificate,
+            E::DocumentTaken(kiosk_core::record::DocumentPhoto {
+                kind: kiosk_core::category::DocumentKind::MartyrCertificate,
                 photo: photo(3),
             }),
             E::Next,
@@ -349,6 +349,6 @@ mod tests {
             s.handle(e, now);
         }
         let record = s.record().unwrap().clone();
-        crate::core::record::validate(&record, now.date_naive()).unwrap()
+        kiosk_core::record::validate(&record, now.date_naive()).unwrap()
     }
 }

@@ -1,7 +1,7 @@
 //! The certificate checklist made from the chosen categories.
 
-use crate::core::category::DocumentKind;
-use crate::core::session::{Event, PhotoPurpose, Step, View};
+use kiosk_core::category::DocumentKind;
+use kiosk_core::session::{Event, PhotoPurpose, Step, View};
 
 use super::{AppWindow, Dispatch, DocumentRow, DocumentsView};
 use slint::{ComponentHandle, ModelRc, SharedString, VecModel};

@@ -1,6 +1,6 @@
 //! The thank-you screen.
 
-use crate::core::session::View;
+use kiosk_core::session::View;
 
 use super::{AppWindow, DoneView};
 use slint::ComponentHandle;

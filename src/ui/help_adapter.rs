@@ -8,7 +8,7 @@
 //! to be spoken (`Effect::Speak`).
 
 use crate::config::HelpTexts;
-use crate::core::session::{Event, Step, View};
+use kiosk_core::session::{Event, Step, View};
 
 use super::{AppWindow, Dispatch, HelpView};
 use slint::ComponentHandle;

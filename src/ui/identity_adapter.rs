@@ -3,10 +3,10 @@
 
 use chrono::Datelike;
 
-use crate::core::card::Nation;
-use crate::core::id_number::IdNumber;
-use crate::core::record::IdentitySource;
-use crate::core::session::{Event, View};
+use kiosk_core::card::Nation;
+use kiosk_core::id_number::IdNumber;
+use kiosk_core::record::IdentitySource;
+use kiosk_core::session::{Event, View};
 
 use super::{inline_problem, AppWindow, Dispatch, IdentityView};
 use slint::ComponentHandle;

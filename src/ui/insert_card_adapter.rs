@@ -1,6 +1,6 @@
 //! "请将身份证放在读卡区": the picture is static; trouble shows as the notice.
 
-use crate::core::session::{Step, View};
+use kiosk_core::session::{Step, View};
 
 use super::{AppWindow, InsertCardView};
 use slint::ComponentHandle;

@@ -15,8 +15,8 @@ use std::rc::Rc;
 
 use slint::ComponentHandle;
 
-use crate::core::session::View;
 use crate::input::{HandwritingConfig, InputError, KeyboardController, PinyinConfig};
+use kiosk_core::session::View;
 
 use super::{AppWindow, KeyboardBridge, KeyboardHost};
 

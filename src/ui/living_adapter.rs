@@ -1,7 +1,7 @@
 //! Living conditions, drawn from `core::forms`.
 
-use crate::core::forms;
-use crate::core::session::{Step, View};
+use kiosk_core::forms;
+use kiosk_core::session::{Step, View};
 
 use super::{connect_form_callbacks, form_rows, update_form, AppWindow, Dispatch, LivingView};
 use slint::ComponentHandle;

@@ -1,6 +1,6 @@
 //! Staff type the identity from the card, with a photo of the card.
 
-use crate::core::session::{Event, ManualIdentity, PhotoPurpose, Step, View};
+use kiosk_core::session::{Event, ManualIdentity, PhotoPurpose, Step, View};
 
 use super::{AppWindow, Dispatch, ManualIdentityView};
 use slint::ComponentHandle;

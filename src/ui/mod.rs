@@ -4,7 +4,7 @@
 //! `*_adapter.rs` does two things only: `connect` turns a view's callbacks
 //! into session [`Event`]s, and `show` maps the session's [`View`] into the
 //! view's Slint global. Everything that decides lives in
-//! [`crate::core::session`].
+//! [`kiosk_core::session`].
 
 slint::include_modules!();
 
@@ -14,9 +14,9 @@ use std::rc::{Rc, Weak};
 
 use slint::{Model, ModelRc, SharedString, VecModel};
 
-use crate::core::forms::{Field, FieldEdit, FieldKind};
-use crate::core::session::{Event, View};
-use crate::core::Problem;
+use kiosk_core::forms::{Field, FieldEdit, FieldKind};
+use kiosk_core::session::{Event, View};
+use kiosk_core::Problem;
 
 pub mod attract_adapter;
 pub mod camera_shell;
@@ -200,21 +200,21 @@ macro_rules! connect_form_callbacks {
         global.on_choose(move |key, i| {
             d.send($crate::ui::field_edited(
                 &key,
-                $crate::core::forms::FieldEdit::Choose($crate::ui::option_index(i)),
+                $kiosk_core::forms::FieldEdit::Choose($crate::ui::option_index(i)),
             ))
         });
         let d = dispatch.clone();
         global.on_toggle(move |key, i| {
             d.send($crate::ui::field_edited(
                 &key,
-                $crate::core::forms::FieldEdit::Toggle($crate::ui::option_index(i)),
+                $kiosk_core::forms::FieldEdit::Toggle($crate::ui::option_index(i)),
             ))
         });
         let d = dispatch.clone();
         global.on_text_edited(move |key, text| {
             d.send($crate::ui::field_edited(
                 &key,
-                $crate::core::forms::FieldEdit::Text(text.to_string()),
+                $kiosk_core::forms::FieldEdit::Text(text.to_string()),
             ))
         });
     }};

@@ -1,7 +1,7 @@
 //! The frame around every page: progress, Back/Next, notice, idle warning,
 //! end-of-session question, text size and contrast.
 
-use crate::core::session::{Event, PrintState, Step, TextSize, View};
+use kiosk_core::session::{Event, PrintState, Step, TextSize, View};
 
 use super::{AppWindow, Dispatch, Nav, Screen, TextSize as UiTextSize, Theme};
 use slint::ComponentHandle;
@@ -92,7 +92,7 @@ pub fn show(ui: &AppWindow, view: &View) {
     let can_back = match view.step {
         Step::Identity => view
             .record
-            .is_some_and(|r| r.identity.source == crate::core::record::IdentitySource::Typed),
+            .is_some_and(|r| r.identity.source == kiosk_core::record::IdentitySource::Typed),
         Step::Sign => matches!(
             view.printing,
             PrintState::NotStarted | PrintState::Failed(_)

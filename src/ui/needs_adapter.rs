@@ -1,8 +1,8 @@
 //! Needs: voluntary, nothing chosen to begin with; free text is checked by
 //! the classified-text guard through the record's problems.
 
-use crate::core::record::NeedArea;
-use crate::core::session::{Event, Step, View};
+use kiosk_core::record::NeedArea;
+use kiosk_core::session::{Event, Step, View};
 
 use super::{inline_problem, update_rows, AppWindow, Dispatch, NeedRow, NeedsView};
 use slint::ComponentHandle;

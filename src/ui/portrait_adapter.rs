@@ -2,7 +2,7 @@
 
 use slint::{Image, Rgb8Pixel, SharedPixelBuffer};
 
-use crate::core::session::{Event, View};
+use kiosk_core::session::{Event, View};
 
 use super::shell::CameraView;
 use super::{AppWindow, Dispatch, PortraitView};

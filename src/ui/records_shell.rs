@@ -27,16 +27,16 @@ use std::time::{Duration as StdDuration, Instant};
 use chrono::{DateTime, Duration, Local, Utc};
 use uuid::Uuid;
 
-use crate::core::id_number::IdNumber;
-use crate::core::record::{Record, RecordState, ValidRecord};
-use crate::core::session::{DeviceLine, Effect, Event, QueueLine};
-use crate::core::staff::AuditEntry;
 use crate::store::{
     photo_refs, Blobs, ListFilter, LocalKey, QueueEntry, QueueStats, Store, StoreError,
 };
 use crate::sync::client::{ClientError, ClientSettings, PlatformClient};
 use crate::sync::core::RetryPolicy;
 use crate::sync::worker::{SyncHandle, SyncReport, SyncTicket};
+use kiosk_core::id_number::IdNumber;
+use kiosk_core::record::{Record, RecordState, ValidRecord};
+use kiosk_core::session::{DeviceLine, Effect, Event, QueueLine};
+use kiosk_core::staff::AuditEntry;
 
 pub use super::shell::SessionPhotos;
 

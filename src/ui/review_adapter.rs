@@ -1,10 +1,10 @@
 //! The review: everything entered, and every problem as a button that
 //! jumps to its page.
 
-use crate::core::category::Category;
-use crate::core::forms::{self, Field, FieldKind};
-use crate::core::record::Record;
-use crate::core::session::{Event, Step, View};
+use kiosk_core::category::Category;
+use kiosk_core::forms::{self, Field, FieldKind};
+use kiosk_core::record::Record;
+use kiosk_core::session::{Event, Step, View};
 
 use super::needs_adapter::area_name;
 use super::{AppWindow, Dispatch, ProblemRow, ReviewLine, ReviewView};

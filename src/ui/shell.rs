@@ -14,12 +14,12 @@ use chrono::{DateTime, Duration, Utc};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::core::card::CardRead;
-use crate::core::record::{DocumentPhoto, PhotoRef, Record, RecordState};
-use crate::core::session::{
+use kiosk_core::card::CardRead;
+use kiosk_core::record::{DocumentPhoto, PhotoRef, Record, RecordState};
+use kiosk_core::session::{
     CardFailure, DeviceLine, Effect, Event, PhotoPurpose, PrintOutcome, QueueLine,
 };
-use crate::core::staff::AuditEntry;
+use kiosk_core::staff::AuditEntry;
 
 /// An RGB picture from the camera, row by row.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,6 +1,6 @@
 //! Printing the receipt, printer trouble with retry, staff confirmation.
 
-use crate::core::session::{Event, PrintState, View};
+use kiosk_core::session::{Event, PrintState, View};
 
 use super::{AppWindow, Dispatch, SignView};
 use slint::ComponentHandle;

@@ -1,6 +1,6 @@
 //! Staff mode: PIN pad, menu, queue, devices, configuration.
 
-use crate::core::session::{Event, PinPurpose, StaffCommand, StaffPanel, View};
+use kiosk_core::session::{Event, PinPurpose, StaffCommand, StaffPanel, View};
 
 use super::{local_time, AppWindow, DeviceRow, Dispatch, QueueRow, StaffView};
 use slint::{ComponentHandle, ModelRc, VecModel};

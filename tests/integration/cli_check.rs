@@ -166,8 +166,8 @@ fn unreadable_input_exits_2_with_a_message() {
 
 #[test]
 fn check_card_from_a_text_block_and_a_frame() {
-    use veteran_kiosk::core::card::{CardRead, CardText, Nation, Validity};
-    use veteran_kiosk::core::id_number::{IdNumber, Sex};
+    use kiosk_core::card::{CardRead, CardText, Nation, Validity};
+    use kiosk_core::id_number::{IdNumber, Sex};
 
     let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
     let text = CardText {

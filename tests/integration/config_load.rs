@@ -50,12 +50,12 @@ fn the_shipped_configuration_loads() {
     assert!(config
         .texts
         .help
-        .for_step(veteran_kiosk::core::session::Step::Portrait)
+        .for_step(kiosk_core::session::Step::Portrait)
         .is_some());
     assert!(config
         .texts
         .help
-        .for_step(veteran_kiosk::core::session::Step::Done)
+        .for_step(kiosk_core::session::Step::Done)
         .is_none());
 }
 

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use devices_support::sam::{card_payload, flagged_payload, today, Fault, LIN_GUOHUA, WANG_XIUYING};
 use devices_support::serial_reader::VirtualSerialReader;
 use expect_test::expect;
-use veteran_kiosk::core::card::{Request, Sw3Status, Validity};
+use kiosk_core::card::{Request, Sw3Status, Validity};
 use veteran_kiosk::devices::card_reader::ga467_serial::Ga467SerialReader;
 use veteran_kiosk::devices::card_reader::{CardEvent, CardReader, ReaderError, ReaderStatus};
 

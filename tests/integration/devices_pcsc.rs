@@ -11,7 +11,7 @@ use devices_support::sam::{
 };
 use devices_support::vpcd::{self, Behaviour, VirtualCard, READER_NAME};
 use expect_test::expect;
-use veteran_kiosk::core::card::{Request, Sw3Status};
+use kiosk_core::card::{Request, Sw3Status};
 use veteran_kiosk::devices::card_reader::pcsc::{list_readers, PcscReader};
 use veteran_kiosk::devices::card_reader::{
     CardEvent, CardReader, ChipSerial, ReaderError, ReaderStatus,

@@ -12,7 +12,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use devices_support::escpos_decode::{decode, lines, Item};
 use devices_support::fake_printer::FakePrinter;
 use expect_test::expect;
-use veteran_kiosk::core::record::{self, Record};
+use kiosk_core::record::{self, Record};
 use veteran_kiosk::devices::printer::{EscPosPrinter, ReceiptPrinter, Transport};
 use veteran_kiosk::receipt;
 

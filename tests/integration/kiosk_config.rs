@@ -18,10 +18,10 @@ use i_slint_backend_testing::{TestingBackend, TestingBackendOptions};
 use slint::ComponentHandle;
 use uuid::Uuid;
 
+use kiosk_core::session::{Event, Session, Step};
 use veteran_kiosk::config::apply::{ConfigEvent, ConfigStore};
 use veteran_kiosk::config::http::HttpConfigTransport;
 use veteran_kiosk::config::Config;
-use veteran_kiosk::core::session::{Event, Session, Step};
 use veteran_kiosk::kiosk::boot::{self, KioskPaths};
 use veteran_kiosk::kiosk::config_watch::ConfigWatch;
 use veteran_kiosk::kiosk::{self, campaign_of, staff_settings_of, Running};

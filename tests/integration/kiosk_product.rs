@@ -26,13 +26,11 @@ use image::imageops::{self, FilterType};
 use image::{Rgb, RgbImage};
 use slint::ComponentHandle;
 
-use veteran_kiosk::core::category::{Category, DocumentKind};
-use veteran_kiosk::core::forms::FieldEdit;
-use veteran_kiosk::core::record::{Record, RecordState};
-use veteran_kiosk::core::session::{
-    Event, PhotoPurpose, PrintState, StaffCommand, StaffPanel, Step,
-};
-use veteran_kiosk::core::staff::{AuditAction, AuditEntry};
+use kiosk_core::category::{Category, DocumentKind};
+use kiosk_core::forms::FieldEdit;
+use kiosk_core::record::{Record, RecordState};
+use kiosk_core::session::{Event, PhotoPurpose, PrintState, StaffCommand, StaffPanel, Step};
+use kiosk_core::staff::{AuditAction, AuditEntry};
 use veteran_kiosk::devices::camera::CameraError;
 use veteran_kiosk::kiosk::boot::KioskPaths;
 use veteran_kiosk::kiosk::{self, Running};

@@ -5,9 +5,9 @@ use std::fs;
 
 use chrono::{DateTime, Duration, Utc};
 use expect_test::expect;
+use kiosk_core::id_number::IdNumber;
+use kiosk_core::record::{self, Record, RecordState, ValidRecord};
 use veteran_kiosk::cli::demo::{allowed_selections, generate, DemoOptions, PhotoPool};
-use veteran_kiosk::core::id_number::IdNumber;
-use veteran_kiosk::core::record::{self, Record, RecordState, ValidRecord};
 use veteran_kiosk::store::{seal, Blobs, ListFilter, LocalKey, Reason, Store};
 use veteran_kiosk::sync::core::StoreAction;
 

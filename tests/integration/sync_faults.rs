@@ -8,8 +8,8 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
+use kiosk_core::record::{self, RecordState};
 use sync_support::{demo_records, enqueue_all, FaultProxy, ProxyMode, World};
-use veteran_kiosk::core::record::{self, RecordState};
 use veteran_kiosk::store::{ListFilter, Reason, Store};
 use veteran_kiosk::sync::client::PlatformClient;
 use veteran_kiosk::sync::core::RetryPolicy;

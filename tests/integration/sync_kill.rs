@@ -13,9 +13,9 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use kiosk_core::record::{Record, RecordState};
 use sync_support::{path_str, World};
 use veteran_kiosk::cli::demo::{write_records, DemoOptions};
-use veteran_kiosk::core::record::{Record, RecordState};
 use veteran_kiosk::store::{seal, ListFilter, Store};
 use veteran_kiosk::sync::core::SplitMix64;
 

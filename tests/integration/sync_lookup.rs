@@ -3,9 +3,9 @@
 use crate::sync_support;
 
 use chrono::Utc;
+use kiosk_core::id_number::IdNumber;
+use kiosk_core::record::RecordState;
 use sync_support::{demo_records, World};
-use veteran_kiosk::core::id_number::IdNumber;
-use veteran_kiosk::core::record::RecordState;
 
 #[test]
 fn a_known_person_is_found_and_an_unknown_one_is_not() {

@@ -16,9 +16,9 @@ use i_slint_backend_testing::{ElementHandle, TestingBackend, TestingBackendOptio
 use slint::platform::{PointerEventButton, WindowEvent};
 use slint::{ComponentHandle, LogicalPosition, Model};
 
-use veteran_kiosk::core::record::Record;
-use veteran_kiosk::core::session::{Event, PhotoPurpose, PrintOutcome, Session, StaffCommand};
-use veteran_kiosk::core::staff::AuditAction;
+use kiosk_core::record::Record;
+use kiosk_core::session::{Event, PhotoPurpose, PrintOutcome, Session, StaffCommand};
+use kiosk_core::staff::AuditAction;
 use veteran_kiosk::kiosk::{self, stand_in, Running};
 use veteran_kiosk::ui::shell::{SimState, SimulatedShell};
 use veteran_kiosk::ui::{AppWindow, InputPurpose, KeyboardHost, Nav, Screen, StaffView};

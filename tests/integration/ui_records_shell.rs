@@ -10,12 +10,12 @@ use std::thread;
 use std::time::Duration as StdDuration;
 
 use chrono::{Duration, Utc};
+use kiosk_core::id_number::IdNumber;
+use kiosk_core::record::{self, Record, RecordState};
+use kiosk_core::session::{Effect, Event};
+use kiosk_core::staff::{AuditAction, AuditEntry};
 use sync_support::{demo_records, FaultProxy, ProxyMode, World};
 use uuid::Uuid;
-use veteran_kiosk::core::id_number::IdNumber;
-use veteran_kiosk::core::record::{self, Record, RecordState};
-use veteran_kiosk::core::session::{Effect, Event};
-use veteran_kiosk::core::staff::{AuditAction, AuditEntry};
 use veteran_kiosk::store::{photo_refs, Blobs, Reason, Store};
 use veteran_kiosk::sync::client::ClientSettings;
 use veteran_kiosk::ui::records_shell::{RecordsSettings, RecordsShell, SessionPhotos};
@@ -88,7 +88,7 @@ fn sync_now(shell: &mut RecordsShell) -> String {
     }
 }
 
-fn queue(shell: &mut RecordsShell) -> Vec<veteran_kiosk::core::session::QueueLine> {
+fn queue(shell: &mut RecordsShell) -> Vec<kiosk_core::session::QueueLine> {
     run(shell, Effect::LoadQueue);
     match wait_for(shell, |e| matches!(e, Event::QueueLoaded(_))).0 {
         Event::QueueLoaded(lines) => lines,

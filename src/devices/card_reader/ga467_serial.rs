@@ -11,7 +11,7 @@ use chrono::NaiveDate;
 use serialport::{ClearBuffer, DataBits, FlowControl, Parity, SerialPort, StopBits};
 
 use super::{CardEvent, CardReader, FrameLink, Ga467Session, ReaderError, ReaderStatus, SamInfo};
-use crate::core::card::{FrameReader, Request};
+use kiosk_core::card::{FrameReader, Request};
 
 pub struct Ga467SerialReader {
     port_name: String,

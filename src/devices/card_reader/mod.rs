@@ -31,8 +31,8 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use thiserror::Error;
 
-use crate::core::card::{CardError, CardRead, FrameError, Request, Response, Sw3Status};
-use crate::core::session::CardFailure;
+use kiosk_core::card::{CardError, CardRead, FrameError, Request, Response, Sw3Status};
+use kiosk_core::session::CardFailure;
 
 /// What one look at the reader found.
 #[derive(Debug, Clone, PartialEq, Eq)]

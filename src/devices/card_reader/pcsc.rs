@@ -25,9 +25,9 @@ use super::{
     hex, CardEvent, CardReader, ChipSerial, FrameLink, Ga467Session, ReaderError, ReaderStatus,
     SamInfo,
 };
-use crate::core::card::Request;
 use crate::devices::config::{ApduWrappingKind, PcscMode};
 use crate::devices::deadline::{Guarded, Overrun};
+use kiosk_core::card::Request;
 
 /// `00 36 00 00 08`: the resident ID card's management number.
 pub const READ_CARD_SERIAL: [u8; 5] = [0x00, 0x36, 0x00, 0x00, 0x08];

@@ -146,7 +146,7 @@ pub fn split_status(answer: &[u8]) -> Option<(u16, &[u8])> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::card::Request;
+    use kiosk_core::card::Request;
     use std::collections::VecDeque;
 
     fn run(answers: Vec<Vec<u8>>) -> (Result<Vec<u8>, WrapError>, Vec<Vec<u8>>) {

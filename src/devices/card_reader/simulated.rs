@@ -32,7 +32,7 @@ use std::time::{Duration, Instant};
 use chrono::NaiveDate;
 
 use super::{CardEvent, CardReader, ReaderError, ReaderStatus, SamInfo};
-use crate::core::card::{decode_card_input, CardRead, CardText, FrameError, Sw3Status};
+use kiosk_core::card::{decode_card_input, CardRead, CardText, FrameError, Sw3Status};
 
 /// The built-in demo card (matches `assets/demo/record-valid.json`).
 const SAMPLE_CARD: &str = r#"{
@@ -270,11 +270,11 @@ fn with_card_type(bytes: &[u8], flag: u8) -> Vec<u8> {
 
 /// The 256-byte text block inside a card file's bytes.
 fn decode_block(bytes: &[u8]) -> Option<Vec<u8>> {
-    if bytes.len() == crate::core::card::TEXT_BLOCK_LEN {
+    if bytes.len() == kiosk_core::card::TEXT_BLOCK_LEN {
         return Some(bytes.to_vec());
     }
-    let response = crate::core::card::Response::decode(bytes).ok()?;
-    let raw = crate::core::card::split_read_payload(response.data()).ok()?;
+    let response = kiosk_core::card::Response::decode(bytes).ok()?;
+    let raw = kiosk_core::card::split_read_payload(response.data()).ok()?;
     Some(raw.text.to_vec())
 }
 
@@ -348,8 +348,8 @@ impl CardReader for SimulatedReader {
 
 fn decode(bytes: &[u8], today: NaiveDate) -> Result<CardRead, ReaderError> {
     decode_card_input(bytes, today).map_err(|err| match err {
-        crate::core::card::CardError::Status(status) => ReaderError::Sam(status),
-        crate::core::card::CardError::Frame(frame) => ReaderError::Frame(frame),
+        kiosk_core::card::CardError::Status(status) => ReaderError::Sam(status),
+        kiosk_core::card::CardError::Frame(frame) => ReaderError::Frame(frame),
         other => ReaderError::Card(other),
     })
 }

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use thiserror::Error;
 
-use crate::core::session::PrintOutcome;
+use kiosk_core::session::PrintOutcome;
 
 pub use driver::{EscPosPrinter, Transport};
 pub use status::PrinterStatus;

@@ -5,7 +5,7 @@
 use std::collections::VecDeque;
 
 use chrono::NaiveDate;
-use veteran_kiosk::core::card::{CardRead, CardText, Request, Response, Sw3Status};
+use kiosk_core::card::{CardRead, CardText, Request, Response, Sw3Status};
 
 /// A way to misbehave when a given request comes.
 #[derive(Debug, Clone, PartialEq, Eq)]

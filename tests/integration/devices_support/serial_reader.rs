@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
+use kiosk_core::card::FrameReader;
 use serialport::{SerialPort, TTYPort};
-use veteran_kiosk::core::card::FrameReader;
 
 use super::sam::VirtualSam;
 

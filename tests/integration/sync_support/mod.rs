@@ -11,8 +11,8 @@ use std::thread;
 use std::time::Duration;
 
 use chrono::Utc;
+use kiosk_core::record::{self, Record};
 use veteran_kiosk::cli::demo::{allowed_selections, generate, DemoOptions, PhotoPool};
-use veteran_kiosk::core::record::{self, Record};
 use veteran_kiosk::pki::DemoPki;
 use veteran_kiosk::platform::{self, Faults, PlatformConfig, RunningPlatform};
 use veteran_kiosk::store::{seal, Blobs, Store};

@@ -29,7 +29,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::{CardError, CardField, Nation};
-use crate::core::id_number::{IdNumber, Sex};
+use crate::id_number::{IdNumber, Sex};
 
 /// Size of the text block.
 pub const TEXT_BLOCK_LEN: usize = 256;

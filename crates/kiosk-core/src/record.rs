@@ -11,11 +11,11 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::core::card::Validity;
-use crate::core::category::{check_selection, Category, DocumentKind, DocumentRequirement};
-use crate::core::classified;
-use crate::core::id_number::{IdNumber, Sex};
-use crate::core::Problem;
+use crate::card::Validity;
+use crate::category::{check_selection, Category, DocumentKind, DocumentRequirement};
+use crate::classified;
+use crate::id_number::{IdNumber, Sex};
+use crate::Problem;
 
 /// Bumped whenever the JSON shape changes incompatibly.
 pub const SCHEMA_VERSION: u32 = 1;

@@ -15,7 +15,7 @@
 //! their holders have no mainland household register, which every
 //! registration needs, so both are refused with a clear message (see
 //! [`CardError::ForeignerCard`], [`CardError::ResidencePermitCard`] and
-//! [`crate::core::region`]).
+//! [`crate::region`]).
 
 mod frame;
 mod nation;
@@ -24,8 +24,8 @@ mod text;
 use chrono::NaiveDate;
 use thiserror::Error;
 
-use crate::core::id_number::IdNumberError;
-use crate::core::Problem;
+use crate::id_number::IdNumberError;
+use crate::Problem;
 
 pub use frame::PREAMBLE;
 pub use frame::{find_frame, FrameError, FrameReader, FrameScan, Request, Response, Sw3Status};

@@ -1,14 +1,14 @@
 //! One thing wrong with an input, in the shape every checker reports it.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A problem found in some input: a stable machine `code`, the `field` it
 /// concerns (a dotted path such as `identity.id_number`) and a message in
 /// plain Chinese for the person at the kiosk.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Problem {
     pub code: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
     pub message: String,
 }

@@ -12,16 +12,16 @@
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use uuid::Uuid;
 
-use crate::core::card::{CardRead, Nation};
-use crate::core::category::{self, Category, DocumentKind, OptionState};
-use crate::core::forms::{self, FieldEdit};
-use crate::core::id_number::IdNumber;
-use crate::core::record::{
+use crate::card::{CardRead, Nation};
+use crate::category::{self, Category, DocumentKind, OptionState};
+use crate::forms::{self, FieldEdit};
+use crate::id_number::IdNumber;
+use crate::record::{
     self, CardIdentity, CategoryDetails, DocumentPhoto, Identity, IdentitySource, LivingConditions,
     Meta, Need, NeedArea, PhotoRef, Photos, Record, RecordState, Signature, Township, ValidRecord,
 };
-use crate::core::staff::{AuditAction, AuditEntry, PinLock, PinOutcome, StaffAccount};
-use crate::core::Problem;
+use crate::staff::{AuditAction, AuditEntry, PinLock, PinOutcome, StaffAccount};
+use crate::Problem;
 
 /// The screens of the flow, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -2,7 +2,7 @@
 //! conditions become a list of [`Field`]s that any screen can draw, and an
 //! edit of one field ([`FieldEdit`]) becomes a new value of the module.
 //!
-//! Field keys are the record's own field names, so a [`crate::core::Problem`]
+//! Field keys are the record's own field names, so a [`crate::Problem`]
 //! whose field is `categories[0].enlisted_on` lands next to the field keyed
 //! `enlisted_on` on the page of the first category.
 //!
@@ -11,7 +11,7 @@
 
 use chrono::NaiveDate;
 
-use crate::core::record::{
+use crate::record::{
     BereavedFamily, CategoryDetails, DemobilisedGroup, DisabilityCause, DisabilitySubsidy, Housing,
     LivingConditions, MedicalInsurance, OfficerPlacement, PensionInsurance, RedArmyKind, Relation,
     RetirementKind, SocialAssistance, SoldierPlacement, StaffRetirementKind, StateBenefit,
@@ -608,7 +608,7 @@ pub fn edit_living(living: &LivingConditions, key: &str, edit: &FieldEdit) -> Li
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::category::Category;
+    use crate::category::Category;
     use expect_test::{expect, Expect};
 
     fn render(fields: &[Field]) -> String {

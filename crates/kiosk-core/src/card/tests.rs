@@ -1,6 +1,6 @@
 use super::*;
-use crate::core::id_number::tests::{date, make, valid_id_string};
-use crate::core::id_number::{IdNumber, Sex};
+use crate::id_number::tests::{date, make, valid_id_string};
+use crate::id_number::{IdNumber, Sex};
 use expect_test::{expect, Expect};
 use proptest::prelude::*;
 
@@ -328,7 +328,7 @@ fn to_problem_sets_card_field() {
         problem.message,
         "外国人永久居留身份证无法在本机登记，请联系工作人员"
     );
-    let err = CardError::IdNumber(crate::core::id_number::IdNumberError::Length { found: 3 });
+    let err = CardError::IdNumber(crate::id_number::IdNumberError::Length { found: 3 });
     assert_eq!(err.id_number_code(), Some("length"));
     assert_eq!(CardError::IdSexMismatch.id_number_code(), None);
 }

@@ -3,11 +3,11 @@
 //! and the effects it asked for, and is compared with a snapshot.
 
 use super::*;
-use crate::core::card::{CardText, Validity};
-use crate::core::forms::FieldEdit;
-use crate::core::id_number::tests::{date, make};
-use crate::core::id_number::Sex;
-use crate::core::staff::PinHash;
+use crate::card::{CardText, Validity};
+use crate::forms::FieldEdit;
+use crate::id_number::tests::{date, make};
+use crate::id_number::Sex;
+use crate::staff::PinHash;
 use chrono::TimeZone;
 use expect_test::{expect, Expect};
 

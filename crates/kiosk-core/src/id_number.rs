@@ -15,8 +15,8 @@ use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use thiserror::Error;
 
-use crate::core::region;
-use crate::core::Problem;
+use crate::region;
+use crate::Problem;
 
 /// A structurally valid resident ID number: 18 ASCII characters, digits
 /// with an optional trailing uppercase `X`, a mainland province code, a

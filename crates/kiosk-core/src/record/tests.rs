@@ -6,7 +6,7 @@ use expect_test::{expect, Expect};
 
 use super::*;
 
-const VALID: &str = include_str!("../../../assets/demo/record-valid.json");
+const VALID: &str = include_str!("../../../../assets/demo/record-valid.json");
 
 fn today() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 11, 30).unwrap()
