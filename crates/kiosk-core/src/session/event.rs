@@ -1,0 +1,215 @@
+//! What the shell tells the session ([`Event`]) and what the session asks
+//! the shell to do ([`Effect`]), with their payloads.
+
+use super::*;
+
+/// Why a card read did not give an identity; from the reader device.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CardFailure {
+    /// Stable code for logs, e.g. `card_removed`, `sam_error`, `timeout`.
+    pub code: String,
+    /// Plain Chinese for the person, e.g. "没有读到身份证，请重新放置".
+    pub message_zh: String,
+}
+
+/// The printer's answer to a print.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PrintOutcome {
+    Printed,
+    /// Paper out, cover open, offline…: the message is shown, staff called.
+    Failed {
+        code: String,
+        message_zh: String,
+    },
+}
+
+/// What a still photo is taken for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PhotoPurpose {
+    /// The ID card itself, when the identity is typed.
+    IdCard,
+    Document(DocumentKind),
+}
+
+/// One record in the local queue, for the staff queue view.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueLine {
+    pub record_id: Uuid,
+    pub state: RecordState,
+    pub queued_at: DateTime<Utc>,
+    /// Enough for staff to recognise the record (e.g. "张**, ****1234").
+    pub label: String,
+    /// The county's reason, for a rejected record.
+    pub reason_zh: Option<String>,
+}
+
+/// One device's state, for the staff device view.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceLine {
+    pub name_zh: String,
+    pub ok: bool,
+    pub status_zh: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    /// Any tap on the attract screen. The shell supplies a fresh UUID for
+    /// the registration (keeps the core free of randomness).
+    Start {
+        record_id: Uuid,
+    },
+    CardRead(Box<CardRead>),
+    /// After `CardRead`: the chip's portrait, decoded by the vendor's WLT
+    /// library into a JPEG (`photo`), or why it was not (`note_zh`).
+    CardPortraitDecoded {
+        photo: Option<PhotoRef>,
+        note_zh: String,
+    },
+    CardFailed(CardFailure),
+    /// Staff typed the identity from the card; the card photo must have
+    /// been taken on the same page (`CardPhotoTaken`).
+    ManualIdentityEntered(Box<ManualIdentity>),
+    /// Answer to [`Effect::LookUpPerson`]: the county's existing record, if any.
+    LookUpAnswered(Option<Box<Record>>),
+    /// Answer to [`Effect::LoadDraft`]: a draft of this person within the window.
+    DraftFound(Option<Box<Record>>),
+    PhoneEntered(String),
+    CurrentAddressEntered(String),
+    PortraitTaken(PhotoRef),
+    RetakePortrait,
+    ToggleCategory(Category),
+    CategoryDetailsEdited {
+        index: usize,
+        details: CategoryDetails,
+    },
+    /// One field of the `index`-th category's details page.
+    DetailsFieldEdited {
+        index: usize,
+        key: String,
+        edit: FieldEdit,
+    },
+    /// Ask for a still photo (card, certificate); answered by
+    /// `CardPhotoTaken` / `DocumentTaken` or `PhotoFailed`.
+    TakePhoto(PhotoPurpose),
+    CardPhotoTaken(PhotoRef),
+    DocumentTaken(DocumentPhoto),
+    DocumentRemoved(usize),
+    /// The camera could not give a photo; plain words for the person.
+    PhotoFailed {
+        message_zh: String,
+    },
+    LivingEdited(LivingConditions),
+    LivingFieldEdited {
+        key: String,
+        edit: FieldEdit,
+    },
+    /// One field of the page on screen (a category's details or living
+    /// conditions); routed by the current step.
+    FieldEdited {
+        key: String,
+        edit: FieldEdit,
+    },
+    NeedsEdited(Vec<Need>),
+    /// Add or remove a need area (nothing is chosen to begin with).
+    NeedToggled(NeedArea),
+    NeedText {
+        area: NeedArea,
+        text: String,
+    },
+    Next,
+    Back,
+    /// A tap on a problem in the review jumps to its field's page.
+    JumpToField(String),
+    /// After a jump: straight back to the review.
+    BackToReview,
+    /// Print the receipt (from review, or retry after a printer fault).
+    PrintRequested,
+    Printed(PrintOutcome),
+    /// Staff confirms the person signed the printed receipt.
+    SignatureConfirmed {
+        staff_id: String,
+    },
+    /// "工作人员确认" on the signing page: opens the PIN pad.
+    WitnessRequested,
+    /// Answer to [`Effect::Enqueue`]: durably stored (or not).
+    Enqueued(Result<(), String>),
+    /// The person answered the idle warning.
+    StillHere,
+    /// "结束登记" tapped: ask before wiping.
+    CancelRequested,
+    /// The person or staff abandons the session.
+    Cancel,
+    ChooseTextSize(TextSize),
+    SetHighContrast(bool),
+    /// "帮助" tapped: open the help panel of this page and read `text` (the
+    /// page's help text, which the UI holds from configuration) aloud.
+    HelpRequested {
+        text: String,
+    },
+    /// The help panel was closed.
+    HelpClosed,
+    /// The discreet staff gesture (e.g. a long press on the logo).
+    StaffGesture,
+    PinEntered(String),
+    PinCancelled,
+    Staff(StaffCommand),
+    /// Answer to [`Effect::LoadQueue`].
+    QueueLoaded(Vec<QueueLine>),
+    /// Answer to [`Effect::CheckDevices`].
+    DevicesChecked(Vec<DeviceLine>),
+    /// Answer to [`Effect::SyncNow`], in plain words.
+    SyncFinished {
+        message_zh: String,
+    },
+    /// Sent periodically so that time-outs fire.
+    Tick,
+}
+
+/// The identity as staff typed it from the card, still as text.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ManualIdentity {
+    pub name: String,
+    /// 民族 by name ("汉", "汉族") or two-digit code.
+    pub nation: String,
+    pub address: String,
+    pub id_number: String,
+    pub authority: String,
+    /// `YYYY-MM-DD`, `YYYYMMDD` or `YYYY.MM.DD`.
+    pub valid_from: String,
+    /// A date as above, or 长期.
+    pub valid_to: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Arm the card reader and wait for a card.
+    WaitForCard,
+    StopCardReader,
+    /// Ask the county platform whether it knows this person.
+    LookUpPerson(IdNumber),
+    /// Ask the store for a draft of this person inside the resume window.
+    LoadDraft(IdNumber),
+    /// Persist the draft (encrypted at rest by the store).
+    SaveDraft(Box<Record>),
+    /// Remove the draft of this session.
+    WipeDraft(Uuid),
+    /// Live preview with the photo coach; it captures by itself when the
+    /// picture is right and answers `PortraitTaken`.
+    StartCamera,
+    StopCamera,
+    /// Take one still photo; answer `CardPhotoTaken`/`DocumentTaken`.
+    CapturePhoto(PhotoPurpose),
+    PrintReceipt(Box<ValidRecord>),
+    /// Store the signed record durably; answer with `Event::Enqueued`.
+    Enqueue(Box<ValidRecord>),
+    /// Speak this prompt (when spoken prompts are on).
+    Speak(String),
+    /// Cut short whatever is being spoken (help closed: its text is no
+    /// longer on screen).
+    StopSpeaking,
+    /// Append to the staff audit log.
+    Audit(AuditEntry),
+    LoadQueue,
+    CheckDevices,
+    SyncNow,
+}

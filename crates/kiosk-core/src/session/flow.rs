@@ -1,0 +1,663 @@
+//! The step machine: which page follows which, and what each event does
+//! on the page it arrives on.
+
+use super::*;
+
+/// The screens of the flow, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Step {
+    /// Campaign notice; a tap starts.
+    Attract,
+    /// "请将身份证放在读卡区".
+    InsertCard,
+    /// Staff types the identity from the card (card could not be read).
+    ManualIdentity,
+    /// Identity shown, with the county's existing record if any.
+    Identity,
+    Portrait,
+    Categories,
+    /// The details page of the n-th chosen category.
+    CategoryDetails(usize),
+    Documents,
+    Living,
+    Needs,
+    Review,
+    /// Receipt printing and signing.
+    Sign,
+    Done,
+}
+
+impl Session {
+    pub(super) fn on_event(&mut self, event: Event, now: DateTime<Utc>, fx: &mut Vec<Effect>) {
+        // Answers and asking for help leave a notice (device trouble) in place.
+        if !matches!(
+            event,
+            Event::LookUpAnswered(_)
+                | Event::DraftFound(_)
+                | Event::HelpRequested { .. }
+                | Event::HelpClosed
+        ) {
+            self.notice = None;
+        }
+        if !matches!(event, Event::Cancel) {
+            self.confirming_cancel = false;
+        }
+        match (self.step, event) {
+            (_, Event::StillHere) => {}
+            (_, Event::ChooseTextSize(size)) => self.text_size = size,
+            (_, Event::SetHighContrast(on)) => self.high_contrast = on,
+            (_, Event::HelpRequested { text }) => {
+                let text = text.trim();
+                if !text.is_empty() {
+                    self.help_open = true;
+                    fx.push(Effect::Speak(text.to_string()));
+                }
+            }
+            // Its text is off the screen: stop reading it out.
+            (_, Event::HelpClosed) if self.help_open => {
+                self.help_open = false;
+                fx.push(Effect::StopSpeaking);
+            }
+            (_, Event::HelpClosed) => {}
+            (_, Event::StaffGesture) => self.open_pin(PinPurpose::OpenStaffMode),
+            (_, Event::PinEntered(pin)) => self.on_pin(&pin, now, fx),
+            (_, Event::PinCancelled) => {
+                if matches!(
+                    self.staff.as_ref().map(|s| s.panel),
+                    Some(StaffPanel::Pin(_))
+                ) {
+                    self.staff = None;
+                }
+            }
+            (_, Event::Staff(command)) => self.on_staff(command, now, fx),
+            (_, Event::QueueLoaded(lines)) => self.queue = lines,
+            (_, Event::DevicesChecked(lines)) => self.devices = lines,
+            (_, Event::SyncFinished { message_zh }) => {
+                if let Some(staff) = self.staff.as_mut() {
+                    staff.sync_message = Some(message_zh);
+                }
+            }
+            (Step::Attract, Event::Start { record_id }) => {
+                self.record_id = record_id;
+                self.go(Step::InsertCard, fx);
+                fx.push(Effect::WaitForCard);
+            }
+            (Step::Attract | Step::Done, Event::CancelRequested) => {}
+            (_, Event::CancelRequested) => self.confirming_cancel = true,
+            (_, Event::Cancel) => self.wipe(now, fx),
+            (Step::InsertCard, Event::CardRead(read)) => self.on_card(*read, now, fx),
+            (_, Event::CardPortraitDecoded { photo, note_zh }) => {
+                if let Some(record) = self.record.as_mut() {
+                    if record.identity.source == IdentitySource::Card {
+                        record.photos.card_portrait_note = match photo {
+                            Some(_) => String::new(),
+                            None => note_zh,
+                        };
+                        record.photos.card_portrait = photo;
+                    }
+                }
+            }
+            (Step::InsertCard, Event::CardFailed(failure)) => {
+                self.notice = Some(failure.message_zh.clone());
+                fx.push(Effect::Speak(failure.message_zh));
+                fx.push(Effect::WaitForCard);
+            }
+            (Step::ManualIdentity, Event::TakePhoto(PhotoPurpose::IdCard)) => {
+                fx.push(Effect::CapturePhoto(PhotoPurpose::IdCard));
+            }
+            (Step::ManualIdentity, Event::CardPhotoTaken(photo)) => {
+                self.pending_card_photo = Some(photo);
+            }
+            (Step::ManualIdentity, Event::ManualIdentityEntered(typed)) => {
+                self.on_manual_identity(*typed, now, fx)
+            }
+            (Step::Identity, Event::LookUpAnswered(found)) => {
+                self.on_lookup(found.map(|r| *r), now)
+            }
+            (Step::Identity, Event::DraftFound(Some(draft))) => self.on_draft(*draft, now),
+            (_, Event::DraftFound(_)) | (_, Event::LookUpAnswered(_)) => {}
+            (_, Event::PhotoFailed { message_zh }) => {
+                self.notice = Some(message_zh.clone());
+                fx.push(Effect::Speak(message_zh));
+            }
+            (_, Event::PhoneEntered(phone)) => self.edit(now, fx, |r| r.identity.phone = phone),
+            (_, Event::CurrentAddressEntered(address)) => {
+                self.edit(now, fx, |r| r.identity.current_address = address)
+            }
+            (Step::Portrait, Event::PortraitTaken(photo)) => {
+                fx.push(Effect::StopCamera);
+                self.edit(now, fx, |r| r.photos.portrait = Some(photo));
+            }
+            (Step::Portrait, Event::RetakePortrait) => {
+                fx.push(Effect::StartCamera);
+                self.edit(now, fx, |r| r.photos.portrait = None);
+            }
+            (Step::Categories, Event::ToggleCategory(category)) => self.toggle(category, now, fx),
+            (_, Event::CategoryDetailsEdited { index, details }) => {
+                self.edit(now, fx, |r| {
+                    // The category itself is chosen on its own page; an
+                    // edit may only change the details of the same one.
+                    if let Some(slot) = r.categories.get_mut(index) {
+                        if slot.category() == details.category() {
+                            *slot = details;
+                        }
+                    }
+                })
+            }
+            (_, Event::DetailsFieldEdited { index, key, edit }) => self.edit(now, fx, |r| {
+                if let Some(slot) = r.categories.get_mut(index) {
+                    *slot = forms::edit_details(slot, &key, &edit);
+                }
+            }),
+            (Step::Documents, Event::TakePhoto(purpose @ PhotoPurpose::Document(_))) => {
+                fx.push(Effect::CapturePhoto(purpose));
+            }
+            (_, Event::DocumentTaken(doc)) => self.edit(now, fx, |r| {
+                // A new photo of the same certificate replaces the old one.
+                r.documents.retain(|d| d.kind != doc.kind);
+                r.documents.push(doc);
+            }),
+            (_, Event::DocumentRemoved(index)) => self.edit(now, fx, |r| {
+                if index < r.documents.len() {
+                    r.documents.remove(index);
+                }
+            }),
+            (_, Event::LivingEdited(living)) => self.edit(now, fx, |r| r.living = living),
+            (_, Event::LivingFieldEdited { key, edit }) => self.edit(now, fx, |r| {
+                r.living = forms::edit_living(&r.living, &key, &edit);
+            }),
+            (Step::CategoryDetails(index), Event::FieldEdited { key, edit }) => {
+                self.edit(now, fx, |r| {
+                    if let Some(slot) = r.categories.get_mut(index) {
+                        *slot = forms::edit_details(slot, &key, &edit);
+                    }
+                })
+            }
+            (Step::Living, Event::FieldEdited { key, edit }) => self.edit(now, fx, |r| {
+                r.living = forms::edit_living(&r.living, &key, &edit);
+            }),
+            (_, Event::NeedsEdited(needs)) => self.edit(now, fx, |r| r.needs = needs),
+            (_, Event::NeedToggled(area)) => self.edit(now, fx, |r| {
+                if let Some(at) = r.needs.iter().position(|n| n.area == area) {
+                    r.needs.remove(at);
+                } else {
+                    r.needs.push(Need {
+                        area,
+                        text: String::new(),
+                    });
+                }
+            }),
+            (_, Event::NeedText { area, text }) => self.edit(now, fx, |r| {
+                if let Some(need) = r.needs.iter_mut().find(|n| n.area == area) {
+                    need.text = text;
+                }
+            }),
+            (Step::Review | Step::Sign, Event::PrintRequested) => self.print_receipt(now, fx),
+            (Step::Sign, Event::Printed(outcome)) => match outcome {
+                PrintOutcome::Printed => {
+                    self.print = PrintState::AwaitingSignature;
+                    fx.push(Effect::Speak(
+                        "回执已打印，请核对后签字，再请工作人员确认".into(),
+                    ));
+                }
+                PrintOutcome::Failed { message_zh, .. } => {
+                    self.notice = Some(message_zh.clone());
+                    fx.push(Effect::Speak(message_zh.clone()));
+                    self.print = PrintState::Failed(message_zh);
+                }
+            },
+            (Step::Sign, Event::WitnessRequested)
+                if self.print == PrintState::AwaitingSignature =>
+            {
+                self.open_pin(PinPurpose::WitnessSignature);
+            }
+            (Step::Sign, Event::SignatureConfirmed { staff_id }) => self.sign(staff_id, now, fx),
+            (Step::Sign, Event::Enqueued(result)) => match result {
+                Ok(()) => {
+                    if let Some(r) = &self.record {
+                        fx.push(Effect::WipeDraft(r.meta.record_id));
+                    }
+                    self.step = Step::Done;
+                    self.done_since = Some(now);
+                    fx.push(Effect::Speak("登记完成，谢谢您".into()));
+                }
+                Err(_) => {
+                    // Stay on the signing page with the signed record in
+                    // memory; staff can retry and nothing is lost.
+                    self.print = PrintState::AwaitingSignature;
+                    if let Some(r) = self.record.as_mut() {
+                        r.signature = None;
+                        r.meta.state = RecordState::Draft;
+                    }
+                    self.notice = Some("保存记录时出错，请联系工作人员，记录不会丢失".into());
+                }
+            },
+            (Step::Review, Event::JumpToField(field)) => {
+                if let Some(step) = self.step_for_field(&field, now) {
+                    self.go(step, fx);
+                    self.came_from_review = true;
+                }
+            }
+            (step, Event::BackToReview) if step != Step::Review && self.came_from_review => {
+                self.go(Step::Review, fx);
+            }
+            (step, Event::Next) => self.next(step, now, fx),
+            (step, Event::Back) => self.back(step, fx),
+            // Anything else does not apply to the current screen.
+            _ => {}
+        }
+    }
+
+    pub(super) fn on_card(&mut self, read: CardRead, now: DateTime<Utc>, fx: &mut Vec<Effect>) {
+        fx.push(Effect::StopCardReader);
+        let t = &read.text;
+        let card = CardIdentity {
+            name: t.name.clone(),
+            sex: t.sex,
+            nation_code: t.nation.code(),
+            birth_date: t.birth_date,
+            address: t.address.clone(),
+            id_number: t.id_number.as_str().to_string(),
+            authority: t.authority.clone(),
+            valid_from: t.valid_from,
+            valid_to: record::valid_to_text(t.valid_to),
+        };
+        let identity = identity_from_card(&card);
+        let mut record = self.new_record(identity, now);
+        record.photos.card_portrait_note = "未配置身份证照片解码库，仅保存原始数据".into();
+        self.record = Some(record);
+        self.found_in_base = None;
+        self.go(Step::Identity, fx);
+        fx.push(Effect::LoadDraft(t.id_number.clone()));
+        fx.push(Effect::LookUpPerson(t.id_number.clone()));
+    }
+
+    pub(super) fn on_manual_identity(
+        &mut self,
+        typed: ManualIdentity,
+        now: DateTime<Utc>,
+        fx: &mut Vec<Effect>,
+    ) {
+        let Some(card_photo) = self.pending_card_photo.clone() else {
+            self.notice = Some("请先拍摄身份证照片".into());
+            return;
+        };
+        let today = now.date_naive();
+        let id = IdNumber::parse(&typed.id_number, today);
+        let nation =
+            Nation::from_name_zh(&typed.nation).or_else(|| Nation::parse_code(&typed.nation));
+        let identity = Identity {
+            source: IdentitySource::Typed,
+            name: typed.name.trim().to_string(),
+            // Sex and birth date are part of the ID number: not typed twice.
+            sex: id.as_ref().ok().map(|id| id.sex()),
+            nation_code: nation.map(Nation::code),
+            birth_date: id.as_ref().ok().map(|id| id.birth_date()),
+            address: typed.address.trim().to_string(),
+            id_number: id
+                .as_ref()
+                .map(|id| id.as_str().to_string())
+                .unwrap_or_else(|_| typed.id_number.trim().to_string()),
+            authority: typed.authority.trim().to_string(),
+            valid_from: parse_typed_date(&typed.valid_from),
+            valid_to: match typed.valid_to.trim() {
+                "长期" => "长期".to_string(),
+                other => parse_typed_date(other)
+                    .map(|d| d.format("%Y-%m-%d").to_string())
+                    .unwrap_or_else(|| other.to_string()),
+            },
+            phone: String::new(),
+            current_address: String::new(),
+            card: None,
+        };
+        let mut record = self.new_record(identity, now);
+        record.photos.card_photo = Some(card_photo);
+        self.record = Some(record);
+        self.found_in_base = None;
+        self.go(Step::Identity, fx);
+        if let Ok(id) = id {
+            fx.push(Effect::LoadDraft(id.clone()));
+            fx.push(Effect::LookUpPerson(id));
+        }
+    }
+
+    /// The county knows this person: keep the fresh identity from the card,
+    /// take everything else from their record so they only check and complete.
+    pub(super) fn on_lookup(&mut self, found: Option<Record>, now: DateTime<Utc>) {
+        self.found_in_base = Some(found.is_some());
+        let (Some(current), Some(found)) = (self.record.as_mut(), found) else {
+            return;
+        };
+        if found.identity.id_number != current.identity.id_number {
+            return;
+        }
+        current.categories = found.categories;
+        current.living = found.living;
+        current.identity.phone = found.identity.phone;
+        current.identity.current_address = found.identity.current_address;
+        current.meta.supersedes = Some(found.meta.record_id);
+        current.meta.updated_at = now;
+    }
+
+    /// A draft of this person from an interrupted session: resume it, with
+    /// the identity just read.
+    pub(super) fn on_draft(&mut self, draft: Record, now: DateTime<Utc>) {
+        let Some(current) = self.record.as_mut() else {
+            return;
+        };
+        if draft.identity.id_number != current.identity.id_number
+            || draft.meta.state != RecordState::Draft
+        {
+            return;
+        }
+        let identity = current.identity.clone();
+        let photos_card = current.photos.card_photo.clone();
+        *current = draft;
+        current.identity = identity;
+        if photos_card.is_some() {
+            current.photos.card_photo = photos_card;
+        }
+        current.meta.updated_at = now;
+        // The session continues under the draft's id, so the draft is
+        // replaced rather than duplicated.
+        self.record_id = current.meta.record_id;
+        self.notice = Some("已找到您上次未完成的登记，可以接着填写".into());
+    }
+
+    pub(super) fn new_record(&mut self, identity: Identity, now: DateTime<Utc>) -> Record {
+        Record {
+            meta: Meta {
+                record_id: self.record_id,
+                schema_version: record::SCHEMA_VERSION,
+                kiosk_id: self.settings.kiosk_id.clone(),
+                township: self.settings.township.clone(),
+                created_at: now,
+                updated_at: now,
+                state: RecordState::Draft,
+                supersedes: None,
+            },
+            identity,
+            categories: Vec::new(),
+            living: LivingConditions::default(),
+            needs: Vec::new(),
+            photos: Photos::default(),
+            documents: Vec::new(),
+            signature: None,
+        }
+    }
+
+    pub(super) fn edit(
+        &mut self,
+        now: DateTime<Utc>,
+        fx: &mut Vec<Effect>,
+        change: impl FnOnce(&mut Record),
+    ) {
+        // Once printed for signing, the content is frozen: what is signed
+        // is what is stored.
+        if matches!(
+            self.print,
+            PrintState::Printing | PrintState::AwaitingSignature | PrintState::Saving
+        ) {
+            return;
+        }
+        if let Some(r) = self.record.as_mut() {
+            let before = r.clone();
+            change(r);
+            if *r != before {
+                r.meta.updated_at = now;
+                fx.push(Effect::SaveDraft(Box::new(r.clone())));
+            }
+        }
+    }
+
+    pub(super) fn toggle(&mut self, category: Category, now: DateTime<Utc>, fx: &mut Vec<Effect>) {
+        let chosen = self.chosen_categories();
+        if let Some(index) = chosen.iter().position(|c| *c == category) {
+            self.edit(now, fx, |r| {
+                r.categories.remove(index);
+            });
+            return;
+        }
+        let state = category::option_states(&chosen)
+            .into_iter()
+            .find(|o| o.category == category);
+        match state {
+            Some(option) if !option.enabled => {
+                if let Some(reason) = &option.reason_zh {
+                    fx.push(Effect::Speak(reason.clone()));
+                }
+                self.notice = option.reason_zh;
+            }
+            _ => self.edit(now, fx, |r| {
+                r.categories.push(CategoryDetails::empty(category));
+                r.categories.sort_by_key(|d| d.category().code());
+            }),
+        }
+    }
+
+    pub(super) fn print_receipt(&mut self, now: DateTime<Utc>, fx: &mut Vec<Effect>) {
+        if matches!(
+            self.print,
+            PrintState::Printing | PrintState::AwaitingSignature | PrintState::Saving
+        ) {
+            return;
+        }
+        let Some(r) = &self.record else { return };
+        match record::validate(r, now.date_naive()) {
+            Ok(valid) => {
+                self.step = Step::Sign;
+                self.came_from_review = false;
+                self.print = PrintState::Printing;
+                fx.push(Effect::PrintReceipt(Box::new(valid)));
+                fx.push(Effect::Speak("正在打印回执，请稍候".into()));
+            }
+            Err(problems) => {
+                self.step = Step::Review;
+                self.notice = Some(format!(
+                    "还有 {} 处需要补充或修改，请点击逐项处理",
+                    problems.len()
+                ));
+            }
+        }
+    }
+
+    pub(super) fn sign(&mut self, staff_id: String, now: DateTime<Utc>, fx: &mut Vec<Effect>) {
+        if self.step != Step::Sign
+            || self.print != PrintState::AwaitingSignature
+            || staff_id.trim().is_empty()
+        {
+            return;
+        }
+        let Some(r) = self.record.as_mut() else {
+            return;
+        };
+        let printed_at = r.meta.updated_at;
+        r.signature = Some(Signature {
+            receipt_printed_at: printed_at,
+            signed_at: now.max(printed_at),
+            witnessed_by: staff_id,
+        });
+        r.meta.state = RecordState::Signed;
+        r.meta.updated_at = now.max(printed_at);
+        match record::validate(r, now.date_naive()) {
+            Ok(valid) => {
+                self.print = PrintState::Saving;
+                fx.push(Effect::Enqueue(Box::new(valid)));
+            }
+            Err(_) => {
+                // Cannot happen for a record that validated before printing,
+                // but never enqueue an invalid one: go back to review.
+                r.signature = None;
+                r.meta.state = RecordState::Draft;
+                self.print = PrintState::NotStarted;
+                self.step = Step::Review;
+            }
+        }
+    }
+
+    pub(super) fn go(&mut self, step: Step, fx: &mut Vec<Effect>) {
+        let leaving_portrait = self.step == Step::Portrait && step != Step::Portrait;
+        if leaving_portrait {
+            fx.push(Effect::StopCamera);
+        }
+        if step == Step::Portrait && self.step != Step::Portrait {
+            let has_portrait = self
+                .record
+                .as_ref()
+                .is_some_and(|r| r.photos.portrait.is_some());
+            if !has_portrait {
+                fx.push(Effect::StartCamera);
+            }
+        }
+        if step != self.step {
+            if let Some(prompt) = prompt_for(step) {
+                fx.push(Effect::Speak(prompt.to_string()));
+            }
+        }
+        if step == Step::Review {
+            self.came_from_review = false;
+        }
+        self.step = step;
+    }
+
+    pub(super) fn next(&mut self, step: Step, now: DateTime<Utc>, fx: &mut Vec<Effect>) {
+        let Some(r) = &self.record else { return };
+        let chosen = self.chosen_categories();
+        let target = match step {
+            Step::Identity => Step::Portrait,
+            Step::Portrait => {
+                if r.photos.portrait.is_none() {
+                    self.notice = Some("请先拍摄照片".into());
+                    return;
+                }
+                Step::Categories
+            }
+            Step::Categories => {
+                let violations = category::check_selection(&chosen);
+                if let Some(v) = violations.first() {
+                    self.notice = Some(v.to_problem().message);
+                    return;
+                }
+                Step::CategoryDetails(0)
+            }
+            Step::CategoryDetails(i) if i + 1 < chosen.len() => Step::CategoryDetails(i + 1),
+            Step::CategoryDetails(_) => Step::Documents,
+            Step::Documents => Step::Living,
+            Step::Living => Step::Needs,
+            Step::Needs => Step::Review,
+            Step::Review => {
+                self.print_receipt(now, fx);
+                return;
+            }
+            _ => return,
+        };
+        self.go(target, fx);
+    }
+
+    pub(super) fn back(&mut self, step: Step, fx: &mut Vec<Effect>) {
+        let chosen = self.chosen_categories().len();
+        let typed = self
+            .record
+            .as_ref()
+            .is_some_and(|r| r.identity.source == IdentitySource::Typed);
+        let target = match step {
+            Step::Identity if typed => Step::ManualIdentity,
+            Step::Portrait => Step::Identity,
+            Step::Categories => Step::Portrait,
+            Step::CategoryDetails(0) => Step::Categories,
+            Step::CategoryDetails(i) => Step::CategoryDetails(i - 1),
+            Step::Documents if chosen > 0 => Step::CategoryDetails(chosen - 1),
+            Step::Documents => Step::Categories,
+            Step::Living => Step::Documents,
+            Step::Needs => Step::Living,
+            Step::Review => Step::Needs,
+            Step::Sign if matches!(self.print, PrintState::NotStarted | PrintState::Failed(_)) => {
+                self.print = PrintState::NotStarted;
+                Step::Review
+            }
+            _ => return,
+        };
+        self.go(target, fx);
+    }
+
+    /// The page on which a problem's field is edited.
+    pub(super) fn step_for_field(&self, field: &str, now: DateTime<Utc>) -> Option<Step> {
+        let head = field.split(['.', '[']).next().unwrap_or("");
+        Some(match head {
+            "identity" => Step::Identity,
+            "photos" if field.starts_with("photos.portrait") => Step::Portrait,
+            "photos" => Step::Identity,
+            "categories" => {
+                let index = field
+                    .strip_prefix("categories[")
+                    .and_then(|rest| rest.split(']').next())
+                    .and_then(|n| n.parse::<usize>().ok());
+                let count = self.record.as_ref().map_or(0, |r| r.categories.len());
+                match index {
+                    Some(i) if field.contains("].") && i < count => Step::CategoryDetails(i),
+                    // A whole-category problem (missing certificate) is
+                    // fixed on the documents page; a rule on the choice page.
+                    Some(i) if i < count && self.is_document_problem_field(field, now) => {
+                        Step::Documents
+                    }
+                    _ => Step::Categories,
+                }
+            }
+            "documents" => Step::Documents,
+            "living" => Step::Living,
+            "needs" => Step::Needs,
+            _ => return None,
+        })
+    }
+
+    /// `categories[i]` names both a missing certificate and a rule on the
+    /// choice; only the certificate is fixed on the documents page.
+    pub(super) fn is_document_problem_field(&self, field: &str, now: DateTime<Utc>) -> bool {
+        let Some(r) = &self.record else { return false };
+        record::problems(r, now.date_naive())
+            .iter()
+            .any(|p| p.field.as_deref() == Some(field) && p.code == "document_missing")
+    }
+}
+
+/// The spoken prompt when a page opens.
+pub(super) fn prompt_for(step: Step) -> Option<&'static str> {
+    Some(match step {
+        Step::InsertCard => "请将身份证放在读卡区",
+        Step::Identity => "请核对您的身份信息",
+        Step::Portrait => "请看着屏幕上方的摄像头，保持不动",
+        Step::Categories => "请选择您属于哪一类人员，可以选多项",
+        Step::CategoryDetails(_) => "请填写这一类的详细情况",
+        Step::Documents => "请按清单把证件放在拍照区拍照",
+        Step::Living => "请填写基本生活情况",
+        Step::Needs => "如有困难或诉求可以在这里说明，没有可以直接下一步",
+        Step::Review => "请核对全部信息",
+        _ => return None,
+    })
+}
+
+/// A date as staff type it from a card: `2010-01-01`, `20100101`, `2010.01.01`.
+pub(super) fn parse_typed_date(text: &str) -> Option<NaiveDate> {
+    let text = text.trim();
+    ["%Y-%m-%d", "%Y%m%d", "%Y.%m.%d", "%Y/%m/%d"]
+        .iter()
+        .find_map(|format| NaiveDate::parse_from_str(text, format).ok())
+}
+
+pub(super) fn identity_from_card(card: &CardIdentity) -> Identity {
+    Identity {
+        source: IdentitySource::Card,
+        name: card.name.clone(),
+        sex: Some(card.sex),
+        nation_code: Some(card.nation_code),
+        birth_date: Some(card.birth_date),
+        address: card.address.clone(),
+        id_number: card.id_number.clone(),
+        authority: card.authority.clone(),
+        valid_from: Some(card.valid_from),
+        valid_to: card.valid_to.clone(),
+        phone: String::new(),
+        current_address: String::new(),
+        card: Some(card.clone()),
+    }
+}

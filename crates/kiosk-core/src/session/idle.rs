@@ -1,0 +1,45 @@
+//! Time-outs on `Tick`: the idle warning, the wipe after it, and the end
+//! of the done screen.
+
+use super::*;
+
+impl Session {
+    pub(super) fn idle_warning_after(&self) -> Duration {
+        // Staff typing for someone are slower and are watching the screen.
+        if self.helping.is_some() {
+            self.settings.idle_warning_after * 3
+        } else {
+            self.settings.idle_warning_after
+        }
+    }
+
+    pub(super) fn on_tick(&mut self, now: DateTime<Utc>, fx: &mut Vec<Effect>) {
+        if let Some(since) = self.done_since {
+            if now - since >= self.settings.done_screen_for {
+                self.reset(now, fx);
+            }
+            return;
+        }
+        if self.step == Step::Attract && self.staff.is_none() {
+            return;
+        }
+        // Never wipe while a signed record is on its way to the store.
+        if self.print == PrintState::Saving {
+            return;
+        }
+        match self.warning_since {
+            None if now - self.last_activity >= self.idle_warning_after() => {
+                self.warning_since = Some(now);
+                fx.push(Effect::Speak("您还在吗？请点击屏幕继续".into()));
+            }
+            Some(since) if now - since >= self.settings.warning_seconds() => self.wipe(now, fx),
+            _ => {}
+        }
+    }
+}
+
+/// Seconds left, rounded up: a countdown shows 30 until 30 s have passed.
+pub(super) fn whole_seconds_left(left: Duration) -> i64 {
+    let ms = left.num_milliseconds().max(0);
+    (ms + 999) / 1000
+}

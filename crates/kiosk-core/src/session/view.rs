@@ -1,0 +1,158 @@
+//! What the UI draws: [`View`], built from the session on demand.
+
+use super::idle::whole_seconds_left;
+use super::*;
+
+/// What the UI needs to draw the current state.
+#[derive(Debug, Clone, PartialEq)]
+pub struct View<'a> {
+    pub step: Step,
+    pub record: Option<&'a Record>,
+    /// Whether the county platform already had this person.
+    pub found_in_base: Option<bool>,
+    pub category_options: Vec<OptionState>,
+    pub pending_category_hints: Vec<String>,
+    /// The certificates to photograph, each with whether it is done.
+    pub document_checklist: Vec<ChecklistItem>,
+    /// Problems of the record as it stands (shown on review and inline).
+    pub problems: Vec<Problem>,
+    /// A message for the person (device trouble, a refused action).
+    pub notice: Option<String>,
+    /// Seconds left before wipe, while the idle warning shows.
+    pub idle_countdown: Option<i64>,
+    pub printing: PrintState,
+    pub confirming_cancel: bool,
+    /// The card photo taken on the manual identity page.
+    pub card_photo_taken: bool,
+    /// Reached the current page by a tap on a review problem.
+    pub came_from_review: bool,
+    pub text_size: TextSize,
+    pub high_contrast: bool,
+    /// The help panel of this page is open (closed again on any change of
+    /// page and on a wipe).
+    pub help_open: bool,
+    /// Staff are filling the form in for the person.
+    pub helping: bool,
+    pub staff: Option<StaffView<'a>>,
+}
+
+/// One line of the certificate checklist.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChecklistItem {
+    /// The kinds that meet it (any one).
+    pub any_of: Vec<DocumentKind>,
+    pub name_zh: String,
+    pub required: bool,
+    pub done: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct StaffView<'a> {
+    pub panel: StaffPanel,
+    /// Who opened staff mode, once the PIN told.
+    pub staff_id: Option<&'a str>,
+    /// Seconds the PIN pad stays locked.
+    pub pin_locked_for: Option<i64>,
+    pub pin_message: Option<&'a str>,
+    pub queue: &'a [QueueLine],
+    pub devices: &'a [DeviceLine],
+    pub config_version: &'a str,
+    pub config_hash: &'a str,
+    pub sync_message: Option<&'a str>,
+    /// Manual entry is offered while waiting for a card.
+    pub can_enter_manually: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PrintState {
+    NotStarted,
+    Printing,
+    Failed(String),
+    /// Printed; waiting for staff to confirm the signature.
+    AwaitingSignature,
+    Saving,
+}
+
+impl Session {
+    pub fn view(&self, now: DateTime<Utc>) -> View<'_> {
+        let chosen = self.chosen_categories();
+        View {
+            step: self.step,
+            record: self.record.as_ref(),
+            found_in_base: self.found_in_base,
+            category_options: category::option_states(&chosen),
+            pending_category_hints: category::pending_requirements(&chosen),
+            document_checklist: self.checklist(&chosen),
+            problems: self
+                .record
+                .as_ref()
+                .map(|r| record::problems(r, now.date_naive()))
+                .unwrap_or_default(),
+            notice: self.notice.clone(),
+            idle_countdown: self
+                .warning_since
+                .map(|since| whole_seconds_left(self.settings.warning_seconds() - (now - since))),
+            printing: self.print.clone(),
+            confirming_cancel: self.confirming_cancel,
+            card_photo_taken: self.pending_card_photo.is_some(),
+            came_from_review: self.came_from_review,
+            text_size: self.text_size,
+            high_contrast: self.high_contrast,
+            help_open: self.help_open,
+            helping: self.helping.is_some(),
+            staff: self.staff.as_ref().map(|s| StaffView {
+                panel: s.panel,
+                staff_id: s.staff_id.as_deref(),
+                pin_locked_for: self
+                    .pin_lock
+                    .locked_until(now)
+                    .map(|until| whole_seconds_left(until - now).max(1)),
+                pin_message: s.pin_message.as_deref(),
+                queue: &self.queue,
+                devices: &self.devices,
+                config_version: &self.staff_settings.config_version,
+                config_hash: &self.staff_settings.config_hash,
+                sync_message: s.sync_message.as_deref(),
+                can_enter_manually: self.step == Step::InsertCard,
+            }),
+        }
+    }
+
+    pub(super) fn chosen_categories(&self) -> Vec<Category> {
+        self.record
+            .as_ref()
+            .map(|r| r.categories.iter().map(CategoryDetails::category).collect())
+            .unwrap_or_default()
+    }
+
+    /// The certificates to photograph. The ID card itself is covered by the
+    /// chip read (or the card photo on manual entry), so it is not listed.
+    pub(super) fn checklist(&self, chosen: &[Category]) -> Vec<ChecklistItem> {
+        let shown: Vec<DocumentKind> = self
+            .record
+            .as_ref()
+            .map(|r| r.documents.iter().map(|d| d.kind).collect())
+            .unwrap_or_default();
+        let mut items: Vec<ChecklistItem> = category::documents_for(chosen)
+            .into_iter()
+            .filter(|req| req.any_of != [DocumentKind::IdCard])
+            .map(|req| ChecklistItem {
+                any_of: req.any_of.to_vec(),
+                name_zh: req.name_zh(),
+                required: true,
+                done: req.is_met_by(&shown),
+            })
+            .collect();
+        items.extend(
+            category::OPTIONAL_DOCUMENTS
+                .iter()
+                .map(|kind| ChecklistItem {
+                    any_of: vec![*kind],
+                    name_zh: format!("{}（有的话）", kind.name_zh()),
+                    required: false,
+                    done: shown.contains(kind),
+                }),
+        );
+        items
+    }
+}
