@@ -5,6 +5,7 @@ use chrono::NaiveDate;
 use expect_test::{expect, Expect};
 
 use super::*;
+use crate::category::DocumentKind;
 
 const VALID: &str = include_str!("../../../../assets/demo/record-valid.json");
 

@@ -1,0 +1,321 @@
+//! The serde model of one registration: what travels (JSON on disk,
+//! sealed to the county).
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::CategoryDetails;
+use crate::category::DocumentKind;
+use crate::id_number::Sex;
+
+/// Bumped whenever the JSON shape changes incompatibly.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Size caps from the plan (§四(二)), in decimal bytes.
+pub const PORTRAIT_MAX_BYTES: u64 = 300_000;
+pub const CARD_PHOTO_MAX_BYTES: u64 = 40_000;
+pub const CARD_PORTRAIT_MAX_BYTES: u64 = 3_000;
+pub const DOCUMENT_MAX_BYTES: u64 = 300_000;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Record {
+    pub meta: Meta,
+    pub identity: Identity,
+    /// The chosen categories, each with its detail module (附件2–13).
+    #[serde(default)]
+    pub categories: Vec<CategoryDetails>,
+    #[serde(default)]
+    pub living: LivingConditions,
+    /// Voluntary: an empty list is a complete answer.
+    #[serde(default)]
+    pub needs: Vec<Need>,
+    #[serde(default)]
+    pub photos: Photos,
+    /// Certificates photographed at the kiosk.
+    #[serde(default)]
+    pub documents: Vec<DocumentPhoto>,
+    #[serde(default)]
+    pub signature: Option<Signature>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Meta {
+    /// Generated once when the session starts; the idempotency key upstream.
+    pub record_id: Uuid,
+    pub schema_version: u32,
+    pub kiosk_id: String,
+    pub township: Township,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub state: RecordState,
+    /// The record this one corrects, if any (like ODK's `deprecatedID`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supersedes: Option<Uuid>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Township {
+    /// GB/T 2260 county code plus the township's three digits.
+    pub code: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordState {
+    Draft,
+    Signed,
+    Sent,
+    Accepted,
+    Rejected,
+    Superseded,
+}
+
+impl RecordState {
+    pub fn as_zh(self) -> &'static str {
+        match self {
+            RecordState::Draft => "填写中",
+            RecordState::Signed => "已签字待上传",
+            RecordState::Sent => "已上传待审核",
+            RecordState::Accepted => "审核通过",
+            RecordState::Rejected => "被退回待修改",
+            RecordState::Superseded => "已被更正记录取代",
+        }
+    }
+}
+
+/// Where the identity came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IdentitySource {
+    /// Read from the chip through a certified reader.
+    Card,
+    /// Typed by staff from the card, with a photo of the card as evidence.
+    Typed,
+}
+
+/// The identity as the card states it. Every field must match the card
+/// exactly (§四(一)), so these are kept as the card's own strings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CardIdentity {
+    pub name: String,
+    pub sex: Sex,
+    /// GB 3304 ethnicity code, 1–56, 97 or 98.
+    pub nation_code: u8,
+    pub birth_date: NaiveDate,
+    pub address: String,
+    pub id_number: String,
+    pub authority: String,
+    pub valid_from: NaiveDate,
+    /// `YYYY-MM-DD` or `长期`.
+    pub valid_to: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Identity {
+    pub source: IdentitySource,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub sex: Option<Sex>,
+    #[serde(default)]
+    pub nation_code: Option<u8>,
+    #[serde(default)]
+    pub birth_date: Option<NaiveDate>,
+    /// Registered (household) address, as on the card.
+    #[serde(default)]
+    pub address: String,
+    #[serde(default)]
+    pub id_number: String,
+    #[serde(default)]
+    pub authority: String,
+    #[serde(default)]
+    pub valid_from: Option<NaiveDate>,
+    #[serde(default)]
+    pub valid_to: String,
+    /// Contact telephone; optional, many elderly people have none.
+    #[serde(default)]
+    pub phone: String,
+    /// Where the person actually lives, if not the registered address.
+    #[serde(default)]
+    pub current_address: String,
+    /// What the chip said, kept to prove the identity fields match it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card: Option<CardIdentity>,
+}
+
+// ---------------------------------------------------------------- living
+
+/// 基本生活状况 (§二(三)). `None` means "not answered yet"; every question
+/// has an explicit "none" answer so that a complete record has no blanks.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LivingConditions {
+    pub work: Option<WorkStatus>,
+    /// Average monthly income of the person, in whole yuan.
+    pub monthly_income_yuan: Option<u32>,
+    pub pension_insurance: Option<PensionInsurance>,
+    pub medical_insurance: Option<MedicalInsurance>,
+    pub housing: Option<Housing>,
+    /// Social assistance received; an empty list answered means "none".
+    pub social_assistance: Option<Vec<SocialAssistance>>,
+    /// State pensions and subsidies received; empty means "none".
+    pub state_benefits: Option<Vec<StateBenefit>>,
+    /// 残疾人两项补贴 received; empty means "none".
+    pub disability_subsidies: Option<Vec<DisabilitySubsidy>>,
+    /// Anything the person wants to add, free text.
+    #[serde(default)]
+    pub remarks: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WorkStatus {
+    Employed,
+    SelfEmployed,
+    Farming,
+    Unemployed,
+    Retired,
+    UnableToWork,
+    Student,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PensionInsurance {
+    /// 职工基本养老保险
+    Employee,
+    /// 机关事业单位养老保险
+    PublicSector,
+    /// 城乡居民基本养老保险
+    Resident,
+    None,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MedicalInsurance {
+    /// 职工基本医疗保险
+    Employee,
+    /// 城乡居民基本医疗保险
+    Resident,
+    /// 公费医疗 / 军队离退休人员医疗保障
+    PublicHealthcare,
+    None,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Housing {
+    Owned,
+    Rented,
+    PublicRental,
+    WithFamily,
+    /// 危房
+    Dilapidated,
+    NoFixedHome,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SocialAssistance {
+    /// 最低生活保障
+    MinimumLiving,
+    /// 特困人员供养
+    ExtremePoverty,
+    /// 临时救助
+    Temporary,
+    Other,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StateBenefit {
+    /// 定期抚恤金
+    RegularPension,
+    /// 定期生活补助
+    RegularLivingAllowance,
+    /// 伤残抚恤金
+    DisabilityPension,
+    Other,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DisabilitySubsidy {
+    /// 困难残疾人生活补贴
+    LivingAllowance,
+    /// 重度残疾人护理补贴
+    NursingAllowance,
+}
+
+// ----------------------------------------------------------------- needs
+
+/// One difficulty or request, raised by the person (§二(四)).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Need {
+    pub area: NeedArea,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NeedArea {
+    Employment,
+    Living,
+    Housing,
+    Medical,
+    ElderlyCare,
+    Education,
+    Transport,
+    Culture,
+    Other,
+}
+
+// ---------------------------------------------------------------- photos
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PhotoRef {
+    /// SHA-256 of the JPG bytes, lower-case hex; the blob's key.
+    pub sha256: String,
+    pub bytes: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Photos {
+    /// Head-and-shoulders photo taken at the kiosk (≤300 KB).
+    pub portrait: Option<PhotoRef>,
+    /// The chip's portrait as JPG (≤3 KB), when a decoder was available.
+    pub card_portrait: Option<PhotoRef>,
+    /// Why there is no card portrait (e.g. no WLT decoder configured).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub card_portrait_note: String,
+    /// Photo of the ID card (≤40 KB); required when identity was typed.
+    pub card_photo: Option<PhotoRef>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DocumentPhoto {
+    pub kind: DocumentKind,
+    pub photo: PhotoRef,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Signature {
+    pub receipt_printed_at: DateTime<Utc>,
+    /// When the staff member confirmed the person signed the receipt.
+    pub signed_at: DateTime<Utc>,
+    /// Staff member's id (not a name) who witnessed it.
+    pub witnessed_by: String,
+}
