@@ -8,6 +8,7 @@
 //! that type has passed validation for the date it was checked on.
 
 mod details;
+pub(crate) mod fields;
 mod model;
 mod validation;
 

@@ -355,3 +355,28 @@ fn needs_are_voluntary() {
         expect!["needs[0].text missing 请说明这项困难或诉求，或删除这一项"],
     );
 }
+
+#[test]
+fn the_missing_fields_of_a_module_are_the_required_fields_of_its_page() {
+    for category in crate::category::Category::ALL {
+        let empty = CategoryDetails::empty(category);
+        let mut record = valid();
+        record.categories = vec![empty.clone()];
+        let missing: Vec<String> = problems(&record, today())
+            .iter()
+            .filter(|p| p.code == "missing")
+            .filter_map(|p| {
+                p.field
+                    .as_deref()?
+                    .strip_prefix("categories[0].")
+                    .map(String::from)
+            })
+            .collect();
+        let required: Vec<&str> = crate::forms::details_fields(&empty)
+            .iter()
+            .filter(|f| f.required)
+            .map(|f| f.key)
+            .collect();
+        assert_eq!(missing, required, "{category:?}");
+    }
+}

@@ -3,6 +3,7 @@
 
 use chrono::{Datelike, NaiveDate};
 
+use super::fields::{self, FieldSlot, Slot};
 use super::*;
 use crate::card::Validity;
 use crate::category::{check_selection, Category, DocumentKind, DocumentRequirement};
@@ -363,7 +364,6 @@ fn check_category_details(
     out: &mut Problems,
 ) {
     let field = |name: &str| format!("{at}.{name}");
-    let name = details.category().name_zh();
 
     // Service dates shared by the veteran modules.
     let (enlisted, left) = details.service_dates();
@@ -401,25 +401,18 @@ fn check_category_details(
         }
     }
 
+    // Required fields and off-list choices, from the page's field table.
+    let mut module = details.clone();
+    let table = fields::details_table(&mut module);
+    check_table(at, &table, out);
+
+    // The rules of each module, after its required fields.
     match details {
         CategoryDetails::TransferredOfficer {
             placement,
-            enlisted_on,
             transferred_on,
+            ..
         } => {
-            require(out, &field("placement"), placement.is_some(), "安置方式");
-            require(
-                out,
-                &field("enlisted_on"),
-                enlisted_on.is_some(),
-                "入伍时间",
-            );
-            require(
-                out,
-                &field("transferred_on"),
-                transferred_on.is_some(),
-                "转业时间",
-            );
             if let (Some(p), Some(t)) = (placement, transferred_on) {
                 let fits = match p {
                     OfficerPlacement::SelfChosenCareer => *t >= date(2001, 1, 19),
@@ -447,24 +440,9 @@ fn check_category_details(
         }
         CategoryDetails::DischargedSoldier {
             placement,
-            enlisted_on,
-            discharged_on,
             disability_grade,
+            ..
         } => {
-            require(out, &field("placement"), placement.is_some(), "安置方式");
-            require(
-                out,
-                &field("enlisted_on"),
-                enlisted_on.is_some(),
-                "入伍时间",
-            );
-            require(
-                out,
-                &field("discharged_on"),
-                discharged_on.is_some(),
-                "退役时间",
-            );
-            check_grade(out, &field("disability_grade"), *disability_grade);
             if *placement == Some(SoldierPlacement::StateSupported) {
                 match disability_grade {
                     None => out.push(
@@ -481,43 +459,11 @@ fn check_category_details(
                 }
             }
         }
-        CategoryDetails::RetiredOfficerNco {
-            kind,
-            enlisted_on,
-            retired_on,
-        } => {
-            require(out, &field("kind"), kind.is_some(), "离退休类别");
-            require(
-                out,
-                &field("enlisted_on"),
-                enlisted_on.is_some(),
-                "入伍时间",
-            );
-            require(
-                out,
-                &field("retired_on"),
-                retired_on.is_some(),
-                "离退休时间",
-            );
-        }
         CategoryDetails::RetiredNonEnlistedStaff {
-            kind,
             started_work_on,
             retired_on,
+            ..
         } => {
-            require(out, &field("kind"), kind.is_some(), "离退休退职类别");
-            require(
-                out,
-                &field("started_work_on"),
-                started_work_on.is_some(),
-                "参加工作时间",
-            );
-            require(
-                out,
-                &field("retired_on"),
-                retired_on.is_some(),
-                "离退休退职时间",
-            );
             check_date_not_future(&field("started_work_on"), *started_work_on, today, out);
             check_date_not_future(&field("retired_on"), *retired_on, today, out);
             if let (Some(s), Some(r)) = (started_work_on, retired_on) {
@@ -540,23 +486,8 @@ fn check_category_details(
             }
         }
         CategoryDetails::DemobilisedServiceman {
-            group,
-            enlisted_on,
-            demobilised_on,
+            group, enlisted_on, ..
         } => {
-            require(out, &field("group"), group.is_some(), "复员军人类别");
-            require(
-                out,
-                &field("enlisted_on"),
-                enlisted_on.is_some(),
-                "入伍时间",
-            );
-            require(
-                out,
-                &field("demobilised_on"),
-                demobilised_on.is_some(),
-                "复员时间",
-            );
             if let (Some(DemobilisedGroup::EnlistedBefore1954), Some(e)) = (group, enlisted_on) {
                 if *e > date(1954, 10, 31) {
                     out.push(
@@ -567,14 +498,7 @@ fn check_category_details(
                 }
             }
         }
-        CategoryDetails::RedArmyVeteran { kind, enlisted_on } => {
-            require(out, &field("kind"), kind.is_some(), "红军老战士类别");
-            require(
-                out,
-                &field("enlisted_on"),
-                enlisted_on.is_some(),
-                "参加红军时间",
-            );
+        CategoryDetails::RedArmyVeteran { enlisted_on, .. } => {
             // The Red Army became the Eighth Route / New Fourth Army in 1937.
             if let Some(e) = enlisted_on {
                 if *e > date(1937, 12, 31) {
@@ -586,146 +510,56 @@ fn check_category_details(
                 }
             }
         }
-        CategoryDetails::DisabledServiceman {
-            disability_grade,
-            cause,
-            certificate_number,
-        }
-        | CategoryDetails::DisabledMilitia {
-            disability_grade,
-            cause,
-            certificate_number,
-        } => {
-            require(
-                out,
-                &field("disability_grade"),
-                disability_grade.is_some(),
-                "残疾等级",
-            );
-            check_grade(out, &field("disability_grade"), *disability_grade);
-            require(out, &field("cause"), cause.is_some(), "致残原因");
-            require(
-                out,
-                &field("certificate_number"),
-                !is_blank(certificate_number),
-                "证件编号",
-            );
-            if matches!(details, CategoryDetails::DisabledMilitia { .. })
-                && *cause == Some(DisabilityCause::Illness)
-            {
+        CategoryDetails::DisabledMilitia { cause, .. } => {
+            if *cause == Some(DisabilityCause::Illness) {
                 out.push(
                     field("cause"),
                     "cause",
                     "伤残民兵民工只有因战、因公致残两种，请核对致残原因",
                 );
             }
-            out.free_text(&field("certificate_number"), certificate_number);
         }
         CategoryDetails::MartyrFamily(family)
         | CategoryDetails::KilledOnDutyFamily(family)
         | CategoryDetails::DiedOfIllnessFamily(family) => {
-            require(
-                out,
-                &field("relation"),
-                family.relation.is_some(),
-                "与逝者的关系",
-            );
-            require(
-                out,
-                &field("deceased_name"),
-                !is_blank(&family.deceased_name),
-                "逝者姓名",
-            );
-            require(
-                out,
-                &field("receives_pension"),
-                family.receives_pension.is_some(),
-                "是否享受定期抚恤金",
-            );
             check_date_not_future(&field("deceased_on"), family.deceased_on, today, out);
-            out.free_text(&field("deceased_name"), &family.deceased_name);
         }
-        CategoryDetails::ServingMemberFamily {
-            relation,
-            member_name,
-        } => {
-            require(
-                out,
-                &field("relation"),
-                relation.is_some(),
-                "与现役军人的关系",
-            );
-            if matches!(relation, Some(Relation::Sibling) | Some(Relation::Raiser)) {
-                out.push(
-                    field("relation"),
-                    "relation",
-                    format!("“{name}”只包括现役军人的父母、配偶和子女"),
-                );
+        CategoryDetails::RetiredOfficerNco { .. }
+        | CategoryDetails::DisabledServiceman { .. }
+        | CategoryDetails::ServingMemberFamily { .. } => {}
+    }
+    check_table_text(at, &table, out);
+}
+
+/// The "missing" and off-list problems of a page's fields, in page order.
+fn check_table(at: &str, table: &[FieldSlot<'_>], out: &mut Problems) {
+    for slot in table {
+        let field = format!("{at}.{}", slot.key);
+        if let Some(what) = slot.missing_zh {
+            if !slot.value.is_answered() {
+                out.missing(&field, what);
             }
-            require(
-                out,
-                &field("member_name"),
-                !is_blank(member_name),
-                "现役军人姓名",
-            );
-            out.free_text(&field("member_name"), member_name);
+        }
+        if let Some(off) = slot.off_list_problem() {
+            out.push(field, off.code, off.message_zh);
         }
     }
 }
 
-fn require(out: &mut Problems, field: &str, present: bool, what: &str) {
-    if !present {
-        out.missing(field, what);
-    }
-}
-
-fn check_grade(out: &mut Problems, field: &str, grade: Option<u8>) {
-    if let Some(g) = grade {
-        if !(1..=10).contains(&g) {
-            out.push(field, "disability_grade", "残疾等级应为1至10级");
+/// Classified words in a page's free-text fields.
+fn check_table_text(at: &str, table: &[FieldSlot<'_>], out: &mut Problems) {
+    for slot in table {
+        if let Slot::Text(text) = &slot.value {
+            out.free_text(&format!("{at}.{}", slot.key), text);
         }
     }
 }
 
 fn check_living(living: &LivingConditions, out: &mut Problems) {
     let f = |name: &str| format!("living.{name}");
-    let answered = [
-        ("work", living.work.is_some(), "工作情况"),
-        (
-            "monthly_income_yuan",
-            living.monthly_income_yuan.is_some(),
-            "月收入",
-        ),
-        (
-            "pension_insurance",
-            living.pension_insurance.is_some(),
-            "养老保险情况",
-        ),
-        (
-            "medical_insurance",
-            living.medical_insurance.is_some(),
-            "医疗保险情况",
-        ),
-        ("housing", living.housing.is_some(), "住房情况"),
-        (
-            "social_assistance",
-            living.social_assistance.is_some(),
-            "是否享受社会救助",
-        ),
-        (
-            "state_benefits",
-            living.state_benefits.is_some(),
-            "是否享受国家抚恤补助",
-        ),
-        (
-            "disability_subsidies",
-            living.disability_subsidies.is_some(),
-            "是否享受残疾人两项补贴",
-        ),
-    ];
-    for (field, is_answered, what) in answered {
-        require(out, &f(field), is_answered, what);
-    }
+    let mut answers = living.clone();
+    let table = fields::living_table(&mut answers);
+    check_table("living", &table, out);
     if let Some(income) = living.monthly_income_yuan {
         // A guard against an extra zero typed on a touch keypad.
         if income > 1_000_000 {
@@ -748,7 +582,7 @@ fn check_living(living: &LivingConditions, out: &mut Problems) {
             out.push(f("social_assistance"), "duplicate", "社会救助有重复项");
         }
     }
-    out.free_text("living.remarks", &living.remarks);
+    check_table_text("living", &table, out);
 }
 
 fn has_duplicates<T: PartialEq>(list: &[T]) -> bool {
