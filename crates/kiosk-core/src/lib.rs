@@ -15,4 +15,4 @@ pub mod region;
 pub mod session;
 pub mod staff;
 
-pub use problem::Problem;
+pub use problem::{FieldPath, Problem};

@@ -9,7 +9,7 @@ use crate::card::Validity;
 use crate::category::{check_selection, Category, DocumentKind, DocumentRequirement};
 use crate::classified;
 use crate::id_number::IdNumber;
-use crate::Problem;
+use crate::{FieldPath, Problem};
 
 /// The youngest age at which an enlistment is plausible after 1949; earlier
 /// enlistments (Red Army, the wars before the People's Republic) are exempt
@@ -66,10 +66,10 @@ pub fn problems(record: &Record, today: NaiveDate) -> Vec<Problem> {
 struct Problems(Vec<Problem>);
 
 impl Problems {
-    fn push(&mut self, field: impl Into<String>, code: &str, message: impl Into<String>) {
+    fn push(&mut self, field: impl Into<FieldPath>, code: &str, message: impl Into<String>) {
         self.0.push(Problem::new(code, message).at(field));
     }
-    fn missing(&mut self, field: impl Into<String>, what: &str) {
+    fn missing(&mut self, field: impl Into<FieldPath>, what: &str) {
         self.push(field, "missing", format!("请填写{what}"));
     }
     fn free_text(&mut self, field: &str, text: &str) {

@@ -233,7 +233,12 @@ impl Session {
                 }
             },
             (Step::Review, Event::JumpToField(field)) => {
-                if let Some(step) = self.step_for_field(&field, now) {
+                let problems = self
+                    .record
+                    .as_ref()
+                    .map(|r| record::problems(r, now.date_naive()))
+                    .unwrap_or_default();
+                if let Some(step) = self.step_for_field(&FieldPath::parse(&field), &problems) {
                     self.go(step, fx);
                     self.came_from_review = true;
                 }
@@ -580,26 +585,27 @@ impl Session {
         self.go(target, fx);
     }
 
-    /// The page on which a problem's field is edited.
-    pub(super) fn step_for_field(&self, field: &str, now: DateTime<Utc>) -> Option<Step> {
-        let head = field.split(['.', '[']).next().unwrap_or("");
-        Some(match head {
+    /// The page on which a problem's field is edited; `None` for what only
+    /// staff can fix (meta, signature). `problems` are the record's
+    /// problems: `categories[i]` names both a missing certificate and a rule
+    /// on the choice, and only the certificate is fixed on the documents page.
+    pub(super) fn step_for_field(&self, field: &FieldPath, problems: &[Problem]) -> Option<Step> {
+        Some(match field.section() {
             "identity" => Step::Identity,
-            "photos" if field.starts_with("photos.portrait") => Step::Portrait,
+            "photos" if field.subfield() == Some("portrait") => Step::Portrait,
             "photos" => Step::Identity,
             "categories" => {
-                let index = field
-                    .strip_prefix("categories[")
-                    .and_then(|rest| rest.split(']').next())
-                    .and_then(|n| n.parse::<usize>().ok());
                 let count = self.record.as_ref().map_or(0, |r| r.categories.len());
-                match index {
-                    Some(i) if field.contains("].") && i < count => Step::CategoryDetails(i),
+                let is_document_problem = || {
+                    problems
+                        .iter()
+                        .any(|p| p.field.as_ref() == Some(field) && p.code == "document_missing")
+                };
+                match field.section_index() {
+                    Some(i) if field.subfield().is_some() && i < count => Step::CategoryDetails(i),
                     // A whole-category problem (missing certificate) is
                     // fixed on the documents page; a rule on the choice page.
-                    Some(i) if i < count && self.is_document_problem_field(field, now) => {
-                        Step::Documents
-                    }
+                    Some(i) if i < count && is_document_problem() => Step::Documents,
                     _ => Step::Categories,
                 }
             }
@@ -608,15 +614,6 @@ impl Session {
             "needs" => Step::Needs,
             _ => return None,
         })
-    }
-
-    /// `categories[i]` names both a missing certificate and a rule on the
-    /// choice; only the certificate is fixed on the documents page.
-    pub(super) fn is_document_problem_field(&self, field: &str, now: DateTime<Utc>) -> bool {
-        let Some(r) = &self.record else { return false };
-        record::problems(r, now.date_naive())
-            .iter()
-            .any(|p| p.field.as_deref() == Some(field) && p.code == "document_missing")
     }
 }
 

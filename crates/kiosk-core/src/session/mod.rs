@@ -21,7 +21,7 @@ pub use event::{
 pub use flow::Step;
 use staff::StaffState;
 pub use staff::{PinPurpose, StaffCommand, StaffPanel, StaffSettings};
-pub use view::{ChecklistItem, PrintState, StaffView, View};
+pub use view::{ChecklistItem, PageProblem, PrintState, StaffView, View};
 
 // The submodules share these imports through `use super::*`.
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -36,7 +36,7 @@ use crate::record::{
     Meta, Need, NeedArea, PhotoRef, Photos, Record, RecordState, Signature, Township, ValidRecord,
 };
 use crate::staff::{AuditAction, AuditEntry, PinLock, PinOutcome, StaffAccount};
-use crate::Problem;
+use crate::{FieldPath, Problem};
 
 /// Settings the flow needs; from configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -624,9 +624,12 @@ fn a_tap_on_a_review_problem_jumps_to_its_page_and_back() {
     let fields: Vec<&str> = view
         .problems
         .iter()
-        .filter_map(|p| p.field.as_deref())
+        .filter_map(|p| p.problem.field.as_deref())
         .collect();
     assert_eq!(fields, vec!["living.housing", "categories[0]"]);
+    // The view tells the page of each, the same the jump goes to.
+    let steps: Vec<Option<Step>> = view.problems.iter().map(|p| p.step).collect();
+    assert_eq!(steps, vec![Some(Step::Living), Some(Step::Documents)]);
     let log = run(
         &mut s,
         vec![
@@ -895,8 +898,8 @@ fn needs_are_voluntary_and_free_text_is_guarded() {
     let needs_problems: Vec<&str> = view
         .problems
         .iter()
-        .filter(|p| p.field.as_deref().is_some_and(|f| f.starts_with("needs")))
-        .map(|p| p.code.as_str())
+        .filter(|p| p.step == Some(Step::Needs))
+        .map(|p| p.problem.code.as_str())
         .collect();
     assert!(!needs_problems.is_empty());
     run(&mut s, vec![(83, Event::NeedToggled(NeedArea::Medical))]);

@@ -14,8 +14,9 @@ pub struct View<'a> {
     pub pending_category_hints: Vec<String>,
     /// The certificates to photograph, each with whether it is done.
     pub document_checklist: Vec<ChecklistItem>,
-    /// Problems of the record as it stands (shown on review and inline).
-    pub problems: Vec<Problem>,
+    /// Problems of the record as it stands (shown on review and inline),
+    /// each with the page that fixes it.
+    pub problems: Vec<PageProblem>,
     /// A message for the person (device trouble, a refused action).
     pub notice: Option<String>,
     /// Seconds left before wipe, while the idle warning shows.
@@ -34,6 +35,14 @@ pub struct View<'a> {
     /// Staff are filling the form in for the person.
     pub helping: bool,
     pub staff: Option<StaffView<'a>>,
+}
+
+/// A problem of the record and the page a tap on it jumps to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageProblem {
+    pub problem: Problem,
+    /// Where it is fixed; `None` when only staff can fix it (meta, signature).
+    pub step: Option<Step>,
 }
 
 /// One line of the certificate checklist.
@@ -74,6 +83,24 @@ pub enum PrintState {
 }
 
 impl Session {
+    fn page_problems(&self, now: DateTime<Utc>) -> Vec<PageProblem> {
+        let problems = self
+            .record
+            .as_ref()
+            .map(|r| record::problems(r, now.date_naive()))
+            .unwrap_or_default();
+        problems
+            .iter()
+            .map(|problem| PageProblem {
+                step: problem
+                    .field
+                    .as_ref()
+                    .and_then(|field| self.step_for_field(field, &problems)),
+                problem: problem.clone(),
+            })
+            .collect()
+    }
+
     pub fn view(&self, now: DateTime<Utc>) -> View<'_> {
         let chosen = self.chosen_categories();
         View {
@@ -83,11 +110,7 @@ impl Session {
             category_options: category::option_states(&chosen),
             pending_category_hints: category::pending_requirements(&chosen),
             document_checklist: self.checklist(&chosen),
-            problems: self
-                .record
-                .as_ref()
-                .map(|r| record::problems(r, now.date_naive()))
-                .unwrap_or_default(),
+            problems: self.page_problems(now),
             notice: self.notice.clone(),
             idle_countdown: self
                 .warning_since
