@@ -74,7 +74,7 @@ pub enum QueueCommand {
 }
 
 fn parse_state(text: &str) -> Result<RecordState, String> {
-    serde_json::from_value(json!(text))
+    text.parse()
         .map_err(|_| "one of signed, sent, accepted, rejected, superseded".to_string())
 }
 

@@ -33,7 +33,7 @@ use uuid::Uuid;
 
 use crate::sync::core::{StoreAction, SyncState};
 use kiosk_core::id_number::IdNumber;
-use kiosk_core::record::{PhotoRef, Record, RecordState, ValidRecord};
+use kiosk_core::record::{PhotoRef, Record, RecordState, UnknownRecordState, ValidRecord};
 use kiosk_core::Problem;
 
 pub mod schema;
@@ -56,7 +56,7 @@ impl From<Problem> for Reason {
     fn from(p: Problem) -> Reason {
         Reason {
             code: p.code,
-            field: p.field,
+            field: p.field.map(String::from),
             message: p.message,
         }
     }
@@ -230,29 +230,6 @@ fn parse_ts(text: &str) -> Result<DateTime<Utc>, StoreError> {
 
 fn parse_uuid(text: &str) -> Result<Uuid, StoreError> {
     Uuid::parse_str(text).map_err(|_| StoreError::Corrupt(format!("bad uuid {text:?}")))
-}
-
-fn state_name(state: RecordState) -> &'static str {
-    match state {
-        RecordState::Draft => "draft",
-        RecordState::Signed => "signed",
-        RecordState::Sent => "sent",
-        RecordState::Accepted => "accepted",
-        RecordState::Rejected => "rejected",
-        RecordState::Superseded => "superseded",
-    }
-}
-
-fn parse_state(text: &str) -> Result<RecordState, StoreError> {
-    Ok(match text {
-        "signed" => RecordState::Signed,
-        "sent" => RecordState::Sent,
-        "accepted" => RecordState::Accepted,
-        "rejected" => RecordState::Rejected,
-        "superseded" => RecordState::Superseded,
-        "draft" => RecordState::Draft,
-        other => return Err(StoreError::Corrupt(format!("bad state {other:?}"))),
-    })
 }
 
 /// Masks an ID number for the clear part: first 6 and last 4 characters.
@@ -519,7 +496,12 @@ impl Store {
 
     fn entry_from_row(row: &rusqlite::Row<'_>) -> Result<QueueEntry, StoreError> {
         let seq: i64 = row.get(0)?;
-        let state = parse_state(&row.get::<_, String>(3)?)?;
+        let state: RecordState =
+            row.get::<_, String>(3)?
+                .parse()
+                .map_err(|bad: UnknownRecordState| {
+                    StoreError::Corrupt(format!("bad state {:?}", bad.0))
+                })?;
         let opt_ts = |v: Option<String>| v.as_deref().map(parse_ts).transpose();
         let opt_uuid = |v: Option<String>| v.as_deref().map(parse_uuid).transpose();
         let reasons: Option<String> = row.get(11)?;
@@ -582,7 +564,7 @@ impl Store {
                 &format!(
                     "SELECT {ENTRY_COLUMNS} FROM records WHERE state = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3"
                 ),
-                &[&state_name(state), &before, &limit],
+                &[&state.as_str(), &before, &limit],
             ),
             None => self.entries(
                 &format!("SELECT {ENTRY_COLUMNS} FROM records WHERE seq < ?1 ORDER BY seq DESC LIMIT ?2"),

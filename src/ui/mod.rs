@@ -15,8 +15,8 @@ use std::rc::{Rc, Weak};
 use slint::{Model, ModelRc, SharedString, VecModel};
 
 use kiosk_core::forms::{Field, FieldEdit, FieldKind};
+use kiosk_core::session::PageProblem;
 use kiosk_core::session::{Event, View};
-use kiosk_core::Problem;
 
 pub mod attract_adapter;
 pub mod camera_shell;
@@ -165,9 +165,10 @@ pub(crate) fn update_rows<T: Clone + PartialEq + 'static>(
 
 /// Shown next to a field: only what the person did wrong, not the
 /// "please fill in" reminders, which wait for the review.
-pub(crate) fn inline_problem(problems: &[Problem], field: &str) -> SharedString {
+pub(crate) fn inline_problem(problems: &[PageProblem], field: &str) -> SharedString {
     problems
         .iter()
+        .map(|p| &p.problem)
         .filter(|p| p.field.as_deref() == Some(field) && p.code != "missing")
         .map(|p| p.message.as_str())
         .collect::<Vec<_>>()
@@ -223,7 +224,11 @@ pub(crate) use connect_form_callbacks;
 
 /// Map form fields (see `core::forms`) to the UI's rows. `prefix` is the
 /// problem path of the page, e.g. `categories[0]` or `living`.
-pub(crate) fn form_rows(fields: &[Field], problems: &[Problem], prefix: &str) -> Vec<FormField> {
+pub(crate) fn form_rows(
+    fields: &[Field],
+    problems: &[PageProblem],
+    prefix: &str,
+) -> Vec<FormField> {
     fields
         .iter()
         .map(|field| {

@@ -1,7 +1,6 @@
 //! The review: everything entered, and every problem as a button that
 //! jumps to its page.
 
-use kiosk_core::category::Category;
 use kiosk_core::forms::{self, Field, FieldKind};
 use kiosk_core::record::Record;
 use kiosk_core::session::{Event, Step, View};
@@ -16,18 +15,17 @@ pub fn connect(ui: &AppWindow, dispatch: &Dispatch) {
         .on_jump(move |field| d.send(Event::JumpToField(field.to_string())));
 }
 
-/// The page where a problem's field is edited, in the person's words.
-fn page_name(field: &str) -> &'static str {
-    let head = field.split(['.', '[']).next().unwrap_or("");
-    match head {
-        "identity" => "核对身份",
-        "photos" if field.starts_with("photos.portrait") => "拍照",
-        "photos" => "核对身份",
-        "categories" if field.contains("].") => "类别详情",
-        "categories" => "人员类别或证件拍照",
-        "documents" => "证件拍照",
-        "living" => "生活情况",
-        "needs" => "困难诉求",
+/// The page where a problem is fixed, in the person's words; `None`: only
+/// staff can fix it.
+fn page_name(step: Option<Step>) -> &'static str {
+    match step {
+        Some(Step::Identity) => "核对身份",
+        Some(Step::Portrait) => "拍照",
+        Some(Step::CategoryDetails(_)) => "类别详情",
+        Some(Step::Categories) => "人员类别",
+        Some(Step::Documents) => "证件拍照",
+        Some(Step::Living) => "生活情况",
+        Some(Step::Needs) => "困难诉求",
         _ => "工作人员处理",
     }
 }
@@ -107,10 +105,7 @@ fn summary(record: &Record) -> Vec<ReviewLine> {
     for details in &record.categories {
         for field in forms::details_fields(details) {
             // Optional questions left empty are not worth a line.
-            let optional = field.key == "deceased_on"
-                || (field.key == "disability_grade"
-                    && details.category() == Category::DischargedSoldier);
-            if optional && answer(&field) == "（未填）" {
+            if !field.required && answer(&field) == "（未填）" {
                 continue;
             }
             lines.push(line(
@@ -166,13 +161,10 @@ pub fn show(ui: &AppWindow, view: &View) {
     let problems: Vec<ProblemRow> = view
         .problems
         .iter()
-        .map(|p| {
-            let field = p.field.clone().unwrap_or_default();
-            ProblemRow {
-                page: page_name(&field).into(),
-                field: field.into(),
-                message: p.message.as_str().into(),
-            }
+        .map(|p| ProblemRow {
+            page: page_name(p.step).into(),
+            field: p.problem.field.as_deref().unwrap_or_default().into(),
+            message: p.problem.message.as_str().into(),
         })
         .collect();
     g.set_problems(ModelRc::new(VecModel::from(problems)));

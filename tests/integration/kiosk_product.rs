@@ -173,7 +173,7 @@ fn state_of(running: &Running) -> String {
         view.printing,
         view.problems
             .iter()
-            .map(|p| p.field.clone())
+            .map(|p| p.problem.field.clone())
             .collect::<Vec<_>>()
     )
 }

@@ -38,7 +38,7 @@ impl Problem {
 /// text is a path, so a path sent by the county always loads: a part that
 /// is not `name` or `name[n]` keeps the text before `[` as its name and has
 /// no index.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub struct FieldPath {
     text: String,
     parts: Vec<PathPart>,
@@ -101,6 +101,14 @@ impl FieldPath {
 impl fmt::Display for FieldPath {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.text)
+    }
+}
+
+/// Debug-prints as its text, as the `String` it replaced did, so logs and
+/// snapshots of problems read the same.
+impl fmt::Debug for FieldPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.text, f)
     }
 }
 
@@ -177,6 +185,7 @@ mod tests {
         let back: Problem = serde_json::from_str(&json).unwrap();
         assert_eq!(back, problem);
         assert_eq!(back.field.as_deref(), Some("categories[0].enlisted_on"));
+        assert!(format!("{back:?}").contains(r#"field: Some("categories[0].enlisted_on")"#));
     }
 
     proptest::proptest! {

@@ -1,6 +1,9 @@
 //! The serde model of one registration: what travels (JSON on disk,
 //! sealed to the county).
 
+use std::fmt;
+use std::str::FromStr;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -76,6 +79,27 @@ pub enum RecordState {
 }
 
 impl RecordState {
+    pub const ALL: [RecordState; 6] = [
+        RecordState::Draft,
+        RecordState::Signed,
+        RecordState::Sent,
+        RecordState::Accepted,
+        RecordState::Rejected,
+        RecordState::Superseded,
+    ];
+
+    /// The state's name in JSON, in the store and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecordState::Draft => "draft",
+            RecordState::Signed => "signed",
+            RecordState::Sent => "sent",
+            RecordState::Accepted => "accepted",
+            RecordState::Rejected => "rejected",
+            RecordState::Superseded => "superseded",
+        }
+    }
+
     pub fn as_zh(self) -> &'static str {
         match self {
             RecordState::Draft => "填写中",
@@ -85,6 +109,29 @@ impl RecordState {
             RecordState::Rejected => "被退回待修改",
             RecordState::Superseded => "已被更正记录取代",
         }
+    }
+}
+
+impl fmt::Display for RecordState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A text that names no [`RecordState`]; holds the text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown record state {0:?}: one of draft, signed, sent, accepted, rejected, superseded")]
+pub struct UnknownRecordState(pub String);
+
+impl FromStr for RecordState {
+    type Err = UnknownRecordState;
+
+    /// Exactly one of the names [`RecordState::as_str`] gives.
+    fn from_str(text: &str) -> Result<RecordState, UnknownRecordState> {
+        RecordState::ALL
+            .into_iter()
+            .find(|state| state.as_str() == text)
+            .ok_or_else(|| UnknownRecordState(text.to_string()))
     }
 }
 

@@ -380,3 +380,20 @@ fn the_missing_fields_of_a_module_are_the_required_fields_of_its_page() {
         assert_eq!(missing, required, "{category:?}");
     }
 }
+
+#[test]
+fn a_record_state_reads_back_from_its_name_which_is_its_json() {
+    for state in RecordState::ALL {
+        assert_eq!(state.as_str().parse::<RecordState>(), Ok(state));
+        assert_eq!(
+            serde_json::to_string(&state).unwrap(),
+            format!("\"{}\"", state.as_str())
+        );
+    }
+    for text in ["", "Signed", " signed", "deleted"] {
+        assert_eq!(
+            text.parse::<RecordState>(),
+            Err(UnknownRecordState(text.to_string()))
+        );
+    }
+}
