@@ -15,7 +15,7 @@
 //! Chinese text is sent in GB18030 after `FS &` (Chinese character mode),
 //! which the receipt printers sold in China understand.
 
-use chrono::{DateTime, FixedOffset, Offset, Utc};
+use chrono::{DateTime, Utc};
 use escpos::driver::Driver;
 use escpos::printer::Printer;
 use escpos::printer_options::PrinterOptions;
@@ -27,16 +27,13 @@ use thiserror::Error;
 
 use crate::devices::printer::{print_outcome, PrinterError, ReceiptPrinter};
 use kiosk_core::category::DocumentKind;
+use kiosk_core::id_number::mask_id_text;
 use kiosk_core::record::{IdentitySource, Record, ValidRecord};
 use kiosk_core::session::PrintOutcome;
+use kiosk_core::time::in_china;
 
 /// Half-width columns per line: fits 58 mm paper (and 80 mm with margin).
 pub const COLUMNS: usize = 32;
-
-/// China Standard Time (UTC+8, no daylight saving): receipts show local time.
-pub fn china_time() -> FixedOffset {
-    FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| Utc.fix())
-}
 
 /// One thing on the receipt, in order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -66,18 +63,6 @@ pub struct Receipt {
 pub enum ReceiptError {
     #[error("ESC/POS encoding failed: {0}")]
     EscPos(String),
-}
-
-/// `350524********0010`: the first 6 and last 4 characters, the rest as
-/// `*`. Anything shorter than 11 characters is masked entirely.
-pub fn mask_id_number(id: &str) -> String {
-    let chars: Vec<char> = id.trim().chars().collect();
-    if chars.len() < 11 {
-        return "*".repeat(chars.len().max(1));
-    }
-    let head: String = chars.iter().take(6).collect();
-    let tail: String = chars.iter().skip(chars.len() - 4).collect();
-    format!("{head}{}{tail}", "*".repeat(chars.len() - 10))
 }
 
 /// The signed content: the record as JSON without what changes after
@@ -112,7 +97,7 @@ pub fn qr_payload(record: &Record) -> String {
 /// Lay out the receipt for `record`, printed at `printed_at`.
 pub fn build(valid: &ValidRecord, printed_at: DateTime<Utc>) -> Receipt {
     let record = valid.record();
-    let local = printed_at.with_timezone(&china_time());
+    let local = in_china(printed_at);
     let date = local.format("%Y年%m月%d日").to_string();
     let mut blocks = vec![
         Block::Heading("退役军人和其他优抚对象".into()),
@@ -128,7 +113,7 @@ pub fn build(valid: &ValidRecord, printed_at: DateTime<Utc>) -> Receipt {
         Block::Text(format!("姓名：{}", record.identity.name)),
         Block::Text(format!(
             "公民身份号码：{}",
-            mask_id_number(&record.identity.id_number)
+            mask_id_text(&record.identity.id_number)
         )),
         Block::Text("对象类别：".into()),
     ];
@@ -354,31 +339,7 @@ mod tests {
     use super::*;
     use expect_test::expect;
 
-    #[test]
-    fn masking() {
-        let cases = [
-            ("350524195503150010", "350524********0010"),
-            ("11010519491231002X", "110105********002X"),
-            (" 350524195503150010 ", "350524********0010"),
-            // A 15-digit first-generation number keeps 6 + 4 as well.
-            ("110105491231002", "110105*****1002"),
-            ("123", "***"),
-            ("", "*"),
-        ];
-        for (id, masked) in cases {
-            assert_eq!(mask_id_number(id), masked, "{id:?}");
-        }
-    }
-
     proptest::proptest! {
-        #[test]
-        fn masking_never_reveals_the_middle(id in "[0-9X]{11,20}") {
-            let masked = mask_id_number(&id);
-            proptest::prop_assert_eq!(masked.chars().count(), id.chars().count());
-            proptest::prop_assert!(!masked.contains(&id));
-            proptest::prop_assert_eq!(masked.matches('*').count(), id.len() - 10);
-        }
-
         #[test]
         fn wrapping_keeps_every_character_and_the_width(text in "[a-z 林国华退伍军人证]{0,80}", columns in 2usize..40) {
             let lines = wrap(&text, columns);

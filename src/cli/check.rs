@@ -60,7 +60,7 @@ pub struct Today {
 impl Today {
     fn resolve(&self) -> NaiveDate {
         self.date
-            .unwrap_or_else(|| chrono::Local::now().date_naive())
+            .unwrap_or_else(|| kiosk_core::time::china_date(chrono::Utc::now()))
     }
 }
 

@@ -54,13 +54,12 @@ pub fn run(args: ReceiptArgs) -> Outcome {
         Ok(record) => record,
         Err(err) => return unreadable(&args.record, format_args!("not a valid record: {err}")),
     };
-    let china = receipt::china_time();
     let today = match &args.today {
         Some(day) => match NaiveDate::parse_from_str(day, "%Y-%m-%d") {
             Ok(day) => day,
             Err(_) => return usage(format_args!("--today {day:?} is not YYYY-MM-DD")),
         },
-        None => record.meta.updated_at.with_timezone(&china).date_naive(),
+        None => kiosk_core::time::china_date(record.meta.updated_at),
     };
     let printed_at: DateTime<Utc> = match &args.at {
         Some(at) => match DateTime::parse_from_rfc3339(at) {

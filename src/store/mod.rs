@@ -32,7 +32,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::sync::core::{StoreAction, SyncState};
-use kiosk_core::id_number::IdNumber;
+use kiosk_core::id_number::{mask_id_text, IdNumber};
 use kiosk_core::record::{PhotoRef, Record, RecordState, UnknownRecordState, ValidRecord};
 use kiosk_core::Problem;
 
@@ -232,14 +232,6 @@ fn parse_uuid(text: &str) -> Result<Uuid, StoreError> {
     Uuid::parse_str(text).map_err(|_| StoreError::Corrupt(format!("bad uuid {text:?}")))
 }
 
-/// Masks an ID number for the clear part: first 6 and last 4 characters.
-pub fn mask_id_number(text: &str) -> String {
-    match IdNumber::parse_structure(text.trim()) {
-        Ok(id) => id.masked(),
-        Err(_) => "*".repeat(18),
-    }
-}
-
 /// Every photo a record refers to, with the field it sits in.
 pub fn photo_refs(record: &Record) -> Vec<(String, &PhotoRef)> {
     let mut out = Vec::new();
@@ -401,7 +393,7 @@ impl Store {
         let plaintext = seal::envelope_plaintext(record, &needed)?;
         let content_sha256 = sha256_hex(&plaintext);
         let number = record_number(&meta.record_id);
-        let masked = mask_id_number(&record.identity.id_number);
+        let masked = mask_id_text(&record.identity.id_number);
         let receipt = |newly_queued| Receipt {
             record_number: number.clone(),
             record_id: meta.record_id,

@@ -327,8 +327,5 @@ pub(crate) fn update_form(
 
 /// Times are shown in China Standard Time.
 pub(crate) fn local_time(at: chrono::DateTime<chrono::Utc>, format: &str) -> String {
-    match chrono::FixedOffset::east_opt(8 * 3600) {
-        Some(offset) => at.with_timezone(&offset).format(format).to_string(),
-        None => at.format(format).to_string(),
-    }
+    kiosk_core::time::in_china(at).format(format).to_string()
 }

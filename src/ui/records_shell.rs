@@ -24,7 +24,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration as StdDuration, Instant};
 
-use chrono::{DateTime, Duration, Local, Utc};
+use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
 use crate::store::{
@@ -820,7 +820,8 @@ fn waiting(stats: &QueueStats) -> u64 {
 }
 
 fn local_time(at: DateTime<Utc>) -> String {
-    at.with_timezone(&Local)
+    // China time, whatever time zone the machine is set to.
+    kiosk_core::time::in_china(at)
         .format("%-m月%-d日 %H:%M")
         .to_string()
 }

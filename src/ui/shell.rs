@@ -15,6 +15,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use kiosk_core::card::CardRead;
+use kiosk_core::id_number::mask_id_text;
 use kiosk_core::record::{DocumentPhoto, PhotoRef, Record, RecordState};
 use kiosk_core::session::{
     CardFailure, DeviceLine, Effect, Event, PhotoPurpose, PrintOutcome, QueueLine,
@@ -185,11 +186,9 @@ pub fn masked_label(record: &Record) -> String {
         .enumerate()
         .map(|(i, c)| if i == 0 { c } else { '*' })
         .collect();
-    let id = &record.identity.id_number;
-    let tail: String = id
-        .chars()
-        .skip(id.chars().count().saturating_sub(4))
-        .collect();
+    // The last 4 of the masked number: a short or garbled one shows `*`.
+    let masked: Vec<char> = mask_id_text(&record.identity.id_number).chars().collect();
+    let tail: String = masked[masked.len().saturating_sub(4)..].iter().collect();
     format!("{name}，****{tail}")
 }
 

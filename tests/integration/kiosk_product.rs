@@ -400,7 +400,7 @@ fn a_full_registration_through_the_product_reaches_the_platform_and_leaves_nothi
     let (text, _, _) = encoding_rs::GB18030.decode(&bytes);
     assert!(!text.contains(FIRST_ID), "full ID number on the receipt");
     assert!(
-        text.contains(&veteran_kiosk::receipt::mask_id_number(FIRST_ID)),
+        text.contains(&kiosk_core::id_number::mask_id_text(FIRST_ID)),
         "no masked ID number on the receipt"
     );
     assert!(text.contains(FIRST_NAME));

@@ -11,7 +11,7 @@
 
 use std::fmt;
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use thiserror::Error;
 
@@ -269,30 +269,32 @@ impl IdNumber {
     }
 
     /// First 6 and last 4 characters, the middle 8 as `*`:
-    /// `110105********002X`.
+    /// `110105********002X` (see [`mask_id_text`]).
     pub fn masked(&self) -> String {
-        let head = self.0.get(0..6).unwrap_or_default();
-        let tail = self.0.get(14..18).unwrap_or_default();
-        format!("{head}********{tail}")
+        mask_id_text(&self.0)
     }
 
     /// Age in completed years on `date`; 0 if `date` is before the birth.
     pub fn age_on(&self, date: NaiveDate) -> u32 {
-        let birth = self.birth_date();
-        // Someone born on 29 February becomes a year older on 1 March in
-        // common years, as the anniversary has not been reached on 28 Feb.
-        birth_age(birth, date)
+        crate::time::age_on(self.birth_date(), date)
     }
 }
 
-fn birth_age(birth: NaiveDate, date: NaiveDate) -> u32 {
-    if date < birth {
-        return 0;
+/// Masks text that should be an ID number but may not be a valid one
+/// (typed, from an old record): `350524********0010`.
+///
+/// Surrounding spaces are dropped. Text of 11 characters or more keeps its
+/// first 6 and last 4 characters and every character between becomes `*`;
+/// shorter text is all `*` (at least one), as its middle cannot be told
+/// from its ends. The middle is never shown, whatever the input.
+pub fn mask_id_text(text: &str) -> String {
+    let chars: Vec<char> = text.trim().chars().collect();
+    if chars.len() < 11 {
+        return "*".repeat(chars.len().max(1));
     }
-    let years = date.year() - birth.year();
-    let had_birthday = (date.month(), date.day()) >= (birth.month(), birth.day());
-    let age = if had_birthday { years } else { years - 1 };
-    u32::try_from(age).unwrap_or(0)
+    let head: String = chars[..6].iter().collect();
+    let tail: String = chars[chars.len() - 4..].iter().collect();
+    format!("{head}{}{tail}", "*".repeat(chars.len() - 10))
 }
 
 impl fmt::Display for IdNumber {
@@ -598,6 +600,50 @@ pub(crate) mod tests {
             bytes[pos] = b'0' + (bytes[pos] - b'0' + delta) % 10;
             let changed = String::from_utf8(bytes).unwrap();
             prop_assert!(IdNumber::parse_structure(&changed).is_err());
+        }
+    }
+
+    #[test]
+    fn masking_text_that_may_not_be_an_id() {
+        let cases = [
+            ("350524195503150010", "350524********0010"),
+            ("11010519491231002X", "110105********002X"),
+            (" 350524195503150010 ", "350524********0010"),
+            // A 15-digit first-generation number keeps 6 + 4 as well.
+            ("110105491231002", "110105*****1002"),
+            ("1234567890", "**********"),
+            ("123", "***"),
+            ("", "*"),
+            ("   ", "*"),
+            ("张三丰的号码是一二三四五六", "张三丰的号码***三四五六"),
+        ];
+        for (text, masked) in cases {
+            assert_eq!(mask_id_text(text), masked, "{text:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn masking_never_reveals_the_middle(text in "\\PC{0,30}") {
+            let masked: Vec<char> = mask_id_text(&text).chars().collect();
+            let clear: Vec<char> = text.trim().chars().collect();
+            proptest::prop_assert_eq!(masked.len(), clear.len().max(1));
+            // Short text is hidden whole; longer text between its ends.
+            let hidden = if clear.len() < 11 { 0..masked.len() } else { 6..clear.len() - 4 };
+            for (i, c) in masked.iter().enumerate() {
+                if hidden.contains(&i) {
+                    proptest::prop_assert_eq!(*c, '*', "{} at {}", text, i);
+                } else {
+                    proptest::prop_assert_eq!(*c, clear[i]);
+                }
+            }
+        }
+
+        #[test]
+        fn a_valid_id_is_masked_like_any_text(id in "[0-9]{17}[0-9X]") {
+            if let Ok(parsed) = IdNumber::parse_structure(&id) {
+                proptest::prop_assert_eq!(parsed.masked(), mask_id_text(&id));
+            }
         }
     }
 }

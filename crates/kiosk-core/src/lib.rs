@@ -14,5 +14,6 @@ pub mod record;
 pub mod region;
 pub mod session;
 pub mod staff;
+pub mod time;
 
 pub use problem::{FieldPath, Problem};

@@ -9,6 +9,7 @@ use crate::card::Validity;
 use crate::category::{check_selection, Category, DocumentKind, DocumentRequirement};
 use crate::classified;
 use crate::id_number::IdNumber;
+use crate::time::age_on;
 use crate::{FieldPath, Problem};
 
 /// The youngest age at which an enlistment is plausible after 1949; earlier
@@ -348,14 +349,6 @@ fn check_date_not_future(
     }
 }
 
-fn years_between(from: NaiveDate, to: NaiveDate) -> i32 {
-    let mut years = to.year() - from.year();
-    if (to.month(), to.day()) < (from.month(), from.day()) {
-        years -= 1;
-    }
-    years
-}
-
 fn check_category_details(
     at: &str,
     details: &CategoryDetails,
@@ -392,7 +385,7 @@ fn check_category_details(
                 "contradiction",
                 "入伍日期早于出生日期",
             );
-        } else if e >= founding_of_prc() && years_between(b, e) < MIN_ENLISTMENT_AGE as i32 {
+        } else if e >= founding_of_prc() && age_on(b, e) < MIN_ENLISTMENT_AGE {
             out.push(
                 field(enlisted_field),
                 "contradiction",

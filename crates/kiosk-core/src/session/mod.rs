@@ -235,10 +235,5 @@ impl Session {
     }
 }
 
-/// Age on a date, for display; kept here so the UI never computes it.
-pub fn age_on(birth: NaiveDate, today: NaiveDate) -> u32 {
-    today.years_since(birth).unwrap_or(0)
-}
-
 #[cfg(test)]
 mod tests;
