@@ -231,7 +231,7 @@ fn findings(path: &Path) -> Vec<String> {
             if line.contains(pattern) {
                 out.push(format!(
                     "{}:{}: {pattern} ({why})",
-                    path.display(),
+                    shown.display(),
                     number + 1
                 ));
             }
