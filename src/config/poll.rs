@@ -11,7 +11,6 @@
 use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, Utc};
-use serde::{Deserialize, Serialize};
 
 use kiosk_core::kiosk::KioskIdentity;
 use wire::config::KioskConfigReport;

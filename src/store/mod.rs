@@ -20,19 +20,19 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
-use hmac::{Hmac, KeyInit, Mac};
+use hmac::digest::KeyInit;
+use hmac::{Hmac, Mac};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use kiosk_core::id_number::IdNumber;
-use kiosk_core::record::{PhotoRef, Record, RecordState, ValidRecord};
+use kiosk_core::record::{Record, RecordState, ValidRecord};
 use kiosk_core::Problem;
 
 pub mod schema;
