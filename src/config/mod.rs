@@ -8,15 +8,17 @@
 //! - `source.rs`: one TOML file parsed once with spans; every mistake names
 //!   file, line, column and key.
 //! - `tls.rs`: the kiosk's certificate, key and county CA, checked at load.
-//! - `keys.rs`: administrators' Ed25519 keys.
-//! - `bundle.rs`: signed bundles (canonical manifest, sign, verify).
 //! - `apply.rs`: the on-disk store: atomic apply, last-known-good, rollback.
 //! - `poll.rs`: the kiosk's polling of the platform, sans-IO core plus a
 //!   small driver over a transport trait.
 //! - `http.rs`: the poller's transport and the administrator's push over
 //!   mutual TLS (the sync client's TLS policy).
-//! - `registry.rs`: the platform's side: pushed bundles, newest per kiosk,
-//!   per-kiosk reports.
+//!
+//! Elsewhere: administrators' Ed25519 keys and signed bundles (canonical
+//! manifest, sign, verify) are `trust::keys` and `trust::bundle`, shared with
+//! the platform; the report and query bodies are `wire::config`; the
+//! platform's side (pushed bundles, newest per kiosk, per-kiosk reports) is
+//! `county_platform::registry`.
 //!
 //! Architecture invariants: a `Config` value is always whole and valid (there
 //! is no "partially loaded" config); nothing but `apply.rs` writes into the

@@ -55,3 +55,13 @@ fn reviewers_import_a_base_list_and_are_refused_what_is_not_theirs_to_decide() {
     ]);
     assert_eq!(code, 2);
 }
+
+/// The platform serves kiosks; it never links the kiosk (whose tests link it).
+#[test]
+fn the_platform_does_not_depend_on_the_kiosk_package() {
+    let manifest = include_str!("../Cargo.toml");
+    assert!(
+        !manifest.contains("veteran-kiosk"),
+        "crates/county-platform/Cargo.toml names the kiosk package"
+    );
+}

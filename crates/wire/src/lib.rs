@@ -61,3 +61,35 @@ pub mod error_code {
     /// 503: the platform takes no configuration pushes (no admin keys).
     pub const NO_ADMIN_KEYS: &str = "no_admin_keys";
 }
+
+#[cfg(test)]
+mod tests {
+    /// The names under `[dependencies]` in this crate's manifest.
+    fn direct_dependencies(manifest: &str) -> Vec<&str> {
+        manifest
+            .split("\n[")
+            .find(|section| section.starts_with("dependencies]"))
+            .map(|section| {
+                section
+                    .lines()
+                    .skip(1)
+                    .filter_map(|line| line.split(['=', '.']).next())
+                    .map(str::trim)
+                    .filter(|name| !name.is_empty() && !name.starts_with('#'))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Both sides compile the contract: it stays plain data, and a new
+    /// dependency has to be argued for here.
+    #[test]
+    fn the_contract_depends_on_plain_data_crates_only() {
+        let mut names = direct_dependencies(include_str!("../Cargo.toml"));
+        names.sort_unstable();
+        assert_eq!(
+            names,
+            ["chrono", "kiosk-core", "serde", "serde_json", "uuid"]
+        );
+    }
+}
