@@ -27,9 +27,7 @@ use std::time::{Duration as StdDuration, Instant};
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
-use crate::store::{
-    photo_refs, Blobs, ListFilter, LocalKey, QueueEntry, QueueStats, Store, StoreError,
-};
+use crate::store::{Blobs, ListFilter, LocalKey, QueueEntry, QueueStats, Store, StoreError};
 use crate::sync::client::{ClientError, ClientSettings, PlatformClient};
 use crate::sync::core::RetryPolicy;
 use crate::sync::worker::{SyncHandle, SyncReport, SyncTicket};
@@ -37,6 +35,7 @@ use kiosk_core::id_number::IdNumber;
 use kiosk_core::record::{Record, RecordState, ValidRecord};
 use kiosk_core::session::{DeviceLine, Effect, Event, QueueLine};
 use kiosk_core::staff::AuditEntry;
+use wire::sealed::photo_refs;
 
 pub use super::shell::SessionPhotos;
 

@@ -15,13 +15,14 @@ use kiosk_core::category::DocumentKind;
 use kiosk_core::record::PhotoRef;
 use kiosk_core::session::{Effect, Event, PhotoPurpose};
 use photo_support::{analyzer, astronaut, large_astronaut, sample};
+use trust::sha256_hex;
 use veteran_kiosk::devices::camera::nokhwa::NokhwaCamera;
 use veteran_kiosk::devices::camera::test::TestCamera;
 use veteran_kiosk::devices::camera::{CameraError, CameraSelector, Frame};
 use veteran_kiosk::photo::{
     assess_portrait_file, decode_photo, PortraitAnalyzer, OUTPUT_HEIGHT, OUTPUT_WIDTH,
 };
-use veteran_kiosk::store::{sha256_hex, Blobs};
+use veteran_kiosk::store::Blobs;
 use veteran_kiosk::ui::camera_shell::{
     CameraShell, SessionPhotos, NO_ANALYZER_HINT_ZH, NO_ANALYZER_MESSAGE_ZH, PREVIEW_MAX_WIDTH,
     TAKEN_HINT_ZH,

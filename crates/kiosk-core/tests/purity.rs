@@ -7,6 +7,9 @@
 //!   of sans-IO places is data: other pure parts of the workspace are added
 //!   to [`SANS_IO_PLACES`].
 
+// Test code: a panic is a failing test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::Command;
