@@ -2,6 +2,18 @@
 //! the shell to do ([`Effect`]), with their payloads.
 
 use super::*;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::card::CardRead;
+use crate::category::{Category, DocumentKind};
+use crate::forms::FieldEdit;
+use crate::id_number::IdNumber;
+use crate::record::{
+    CategoryDetails, DocumentPhoto, LivingConditions, Need, NeedArea, PhotoRef, Record,
+    RecordState, ValidRecord,
+};
+use crate::staff::AuditEntry;
 
 /// Why a card read did not give an identity; from the reader device.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -2,6 +2,17 @@
 //! on the page it arrives on.
 
 use super::*;
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::card::{CardRead, Nation};
+use crate::category::{self, Category};
+use crate::forms;
+use crate::id_number::IdNumber;
+use crate::record::{
+    self, CardIdentity, CategoryDetails, Identity, IdentitySource, LivingConditions, Meta, Need,
+    Photos, Record, RecordState, Signature,
+};
+use crate::{FieldPath, Problem};
 
 /// The screens of the flow, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -2,6 +2,7 @@
 //! of the done screen.
 
 use super::*;
+use chrono::{DateTime, Duration, Utc};
 
 impl Session {
     pub(super) fn idle_warning_after(&self) -> Duration {

@@ -23,20 +23,11 @@ use staff::StaffState;
 pub use staff::{PinPurpose, StaffCommand, StaffPanel, StaffSettings};
 pub use view::{ChecklistItem, PageProblem, PrintState, StaffView, View};
 
-// The submodules share these imports through `use super::*`.
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
-use crate::card::{CardRead, Nation};
-use crate::category::{self, Category, DocumentKind, OptionState};
-use crate::forms::{self, FieldEdit};
-use crate::id_number::IdNumber;
-use crate::record::{
-    self, CardIdentity, CategoryDetails, DocumentPhoto, Identity, IdentitySource, LivingConditions,
-    Meta, Need, NeedArea, PhotoRef, Photos, Record, RecordState, Signature, Township, ValidRecord,
-};
-use crate::staff::{AuditAction, AuditEntry, PinLock, PinOutcome, StaffAccount};
-use crate::{FieldPath, Problem};
+use crate::record::{PhotoRef, Record, Township};
+use crate::staff::{AuditAction, PinLock};
 
 /// Settings the flow needs; from configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -2,6 +2,9 @@
 //! audit entries every staff action leaves.
 
 use super::*;
+use chrono::{DateTime, Utc};
+
+use crate::staff::{AuditAction, AuditEntry, PinOutcome, StaffAccount};
 
 /// What the staff overlay shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

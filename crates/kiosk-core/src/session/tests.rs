@@ -3,11 +3,21 @@
 //! and the effects it asked for, and is compared with a snapshot.
 
 use super::*;
+use chrono::{DateTime, Duration, Utc};
+use uuid::Uuid;
+
+use crate::card::{CardRead, Nation};
 use crate::card::{CardText, Validity};
+use crate::category::{Category, DocumentKind};
 use crate::forms::FieldEdit;
 use crate::id_number::tests::{date, make};
+use crate::id_number::IdNumber;
 use crate::id_number::Sex;
+use crate::record::{
+    self, DocumentPhoto, IdentitySource, NeedArea, PhotoRef, RecordState, Township,
+};
 use crate::staff::PinHash;
+use crate::staff::StaffAccount;
 use chrono::TimeZone;
 use expect_test::{expect, Expect};
 

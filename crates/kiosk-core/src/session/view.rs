@@ -2,6 +2,11 @@
 
 use super::idle::whole_seconds_left;
 use super::*;
+use chrono::{DateTime, Utc};
+
+use crate::category::{self, Category, DocumentKind, OptionState};
+use crate::record::{self, CategoryDetails, Record};
+use crate::Problem;
 
 /// What the UI needs to draw the current state.
 #[derive(Debug, Clone, PartialEq)]
