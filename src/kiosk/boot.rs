@@ -8,7 +8,7 @@ use crate::config::apply::{ConfigStore, Installed, StoreError};
 use crate::config::Config;
 use crate::devices::{self, Devices};
 
-use super::device_status;
+use super::shell::status;
 
 /// Where the kiosk keeps its configuration and data. Relative paths are
 /// relative to the working directory (the systemd unit sets it).
@@ -102,7 +102,7 @@ pub fn boot(paths: &KioskPaths) -> Result<Booted, BootError> {
         }
         let mut built = devices::build(&start.config.devices);
         if start.on_trial {
-            let failure = device_status::start_failure(
+            let failure = status::start_failure(
                 built.card_reader.as_mut(),
                 built.camera.as_mut(),
                 built.printer.as_mut(),

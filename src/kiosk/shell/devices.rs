@@ -1,35 +1,39 @@
-//! A shell over the real card reader and receipt printer.
+//! The card reader and receipt printer as a part of the kiosk's shell.
 //!
 //! Devices block (a card read, a print take seconds), so they live on one
 //! worker thread; the UI thread only sends jobs and collects answers on
-//! [`Shell::poll`]. Effects that are not about these two devices (store,
-//! platform, camera, speech, audit) go to the next shell in line
-//! (`kiosk::product` puts the camera, records and speech there).
+//! [`DeviceShell::poll`]. Every job gets its answer even when the worker
+//! has died (a driver panicked): a print then fails, a device check says
+//! so, an armed reader reports a failure, instead of the session waiting
+//! forever.
 
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, TryRecvError};
 use std::thread;
 use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Utc};
-use uuid::Uuid;
 
 use crate::devices::card_reader::{CardEvent, CardReader};
 use crate::devices::printer::ReceiptPrinter;
 use crate::devices::WltSetup;
-use crate::kiosk::device_status::{printer_line, reader_line};
 use crate::receipt;
 use crate::wlt::CardPortrait;
 use kiosk_core::card::CardRead;
 use kiosk_core::record::{PhotoRef, ValidRecord};
-use kiosk_core::session::{CardFailure, DeviceLine, Effect, Event};
+use kiosk_core::session::{CardFailure, DeviceLine, Event, PrintOutcome};
 
-use super::shell::{CameraView, SessionPhotos, Shell};
+use super::status::{printer_line, reader_line, PRINTER_ZH, READER_ZH};
+use super::SessionPhotos;
 
 /// How often an armed reader is asked for a card.
 const READER_POLL: StdDuration = StdDuration::from_millis(300);
 /// After a failed read, wait before trying again (a person lifts the card,
 /// an unplugged reader does not flood the screen with messages).
 const AFTER_FAILURE: StdDuration = StdDuration::from_secs(2);
+
+/// Said and shown when the device worker has died.
+pub const WORKER_GONE_CODE: &str = "device_worker_gone";
+pub const WORKER_GONE_ZH: &str = "设备出现故障，请联系工作人员";
 
 enum Job {
     ArmReader,
@@ -39,10 +43,22 @@ enum Job {
     CheckDevices,
 }
 
-pub struct DeviceShell<F: Shell> {
-    fallback: F,
+/// What the worker still owes the session; answered with a failure when
+/// the worker dies first.
+#[derive(Debug, Default)]
+struct Owed {
+    reader_armed: bool,
+    prints: usize,
+    checks: usize,
+}
+
+pub struct DeviceShell {
     jobs: Sender<Job>,
     answers: Receiver<Event>,
+    owed: Owed,
+    worker_gone: bool,
+    /// Answers made on the UI thread (the worker is gone).
+    ready: Vec<Event>,
 }
 
 /// Decoding the chip's portrait after each read, into the session's photos.
@@ -74,148 +90,210 @@ impl CardPortraits {
     }
 }
 
-impl<F: Shell> DeviceShell<F> {
+impl DeviceShell {
     /// Start the device worker. `today` gives the date a card's ID number
     /// is checked against (the shell may read the clock; the core may not).
+    /// With `portraits`, the chip's portrait is decoded after each read (on
+    /// the worker: the vendor library can be slow).
     pub fn start(
-        reader: Box<dyn CardReader>,
-        printer: Box<dyn ReceiptPrinter>,
-        today: impl Fn() -> chrono::NaiveDate + Send + 'static,
-        fallback: F,
-    ) -> DeviceShell<F> {
-        Self::start_with_portraits(reader, printer, today, None, fallback)
-    }
-
-    /// As [`DeviceShell::start`], and after each read the chip's portrait
-    /// is decoded (on the worker: the vendor library can be slow).
-    pub fn start_with_portraits(
         mut reader: Box<dyn CardReader>,
         mut printer: Box<dyn ReceiptPrinter>,
         today: impl Fn() -> chrono::NaiveDate + Send + 'static,
         portraits: Option<CardPortraits>,
-        fallback: F,
-    ) -> DeviceShell<F> {
+    ) -> DeviceShell {
         let (jobs, job_rx) = mpsc::channel::<Job>();
         let (answer_tx, answers) = mpsc::channel::<Event>();
-        thread::spawn(move || {
-            let mut armed = false;
-            loop {
-                match job_rx.recv_timeout(READER_POLL) {
-                    Ok(Job::ArmReader) => armed = true,
-                    Ok(Job::DisarmReader) => armed = false,
-                    Ok(Job::Print(valid, at)) => {
-                        let outcome = receipt::print(printer.as_mut(), &valid, at);
-                        if answer_tx.send(Event::Printed(outcome)).is_err() {
-                            return;
-                        }
-                    }
-                    Ok(Job::CheckDevices) => {
-                        let lines = vec![
-                            reader_line(&reader.status(), &reader.describe()),
-                            printer_line(&printer.status(), &printer.describe()),
-                        ];
-                        if answer_tx.send(Event::DevicesChecked(lines)).is_err() {
-                            return;
-                        }
-                    }
-                    Err(RecvTimeoutError::Timeout) => {}
-                    Err(RecvTimeoutError::Disconnected) => return,
-                }
-                if !armed {
-                    continue;
-                }
-                let answer = match reader.poll(today()) {
-                    Ok(CardEvent::Read(card)) => Some(Event::CardRead(card)),
-                    Ok(CardEvent::NoCard | CardEvent::StillPresent) => None,
-                    Ok(CardEvent::ChipOnly { .. }) => Some(Event::CardFailed(CardFailure {
-                        code: "chip_only".into(),
-                        message_zh: "读卡器只能读到卡号，读不出身份信息，请找工作人员帮忙录入"
-                            .into(),
-                    })),
-                    Err(err) => Some(Event::CardFailed(CardFailure {
-                        code: err.code().into(),
-                        message_zh: err.message_zh(),
-                    })),
-                };
-                if let Some(event) = answer {
-                    let failed = matches!(event, Event::CardFailed(_));
-                    let portrait = match (&event, &portraits) {
-                        (Event::CardRead(card), Some(portraits)) => Some(portraits.decode(card)),
-                        _ => None,
-                    };
-                    // The session re-arms the reader when it wants another card.
-                    armed = false;
-                    if answer_tx.send(event).is_err() {
-                        return;
-                    }
-                    if let Some(portrait) = portrait {
-                        if answer_tx.send(portrait).is_err() {
-                            return;
-                        }
-                    }
-                    if failed {
-                        thread::sleep(AFTER_FAILURE);
-                    }
-                }
-            }
-        });
+        let spawned = thread::Builder::new()
+            .name("device-shell".into())
+            .spawn(move || {
+                run_worker(
+                    reader.as_mut(),
+                    printer.as_mut(),
+                    &today,
+                    portraits.as_ref(),
+                    &job_rx,
+                    &answer_tx,
+                )
+            });
+        // A worker that never started is a worker that died: its answer
+        // channel is closed, and every job is answered as failed.
+        if let Err(err) = spawned {
+            tracing::error!("cannot start the device worker thread: {err}");
+        }
         DeviceShell {
-            fallback,
             jobs,
             answers,
-        }
-    }
-}
-
-impl<F: Shell> Shell for DeviceShell<F> {
-    fn execute(&mut self, effect: Effect, now: DateTime<Utc>) {
-        let job = match effect {
-            Effect::WaitForCard => Job::ArmReader,
-            Effect::StopCardReader => Job::DisarmReader,
-            Effect::PrintReceipt(valid) => Job::Print(valid, now),
-            Effect::CheckDevices => Job::CheckDevices,
-            other => return self.fallback.execute(other, now),
-        };
-        if self.jobs.send(job).is_err() {
-            // The worker is gone (it panicked in a driver): say so plainly.
-            self.fallback
-                .execute(Effect::Speak("设备出现故障，请联系工作人员".into()), now);
+            owed: Owed::default(),
+            worker_gone: false,
+            ready: Vec::new(),
         }
     }
 
-    fn poll(&mut self, now: DateTime<Utc>) -> Vec<Event> {
-        let mut events = self.fallback.poll(now);
-        for event in self.answers.try_iter() {
-            events.push(match event {
-                // The reader and printer answered; add what the rest runs.
-                Event::DevicesChecked(mut lines) => {
-                    lines.extend(self.fallback.device_lines());
-                    Event::DevicesChecked(lines)
+    /// `Effect::WaitForCard`: the reader answers with the next card.
+    pub fn wait_for_card(&mut self) {
+        self.owed.reader_armed = true;
+        self.send(Job::ArmReader);
+    }
+
+    /// `Effect::StopCardReader`.
+    pub fn stop_card_reader(&mut self) {
+        self.owed.reader_armed = false;
+        self.send(Job::DisarmReader);
+    }
+
+    /// `Effect::PrintReceipt`: answered by `Event::Printed`.
+    pub fn print(&mut self, valid: Box<ValidRecord>, now: DateTime<Utc>) {
+        self.owed.prints += 1;
+        self.send(Job::Print(valid, now));
+    }
+
+    /// `Effect::CheckDevices`: answered by `Event::DevicesChecked` with the
+    /// reader's and printer's lines (the caller adds the other parts').
+    pub fn check_devices(&mut self) {
+        self.owed.checks += 1;
+        self.send(Job::CheckDevices);
+    }
+
+    /// What the devices answered since the last poll.
+    pub fn poll(&mut self) -> Vec<Event> {
+        let mut events = std::mem::take(&mut self.ready);
+        loop {
+            match self.answers.try_recv() {
+                Ok(event) => {
+                    self.settle(&event);
+                    events.push(event);
                 }
-                other => other,
-            });
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Disconnected) => {
+                    self.gone();
+                    events.append(&mut self.ready);
+                    break;
+                }
+            }
         }
         events
     }
 
-    fn camera(&self) -> Option<CameraView> {
-        self.fallback.camera()
+    fn settle(&mut self, event: &Event) {
+        match event {
+            Event::CardRead(_) | Event::CardFailed(_) => self.owed.reader_armed = false,
+            Event::Printed(_) => self.owed.prints = self.owed.prints.saturating_sub(1),
+            Event::DevicesChecked(_) => self.owed.checks = self.owed.checks.saturating_sub(1),
+            _ => {}
+        }
     }
 
-    fn new_record_id(&mut self) -> Uuid {
-        Uuid::new_v4()
+    fn send(&mut self, job: Job) {
+        if self.worker_gone || self.jobs.send(job).is_err() {
+            self.gone();
+        }
     }
 
-    fn session_ended(&mut self) {
-        self.fallback.session_ended();
+    /// The worker has died: answer everything it still owed, now and for
+    /// every later job.
+    fn gone(&mut self) {
+        if !self.worker_gone {
+            tracing::error!("the device worker has stopped; device jobs are answered as failed");
+            self.worker_gone = true;
+        }
+        let owed = std::mem::take(&mut self.owed);
+        if owed.reader_armed {
+            self.ready.push(Event::CardFailed(CardFailure {
+                code: WORKER_GONE_CODE.into(),
+                message_zh: WORKER_GONE_ZH.into(),
+            }));
+        }
+        for _ in 0..owed.prints {
+            self.ready.push(Event::Printed(PrintOutcome::Failed {
+                code: WORKER_GONE_CODE.into(),
+                message_zh: WORKER_GONE_ZH.into(),
+            }));
+        }
+        for _ in 0..owed.checks {
+            self.ready.push(Event::DevicesChecked(worker_gone_lines()));
+        }
     }
+}
 
-    fn device_lines(&self) -> Vec<DeviceLine> {
-        self.fallback.device_lines()
-    }
+/// The staff page's lines for a reader and printer nobody can ask.
+fn worker_gone_lines() -> Vec<DeviceLine> {
+    [READER_ZH, PRINTER_ZH]
+        .into_iter()
+        .map(|name_zh| DeviceLine {
+            name_zh: name_zh.into(),
+            ok: false,
+            status_zh: WORKER_GONE_ZH.into(),
+        })
+        .collect()
+}
 
-    fn reconfigure(&mut self, config: &crate::config::Config) {
-        self.fallback.reconfigure(config);
+/// The device worker's loop; returns when the shell is gone.
+fn run_worker(
+    reader: &mut dyn CardReader,
+    printer: &mut dyn ReceiptPrinter,
+    today: &dyn Fn() -> chrono::NaiveDate,
+    portraits: Option<&CardPortraits>,
+    jobs: &Receiver<Job>,
+    answers: &Sender<Event>,
+) {
+    let mut armed = false;
+    loop {
+        match jobs.recv_timeout(READER_POLL) {
+            Ok(Job::ArmReader) => armed = true,
+            Ok(Job::DisarmReader) => armed = false,
+            Ok(Job::Print(valid, at)) => {
+                let outcome = receipt::print(printer, &valid, at);
+                if answers.send(Event::Printed(outcome)).is_err() {
+                    return;
+                }
+            }
+            Ok(Job::CheckDevices) => {
+                let lines = vec![
+                    reader_line(&reader.status(), &reader.describe()),
+                    printer_line(&printer.status(), &printer.describe()),
+                ];
+                if answers.send(Event::DevicesChecked(lines)).is_err() {
+                    return;
+                }
+            }
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => return,
+        }
+        if !armed {
+            continue;
+        }
+        let answer = match reader.poll(today()) {
+            Ok(CardEvent::Read(card)) => Some(Event::CardRead(card)),
+            Ok(CardEvent::NoCard | CardEvent::StillPresent) => None,
+            Ok(CardEvent::ChipOnly { .. }) => Some(Event::CardFailed(CardFailure {
+                code: "chip_only".into(),
+                message_zh: "读卡器只能读到卡号，读不出身份信息，请找工作人员帮忙录入".into(),
+            })),
+            Err(err) => Some(Event::CardFailed(CardFailure {
+                code: err.code().into(),
+                message_zh: err.message_zh(),
+            })),
+        };
+        if let Some(event) = answer {
+            let failed = matches!(event, Event::CardFailed(_));
+            let portrait = match (&event, portraits) {
+                (Event::CardRead(card), Some(portraits)) => Some(portraits.decode(card)),
+                _ => None,
+            };
+            // The session re-arms the reader when it wants another card.
+            armed = false;
+            if answers.send(event).is_err() {
+                return;
+            }
+            if let Some(portrait) = portrait {
+                if answers.send(portrait).is_err() {
+                    return;
+                }
+            }
+            if failed {
+                thread::sleep(AFTER_FAILURE);
+            }
+        }
     }
 }
 
@@ -225,13 +303,13 @@ mod tests {
     use crate::devices::card_reader::test::TestReader;
     use crate::devices::printer::test::TestPrinter;
     use crate::devices::printer::PrinterStatus;
+    use crate::devices::printer::{PrintReport, PrinterError};
+    use crate::kiosk::shell::test_support::valid_record;
     use crate::kiosk::stand_in;
-    use crate::ui::shell::SimulatedShell;
-    use kiosk_core::session::PrintOutcome;
 
-    fn wait_for(shell: &mut impl Shell, what: impl Fn(&Event) -> bool) -> Event {
+    fn wait_for(shell: &mut DeviceShell, what: impl Fn(&Event) -> bool) -> Event {
         for _ in 0..100 {
-            if let Some(e) = shell.poll(Utc::now()).into_iter().find(|e| what(e)) {
+            if let Some(e) = shell.poll().into_iter().find(|e| what(e)) {
                 return e;
             }
             thread::sleep(StdDuration::from_millis(50));
@@ -249,15 +327,15 @@ mod tests {
             Box::new(reader.clone()),
             Box::new(printer.clone()),
             || Utc::now().date_naive(),
-            SimulatedShell::new(),
+            None,
         );
-        shell.execute(Effect::WaitForCard, Utc::now());
+        shell.wait_for_card();
         let read = wait_for(&mut shell, |e| matches!(e, Event::CardRead(_)));
         assert_eq!(read, Event::CardRead(Box::new(card)));
 
         printer.state().status = PrinterStatus::PaperOut;
         let valid = valid_record();
-        shell.execute(Effect::PrintReceipt(Box::new(valid.clone())), Utc::now());
+        shell.print(Box::new(valid.clone()), Utc::now());
         let answer = wait_for(&mut shell, |e| matches!(e, Event::Printed(_)));
         assert!(
             matches!(answer, Event::Printed(PrintOutcome::Failed { .. })),
@@ -265,7 +343,7 @@ mod tests {
         );
 
         printer.state().status = PrinterStatus::Ready;
-        shell.execute(Effect::PrintReceipt(Box::new(valid)), Utc::now());
+        shell.print(Box::new(valid), Utc::now());
         let answer = wait_for(&mut shell, |e| matches!(e, Event::Printed(_)));
         assert_eq!(answer, Event::Printed(PrintOutcome::Printed));
         assert_eq!(printer.state().printed.len(), 1);
@@ -277,7 +355,7 @@ mod tests {
         let card = stand_in::sample_card().unwrap();
         reader.push(Ok(CardEvent::Read(Box::new(card))));
         let photos = SessionPhotos::default();
-        let mut shell = DeviceShell::start_with_portraits(
+        let mut shell = DeviceShell::start(
             Box::new(reader),
             Box::new(TestPrinter::new()),
             || Utc::now().date_naive(),
@@ -285,9 +363,8 @@ mod tests {
                 wlt: WltSetup::NotConfigured,
                 photos: photos.clone(),
             }),
-            SimulatedShell::new(),
         );
-        shell.execute(Effect::WaitForCard, Utc::now());
+        shell.wait_for_card();
         let answer = wait_for(&mut shell, |e| {
             matches!(e, Event::CardPortraitDecoded { .. })
         });
@@ -299,56 +376,59 @@ mod tests {
         assert!(photos.lock().unwrap().is_empty());
     }
 
-    /// A complete record, made by running the session to its review.
-    fn valid_record() -> ValidRecord {
-        use kiosk_core::forms::FieldEdit;
-        use kiosk_core::session::{Event as E, Session};
-        let now = Utc::now();
-        let mut s = Session::new(stand_in::session_settings(), now);
-        let photo = |n: u8| kiosk_core::record::PhotoRef {
-            sha256: format!("{n:02x}").repeat(32),
-            bytes: 1000,
-        };
-        let field = |key: &str, edit: FieldEdit| E::FieldEdited {
-            key: key.into(),
-            edit,
-        };
-        let events = vec![
-            E::Start {
-                record_id: Uuid::from_u128(7),
-            },
-            E::CardRead(Box::new(stand_in::sample_card().unwrap())),
-            E::Next,
-            E::PortraitTaken(photo(1)),
-            E::Next,
-            E::ToggleCategory(kiosk_core::category::Category::MartyrFamily),
-            E::Next,
-            field("relation", FieldEdit::Choose(0)),
-            field("deceased_name", FieldEdit::Text("王大山".into())),
-            field("receives_pension", FieldEdit::Choose(0)),
-            E::Next,
-            E::DocumentTaken(kiosk_core::record::DocumentPhoto {
-                kind: kiosk_core::category::DocumentKind::HouseholdRegister,
-                photo: photo(2),
-            }),
-            E::DocumentTaken(kiosk_core::record::DocumentPhoto {
-                kind: kiosk_core::category::DocumentKind::MartyrCertificate,
-                photo: photo(3),
-            }),
-            E::Next,
-            field("work", FieldEdit::Choose(4)),
-            field("monthly_income_yuan", FieldEdit::Text("2000".into())),
-            field("pension_insurance", FieldEdit::Choose(2)),
-            field("medical_insurance", FieldEdit::Choose(1)),
-            field("housing", FieldEdit::Choose(0)),
-            field("social_assistance", FieldEdit::Toggle(4)),
-            field("state_benefits", FieldEdit::Toggle(0)),
-            field("disability_subsidies", FieldEdit::Toggle(2)),
-        ];
-        for e in events {
-            s.handle(e, now);
+    /// A printer whose driver panics on a print: the worker thread dies.
+    struct PanickingPrinter;
+
+    impl ReceiptPrinter for PanickingPrinter {
+        fn status(&mut self) -> Result<PrinterStatus, PrinterError> {
+            Ok(PrinterStatus::Ready)
         }
-        let record = s.record().unwrap().clone();
-        kiosk_core::record::validate(&record, now.date_naive()).unwrap()
+        fn print(&mut self, _receipt: &[u8]) -> Result<PrintReport, PrinterError> {
+            panic!("driver bug (on purpose, in a test)");
+        }
+        fn describe(&self) -> String {
+            "panicking test printer".into()
+        }
+    }
+
+    #[test]
+    fn a_dead_worker_still_answers_every_job() {
+        let mut shell = DeviceShell::start(
+            Box::new(TestReader::new()),
+            Box::new(PanickingPrinter),
+            || Utc::now().date_naive(),
+            None,
+        );
+        shell.wait_for_card();
+        // The print kills the worker while it holds the job.
+        shell.print(Box::new(valid_record()), Utc::now());
+        let failed = |e: &Event| matches!(e, Event::Printed(PrintOutcome::Failed { code, .. }) if code == WORKER_GONE_CODE);
+        let card = |e: &Event| matches!(e, Event::CardFailed(CardFailure { code, .. }) if code == WORKER_GONE_CODE);
+        let mut events = Vec::new();
+        for _ in 0..100 {
+            events.extend(shell.poll());
+            if events.iter().any(failed) {
+                break;
+            }
+            thread::sleep(StdDuration::from_millis(50));
+        }
+        assert!(events.iter().any(failed), "{events:?}");
+        // The armed reader was answered too.
+        assert!(events.iter().any(card), "{events:?}");
+
+        // Jobs sent after the death are answered at once.
+        shell.print(Box::new(valid_record()), Utc::now());
+        shell.check_devices();
+        let events = shell.poll();
+        assert!(events.iter().any(failed), "{events:?}");
+        let lines = events
+            .iter()
+            .find_map(|e| match e {
+                Event::DevicesChecked(lines) => Some(lines.clone()),
+                _ => None,
+            })
+            .expect("a device check answer");
+        assert_eq!(lines.len(), 2);
+        assert!(lines.iter().all(|l| !l.ok && l.status_zh == WORKER_GONE_ZH));
     }
 }

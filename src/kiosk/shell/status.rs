@@ -46,7 +46,7 @@ pub fn camera_line(status: &CameraStatus, describe: &str) -> DeviceLine {
         ),
         CameraStatus::Idle { .. } => (true, "正常".to_string()),
         CameraStatus::NoCamera => (false, CameraError::NoCamera.message_zh().to_string()),
-        CameraStatus::Fault { code } => (false, format!("故障（{code}）")),
+        CameraStatus::Fault { error } => (false, format!("故障（{}）", error.code())),
     };
     line(CAMERA_ZH, ok, format!("{text} · {describe}"))
 }
