@@ -62,7 +62,7 @@ impl Kiosk {
             store,
             config,
             transport,
-            poller: Poller::new(now),
+            poller: Poller::new(now, 1),
             now,
         };
         (kiosk, check)
