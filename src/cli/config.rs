@@ -18,7 +18,7 @@ use crate::config::apply::{self, ConfigStore};
 use crate::config::bundle::{self, Bundle, Target};
 use crate::config::http::HttpConfigTransport;
 use crate::config::{new_pin_hash, AdminSigningKey, Config};
-use crate::sync::client::ClientSettings;
+use crate::sync::client::{parse_platform_url, ClientIdentity, ClientSettings};
 
 /// Where the kiosk keeps its configuration store unless told otherwise.
 pub const DEFAULT_STORE_ROOT: &str = "var/config";
@@ -101,14 +101,12 @@ pub struct PlatformArgs {
 impl PlatformArgs {
     fn settings(&self) -> Result<ClientSettings, String> {
         if let Some(dir) = &self.pki {
-            return Ok(ClientSettings::demo(dir, &self.platform));
+            return ClientSettings::demo(dir, &self.platform).map_err(|e| e.to_string());
         }
         match (&self.ca, &self.cert, &self.key) {
             (Some(ca), Some(cert), Some(key)) => Ok(ClientSettings {
-                platform_url: self.platform.clone(),
-                ca: ca.clone(),
-                cert: cert.clone(),
-                key: key.clone(),
+                platform_url: parse_platform_url(&self.platform).map_err(|e| e.to_string())?,
+                identity: ClientIdentity::from_files(ca, cert, key).map_err(|e| e.to_string())?,
                 connect_timeout: Duration::from_secs(10),
                 request_timeout: Duration::from_secs(120),
             }),

@@ -43,10 +43,12 @@ impl World {
     }
 
     fn push_signed(&self, dir: &Path, version: u64) {
-        HttpConfigTransport::new(&ClientSettings::demo(&self.pki.dir, &self.platform.url()))
-            .unwrap()
-            .push(&sign_dir(dir, version, "kiosk:demo-kiosk-01", &admin()))
-            .unwrap();
+        HttpConfigTransport::new(
+            &ClientSettings::demo(&self.pki.dir, &self.platform.url()).unwrap(),
+        )
+        .unwrap()
+        .push(&sign_dir(dir, version, "kiosk:demo-kiosk-01", &admin()))
+        .unwrap();
     }
 }
 
