@@ -20,10 +20,7 @@ use crate::config::http::HttpConfigTransport;
 use crate::config::{new_pin_hash, AdminSigningKey, Config};
 use crate::sync::client::{parse_platform_url, ClientIdentity, ClientSettings};
 
-/// Where the kiosk keeps its configuration store unless told otherwise.
-pub const DEFAULT_STORE_ROOT: &str = "var/config";
-/// The configuration a kiosk ships with.
-pub const DEFAULT_FACTORY_DIR: &str = "kiosk-config";
+pub use crate::kiosk::boot::{DEFAULT_FACTORY_DIR, DEFAULT_STORE_ROOT};
 
 #[derive(Subcommand, Debug)]
 pub enum ConfigCommand {

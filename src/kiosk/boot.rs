@@ -12,6 +12,11 @@ use super::shell::status;
 
 /// Where the kiosk keeps its configuration and data. Relative paths are
 /// relative to the working directory (the systemd unit sets it).
+/// Where the kiosk keeps its configuration store unless told otherwise.
+pub const DEFAULT_STORE_ROOT: &str = "var/config";
+/// The configuration a kiosk ships with.
+pub const DEFAULT_FACTORY_DIR: &str = "kiosk-config";
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KioskPaths {
     /// The configuration store (versions, last-known-good).
@@ -25,8 +30,8 @@ pub struct KioskPaths {
 impl Default for KioskPaths {
     fn default() -> Self {
         KioskPaths {
-            config_root: PathBuf::from(crate::cli::config::DEFAULT_STORE_ROOT),
-            factory: PathBuf::from(crate::cli::config::DEFAULT_FACTORY_DIR),
+            config_root: PathBuf::from(DEFAULT_STORE_ROOT),
+            factory: PathBuf::from(DEFAULT_FACTORY_DIR),
             data: PathBuf::from("kiosk-data"),
         }
     }

@@ -32,6 +32,7 @@ use kiosk_core::category::DocumentKind;
 use kiosk_core::record::{DocumentPhoto, PhotoRef};
 use kiosk_core::session::{DeviceLine, Event, PhotoPurpose};
 
+use super::status::CAMERA_ZH;
 pub use super::SessionPhotos;
 
 /// The preview handed to the UI is at most this wide; the live analysis
@@ -53,7 +54,6 @@ const TRANSIENT_ERRORS_TOLERATED: u32 = 3;
 const WARMUP_FRAMES: usize = 8;
 const WARMUP_TIME: Duration = Duration::from_millis(700);
 
-pub const NAME_ZH: &str = "摄像头";
 pub const OPENING_HINT_ZH: &str = "正在打开摄像头，请稍等";
 pub const TAKING_HINT_ZH: &str = "拍好了，请稍等";
 pub const TAKEN_HINT_ZH: &str = "照片已拍好";
@@ -321,7 +321,7 @@ fn hint_view(hint_zh: &str) -> CameraView {
 /// Plain Chinese for the staff screen.
 fn status_line_of(health: &Health) -> DeviceLine {
     let line = |ok: bool, status_zh: String| DeviceLine {
-        name_zh: NAME_ZH.into(),
+        name_zh: CAMERA_ZH.into(),
         ok,
         status_zh,
     };

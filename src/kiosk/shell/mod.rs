@@ -113,9 +113,9 @@ impl Default for SimState {
             audit: Vec::new(),
             spoken: Vec::new(),
             devices: vec![
-                device("身份证读卡器", true, "正常（模拟）"),
-                device("摄像头", true, "正常（模拟）"),
-                device("回执打印机", true, "正常（模拟）"),
+                device(status::READER_ZH, true, "正常（模拟）"),
+                device(status::CAMERA_ZH, true, "正常（模拟）"),
+                device(status::PRINTER_ZH, true, "正常（模拟）"),
             ],
             coach_script: vec![
                 ("请再靠近一点".into(), false),
