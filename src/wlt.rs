@@ -9,6 +9,9 @@
 //! either as bare BGR pixels or as a whole BMP file. They are not known to
 //! be thread-safe, so calls are serialised.
 
+// FFI: the vendor WLT decoder is a C library opened at run time (dlopen).
+#![allow(unsafe_code)]
+
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;

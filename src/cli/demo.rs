@@ -216,9 +216,11 @@ pub fn synthetic_jpeg(kind: PhotoKind, variant: u64) -> Vec<u8> {
         }
     }
     let mut out = Vec::new();
-    let encoder = jpeg_encoder::Encoder::new(&mut out, quality);
-    // Encoding a well-formed buffer of the stated size cannot fail.
-    let _ = encoder.encode(&pixels, w, h, jpeg_encoder::ColorType::Rgb);
+    // Encoding a well-formed buffer of the stated size cannot fail. The
+    // same encoder as the kiosk's photos (`photo::encode`), so demo records
+    // look like real ones.
+    let _ = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality.clamp(1, 100))
+        .encode(&pixels, w.into(), h.into(), image::ExtendedColorType::Rgb8);
     out
 }
 

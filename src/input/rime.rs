@@ -17,6 +17,9 @@
 //! switches off the user dictionary, because a shared kiosk must not learn
 //! one person's name and offer it to the next.
 
+// FFI: librime is a C library opened at run time (dlopen); every call crosses into it.
+#![allow(unsafe_code)]
+
 use std::ffi::{c_char, c_int, c_void, CStr, CString};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};

@@ -10,6 +10,9 @@
 //! The library is opened at run time through its C API (`zinnia.h`), so a
 //! kiosk without it still starts and offers the other input modes.
 
+// FFI: zinnia is a C++ library opened at run time (dlopen); every call crosses into it.
+#![allow(unsafe_code)]
+
 use std::ffi::{c_char, c_int, c_void, CStr, CString};
 use std::path::PathBuf;
 use std::ptr::NonNull;

@@ -196,21 +196,21 @@ macro_rules! connect_form_callbacks {
         global.on_choose(move |key, i| {
             d.send($crate::ui::field_edited(
                 &key,
-                $kiosk_core::forms::FieldEdit::Choose($crate::ui::option_index(i)),
+                ::kiosk_core::forms::FieldEdit::Choose($crate::ui::option_index(i)),
             ))
         });
         let d = dispatch.clone();
         global.on_toggle(move |key, i| {
             d.send($crate::ui::field_edited(
                 &key,
-                $kiosk_core::forms::FieldEdit::Toggle($crate::ui::option_index(i)),
+                ::kiosk_core::forms::FieldEdit::Toggle($crate::ui::option_index(i)),
             ))
         });
         let d = dispatch.clone();
         global.on_text_edited(move |key, text| {
             d.send($crate::ui::field_edited(
                 &key,
-                $kiosk_core::forms::FieldEdit::Text(text.to_string()),
+                ::kiosk_core::forms::FieldEdit::Text(text.to_string()),
             ))
         });
     }};

@@ -256,6 +256,9 @@ struct CharDeviceLink {
 }
 
 impl CharDeviceLink {
+    // FFI: poll(2) on the printer's character device; std has no
+    // readiness wait with a time-out for a plain file.
+    #[allow(unsafe_code)]
     fn wait(&self, events: libc::c_short, deadline: Instant) -> Result<(), PrinterError> {
         let remaining = deadline.saturating_duration_since(Instant::now());
         let mut poll = libc::pollfd {
