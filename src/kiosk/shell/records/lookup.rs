@@ -42,6 +42,17 @@ pub(super) struct LookUps {
 }
 
 impl LookUps {
+    /// A look-up thread that has already ended, holding `requests`' far
+    /// end: what a panic in the client leaves behind.
+    #[cfg(test)]
+    pub(super) fn ended(requests: Sender<(u64, IdNumber)>) -> LookUps {
+        let thread = std::thread::spawn(|| {});
+        while !thread.is_finished() {
+            std::thread::yield_now();
+        }
+        LookUps { requests, thread }
+    }
+
     /// False when the thread has stopped and the look-up was not taken.
     pub(super) fn send(&self, epoch: u64, id: IdNumber) -> bool {
         self.requests.send((epoch, id)).is_ok()

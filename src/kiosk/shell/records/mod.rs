@@ -542,4 +542,29 @@ mod tests {
             ]
         );
     }
+
+    #[test]
+    fn a_look_up_thread_that_died_holding_a_look_up_answers_not_found() {
+        let dir = tempfile::tempdir().unwrap();
+        let pki = crate::pki::DemoPki::generate(&dir.path().join("pki"), "AX-FC-01").unwrap();
+        let settings = ClientSettings::demo(&pki.dir, "https://127.0.0.1:9").unwrap();
+        let mut shell = shell(dir.path());
+        let sync = crate::sync::worker::SyncHandle::spawn(
+            dir.path().join("outbox.sqlite3"),
+            crate::sync::client::PlatformClient::new(&settings).unwrap(),
+            crate::sync::core::RetryPolicy::default(),
+        )
+        .unwrap();
+        // The request is taken (the channel is open) but never answered.
+        let (requests, held) = mpsc::channel();
+        shell.platform = Platform::Running {
+            sync,
+            lookups: lookup::LookUps::ended(requests),
+        };
+        shell.look_up(id());
+        assert_eq!(held.try_iter().count(), 1, "handed to the thread");
+        assert_eq!(shell.poll(), vec![Event::LookUpAnswered(None)]);
+        // Answered once, not on every poll.
+        assert_eq!(shell.poll(), Vec::<Event>::new());
+    }
 }
