@@ -57,6 +57,10 @@ pub struct DeviceShell {
     answers: Receiver<Event>,
     owed: Owed,
     worker_gone: bool,
+    /// The reader's failure was told once since the worker died. The
+    /// session arms the reader again after every failure; telling it again
+    /// each time would repeat the message without end.
+    reader_failure_told: bool,
     /// Answers made on the UI thread (the worker is gone).
     ready: Vec<Event>,
 }
@@ -125,6 +129,7 @@ impl DeviceShell {
             answers,
             owed: Owed::default(),
             worker_gone: false,
+            reader_failure_told: false,
             ready: Vec::new(),
         }
     }
@@ -197,7 +202,8 @@ impl DeviceShell {
             self.worker_gone = true;
         }
         let owed = std::mem::take(&mut self.owed);
-        if owed.reader_armed {
+        if owed.reader_armed && !self.reader_failure_told {
+            self.reader_failure_told = true;
             self.ready.push(Event::CardFailed(CardFailure {
                 code: WORKER_GONE_CODE.into(),
                 message_zh: WORKER_GONE_ZH.into(),
@@ -416,11 +422,14 @@ mod tests {
         // The armed reader was answered too.
         assert!(events.iter().any(card), "{events:?}");
 
-        // Jobs sent after the death are answered at once.
+        // Jobs sent after the death are answered at once; the reader's
+        // failure is not told again (the session re-arms after each one).
+        shell.wait_for_card();
         shell.print(Box::new(valid_record()), Utc::now());
         shell.check_devices();
         let events = shell.poll();
         assert!(events.iter().any(failed), "{events:?}");
+        assert!(!events.iter().any(card), "{events:?}");
         let lines = events
             .iter()
             .find_map(|e| match e {
