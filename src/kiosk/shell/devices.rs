@@ -310,7 +310,7 @@ mod tests {
     use crate::devices::printer::test::TestPrinter;
     use crate::devices::printer::PrinterStatus;
     use crate::devices::printer::{PrintReport, PrinterError};
-    use crate::kiosk::shell::test_support::valid_record;
+    use crate::kiosk::shell::test_support::{session_at_review, valid_record};
     use crate::kiosk::stand_in;
 
     fn wait_for(shell: &mut DeviceShell, what: impl Fn(&Event) -> bool) -> Event {
@@ -395,6 +395,31 @@ mod tests {
         fn describe(&self) -> String {
             "panicking test printer".into()
         }
+    }
+
+    #[test]
+    fn a_session_printing_when_the_device_worker_dies_is_told_the_print_failed() {
+        use kiosk_core::session::{Effect, PrintState};
+        let now = Utc::now();
+        let mut session = session_at_review(now);
+        let mut shell = DeviceShell::start(
+            Box::new(TestReader::new()),
+            Box::new(PanickingPrinter),
+            || Utc::now().date_naive(),
+            None,
+        );
+        for effect in session.handle(Event::PrintRequested, now) {
+            if let Effect::PrintReceipt(valid) = effect {
+                shell.print(valid, now);
+            }
+        }
+        assert_eq!(session.view(now).printing, PrintState::Printing);
+        let answer = wait_for(&mut shell, |e| matches!(e, Event::Printed(_)));
+        session.handle(answer, now);
+        assert_eq!(
+            session.view(now).printing,
+            PrintState::Failed(WORKER_GONE_ZH.into())
+        );
     }
 
     #[test]

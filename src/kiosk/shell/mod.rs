@@ -400,17 +400,38 @@ pub fn synthetic_frame(step: usize) -> Frame {
 /// What the shell parts' tests share.
 #[cfg(test)]
 pub(crate) mod test_support {
-    use chrono::Utc;
+    use chrono::{DateTime, Utc};
     use kiosk_core::record::ValidRecord;
+    use kiosk_core::session::{Session, Step};
     use uuid::Uuid;
 
     use crate::kiosk::stand_in;
 
     /// A complete record, made by running the session to its review.
     pub(crate) fn valid_record() -> ValidRecord {
-        use kiosk_core::forms::FieldEdit;
-        use kiosk_core::session::{Event as E, Session};
         let now = Utc::now();
+        let s = complete_session(now);
+        let record = s.record().unwrap().clone();
+        kiosk_core::record::validate(&record, now.date_naive()).unwrap()
+    }
+
+    /// A session at its review page, the record complete.
+    pub(crate) fn session_at_review(now: DateTime<Utc>) -> Session {
+        let mut s = complete_session(now);
+        for _ in 0..5 {
+            if s.step() == Step::Review {
+                break;
+            }
+            s.handle(kiosk_core::session::Event::Next, now);
+        }
+        assert_eq!(s.step(), Step::Review);
+        s
+    }
+
+    /// A session whose record has everything, on the last form page.
+    fn complete_session(now: DateTime<Utc>) -> Session {
+        use kiosk_core::forms::FieldEdit;
+        use kiosk_core::session::Event as E;
         let mut s = Session::new(stand_in::session_settings(), now);
         let photo = |n: u8| kiosk_core::record::PhotoRef {
             sha256: format!("{n:02x}").repeat(32),
@@ -455,7 +476,6 @@ pub(crate) mod test_support {
         for e in events {
             s.handle(e, now);
         }
-        let record = s.record().unwrap().clone();
-        kiosk_core::record::validate(&record, now.date_naive()).unwrap()
+        s
     }
 }
