@@ -11,14 +11,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
+use county_platform::{self as platform, Faults, PlatformConfig};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use kiosk_core::category::DocumentKind;
 use kiosk_core::record::{self, DocumentPhoto, PhotoRef, Record, ValidRecord};
 use rusqlite::params;
+use trust::pki::DemoPki;
+use trust::seal;
 use veteran_kiosk::cli::demo::{allowed_selections, generate, DemoOptions, PhotoPool};
-use veteran_kiosk::pki::DemoPki;
-use veteran_kiosk::platform::{self, Faults, PlatformConfig};
-use veteran_kiosk::store::{seal, Blobs, ListFilter, Store};
+use veteran_kiosk::store::{Blobs, ListFilter, Store};
 use veteran_kiosk::sync::client::{ClientSettings, PlatformClient};
 use veteran_kiosk::sync::core::{RetryPolicy, SplitMix64};
 use veteran_kiosk::sync::worker::run_once;
@@ -142,7 +143,7 @@ fn prepared_outbox(path: &std::path::Path, n: usize) {
                     state,
                     at,
                     (state != "signed").then_some(&at),
-                    seal::sha256_hex(id.as_bytes()),
+                    trust::sha256_hex(id.as_bytes()),
                 ])
                 .unwrap();
             let seq = tx.last_insert_rowid();

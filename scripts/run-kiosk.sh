@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-cargo build --release --bins
+cargo build --release -p veteran-kiosk -p county-platform
 
 if (($#)); then
   exec target/release/veteran-kiosk "$@"

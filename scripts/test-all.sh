@@ -12,12 +12,12 @@ export CARGO_INCREMENTAL=0
 echo "== cargo fmt --check"
 cargo fmt --all --check
 echo "== cargo clippy"
-cargo clippy --all-targets -- -D warnings
+cargo clippy --workspace --all-targets -- -D warnings
 
 if [ -x scripts/start-services.sh ]; then
   scripts/start-services.sh
 fi
 
 echo "== cargo test"
-cargo test --all-targets --no-fail-fast
+cargo test --workspace --all-targets --no-fail-fast
 echo "== disk used by target/: $(du -sh target 2>/dev/null | cut -f1)"

@@ -8,8 +8,6 @@ pub mod devices;
 pub mod input;
 pub mod kiosk;
 pub mod photo;
-pub mod pki;
-pub mod platform;
 pub mod receipt;
 pub mod speech;
 pub mod store;

@@ -15,10 +15,12 @@ use serde_json::{json, Value};
 
 use super::Outcome;
 use crate::config::apply::{self, ConfigStore};
-use crate::config::bundle::{self, Bundle, Target};
 use crate::config::http::HttpConfigTransport;
-use crate::config::{new_pin_hash, AdminSigningKey, Config};
+use crate::config::{new_pin_hash, Config};
 use crate::sync::client::{parse_platform_url, ClientIdentity, ClientSettings};
+use trust::bundle::{self, Bundle, Target};
+use trust::keys::AdminSigningKey;
+use trust::sha256_hex;
 
 pub use crate::kiosk::boot::{DEFAULT_FACTORY_DIR, DEFAULT_STORE_ROOT};
 
@@ -290,7 +292,7 @@ fn verify(path: &Path, config_dir: &Path) -> Outcome {
         Ok(config) => config,
         Err(err) => return fail(err),
     };
-    if let Err(err) = bundle.check_signature(&config.county) {
+    if let Err(err) = bundle.check_signature(config.county.administrator_keys()) {
         return refused(err.code(), err, bundle_json(&bundle, json!({})));
     }
     let scratch = std::env::temp_dir().join(format!("veteran-kiosk-verify-{}", std::process::id()));
@@ -410,11 +412,6 @@ fn show(root: &Path, factory: &Path) -> Outcome {
         }
         Err(err) => fail(err),
     }
-}
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    bundle::hex(&sha2::Sha256::digest(bytes))
 }
 
 fn pin_hash() -> Outcome {

@@ -706,7 +706,7 @@ mod tests {
                     "seed {seed} record {i} {:?}: {problems:#?}",
                     selections[i]
                 );
-                for (_, photo) in crate::store::photo_refs(&record) {
+                for (_, photo) in wire::sealed::photo_refs(&record) {
                     assert_eq!(
                         blobs.get(&photo.sha256).map(|b| b.len() as u64),
                         Some(photo.bytes)

@@ -1,4 +1,4 @@
-//! `veteran-kiosk pki demo <DIR>`: demo certificates and keys (see `crate::pki`).
+//! `veteran-kiosk pki demo <DIR>`: demo certificates and keys (see `trust::pki`).
 
 use std::path::PathBuf;
 
@@ -6,7 +6,7 @@ use clap::Subcommand;
 use serde_json::json;
 
 use super::Outcome;
-use crate::pki::DemoPki;
+use trust::pki::DemoPki;
 
 #[derive(Subcommand, Debug)]
 pub enum PkiCommand {

@@ -12,8 +12,10 @@ use clap::{Args, Subcommand};
 use serde_json::json;
 
 use super::Outcome;
-use crate::store::{photo_refs, seal, sha256_hex, Blobs, ListFilter, Store};
+use crate::store::{Blobs, ListFilter, Store};
 use kiosk_core::record::{self, Record, RecordState};
+use trust::{seal, sha256_hex};
+use wire::sealed::photo_refs;
 
 /// Where the kiosk keeps its data: `outbox.sqlite3` and `kiosk-local.key`.
 #[derive(Args, Debug, Clone)]

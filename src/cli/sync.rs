@@ -12,12 +12,12 @@ use serde_json::json;
 
 use super::queue::DataDir;
 use super::Outcome;
-use crate::pki::DemoPki;
 use crate::sync::client::{
     parse_platform_url, ClientError, ClientIdentity, ClientSettings, PlatformClient,
 };
 use crate::sync::core::RetryPolicy;
 use crate::sync::worker;
+use trust::pki::DemoPki;
 
 #[derive(Args, Debug)]
 pub struct SyncArgs {

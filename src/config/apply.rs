@@ -31,11 +31,13 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use thiserror::Error;
 
-use super::bundle::{self, Bundle, BundleError, BundlePath, Target};
+use trust::bundle::{self, Bundle, BundleError, BundlePath, Target};
+use trust::sha256_hex;
+// What the store reports travels to the platform as is.
 use super::{load_parts, Config, ConfigError, SITE_FILE};
+pub use wire::config::{ConfigEvent, StatusReport};
 
 const STATE_FILE: &str = "state.json";
 const STATE_TMP: &str = "state.json.tmp";
@@ -61,42 +63,6 @@ pub struct Installed {
     pub signer: Option<String>,
     /// Directory name under `versions/`.
     pub dir: String,
-}
-
-/// What happened last, for the platform's per-kiosk view.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "event", rename_all = "snake_case", deny_unknown_fields)]
-pub enum ConfigEvent {
-    /// The store was set up from the shipped configuration.
-    Installed { version: u64, sha256: String },
-    /// A bundle was applied and is on trial.
-    Applied { version: u64, sha256: String },
-    /// The kiosk started on it: it is the last-known-good now.
-    Confirmed { version: u64, sha256: String },
-    /// It failed at start; the last-known-good is back in force.
-    RolledBack {
-        failed_version: u64,
-        failed_sha256: String,
-        reason: String,
-    },
-    /// A bundle was not taken; the configuration in force did not change.
-    Refused {
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        version: Option<u64>,
-        sha256: String,
-        code: String,
-        reason: String,
-    },
-}
-
-/// The store's report to the platform: what is in force and what happened.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct StatusReport {
-    pub version: u64,
-    pub sha256: String,
-    pub on_trial: bool,
-    pub last_event: ConfigEvent,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -304,7 +270,7 @@ impl ConfigStore {
                 path: dir.clone(),
                 detail,
             })?;
-        let sha256 = hex_sha256(bundle::manifest(installed.version, &target, &files).as_bytes());
+        let sha256 = sha256_hex(bundle::manifest(installed.version, &target, &files).as_bytes());
         if sha256 != installed.sha256 {
             return Err(StoreError::Damaged {
                 path: dir,
@@ -415,7 +381,7 @@ impl ConfigStore {
 
     fn try_accept(&mut self, bytes: &[u8], current: &Config) -> Result<Accepted, Refusal> {
         let bundle = Bundle::parse(bytes)?;
-        bundle.check_signature(&current.county)?;
+        bundle.check_signature(current.county.administrator_keys())?;
         let in_force = self.state.active.version;
         if bundle.version <= in_force {
             return Err(Refusal::NotNewer {
@@ -494,7 +460,7 @@ impl ConfigStore {
             version: parsed.as_ref().map(|b| b.version),
             sha256: parsed
                 .as_ref()
-                .map_or_else(|| hex_sha256(bytes), Bundle::sha256),
+                .map_or_else(|| sha256_hex(bytes), Bundle::sha256),
             code: refusal.code().to_string(),
             reason: refusal.to_string().chars().take(500).collect(),
         };
@@ -571,17 +537,13 @@ fn report_of(state: &State) -> StatusReport {
     }
 }
 
-fn hex_sha256(bytes: &[u8]) -> String {
-    bundle::hex(&Sha256::digest(bytes))
-}
-
 fn version_dir_name(version: u64, sha256: &str) -> String {
     format!("v{version:020}-{}", sha256.get(..16).unwrap_or(sha256))
 }
 
 fn install_factory(root: &Path, factory: &Path) -> Result<State, StoreError> {
     let files = bundle::read_dir(factory).map_err(StoreError::Factory)?;
-    let sha256 = hex_sha256(bundle::manifest(0, &Target::All, &files).as_bytes());
+    let sha256 = sha256_hex(bundle::manifest(0, &Target::All, &files).as_bytes());
     let installed = Installed {
         version: 0,
         sha256: sha256.clone(),
@@ -607,7 +569,7 @@ fn install_factory(root: &Path, factory: &Path) -> Result<State, StoreError> {
 /// Whether the configuration in a directory loads, leaving `[kiosk]` and
 /// `[tls]` to each kiosk's `site.toml` if absent. Gives the identity the
 /// directory names, if any (for `config sign` to compare with the target).
-pub fn check_dir(dir: &Path) -> Result<Option<super::KioskIdentity>, ConfigError> {
+pub fn check_dir(dir: &Path) -> Result<Option<kiosk_core::kiosk::KioskIdentity>, ConfigError> {
     load_parts(dir, None).map(|parts| parts.kiosk)
 }
 
@@ -616,7 +578,7 @@ pub fn check_dir(dir: &Path) -> Result<Option<super::KioskIdentity>, ConfigError
 pub fn check_bundle_content(
     bundle: &Bundle,
     scratch_parent: &Path,
-) -> Result<Result<Option<super::KioskIdentity>, ConfigError>, StoreError> {
+) -> Result<Result<Option<kiosk_core::kiosk::KioskIdentity>, ConfigError>, StoreError> {
     create_dir_all(scratch_parent)?;
     let staged = stage_files(scratch_parent, &bundle.files)?;
     let outcome = check_dir(&staged).map_err(|err| relative_to(err, &staged));

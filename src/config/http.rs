@@ -6,11 +6,13 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 
-use super::bundle::MAX_BUNDLE_BYTES;
-use super::poll::{ConfigTransport, KioskConfigReport, TransportError};
-use super::registry::{KioskStatus, Published};
-use super::{Config, KioskIdentity};
-use crate::platform::config_bundles::NewestQuery;
+use kiosk_core::kiosk::KioskIdentity;
+use trust::bundle::MAX_BUNDLE_BYTES;
+use wire::config::{KioskConfigReport, KioskStatus, KiosksAnswer, NewestQuery, Published};
+use wire::ErrorBody;
+
+use super::poll::{ConfigTransport, TransportError};
+use super::Config;
 use crate::sync::client::{
     mtls_client, transport_outcome, ClientError, ClientIdentity, ClientSettings,
 };
@@ -79,21 +81,18 @@ impl HttpConfigTransport {
                 PushError::Transport(TransportError::new("bad_answer", "not a push answer"))
             });
         }
-        let answer: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
-        let field = |name: &str| answer[name].as_str().unwrap_or_default().to_string();
+        // A body that is not the error shape still refuses, with empty words.
+        let answer =
+            serde_json::from_slice::<ErrorBody>(&body).unwrap_or_else(|_| ErrorBody::new("", ""));
         Err(PushError::Refused {
             status: status.as_u16(),
-            code: field("code"),
-            message: field("message"),
+            code: answer.code,
+            message: answer.message,
         })
     }
 
     /// What every kiosk last reported (`GET /v1/config/kiosks`).
     pub fn kiosks(&self) -> Result<Vec<KioskStatus>, TransportError> {
-        #[derive(serde::Deserialize)]
-        struct Answer {
-            kiosks: Vec<KioskStatus>,
-        }
         let response = self
             .http
             .get(self.url("/v1/config/kiosks", None))
@@ -104,7 +103,7 @@ impl HttpConfigTransport {
             return Err(status_error(status));
         }
         let body = response.bytes().map_err(|e| transport_error(&e))?;
-        serde_json::from_slice::<Answer>(&body)
+        serde_json::from_slice::<KiosksAnswer>(&body)
             .map(|a| a.kiosks)
             .map_err(|e| TransportError::new("bad_answer", e.to_string()))
     }

@@ -8,15 +8,17 @@
 //! - `source.rs`: one TOML file parsed once with spans; every mistake names
 //!   file, line, column and key.
 //! - `tls.rs`: the kiosk's certificate, key and county CA, checked at load.
-//! - `keys.rs`: administrators' Ed25519 keys.
-//! - `bundle.rs`: signed bundles (canonical manifest, sign, verify).
 //! - `apply.rs`: the on-disk store: atomic apply, last-known-good, rollback.
 //! - `poll.rs`: the kiosk's polling of the platform, sans-IO core plus a
 //!   small driver over a transport trait.
 //! - `http.rs`: the poller's transport and the administrator's push over
 //!   mutual TLS (the sync client's TLS policy).
-//! - `registry.rs`: the platform's side: pushed bundles, newest per kiosk,
-//!   per-kiosk reports.
+//!
+//! Elsewhere: administrators' Ed25519 keys and signed bundles (canonical
+//! manifest, sign, verify) are `trust::keys` and `trust::bundle`, shared with
+//! the platform; the report and query bodies are `wire::config`; the
+//! platform's side (pushed bundles, newest per kiosk, per-kiosk reports) is
+//! `county_platform::registry`.
 //!
 //! Architecture invariants: a `Config` value is always whole and valid (there
 //! is no "partially loaded" config); nothing but `apply.rs` writes into the
@@ -34,23 +36,20 @@ use kiosk_core::record::Township;
 use kiosk_core::session::{SessionSettings, Step};
 
 pub mod apply;
-pub mod bundle;
 mod error;
 pub mod http;
-pub mod keys;
 pub mod poll;
-pub mod registry;
 mod source;
 pub mod tls;
 
 pub use error::{ConfigError, ConfigErrorKind};
-pub use keys::{AdminPublicKey, AdminSigningKey};
+use kiosk_core::kiosk::{parse_township_code, KioskId, KioskIdentity};
 pub use tls::{TlsIdentity, TlsPaths};
+use trust::bundle::CONFIG_FILE;
+use trust::keys::AdminPublicKey;
 
 use source::TomlSource;
 
-/// The main file of a configuration directory.
-pub const CONFIG_FILE: &str = "kiosk.toml";
 /// The optional local file whose `[kiosk]`, `[tls]` and `[devices]` tables
 /// replace those of `kiosk.toml` (what differs from kiosk to kiosk).
 pub const SITE_FILE: &str = "site.toml";
@@ -73,66 +72,6 @@ pub struct Config {
 /// the devices as given (relative to the working directory): devices are
 /// local hardware, not files that travel in bundles.
 pub type DeviceSettings = crate::devices::config::DeviceConfig;
-
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct KioskId(String);
-
-impl KioskId {
-    pub const MAX_LEN: usize = 64;
-
-    /// Letters, digits, `-`, `_` and `.`, starting with a letter or digit:
-    /// it appears in certificate names, URLs and file names.
-    pub fn parse(text: &str) -> Result<KioskId, String> {
-        let ok_start = text
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphanumeric());
-        let ok_chars = text
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
-        if !ok_start || !ok_chars || text.len() > Self::MAX_LEN {
-            return Err(format!(
-                "a kiosk id is 1 to {} letters, digits, `-`, `_` or `.`, starting with a letter or digit",
-                Self::MAX_LEN
-            ));
-        }
-        Ok(KioskId(text.to_string()))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Display for KioskId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-/// Which kiosk this is and where it stands.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KioskIdentity {
-    pub id: KioskId,
-    /// `code` is nine digits: the GB/T 2260 county code and the township's
-    /// three digits.
-    pub township: Township,
-}
-
-/// Nine digits starting with a mainland province code.
-pub fn parse_township_code(text: &str) -> Result<String, String> {
-    let digits = text.len() == 9 && text.bytes().all(|b| b.is_ascii_digit());
-    let province = text
-        .get(..2)
-        .is_some_and(kiosk_core::region::is_resident_id_province);
-    if !digits || !province {
-        return Err(
-            "a township code is nine digits: the six-digit GB/T 2260 county code and the township's three"
-                .to_string(),
-        );
-    }
-    Ok(text.to_string())
-}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlatformSettings {
@@ -274,8 +213,9 @@ pub struct CountyKeys {
 }
 
 impl CountyKeys {
-    pub fn is_pinned(&self, key: &AdminPublicKey) -> bool {
-        self.administrators.iter().any(|admin| admin.key == *key)
+    /// The keys a bundle's signer must be one of.
+    pub fn administrator_keys(&self) -> impl Iterator<Item = &AdminPublicKey> {
+        self.administrators.iter().map(|admin| &admin.key)
     }
 }
 
@@ -607,7 +547,7 @@ fn check_certificate_names_kiosk(
     let named = identity
         .certificate_chain
         .first()
-        .and_then(|leaf| crate::pki::common_name(leaf));
+        .and_then(|leaf| trust::pki::common_name(leaf));
     if named.as_deref() == Some(kiosk.id.as_str()) {
         return Ok(());
     }

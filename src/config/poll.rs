@@ -11,10 +11,12 @@
 use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, Utc};
-use serde::{Deserialize, Serialize};
 
-use super::apply::{ConfigStore, Installed, Refusal, StatusReport, StoreError};
-use super::{Config, KioskIdentity};
+use kiosk_core::kiosk::KioskIdentity;
+use wire::config::KioskConfigReport;
+
+use super::apply::{ConfigStore, Installed, Refusal, StoreError};
+use super::Config;
 use crate::backoff::{Backoff, SplitMix64};
 
 /// A round that failed in transport (refused, timed out, 5xx…).
@@ -34,25 +36,6 @@ impl TransportError {
         TransportError {
             code: code.into(),
             detail: detail.into(),
-        }
-    }
-}
-
-/// What the kiosk tells the platform about its configuration.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct KioskConfigReport {
-    pub kiosk_id: String,
-    pub township_code: String,
-    pub status: StatusReport,
-}
-
-impl KioskConfigReport {
-    pub fn new(kiosk: &KioskIdentity, status: StatusReport) -> Self {
-        KioskConfigReport {
-            kiosk_id: kiosk.id.to_string(),
-            township_code: kiosk.township.code.clone(),
-            status,
         }
     }
 }

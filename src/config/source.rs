@@ -8,6 +8,8 @@ use serde::de::DeserializeOwned;
 use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
+use trust::files::read_limited;
+
 use super::error::{ConfigError, ConfigErrorKind};
 
 /// A configuration file bigger than this is surely not one.
@@ -106,21 +108,6 @@ impl TomlSource {
         visit_table(root.get_ref(), offset, &mut path, &mut best);
         best.map(|(_, path)| path.join("."))
     }
-}
-
-/// Read at most `limit` bytes; a bigger file is an error, not a truncation.
-pub(crate) fn read_limited(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
-    use std::io::Read;
-    let file = std::fs::File::open(path)?;
-    let mut bytes = Vec::new();
-    file.take(limit + 1).read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > limit {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            format!("larger than {limit} bytes"),
-        ));
-    }
-    Ok(bytes)
 }
 
 fn classify(message: &str) -> ConfigErrorKind {

@@ -136,7 +136,7 @@ pub(crate) fn load(paths: TlsPaths) -> Result<TlsIdentity, (TlsFile, TlsProblem)
 }
 
 fn read_pem(path: &Path) -> Result<Vec<u8>, TlsProblem> {
-    super::source::read_limited(path, MAX_PEM_BYTES).map_err(|err| {
+    trust::files::read_limited(path, MAX_PEM_BYTES).map_err(|err| {
         TlsProblem::new(
             ConfigErrorKind::MissingFile,
             format!("cannot read {}: {err}", path.display()),

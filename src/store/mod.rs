@@ -20,47 +20,29 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use hmac::digest::KeyInit;
 use hmac::{Hmac, Mac};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
-use serde::{Deserialize, Serialize};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::sync::core::{StoreAction, SyncState};
 use kiosk_core::id_number::IdNumber;
-use kiosk_core::record::{PhotoRef, Record, RecordState, ValidRecord};
+use kiosk_core::record::{Record, RecordState, ValidRecord};
 use kiosk_core::Problem;
 
 pub mod schema;
-pub mod seal;
 
-pub use schema::SchemaError;
-pub use seal::{sha256_hex, Blobs, KeyError, SealError};
-
-/// A reason the county gave for refusing a record; the same shape as
-/// [`Problem`], which it is made from on the platform side.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Reason {
-    pub code: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub field: Option<String>,
-    pub message: String,
-}
-
-impl From<Problem> for Reason {
-    fn from(p: Problem) -> Reason {
-        Reason {
-            code: p.code,
-            field: p.field,
-            message: p.message,
-        }
-    }
-}
+pub use sqlite_schema::SchemaError;
+// The store's API speaks in the sealing types (photos in, errors out).
+use trust::files::write_private_file;
+pub use trust::seal::{Blobs, KeyError, SealError};
+use trust::{seal, sha256_hex};
+use wire::sealed::photo_refs;
 
 /// The number printed for people and staff: derived from the record's UUID
 /// (so the receipt can print it before the record is queued), 60 bits in
@@ -120,7 +102,7 @@ pub struct QueueEntry {
     pub signed_at: DateTime<Utc>,
     pub sent_at: Option<DateTime<Utc>>,
     pub reviewed_at: Option<DateTime<Utc>>,
-    pub reasons: Vec<Reason>,
+    pub reasons: Vec<Problem>,
     pub supersedes: Option<Uuid>,
     pub superseded_by: Option<Uuid>,
 }
@@ -263,25 +245,6 @@ pub fn mask_id_number(text: &str) -> String {
     }
 }
 
-/// Every photo a record refers to, with the field it sits in.
-pub fn photo_refs(record: &Record) -> Vec<(String, &PhotoRef)> {
-    let mut out = Vec::new();
-    let photos = &record.photos;
-    if let Some(p) = &photos.portrait {
-        out.push(("photos.portrait".to_string(), p));
-    }
-    if let Some(p) = &photos.card_portrait {
-        out.push(("photos.card_portrait".to_string(), p));
-    }
-    if let Some(p) = &photos.card_photo {
-        out.push(("photos.card_photo".to_string(), p));
-    }
-    for (i, doc) in record.documents.iter().enumerate() {
-        out.push((format!("documents[{i}].photo"), &doc.photo));
-    }
-    out
-}
-
 /// The blobs a record needs, checked: each present with its stated size.
 fn blobs_for(record: &Record, blobs: &Blobs) -> Result<Blobs, StoreError> {
     let mut wanted = Vec::new();
@@ -345,37 +308,8 @@ impl LocalKey {
         let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.lookup)
             .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
         mac.update(id.as_str().as_bytes());
-        seal::hex(&mac.finalize().into_bytes())
+        trust::hex(&mac.finalize().into_bytes())
     }
-}
-
-/// Writes a file only its owner can read, atomically: temp file, fsync,
-/// rename, fsync of the directory.
-pub fn write_private_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    fs::create_dir_all(dir)?;
-    let tmp = dir.join(format!(
-        ".{}.tmp",
-        path.file_name().and_then(|n| n.to_str()).unwrap_or("key")
-    ));
-    let mut options = fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(&tmp)?;
-    file.write_all(bytes)?;
-    file.sync_all()?;
-    fs::rename(&tmp, path)?;
-    if let Ok(d) = fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
-    Ok(())
 }
 
 /// The outbox. One per process thread; several processes may open the same
@@ -393,14 +327,14 @@ impl Store {
     /// A database newer than this program, or not an outbox, is refused
     /// before anything is written to it.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
-        let mut conn = schema::open_checked(path, &schema::OUTBOX)?;
+        let mut conn = sqlite_schema::open_checked(path, &schema::OUTBOX)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         // FULL: a commit is on disk before it returns, WAL or not.
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         // Freed pages (wiped drafts) are overwritten, not left on disk.
         conn.pragma_update(None, "secure_delete", "ON")?;
-        schema::migrate_to(&mut conn, &schema::OUTBOX, schema::LATEST)?;
+        sqlite_schema::migrate_to(&mut conn, &schema::OUTBOX, schema::LATEST)?;
         Ok(Store { conn })
     }
 
@@ -706,40 +640,56 @@ impl Store {
             .optional()?)
     }
 
-    /// Applies what the sync core decided. Each change only moves a record
-    /// forward from the states it may come from, so replaying an action
-    /// (after a crash) changes nothing.
-    pub fn apply(&mut self, action: &StoreAction, now: DateTime<Utc>) -> Result<(), StoreError> {
-        let now = ts(now);
-        match action {
-            StoreAction::MarkSent(id) => self.conn.execute(
-                "UPDATE records SET state = 'sent', sent_at = ?1 WHERE record_id = ?2 AND state = 'signed'",
-                params![now, id.to_string()],
-            )?,
-            StoreAction::MarkRejected(id, reasons) => {
-                let reasons = serde_json::to_string(reasons)
-                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                self.conn.execute(
-                    "UPDATE records SET state = 'rejected', reasons = ?1, reviewed_at = ?2 \
-                     WHERE record_id = ?3 AND state IN ('signed', 'sent')",
-                    params![reasons, now, id.to_string()],
-                )?
-            }
-            StoreAction::MarkAccepted(id) => self.conn.execute(
-                "UPDATE records SET state = 'accepted', reviewed_at = ?1 WHERE record_id = ?2 AND state = 'sent'",
-                params![now, id.to_string()],
-            )?,
-            StoreAction::MarkSuperseded(id) => self.conn.execute(
-                "UPDATE records SET state = 'superseded', reviewed_at = ?1 \
-                 WHERE record_id = ?2 AND state IN ('sent', 'accepted', 'rejected')",
-                params![now, id.to_string()],
-            )?,
-            StoreAction::KeepForRetry(_) => 0,
-        };
+    // Review changes. Each only moves a record forward from the states it
+    // may come from, so replaying one (after a crash) changes nothing.
+
+    /// The platform has the record.
+    pub fn mark_sent(&mut self, id: Uuid, now: DateTime<Utc>) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE records SET state = 'sent', sent_at = ?1 WHERE record_id = ?2 AND state = 'signed'",
+            params![ts(now), id.to_string()],
+        )?;
         Ok(())
     }
 
-    pub fn sync_state(&self) -> Result<Option<SyncState>, StoreError> {
+    /// The platform refused the record, at upload or in review.
+    pub fn mark_rejected(
+        &mut self,
+        id: Uuid,
+        reasons: &[Problem],
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let reasons =
+            serde_json::to_string(reasons).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        self.conn.execute(
+            "UPDATE records SET state = 'rejected', reasons = ?1, reviewed_at = ?2 \
+             WHERE record_id = ?3 AND state IN ('signed', 'sent')",
+            params![reasons, ts(now), id.to_string()],
+        )?;
+        Ok(())
+    }
+
+    pub fn mark_accepted(&mut self, id: Uuid, now: DateTime<Utc>) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE records SET state = 'accepted', reviewed_at = ?1 WHERE record_id = ?2 AND state = 'sent'",
+            params![ts(now), id.to_string()],
+        )?;
+        Ok(())
+    }
+
+    /// A later correction replaced the record.
+    pub fn mark_superseded(&mut self, id: Uuid, now: DateTime<Utc>) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE records SET state = 'superseded', reviewed_at = ?1 \
+             WHERE record_id = ?2 AND state IN ('sent', 'accepted', 'rejected')",
+            params![ts(now), id.to_string()],
+        )?;
+        Ok(())
+    }
+
+    /// The sync core's memory across restarts. The store keeps it as JSON
+    /// without knowing its shape, so it does not depend on `sync`.
+    pub fn sync_state<S: DeserializeOwned>(&self) -> Result<Option<S>, StoreError> {
         let json: Option<String> = self
             .conn
             .query_row("SELECT json FROM sync_state WHERE id = 1", [], |r| r.get(0))
@@ -750,7 +700,7 @@ impl Store {
         .transpose()
     }
 
-    pub fn save_sync_state(&self, state: &SyncState) -> Result<(), StoreError> {
+    pub fn save_sync_state<S: Serialize>(&self, state: &S) -> Result<(), StoreError> {
         let json = serde_json::to_string(state).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         self.conn.execute(
             "INSERT INTO sync_state (id, json) VALUES (1, ?1) ON CONFLICT(id) DO UPDATE SET json = excluded.json",

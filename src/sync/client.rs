@@ -12,15 +12,15 @@ use reqwest::StatusCode;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use uuid::Uuid;
 
-use super::core::{ReviewState, UploadOutcome};
-use crate::pki::{self, PkiError};
-use crate::platform::http::{
-    LookUpAnswer, LookUpQuery, ReviewAnswer, ReviewQuery, UploadAnswer, MAX_REVIEW_IDS,
-    RECORD_NUMBER_HEADER,
-};
+use super::core::UploadOutcome;
 use crate::store::SealedUpload;
 use kiosk_core::id_number::IdNumber;
 use kiosk_core::record::Record;
+use trust::pki::{self, PkiError};
+use wire::records::{
+    LookUpAnswer, LookUpQuery, ReviewAnswer, ReviewQuery, ReviewState, UploadAnswer,
+};
+use wire::{MAX_REVIEW_IDS, RECORD_NUMBER_HEADER};
 
 /// How to reach the platform: the parsed URL and TLS material, handed on
 /// as the configuration parsed them (never turned back into paths).

@@ -20,7 +20,8 @@ use uuid::Uuid;
 
 use crate::backoff::Backoff;
 pub use crate::backoff::SplitMix64;
-use crate::store::Reason;
+use kiosk_core::Problem;
+use wire::records::ReviewState;
 
 /// How retries are spaced.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,7 +109,7 @@ pub enum UploadOutcome {
     /// The platform already had it: an earlier attempt got through (200).
     AlreadyStored,
     /// The platform opened it and found it invalid (422), with its reasons.
-    Rejected(Vec<Reason>),
+    Rejected(Vec<Problem>),
     /// The platform holds a different record under this UUID (409).
     Conflict,
     /// A 5xx answer.
@@ -133,7 +134,7 @@ pub enum Verdict {
     /// The platform has it: state `sent`.
     Sent,
     /// The platform refused it for good: state `rejected`, with reasons.
-    Rejected(Vec<Reason>),
+    Rejected(Vec<Problem>),
     /// Try again later; the record stays `signed`.
     Retry,
 }
@@ -161,27 +162,11 @@ pub fn classify(outcome: &UploadOutcome) -> Verdict {
     }
 }
 
-/// The review outcome of one sent record, as the platform reports it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "state")]
-pub enum ReviewState {
-    /// Received, not reviewed yet.
-    Received,
-    Accepted,
-    Rejected {
-        reasons: Vec<Reason>,
-    },
-    /// A later correction replaced it.
-    Superseded,
-    /// The platform does not know it (should not happen once sent).
-    Unknown,
-}
-
 /// What the driver must do to the store after an outcome.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StoreAction {
     MarkSent(Uuid),
-    MarkRejected(Uuid, Vec<Reason>),
+    MarkRejected(Uuid, Vec<Problem>),
     MarkAccepted(Uuid),
     MarkSuperseded(Uuid),
     /// Nothing changes for this record; it will be tried again.
@@ -383,8 +368,8 @@ mod tests {
         }
     }
 
-    fn reason() -> Reason {
-        Reason {
+    fn reason() -> Problem {
+        Problem {
             code: "missing".into(),
             field: Some("identity.name".into()),
             message: "请填写姓名".into(),
@@ -516,7 +501,7 @@ mod tests {
                 005060ms wait until 11881ms
                 011881ms upload 2 ServerError(503) -> KeepForRetry(00000000-0000-0000-0000-000000000002)
                 011981ms wait until 24378ms
-                024378ms upload 1 Rejected([Reason { code: "missing", field: Some("identity.name"), message: "请填写姓名" }]) -> MarkRejected(00000000-0000-0000-0000-000000000001, [Reason { code: "missing", field: Some("identity.name"), message: "请填写姓名" }])
+                024378ms upload 1 Rejected([Problem { code: "missing", field: Some("identity.name"), message: "请填写姓名" }]) -> MarkRejected(00000000-0000-0000-0000-000000000001, [Problem { code: "missing", field: Some("identity.name"), message: "请填写姓名" }])
                 024478ms upload 2 Stored -> MarkSent(00000000-0000-0000-0000-000000000002)
                 024578ms poll -> 1 accepted
                 024678ms done"#]],

@@ -37,6 +37,21 @@ pub struct SyncReport {
     pub next_attempt: Option<DateTime<Utc>>,
 }
 
+/// Does to the store what the core decided.
+pub fn apply(
+    store: &mut Store,
+    action: &StoreAction,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    match action {
+        StoreAction::MarkSent(id) => store.mark_sent(*id, now),
+        StoreAction::MarkRejected(id, reasons) => store.mark_rejected(*id, reasons, now),
+        StoreAction::MarkAccepted(id) => store.mark_accepted(*id, now),
+        StoreAction::MarkSuperseded(id) => store.mark_superseded(*id, now),
+        StoreAction::KeepForRetry(_) => Ok(()),
+    }
+}
+
 /// The persisted core state, or a fresh one with a random jitter seed.
 fn load_state(store: &Store) -> Result<SyncState, StoreError> {
     Ok(store
@@ -83,7 +98,7 @@ fn step(
                     }
                 }
             }
-            store.apply(&action, now)?;
+            apply(store, &action, now)?;
             store.save_sync_state(core.state())?;
         }
         Task::PollReviews => {
@@ -105,7 +120,7 @@ fn step(
                     StoreAction::MarkSuperseded(_) => report.superseded += 1,
                     _ => {}
                 }
-                store.apply(&action, now)?;
+                apply(store, &action, now)?;
             }
             store.save_sync_state(core.state())?;
         }

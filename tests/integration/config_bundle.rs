@@ -8,13 +8,13 @@ use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
 use expect_test::expect;
+use trust::bundle::Bundle;
 use veteran_kiosk::config::apply::{ConfigEvent, ConfigStore, MAX_START_ATTEMPTS};
-use veteran_kiosk::config::bundle::Bundle;
 use veteran_kiosk::config::poll::{
-    check_start, ConfigTransport, KioskConfigReport, PollOutcome, Poller, StartCheck,
-    TransportError,
+    check_start, ConfigTransport, PollOutcome, Poller, StartCheck, TransportError,
 };
 use veteran_kiosk::config::Config;
+use wire::config::KioskConfigReport;
 
 use config_support::*;
 
@@ -404,7 +404,9 @@ fn bundles_round_trip_through_the_cli_format() {
     let kiosk = Kiosk::new();
     let bytes = sign_dir(&kiosk.factory, 9, "township:430121001", &admin());
     let bundle = Bundle::parse(&bytes).unwrap();
-    bundle.check_signature(&kiosk.config.county).unwrap();
+    bundle
+        .check_signature(kiosk.config.county.administrator_keys())
+        .unwrap();
     assert_eq!(bundle.version, 9);
     assert_eq!(
         bundle.files.keys().map(|p| p.as_str()).collect::<Vec<_>>(),
@@ -420,7 +422,7 @@ fn bundles_round_trip_through_the_cli_format() {
 /// The platform as the poller sees it: bundles by version, reports kept.
 #[derive(Default)]
 struct FakePlatform {
-    bundles: Vec<(u64, veteran_kiosk::config::bundle::Target, Vec<u8>)>,
+    bundles: Vec<(u64, trust::bundle::Target, Vec<u8>)>,
     reports: Vec<KioskConfigReport>,
     down: bool,
     /// Refuse the TLS handshake (a client certificate it does not take).
@@ -438,7 +440,7 @@ impl FakePlatform {
 impl ConfigTransport for FakePlatform {
     fn fetch_newest(
         &mut self,
-        kiosk: &veteran_kiosk::config::KioskIdentity,
+        kiosk: &kiosk_core::kiosk::KioskIdentity,
         after: u64,
     ) -> Result<Option<Vec<u8>>, TransportError> {
         if self.down {
@@ -591,7 +593,7 @@ fn the_poller_brings_a_pushed_bundle_into_force_and_reports_it() {
 
 #[test]
 fn the_registry_keeps_pushes_and_serves_the_newest_bundle_for_each_kiosk() {
-    use veteran_kiosk::config::registry::{parse_admin_keys, BundleRegistry};
+    use county_platform::registry::{parse_admin_keys, BundleRegistry};
     let kiosk = Kiosk::new();
     let registry = BundleRegistry::open(&kiosk.tmp.join("platform")).unwrap();
     let admins = parse_admin_keys(&format!(

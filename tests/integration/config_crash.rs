@@ -17,8 +17,8 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use trust::bundle::{self, Bundle, BundlePath, Target};
 use veteran_kiosk::config::apply::ConfigStore;
-use veteran_kiosk::config::bundle::{self, Bundle, BundlePath, Target};
 
 use config_support::*;
 

@@ -224,9 +224,10 @@ fn pushed_bundles_reach_a_running_kiosk_and_a_refused_certificate_rolls_back() {
 
 #[test]
 fn a_kiosk_can_neither_read_nor_report_for_another_kiosk() {
+    use kiosk_core::kiosk::KioskId;
     use veteran_kiosk::config::apply::StatusReport;
-    use veteran_kiosk::config::poll::{ConfigTransport, KioskConfigReport};
-    use veteran_kiosk::config::KioskId;
+    use veteran_kiosk::config::poll::ConfigTransport;
+    use wire::config::KioskConfigReport;
 
     let world = World::new();
     let factory = world.kiosk_config("factory", &world.pki.kiosk, &world.pki.kiosk_key);

@@ -31,11 +31,12 @@ use kiosk_core::forms::FieldEdit;
 use kiosk_core::record::{Record, RecordState};
 use kiosk_core::session::{Event, PhotoPurpose, PrintState, StaffCommand, StaffPanel, Step};
 use kiosk_core::staff::{AuditAction, AuditEntry};
+use trust::seal;
 use veteran_kiosk::devices::camera::CameraError;
 use veteran_kiosk::kiosk::boot::KioskPaths;
 use veteran_kiosk::kiosk::{self, Running};
 use veteran_kiosk::photo::{decode_photo, OUTPUT_HEIGHT, OUTPUT_WIDTH};
-use veteran_kiosk::store::{seal, Blobs, Store};
+use veteran_kiosk::store::{Blobs, Store};
 use veteran_kiosk::ui::{AppWindow, AttractView, Nav, PortraitView, Screen};
 
 use config_support::*;

@@ -1,5 +1,6 @@
 //! The staff commands on the real binary: `pki demo`, `demo records`,
-//! `queue add|list|stats|show`, and the platform's reviewer commands.
+//! `queue add|list|stats|show`. The platform's reviewer commands are
+//! tested in crates/county-platform/tests/cli.rs.
 
 use std::path::Path;
 use std::process::Command;
@@ -15,10 +16,6 @@ fn run(bin: &str, args: &[&str]) -> (i32, Value) {
 
 fn kiosk(args: &[&str]) -> (i32, Value) {
     run(env!("CARGO_BIN_EXE_veteran-kiosk"), args)
-}
-
-fn platform(args: &[&str]) -> (i32, Value) {
-    run(env!("CARGO_BIN_EXE_county-platform"), args)
 }
 
 fn s(p: &Path) -> String {
@@ -125,27 +122,4 @@ fn staff_queue_a_paper_record_and_see_only_the_clear_part() {
         (code, &out["stats"]["by_state"]["signed"]),
         (0, &Value::from(1))
     );
-
-    // The platform side: a base database, and the reviewer commands.
-    let db = s(&dir.path().join("platform.sqlite3"));
-    let (code, out) = platform(&["--db", &db, "import-base", &first]);
-    assert_eq!((code, &out["imported"]), (0, &Value::from(1)), "{out}");
-    let (code, out) = platform(&["--db", &db, "review", "list"]);
-    assert_eq!(
-        (code, out["records"].as_array().map(Vec::len)),
-        (0, Some(0))
-    );
-    let id = original["meta"]["record_id"].as_str().unwrap();
-    let (code, out) = platform(&["--db", &db, "review", "accept", id]);
-    assert_eq!((code, &out["code"]), (1, &Value::from("not_reviewable")));
-    let (code, _) = platform(&[
-        "--db",
-        &db,
-        "review",
-        "reject",
-        id,
-        "--reason",
-        "no equals sign",
-    ]);
-    assert_eq!(code, 2);
 }

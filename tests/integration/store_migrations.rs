@@ -4,8 +4,10 @@
 use std::fs;
 
 use rusqlite::Connection;
-use veteran_kiosk::store::schema::{self, SchemaError, OUTBOX};
+use sqlite_schema::{self as schema, SchemaError};
+use veteran_kiosk::store::schema::{LATEST, OUTBOX};
 use veteran_kiosk::store::{Store, StoreError};
+use veteran_kiosk::sync::core::SyncState;
 
 fn schema_at(version: u32) -> String {
     let mut conn = Connection::open_in_memory().unwrap();
@@ -22,9 +24,9 @@ fn an_empty_file_becomes_the_latest_version() {
     let conn = Connection::open(&path).unwrap();
     assert_eq!(
         schema::read_header(&conn).unwrap(),
-        (schema::LATEST, OUTBOX.application_id)
+        (LATEST, OUTBOX.application_id)
     );
-    assert_eq!(schema::describe(&conn).unwrap(), schema_at(schema::LATEST));
+    assert_eq!(schema::describe(&conn).unwrap(), schema_at(LATEST));
     let mode: String = conn
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
         .unwrap();
@@ -75,13 +77,13 @@ fn migrating_the_v1_fixture_keeps_every_row_and_reaches_the_latest_schema() {
     // The sealed bytes moved to their own table, intact.
     let sent = uuid::Uuid::parse_str("6f1c1c9e-6a4b-4c1e-9a55-2f0d2d6f4e11").unwrap();
     assert_eq!(store.sealed(sent).unwrap().unwrap().sealed, vec![0u8]);
-    let state = store.sync_state().unwrap().unwrap();
+    let state: SyncState = store.sync_state().unwrap().unwrap();
     assert_eq!(state.failures, 2);
     assert_eq!(store.stats().unwrap().drafts, 0);
     drop(store);
 
     let conn = Connection::open(&path).unwrap();
-    assert_eq!(schema::describe(&conn).unwrap(), schema_at(schema::LATEST));
+    assert_eq!(schema::describe(&conn).unwrap(), schema_at(LATEST));
 }
 
 #[test]
@@ -92,7 +94,7 @@ fn a_newer_database_is_refused_and_left_byte_for_byte() {
         let conn = Connection::open(&path).unwrap();
         conn.execute_batch(include_str!("../fixtures/store/outbox-v1.sql"))
             .unwrap();
-        conn.pragma_update(None, "user_version", schema::LATEST + 1)
+        conn.pragma_update(None, "user_version", LATEST + 1)
             .unwrap();
     }
     let before = fs::read(&path).unwrap();
@@ -100,7 +102,7 @@ fn a_newer_database_is_refused_and_left_byte_for_byte() {
         Err(StoreError::Schema(SchemaError::TooNew {
             found, supported, ..
         })) => {
-            assert_eq!((found, supported), (schema::LATEST + 1, schema::LATEST));
+            assert_eq!((found, supported), (LATEST + 1, LATEST));
         }
         Err(other) => panic!("wrong error: {other}"),
         Ok(_) => panic!("a newer database was opened"),

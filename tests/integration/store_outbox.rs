@@ -7,9 +7,12 @@ use chrono::{DateTime, Duration, Utc};
 use expect_test::expect;
 use kiosk_core::id_number::IdNumber;
 use kiosk_core::record::{self, Record, RecordState, ValidRecord};
+use kiosk_core::Problem;
+use trust::seal;
 use veteran_kiosk::cli::demo::{allowed_selections, generate, DemoOptions, PhotoPool};
-use veteran_kiosk::store::{seal, Blobs, ListFilter, LocalKey, Reason, Store};
+use veteran_kiosk::store::{Blobs, ListFilter, LocalKey, Store};
 use veteran_kiosk::sync::core::StoreAction;
+use veteran_kiosk::sync::worker::apply;
 
 fn now() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2026-11-30T08:00:00Z")
@@ -162,7 +165,7 @@ fn states_move_forward_only_and_a_correction_supersedes() {
             .unwrap();
     }
     let [a, b, c] = [0, 1, 2].map(|i| batch[i].0.meta.record_id);
-    let reasons = vec![Reason {
+    let reasons = vec![Problem {
         code: "photo_unclear".into(),
         field: Some("photos.portrait".into()),
         message: "照片不清晰".into(),
@@ -178,7 +181,7 @@ fn states_move_forward_only_and_a_correction_supersedes() {
         StoreAction::MarkAccepted(c),
         StoreAction::KeepForRetry(c),
     ] {
-        f.store.apply(&action, t).unwrap();
+        apply(&mut f.store, &action, t).unwrap();
     }
     let state = |id| f.store.entry(id).unwrap().unwrap().state;
     assert_eq!(
@@ -223,9 +226,12 @@ fn list_stats_and_show_give_the_clear_part() {
             .enqueue(&valid(record), blobs, &f.platform.to_public())
             .unwrap();
     }
-    f.store
-        .apply(&StoreAction::MarkSent(batch[0].0.meta.record_id), now())
-        .unwrap();
+    apply(
+        &mut f.store,
+        &StoreAction::MarkSent(batch[0].0.meta.record_id),
+        now(),
+    )
+    .unwrap();
 
     let all = f.store.list(&ListFilter::default()).unwrap();
     assert_eq!(all.len(), 4);

@@ -9,10 +9,11 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use kiosk_core::record::{self, RecordState};
+use kiosk_core::Problem;
 use sync_support::{demo_records, enqueue_all, FaultProxy, ProxyMode, World};
-use veteran_kiosk::store::{ListFilter, Reason, Store};
+use veteran_kiosk::store::{ListFilter, Store};
 use veteran_kiosk::sync::client::PlatformClient;
-use veteran_kiosk::sync::core::RetryPolicy;
+use veteran_kiosk::sync::core::{RetryPolicy, SyncState};
 use veteran_kiosk::sync::worker::{run_once, SyncFailure, SyncHandle, SyncReport};
 
 fn once(store: &mut Store, client: &PlatformClient) -> SyncReport {
@@ -57,9 +58,15 @@ fn connection_refused_is_retried_later() {
     assert_eq!(report.last_failure, Some(SyncFailure::ConnectionRefused));
     assert_eq!((report.retries, report.pending), (1, 2));
     assert!(report.next_attempt.is_some());
-    assert_eq!(store.sync_state().unwrap().unwrap().failures, 1);
+    assert_eq!(
+        store.sync_state::<SyncState>().unwrap().unwrap().failures,
+        1
+    );
     then_recovers(&world, &mut store, 2);
-    assert_eq!(store.sync_state().unwrap().unwrap().failures, 0);
+    assert_eq!(
+        store.sync_state::<SyncState>().unwrap().unwrap().failures,
+        0
+    );
 }
 
 #[test]
@@ -199,7 +206,7 @@ fn review_outcomes_are_polled_back() {
     assert_eq!((report.uploaded, report.awaiting_review), (3, 3));
 
     let [a, b, _c] = [0, 1, 2].map(|i| records[i].0.meta.record_id);
-    let reasons = vec![Reason {
+    let reasons = vec![Problem {
         code: "photo_unclear".into(),
         field: Some("photos.portrait".into()),
         message: "照片不清晰，请重新拍摄".into(),

@@ -15,8 +15,9 @@ use std::time::{Duration, Instant};
 
 use kiosk_core::record::{Record, RecordState};
 use sync_support::{path_str, World};
+use trust::seal;
 use veteran_kiosk::cli::demo::{write_records, DemoOptions};
-use veteran_kiosk::store::{seal, ListFilter, Store};
+use veteran_kiosk::store::{ListFilter, Store};
 use veteran_kiosk::sync::core::SplitMix64;
 
 const RECORDS: usize = 40;

@@ -7,9 +7,9 @@ use crate::sync_support;
 
 use std::sync::Arc;
 
+use county_platform::{self as platform, Faults, PlatformConfig};
 use sync_support::{demo_records, enqueue_all, World};
-use veteran_kiosk::pki;
-use veteran_kiosk::platform::{self, Faults, PlatformConfig};
+use trust::pki;
 use veteran_kiosk::sync::client::{ClientIdentity, PlatformClient};
 use veteran_kiosk::sync::core::UploadOutcome;
 

@@ -14,6 +14,7 @@ use kiosk_core::category::DocumentKind;
 use kiosk_core::record::PhotoRef;
 use kiosk_core::session::{Effect, Event, PhotoPurpose};
 use photo_support::{analyzer, astronaut, large_astronaut, sample};
+use trust::sha256_hex;
 use veteran_kiosk::devices::camera::nokhwa::NokhwaCamera;
 use veteran_kiosk::devices::camera::test::TestCamera;
 use veteran_kiosk::devices::camera::{CameraError, CameraSelector, Frame};
@@ -25,7 +26,7 @@ use veteran_kiosk::kiosk::shell::CameraView;
 use veteran_kiosk::photo::{
     assess_portrait_file, decode_photo, PortraitAnalyzer, OUTPUT_HEIGHT, OUTPUT_WIDTH,
 };
-use veteran_kiosk::store::{sha256_hex, Blobs};
+use veteran_kiosk::store::Blobs;
 
 const NO_FACE_HINT: &str = "请正对摄像头";
 const HOLD_STILL_HINT: &str = "请保持不动";

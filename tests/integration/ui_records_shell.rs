@@ -14,11 +14,13 @@ use kiosk_core::id_number::IdNumber;
 use kiosk_core::record::{self, Record, RecordState};
 use kiosk_core::session::{Effect, Event};
 use kiosk_core::staff::{AuditAction, AuditEntry};
+use kiosk_core::Problem;
 use sync_support::{demo_records, FaultProxy, ProxyMode, World};
 use uuid::Uuid;
 use veteran_kiosk::kiosk::shell::records::{RecordsSettings, RecordsShell, SessionPhotos};
-use veteran_kiosk::store::{photo_refs, Blobs, Reason, Store};
+use veteran_kiosk::store::{Blobs, Store};
 use veteran_kiosk::sync::client::ClientSettings;
+use wire::sealed::photo_refs;
 
 fn settings(world: &World, platform: Option<ClientSettings>) -> RecordsSettings {
     RecordsSettings {
@@ -148,7 +150,7 @@ fn a_queued_record_reaches_the_platform_and_its_review_comes_back() {
     assert!(lines.iter().all(|l| l.ok), "{lines:?}");
 
     // The county sends it back; "send now" also fetches reviews.
-    let reason = Reason {
+    let reason = Problem {
         code: "photo_unclear".into(),
         field: Some("photos.portrait".into()),
         message: "照片不清晰，请重新拍摄".into(),

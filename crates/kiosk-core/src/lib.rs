@@ -9,6 +9,7 @@ pub mod category;
 pub mod classified;
 pub mod forms;
 pub mod id_number;
+pub mod kiosk;
 pub mod problem;
 pub mod record;
 pub mod region;

@@ -313,16 +313,12 @@ impl Ga467Session {
             return Err(ReaderError::Sam(id.status()));
         }
         Ok(SamInfo {
-            sam_id: hex(id.data()),
+            // Upper case, as the reader vendors print SAM ids.
+            sam_id: trust::hex(id.data()).to_ascii_uppercase(),
             status: status.status().meaning_zh().to_string(),
             healthy: status.status().is_success(),
         })
     }
-}
-
-/// Upper-case hex without separators.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|byte| format!("{byte:02X}")).collect()
 }
 
 #[cfg(test)]

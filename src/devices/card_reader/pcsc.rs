@@ -22,8 +22,7 @@ use chrono::NaiveDate;
 
 use super::pcsc_wrapping::{self, ApduWrapping, WrapError};
 use super::{
-    hex, CardEvent, CardReader, ChipSerial, FrameLink, Ga467Session, ReaderError, ReaderStatus,
-    SamInfo,
+    CardEvent, CardReader, ChipSerial, FrameLink, Ga467Session, ReaderError, ReaderStatus, SamInfo,
 };
 use crate::devices::config::{ApduWrappingKind, PcscMode};
 use crate::devices::deadline::{Guarded, Overrun};
@@ -247,7 +246,10 @@ fn chip_serial(card: &::pcsc::Card) -> Result<ChipSerial, ReaderError> {
     for apdu in [READ_CARD_SERIAL, GET_UID] {
         let answer = transmit(card, &apdu)?;
         match pcsc_wrapping::split_status(&answer) {
-            Some((0x9000, data)) if !data.is_empty() => return Ok(ChipSerial(hex(data))),
+            Some((0x9000, data)) if !data.is_empty() => {
+                // Upper case, as the card vendors print chip serials.
+                return Ok(ChipSerial(trust::hex(data).to_ascii_uppercase()));
+            }
             Some((sw, _)) => last_sw = sw,
             None => {}
         }

@@ -164,7 +164,7 @@ mod tests {
     fn command_layout() {
         let apdu = Ff96.command(&Request::FindCard.encode()).unwrap();
         assert_eq!(
-            super::super::hex(&apdu),
+            trust::hex(&apdu).to_ascii_uppercase(),
             "FF9600000AAAAAAA96690003200122".to_string() + "00"
         );
     }

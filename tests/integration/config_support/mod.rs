@@ -6,10 +6,10 @@ use std::path::{Path, PathBuf};
 
 use std::sync::Arc;
 
-use veteran_kiosk::config::bundle::{self, Bundle, Target};
-use veteran_kiosk::config::AdminSigningKey;
-use veteran_kiosk::pki::DemoPki;
-use veteran_kiosk::platform::{self, Faults, PlatformConfig, RunningPlatform};
+use county_platform::{self as platform, Faults, PlatformConfig, RunningPlatform};
+use trust::bundle::{self, Bundle, Target};
+use trust::keys::AdminSigningKey;
+use trust::pki::DemoPki;
 
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -51,15 +51,12 @@ pub fn edit_file(path: &Path, from: &str, to: &str) {
 /// and `tls/kiosk.key` in `dir` (a renewed or a re-issued certificate).
 pub fn issue_kiosk_certificate(dir: &Path, kiosk_id: &str) {
     let ca_key = fs::read_to_string(repo().join("tests/config_data/demo-pki/ca-key.pem")).unwrap();
-    veteran_kiosk::pki::CertificateAuthority::from_key_pem(
-        veteran_kiosk::pki::DEMO_CA_NAME,
-        &ca_key,
-    )
-    .unwrap()
-    .issue_client(kiosk_id, veteran_kiosk::pki::Validity::days_from_today(30))
-    .unwrap()
-    .write(&dir.join("tls/kiosk.pem"), &dir.join("tls/kiosk.key"))
-    .unwrap();
+    trust::pki::CertificateAuthority::from_key_pem(trust::pki::DEMO_CA_NAME, &ca_key)
+        .unwrap()
+        .issue_client(kiosk_id, trust::pki::Validity::days_from_today(30))
+        .unwrap()
+        .write(&dir.join("tls/kiosk.pem"), &dir.join("tls/kiosk.key"))
+        .unwrap();
 }
 
 /// The demo administrator, pinned in the shipped configuration.

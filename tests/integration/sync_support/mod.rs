@@ -11,11 +11,12 @@ use std::thread;
 use std::time::Duration;
 
 use chrono::Utc;
+use county_platform::{self as platform, Faults, PlatformConfig, RunningPlatform};
 use kiosk_core::record::{self, Record};
+use trust::pki::DemoPki;
+use trust::seal;
 use veteran_kiosk::cli::demo::{allowed_selections, generate, DemoOptions, PhotoPool};
-use veteran_kiosk::pki::DemoPki;
-use veteran_kiosk::platform::{self, Faults, PlatformConfig, RunningPlatform};
-use veteran_kiosk::store::{seal, Blobs, Store};
+use veteran_kiosk::store::{Blobs, Store};
 use veteran_kiosk::sync::client::{ClientSettings, PlatformClient};
 
 pub struct World {

@@ -33,13 +33,14 @@ use std::time::{Duration as StdDuration, Instant};
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
-use crate::store::{photo_refs, Blobs, LocalKey, Store, StoreError};
+use crate::store::{Blobs, LocalKey, Store, StoreError};
 use crate::sync::client::ClientSettings;
 use crate::sync::worker::{SyncReport, SyncTicket};
 use kiosk_core::id_number::IdNumber;
 use kiosk_core::record::{Record, ValidRecord};
 use kiosk_core::session::{DeviceLine, Event};
 use kiosk_core::staff::AuditEntry;
+use wire::sealed::photo_refs;
 
 use audit::AuditLog;
 use lookup::{start_platform, Platform};
@@ -546,7 +547,7 @@ mod tests {
     #[test]
     fn a_look_up_thread_that_died_holding_a_look_up_answers_not_found() {
         let dir = tempfile::tempdir().unwrap();
-        let pki = crate::pki::DemoPki::generate(&dir.path().join("pki"), "AX-FC-01").unwrap();
+        let pki = trust::pki::DemoPki::generate(&dir.path().join("pki"), "AX-FC-01").unwrap();
         let settings = ClientSettings::demo(&pki.dir, "https://127.0.0.1:9").unwrap();
         let mut shell = shell(dir.path());
         let sync = crate::sync::worker::SyncHandle::spawn(

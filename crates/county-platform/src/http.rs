@@ -15,25 +15,22 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Extension, Json, Router};
 use chrono::Utc;
-use serde::{Deserialize, Serialize};
 use serde_json::json;
+use trust::seal::{self, SealError};
+use trust::sha256_hex;
 use uuid::Uuid;
+use wire::error_code;
+use wire::records::{
+    LookUpAnswer, LookUpQuery, ReviewAnswer, ReviewItem, ReviewQuery, UploadAnswer,
+};
+use wire::sealed::photo_refs;
+use wire::{ErrorBody, MAX_REVIEW_IDS, MAX_UPLOAD_BYTES, RECORD_NUMBER_HEADER};
 
 use super::db::{Existing, NewRecord};
 use super::{AppState, PeerCert};
-use crate::store::seal::{self, SealError};
-use crate::store::{photo_refs, sha256_hex, Reason};
-use crate::sync::core::ReviewState;
 use kiosk_core::id_number::IdNumber;
 use kiosk_core::record::{self, Record};
-
-/// The largest sealed record accepted (a record with every photo at its
-/// cap is well under this).
-pub const MAX_UPLOAD_BYTES: usize = 32 * 1024 * 1024;
-/// The most ids one review query may ask about.
-pub const MAX_REVIEW_IDS: usize = 1000;
-/// Header with the kiosk's printed record number (informational).
-pub const RECORD_NUMBER_HEADER: &str = "x-record-number";
+use kiosk_core::Problem;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -45,19 +42,15 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// A JSON error body: `{"status": "error", "code", "message"}`.
-fn error(status: StatusCode, code: &str, message: &str) -> Response {
-    (
-        status,
-        Json(json!({"status": "error", "code": code, "message": message})),
-    )
-        .into_response()
+pub(crate) fn error(status: StatusCode, code: &str, message: &str) -> Response {
+    (status, Json(ErrorBody::new(code, message))).into_response()
 }
 
 fn internal(e: impl std::fmt::Display) -> Response {
     eprintln!("county-platform: internal error: {e}");
     error(
         StatusCode::INTERNAL_SERVER_ERROR,
-        "internal",
+        error_code::INTERNAL,
         "平台内部错误",
     )
 }
@@ -66,38 +59,19 @@ async fn health() -> Json<serde_json::Value> {
     Json(json!({"status": "ok"}))
 }
 
-/// The answer to an upload.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "status", rename_all = "snake_case")]
-pub enum UploadAnswer {
-    /// 201: stored for review.
-    Stored { record_id: Uuid },
-    /// 200: an earlier upload of the same bytes got through.
-    AlreadyStored { record_id: Uuid },
-    /// 422: refused, with reasons; sending it again will not help.
-    Rejected {
-        record_id: Uuid,
-        reasons: Vec<Reason>,
-    },
-}
-
 fn answer(status: StatusCode, body: UploadAnswer) -> Response {
     (status, Json(body)).into_response()
 }
 
-fn reason(code: &str, message: &str) -> Reason {
-    Reason {
-        code: code.to_string(),
-        field: None,
-        message: message.to_string(),
-    }
+fn reason(code: &str, message: &str) -> Problem {
+    Problem::new(code, message)
 }
 
 fn repeat_answer(record_id: Uuid, existing: &Existing, body_sha256: &str) -> Response {
     if existing.body_sha256 != body_sha256 {
         return error(
             StatusCode::CONFLICT,
-            "record_conflict",
+            error_code::RECORD_CONFLICT,
             "平台已有编号相同但内容不同的记录",
         );
     }
@@ -124,26 +98,23 @@ fn open_and_check(
     sealed: &[u8],
     record_id: Uuid,
     sender: Option<&str>,
-) -> Result<Record, Vec<Reason>> {
+) -> Result<Record, Vec<Problem>> {
     let (record, blobs): (Record, _) = seal::open(sealed, &state.identity)
         .map_err(|e: SealError| vec![reason(e.code(), e.message_zh())])?;
     if record.meta.record_id != record_id {
         return Err(vec![reason("record_id_mismatch", "记录编号与上传地址不符")]);
     }
-    let mut reasons: Vec<Reason> = record::problems(&record, Utc::now().date_naive())
-        .into_iter()
-        .map(Reason::from)
-        .collect();
+    let mut reasons: Vec<Problem> = record::problems(&record, Utc::now().date_naive());
     if sender != Some(record.meta.kiosk_id.as_str()) {
-        reasons.push(Reason {
-            code: "kiosk_certificate_mismatch".into(),
+        reasons.push(Problem {
+            code: error_code::KIOSK_CERTIFICATE_MISMATCH.into(),
             field: Some("meta.kiosk_id".into()),
             message: "记录上的采集点编号与发送它的终端证书不符，请核对本机配置".into(),
         });
     }
     for (field, photo) in photo_refs(&record) {
         if blobs.get(&photo.sha256).map(|b| b.len() as u64) != Some(photo.bytes) {
-            reasons.push(Reason {
+            reasons.push(Problem {
                 code: "photo_missing".into(),
                 field: Some(field),
                 message: "记录中的照片文件缺失或不符".into(),
@@ -167,14 +138,14 @@ async fn upload(
     if take_one(&state.faults.unavailable) {
         return error(
             StatusCode::SERVICE_UNAVAILABLE,
-            "unavailable",
+            error_code::UNAVAILABLE,
             "平台暂时无法处理，请稍后重试",
         );
     }
     let Ok(record_id) = Uuid::parse_str(&record_id) else {
         return error(
             StatusCode::BAD_REQUEST,
-            "bad_record_id",
+            error_code::BAD_RECORD_ID,
             "记录编号格式不正确",
         );
     };
@@ -271,31 +242,18 @@ fn take_one(counter: &std::sync::atomic::AtomicU32) -> bool {
         .is_ok()
 }
 
-#[derive(Debug, Serialize, Deserialize)]
-pub struct ReviewQuery {
-    pub record_ids: Vec<Uuid>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ReviewItem {
-    pub record_id: Uuid,
-    #[serde(flatten)]
-    pub review: ReviewState,
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-pub struct ReviewAnswer {
-    pub reviews: Vec<ReviewItem>,
-}
-
 async fn reviews(State(state): State<AppState>, body: Bytes) -> Response {
     let Ok(query) = serde_json::from_slice::<ReviewQuery>(&body) else {
-        return error(StatusCode::BAD_REQUEST, "bad_request", "请求格式不正确");
+        return error(
+            StatusCode::BAD_REQUEST,
+            error_code::BAD_REQUEST,
+            "请求格式不正确",
+        );
     };
     if query.record_ids.len() > MAX_REVIEW_IDS {
         return error(
             StatusCode::PAYLOAD_TOO_LARGE,
-            "too_many_ids",
+            error_code::TOO_MANY_IDS,
             "一次查询的记录过多",
         );
     }
@@ -311,21 +269,13 @@ async fn reviews(State(state): State<AppState>, body: Bytes) -> Response {
     }
 }
 
-#[derive(Debug, Serialize, Deserialize)]
-pub struct LookUpQuery {
-    pub id_number: String,
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-pub struct LookUpAnswer {
-    pub found: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub record: Option<Record>,
-}
-
 async fn look_up(State(state): State<AppState>, body: Bytes) -> Response {
     let Ok(query) = serde_json::from_slice::<LookUpQuery>(&body) else {
-        return error(StatusCode::BAD_REQUEST, "bad_request", "请求格式不正确");
+        return error(
+            StatusCode::BAD_REQUEST,
+            error_code::BAD_REQUEST,
+            "请求格式不正确",
+        );
     };
     let id = match IdNumber::parse_structure(&query.id_number) {
         Ok(id) => id,

@@ -29,11 +29,15 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use ed25519_dalek::Signature;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use thiserror::Error;
 
-use super::keys::{AdminPublicKey, AdminSigningKey};
-use super::{parse_township_code, CountyKeys, KioskId, KioskIdentity, CONFIG_FILE};
+use kiosk_core::kiosk::{parse_township_code, KioskId, KioskIdentity};
+
+use crate::keys::{AdminPublicKey, AdminSigningKey};
+use crate::{files::read_limited, sha256_hex};
+
+/// The main file of a configuration directory: every bundle carries one.
+pub const CONFIG_FILE: &str = "kiosk.toml";
 
 const FORMAT: &str = "veteran-kiosk-config-bundle/1";
 const MANIFEST_HEADER: &str = "veteran-kiosk config bundle 1";
@@ -226,14 +230,10 @@ pub fn manifest(version: u64, target: &Target, files: &BTreeMap<BundlePath, Vec<
             "file {} {} {}\n",
             path.as_str(),
             data.len(),
-            hex(&Sha256::digest(data))
+            sha256_hex(data)
         ));
     }
     text
-}
-
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn check_content(files: &BTreeMap<BundlePath, Vec<u8>>) -> Result<(), BundleError> {
@@ -351,13 +351,16 @@ impl Bundle {
 
     /// Hex SHA-256 of the manifest: the bundle's identity.
     pub fn sha256(&self) -> String {
-        hex(&Sha256::digest(self.manifest().as_bytes()))
+        sha256_hex(self.manifest().as_bytes())
     }
 
-    /// Trust: the signer is one of `keys` and the signature covers exactly
-    /// this content, version and target.
-    pub fn check_signature(&self, keys: &CountyKeys) -> Result<(), BundleError> {
-        if !keys.is_pinned(&self.signer) {
+    /// Trust: the signer is one of the `pinned` keys and the signature
+    /// covers exactly this content, version and target.
+    pub fn check_signature<'a>(
+        &self,
+        pinned: impl IntoIterator<Item = &'a AdminPublicKey>,
+    ) -> Result<(), BundleError> {
+        if !pinned.into_iter().any(|key| *key == self.signer) {
             return Err(BundleError::UnknownSigner(self.signer.to_string()));
         }
         if !self
@@ -413,8 +416,7 @@ fn read_dir_into(
             if files.len() >= MAX_FILES {
                 return Err(BundleError::TooMuchContent);
             }
-            let data =
-                super::source::read_limited(&entry.path(), MAX_CONTENT_BYTES as u64).map_err(io)?;
+            let data = read_limited(&entry.path(), MAX_CONTENT_BYTES as u64).map_err(io)?;
             files.insert(path, data);
         } else {
             return Err(BundleError::BadPath(relative));

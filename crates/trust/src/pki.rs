@@ -22,8 +22,8 @@ use rcgen::{
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
-use crate::store::seal;
-use crate::store::write_private_file;
+use crate::files::write_private_file;
+use crate::seal;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PkiError {

@@ -18,13 +18,11 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use kiosk_core::kiosk::{KioskId, KioskIdentity};
 use thiserror::Error;
-
-use super::bundle::{Bundle, BundleError};
-use super::keys::AdminPublicKey;
-use super::poll::KioskConfigReport;
-use super::{KioskId, KioskIdentity};
+use trust::bundle::{Bundle, BundleError};
+use trust::keys::AdminPublicKey;
+use wire::config::{KioskConfigReport, KioskStatus, Published};
 
 const BUNDLES: &str = "bundles";
 const KIOSKS: &str = "kiosks";
@@ -58,23 +56,6 @@ impl RegistryError {
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> RegistryError {
     let path = path.to_path_buf();
     move |source| RegistryError::Io { path, source }
-}
-
-/// What the platform answers to a push.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Published {
-    pub version: u64,
-    pub target: String,
-    pub sha256: String,
-}
-
-/// One row of the per-kiosk view.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct KioskStatus {
-    pub received_at: DateTime<Utc>,
-    /// SHA-256 of the client certificate the report came with.
-    pub client_cert_sha256: String,
-    pub report: KioskConfigReport,
 }
 
 pub struct BundleRegistry {

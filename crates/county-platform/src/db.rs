@@ -8,11 +8,11 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::store::schema::{self, Schema, SchemaError};
-use crate::store::Reason;
-use crate::sync::core::ReviewState;
 use kiosk_core::id_number::IdNumber;
 use kiosk_core::record::Record;
+use kiosk_core::Problem;
+use sqlite_schema::{Schema, SchemaError};
+use wire::records::ReviewState;
 
 /// The platform database ("VKPL").
 pub const PLATFORM: Schema = Schema {
@@ -75,7 +75,7 @@ pub struct Received {
     pub township_code: String,
     pub received_at: String,
     pub state: String,
-    pub reasons: Vec<Reason>,
+    pub reasons: Vec<Problem>,
     pub reviewed_by: Option<String>,
 }
 
@@ -85,7 +85,7 @@ pub struct Existing {
     pub body_sha256: String,
     pub state: String,
     pub reviewed_by: Option<String>,
-    pub reasons: Vec<Reason>,
+    pub reasons: Vec<Problem>,
 }
 
 /// A record to store.
@@ -99,30 +99,30 @@ pub struct NewRecord<'a> {
     pub body_sha256: &'a str,
     pub sealed: &'a [u8],
     /// `None`: received for review; `Some`: refused at intake with these reasons.
-    pub rejected: Option<&'a [Reason]>,
+    pub rejected: Option<&'a [Problem]>,
 }
 
 pub struct PlatformDb {
     conn: Connection,
 }
 
-fn parse_reasons(text: Option<String>) -> Result<Vec<Reason>, DbError> {
+fn parse_reasons(text: Option<String>) -> Result<Vec<Problem>, DbError> {
     match text {
         None => Ok(Vec::new()),
         Some(t) => serde_json::from_str(&t).map_err(|_| DbError::Corrupt("bad reasons".into())),
     }
 }
 
-fn reasons_json(reasons: &[Reason]) -> Result<String, DbError> {
+fn reasons_json(reasons: &[Problem]) -> Result<String, DbError> {
     serde_json::to_string(reasons).map_err(|e| DbError::Corrupt(e.to_string()))
 }
 
 impl PlatformDb {
     pub fn open(path: &Path) -> Result<PlatformDb, DbError> {
-        let mut conn = schema::open_checked(path, &PLATFORM)?;
+        let mut conn = sqlite_schema::open_checked(path, &PLATFORM)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
-        schema::migrate_to(&mut conn, &PLATFORM, PLATFORM.latest())?;
+        sqlite_schema::migrate_to(&mut conn, &PLATFORM, PLATFORM.latest())?;
         Ok(PlatformDb { conn })
     }
 
@@ -240,7 +240,7 @@ impl PlatformDb {
         &self,
         record_id: Uuid,
         reviewer: &str,
-        rejection: Option<&[Reason]>,
+        rejection: Option<&[Problem]>,
         now: DateTime<Utc>,
     ) -> Result<(), DbError> {
         let Some(existing) = self.existing(record_id)? else {

@@ -1,5 +1,6 @@
 //! The reference county platform: for demos, tests, and as the living
-//! definition of the contract in docs/platform-api.md.
+//! definition of the contract in docs/platform-api.md (whose types are the
+//! `wire` crate).
 //!
 //! An HTTPS server (rustls, TLS 1.3 only) that requires a client
 //! certificate from the county CA, receives sealed records idempotently by
@@ -8,6 +9,10 @@
 //! reasons. Reviewers accept or reject from the command line; kiosks poll
 //! the outcome. It also answers look-ups in the base database of people the
 //! county already knows.
+//!
+//! Depends on `kiosk-core`, `wire`, `trust` and `sqlite-schema`; never on
+//! the kiosk package (`veteran-kiosk`): the kiosk's tests run this server,
+//! not the other way round.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -21,14 +26,15 @@ use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
-use crate::pki::{self, PkiError};
-use crate::store::seal::{self, KeyError};
-use crate::store::sha256_hex;
+use trust::pki::{self, PkiError};
+use trust::seal::{self, KeyError};
+use trust::sha256_hex;
 
 pub mod cli;
 pub mod config_bundles;
 pub mod db;
 pub mod http;
+pub mod registry;
 
 pub use db::{DbError, PlatformDb};
 
@@ -285,7 +291,7 @@ async fn serve(
             };
             let peer = PeerCert {
                 sha256: sha256_hex(&der),
-                common_name: crate::pki::common_name(&der),
+                common_name: pki::common_name(&der),
                 der: Arc::new(der),
             };
             let service = hyper::service::service_fn(

@@ -1,6 +1,7 @@
 //! Configuration bundles on the platform (see docs/config.md): routes added
 //! to the standard API. The storage and the rules live in
-//! `crate::config::registry`; this file is only the HTTP glue.
+//! [`crate::registry`]; this file is only the HTTP glue. The bodies are
+//! `wire::config`'s.
 //!
 //! - `PUT  /v1/config/bundles`            an administrator pushes a bundle
 //! - `GET  /v1/config/bundles/newest`     `?kiosk=&township=&after=`: 200 with
@@ -18,14 +19,16 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Extension, Json, Router};
 use chrono::Utc;
-use serde_json::json;
-
-use super::{AppState, PeerCert};
-use crate::config::bundle::MAX_BUNDLE_BYTES;
-use crate::config::poll::KioskConfigReport;
-use crate::config::registry::{parse_admin_keys, BundleRegistry, RegistryError};
-use crate::config::{parse_township_code, AdminPublicKey, KioskId, KioskIdentity};
+use kiosk_core::kiosk::KioskIdentity;
 use kiosk_core::record::Township;
+use trust::bundle::{BundleError, MAX_BUNDLE_BYTES};
+use trust::keys::AdminPublicKey;
+use wire::config::{KioskConfigReport, KiosksAnswer, NewestQuery};
+use wire::error_code;
+
+use super::http::error;
+use super::{AppState, PeerCert};
+use crate::registry::{parse_admin_keys, BundleRegistry, RegistryError};
 
 /// What the configuration routes share.
 #[derive(Clone)]
@@ -68,20 +71,10 @@ pub fn routes(state: ConfigState) -> Router<AppState> {
         .with_state(state)
 }
 
-fn error(status: StatusCode, code: &str, message: &str) -> Response {
-    (
-        status,
-        Json(json!({"status": "error", "code": code, "message": message})),
-    )
-        .into_response()
-}
-
 fn registry_error(err: RegistryError) -> Response {
     let status = match &err {
         RegistryError::VersionExists(_) => StatusCode::CONFLICT,
-        RegistryError::Bundle(crate::config::bundle::BundleError::UnknownSigner(_)) => {
-            StatusCode::FORBIDDEN
-        }
+        RegistryError::Bundle(BundleError::UnknownSigner(_)) => StatusCode::FORBIDDEN,
         RegistryError::Bundle(_) | RegistryError::BadKioskId(_) => StatusCode::UNPROCESSABLE_ENTITY,
         RegistryError::Io { .. } => {
             eprintln!("county-platform: configuration bundles: {err}");
@@ -95,7 +88,7 @@ async fn push(State(state): State<ConfigState>, body: Bytes) -> Response {
     if state.admins.is_empty() {
         return error(
             StatusCode::SERVICE_UNAVAILABLE,
-            "no_admin_keys",
+            error_code::NO_ADMIN_KEYS,
             "the platform was started without --admin-keys",
         );
     }
@@ -106,44 +99,9 @@ async fn push(State(state): State<ConfigState>, body: Bytes) -> Response {
         Ok(Err(err)) => registry_error(err),
         Err(err) => error(
             StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
+            error_code::INTERNAL,
             &err.to_string(),
         ),
-    }
-}
-
-/// `?kiosk=<id>&township=<code>&after=<version>`
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewestQuery {
-    pub kiosk: KioskId,
-    pub township: String,
-    pub after: u64,
-}
-
-impl NewestQuery {
-    pub fn parse(query: &str) -> Option<NewestQuery> {
-        let (mut kiosk, mut township, mut after) = (None, None, Some(0));
-        for (key, value) in url::form_urlencoded::parse(query.as_bytes()) {
-            match key.as_ref() {
-                "kiosk" => kiosk = KioskId::parse(&value).ok(),
-                "township" => township = parse_township_code(&value).ok(),
-                "after" => after = value.parse::<u64>().ok(),
-                _ => return None,
-            }
-        }
-        Some(NewestQuery {
-            kiosk: kiosk?,
-            township: township?,
-            after: after?,
-        })
-    }
-
-    pub fn to_query(&self) -> String {
-        url::form_urlencoded::Serializer::new(String::new())
-            .append_pair("kiosk", self.kiosk.as_str())
-            .append_pair("township", &self.township)
-            .append_pair("after", &self.after.to_string())
-            .finish()
     }
 }
 
@@ -154,7 +112,7 @@ fn not_this_kiosk(peer: &PeerCert, kiosk_id: &str) -> Option<Response> {
     (peer.common_name.as_deref() != Some(kiosk_id)).then(|| {
         error(
             StatusCode::FORBIDDEN,
-            "kiosk_certificate_mismatch",
+            error_code::KIOSK_CERTIFICATE_MISMATCH,
             "the client certificate belongs to another kiosk",
         )
     })
@@ -168,7 +126,7 @@ async fn newest(
     let Some(query) = NewestQuery::parse(uri.query().unwrap_or_default()) else {
         return error(
             StatusCode::BAD_REQUEST,
-            "bad_request",
+            error_code::BAD_REQUEST,
             "expected ?kiosk=<id>&township=<nine digits>&after=<version>",
         );
     };
@@ -192,7 +150,7 @@ async fn newest(
         Ok(Err(err)) => registry_error(err),
         Err(err) => error(
             StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
+            error_code::INTERNAL,
             &err.to_string(),
         ),
     }
@@ -206,7 +164,7 @@ async fn report(
     let Ok(report) = serde_json::from_slice::<KioskConfigReport>(&body) else {
         return error(
             StatusCode::BAD_REQUEST,
-            "bad_request",
+            error_code::BAD_REQUEST,
             "not a configuration report",
         );
     };
@@ -224,7 +182,7 @@ async fn report(
         Ok(Err(err)) => registry_error(err),
         Err(err) => error(
             StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
+            error_code::INTERNAL,
             &err.to_string(),
         ),
     }
@@ -232,11 +190,11 @@ async fn report(
 
 async fn kiosks(State(state): State<ConfigState>) -> Response {
     match tokio::task::spawn_blocking(move || state.registry.kiosks()).await {
-        Ok(Ok(list)) => Json(json!({ "kiosks": list })).into_response(),
+        Ok(Ok(kiosks)) => Json(KiosksAnswer { kiosks }).into_response(),
         Ok(Err(err)) => registry_error(err),
         Err(err) => error(
             StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
+            error_code::INTERNAL,
             &err.to_string(),
         ),
     }

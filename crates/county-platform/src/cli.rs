@@ -14,11 +14,11 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::{load_identity, start, Faults, PlatformConfig, PlatformDb};
-use crate::pki::DemoPki;
-use crate::store::seal;
-use crate::store::Reason;
 use kiosk_core::id_number::IdNumber;
 use kiosk_core::record::Record;
+use kiosk_core::Problem;
+use trust::pki::DemoPki;
+use trust::seal;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -111,7 +111,7 @@ fn fail(code: &str, message: impl std::fmt::Display) -> ExitCode {
 }
 
 /// Parses `CODE[@FIELD]=MESSAGE`.
-pub fn parse_reason(text: &str) -> Option<Reason> {
+pub fn parse_reason(text: &str) -> Option<Problem> {
     let (head, message) = text.split_once('=')?;
     let (code, field) = match head.split_once('@') {
         Some((code, field)) => (code, Some(field.trim().to_string())),
@@ -121,7 +121,7 @@ pub fn parse_reason(text: &str) -> Option<Reason> {
     if code.is_empty() || message.trim().is_empty() {
         return None;
     }
-    Some(Reason {
+    Some(Problem {
         code: code.to_string(),
         field: field.filter(|f| !f.is_empty()),
         message: message.trim().to_string(),
@@ -235,7 +235,7 @@ fn review(db: &Path, cmd: ReviewCommand) -> ExitCode {
             reasons,
             reviewer,
         } => {
-            let parsed: Option<Vec<Reason>> = reasons.iter().map(|r| parse_reason(r)).collect();
+            let parsed: Option<Vec<Problem>> = reasons.iter().map(|r| parse_reason(r)).collect();
             match parsed {
                 Some(reasons) => decide(&db, record_id, &reviewer, Some(&reasons)),
                 None => fail("bad_reason", "a reason must look like CODE[@FIELD]=MESSAGE"),
@@ -248,7 +248,7 @@ fn decide(
     db: &PlatformDb,
     record_id: Uuid,
     reviewer: &str,
-    rejection: Option<&[Reason]>,
+    rejection: Option<&[Problem]>,
 ) -> ExitCode {
     match db.review(record_id, reviewer, rejection, Utc::now()) {
         Ok(()) => {
@@ -336,8 +336,8 @@ mod tests {
         .map(|t| format!("{t:?} -> {:?}", parse_reason(t)))
         .collect();
         expect![[r#"
-            "photo_unclear@photos.portrait=照片不清晰，请重新拍摄" -> Some(Reason { code: "photo_unclear", field: Some("photos.portrait"), message: "照片不清晰，请重新拍摄" })
-            "income=月收入与在职情况不符" -> Some(Reason { code: "income", field: None, message: "月收入与在职情况不符" })
+            "photo_unclear@photos.portrait=照片不清晰，请重新拍摄" -> Some(Problem { code: "photo_unclear", field: Some("photos.portrait"), message: "照片不清晰，请重新拍摄" })
+            "income=月收入与在职情况不符" -> Some(Problem { code: "income", field: None, message: "月收入与在职情况不符" })
             "=no code" -> None
             "code_only=" -> None
             "no equals sign" -> None"#]]

@@ -1,16 +1,8 @@
 //! Sealing: a record and its photos, encrypted to one `age` X25519 recipient.
 //!
-//! The plaintext is one JSON object, so the county can open a sealed record
-//! with the standard tools (`age -d -i platform.agekey record.age | jq`):
-//!
-//! ```json
-//! {"format": "veteran-kiosk/sealed-record/1",
-//!  "record": { …the Record… },
-//!  "blobs": [{"sha256": "…", "bytes": 1234, "data": "<base64>"}]}
-//! ```
-//!
-//! Every photo the record refers to (by SHA-256) travels inside, so the
-//! sealed bytes are the whole of what the person gave.
+//! The plaintext is the JSON envelope of [`wire::sealed`]; this module
+//! encodes the photos into it, checks them when opening, and does the
+//! encryption.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -19,30 +11,12 @@ use std::io::Read;
 use age::secrecy::ExposeSecret;
 use base64::Engine;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
+use serde::Serialize;
+use wire::sealed::{
+    SealedBlob, SealedEnvelopeIn, SealedEnvelopeOut, MAX_PLAINTEXT_BYTES, SEALED_FORMAT,
+};
 
-/// The `format` tag of the sealed plaintext.
-pub const SEALED_FORMAT: &str = "veteran-kiosk/sealed-record/1";
-
-/// The largest plaintext any reader accepts when opening, so a hostile
-/// sealed file cannot make it allocate without bound.
-pub const MAX_PLAINTEXT_BYTES: u64 = 64 * 1024 * 1024;
-
-/// Lower-case hex SHA-256 of `bytes`.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex(&Sha256::digest(bytes))
-}
-
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(char::from(DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
-    }
-    out
-}
+use crate::sha256_hex;
 
 /// Photo bytes keyed by their SHA-256 (lower-case hex), as records refer to them.
 #[derive(Clone, Default, PartialEq, Eq)]
@@ -95,29 +69,6 @@ impl fmt::Debug for Blobs {
     }
 }
 
-#[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct BlobJson {
-    sha256: String,
-    bytes: u64,
-    data: String,
-}
-
-#[derive(Serialize)]
-struct EnvelopeOut<'a, R> {
-    format: &'static str,
-    record: &'a R,
-    blobs: Vec<BlobJson>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct EnvelopeIn<R> {
-    format: String,
-    record: R,
-    blobs: Vec<BlobJson>,
-}
-
 /// Why a sealed record could not be made or opened.
 #[derive(Debug, thiserror::Error)]
 pub enum SealError {
@@ -161,12 +112,12 @@ impl SealError {
 /// The plaintext that gets sealed: the record and its photos as JSON.
 pub fn envelope_plaintext<R: Serialize>(record: &R, blobs: &Blobs) -> Result<Vec<u8>, SealError> {
     let engine = base64::engine::general_purpose::STANDARD;
-    let envelope = EnvelopeOut {
+    let envelope = SealedEnvelopeOut {
         format: SEALED_FORMAT,
         record,
         blobs: blobs
             .iter()
-            .map(|(sha256, bytes)| BlobJson {
+            .map(|(sha256, bytes)| SealedBlob {
                 sha256: sha256.to_string(),
                 bytes: bytes.len() as u64,
                 data: engine.encode(bytes),
@@ -178,7 +129,7 @@ pub fn envelope_plaintext<R: Serialize>(record: &R, blobs: &Blobs) -> Result<Vec
 
 /// Parse a plaintext made by [`envelope_plaintext`], checking each photo's hash.
 pub fn parse_envelope<R: DeserializeOwned>(plaintext: &[u8]) -> Result<(R, Blobs), SealError> {
-    let envelope: EnvelopeIn<R> =
+    let envelope: SealedEnvelopeIn<R> =
         serde_json::from_slice(plaintext).map_err(|e| SealError::Malformed(e.to_string()))?;
     if envelope.format != SEALED_FORMAT {
         return Err(SealError::UnknownFormat(envelope.format));
@@ -291,6 +242,7 @@ impl KeyError {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+    use serde::Deserialize;
 
     #[derive(Debug, PartialEq, Serialize, Deserialize)]
     struct Sample {

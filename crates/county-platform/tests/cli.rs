@@ -1,0 +1,67 @@
+//! The reviewer commands on the real `county-platform` binary: a base
+//! database, listing, and the refusals (moved from the kiosk's store CLI
+//! test, which fed it a demo record; this one uses the demo record kept in
+//! assets/demo).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+fn platform(args: &[&str]) -> (i32, Value) {
+    let output = Command::new(env!("CARGO_BIN_EXE_county-platform"))
+        .args(args)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let json = serde_json::from_str(stdout.lines().last().unwrap_or("null")).unwrap_or(Value::Null);
+    (output.status.code().unwrap_or(-1), json)
+}
+
+fn s(p: &Path) -> String {
+    p.to_string_lossy().into_owned()
+}
+
+fn demo_record() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/demo/record-valid.json")
+}
+
+#[test]
+fn reviewers_import_a_base_list_and_are_refused_what_is_not_theirs_to_decide() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = s(&demo_record());
+    let original: Value = serde_json::from_str(&std::fs::read_to_string(&first).unwrap()).unwrap();
+
+    // The platform side: a base database, and the reviewer commands.
+    let db = s(&dir.path().join("platform.sqlite3"));
+    let (code, out) = platform(&["--db", &db, "import-base", &first]);
+    assert_eq!((code, &out["imported"]), (0, &Value::from(1)), "{out}");
+    let (code, out) = platform(&["--db", &db, "review", "list"]);
+    assert_eq!(
+        (code, out["records"].as_array().map(Vec::len)),
+        (0, Some(0))
+    );
+    let id = original["meta"]["record_id"].as_str().unwrap();
+    let (code, out) = platform(&["--db", &db, "review", "accept", id]);
+    assert_eq!((code, &out["code"]), (1, &Value::from("not_reviewable")));
+    let (code, _) = platform(&[
+        "--db",
+        &db,
+        "review",
+        "reject",
+        id,
+        "--reason",
+        "no equals sign",
+    ]);
+    assert_eq!(code, 2);
+}
+
+/// The platform serves kiosks; it never links the kiosk (whose tests link it).
+#[test]
+fn the_platform_does_not_depend_on_the_kiosk_package() {
+    let manifest = include_str!("../Cargo.toml");
+    assert!(
+        !manifest.contains("veteran-kiosk"),
+        "crates/county-platform/Cargo.toml names the kiosk package"
+    );
+}
