@@ -3,6 +3,9 @@
 //! unavailable", which the kiosk shows, instead of failing or hanging.
 //! A binary of its own, because the variable affects the whole process.
 
+// Tests may unwrap: a panic there is a failing test, not a kiosk crash.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
@@ -14,6 +17,9 @@ use veteran_kiosk::devices::config::PcscMode;
 fn without_pcscd_the_reader_reports_the_service_missing() {
     let dir = tempfile::tempdir().unwrap();
     // SAFETY: set before any PC/SC call; this binary has one test only.
+    // (set_var is unsafe since edition 2024's rules: other threads may read
+    // the environment; here there are none yet.)
+    #[allow(unsafe_code)]
     unsafe {
         std::env::set_var("PCSCLITE_CSOCK_NAME", dir.path().join("no-pcscd.comm"));
     }

@@ -6,7 +6,13 @@
 //! view's Slint global. Everything that decides lives in
 //! [`kiosk_core::session`].
 
-slint::include_modules!();
+/// The types Slint generates from `ui/`. Its generated code unwraps
+/// internally, which our `unwrap_used` lint must not reject.
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod generated {
+    slint::include_modules!();
+}
+pub use generated::*;
 
 use std::cell::RefCell;
 use std::collections::VecDeque;

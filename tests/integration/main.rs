@@ -4,6 +4,9 @@
 //! their own (an environment variable that affects all of it) stay outside,
 //! in `tests/*.rs`.
 
+// Tests may unwrap: a panic there is a failing test, not a kiosk crash.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod config_support;
 mod devices_support;
 mod photo_support;

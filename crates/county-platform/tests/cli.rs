@@ -3,6 +3,9 @@
 //! test, which fed it a demo record; this one uses the demo record kept in
 //! assets/demo).
 
+// Tests may unwrap: a panic there is a failing test, not a kiosk crash.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
