@@ -13,4 +13,3 @@ pub mod speech;
 pub mod store;
 pub mod sync;
 pub mod ui;
-pub mod wlt;

@@ -15,9 +15,9 @@ use chrono::{DateTime, Utc};
 
 use crate::devices::card_reader::{CardEvent, CardReader};
 use crate::devices::printer::ReceiptPrinter;
+use crate::devices::wlt::CardPortrait;
 use crate::devices::WltSetup;
 use crate::receipt;
-use crate::wlt::CardPortrait;
 use kiosk_core::card::CardRead;
 use kiosk_core::record::{PhotoRef, ValidRecord};
 use kiosk_core::session::{CardFailure, DeviceLine, Event, PrintOutcome};
