@@ -207,7 +207,8 @@ fn upload(c: &mut Criterion) {
         "127.0.0.1:0".parse().unwrap(),
     );
     let running = platform::start(&config, Arc::new(Faults::default())).unwrap();
-    let client = PlatformClient::new(&ClientSettings::demo(&pki.dir, &running.url())).unwrap();
+    let client =
+        PlatformClient::new(&ClientSettings::demo(&pki.dir, &running.url()).unwrap()).unwrap();
     let recipient =
         seal::parse_recipient(&std::fs::read_to_string(&pki.platform_age_recipient).unwrap())
             .unwrap();

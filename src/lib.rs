@@ -1,6 +1,7 @@
 //! veteran-kiosk: a self-registration kiosk for veterans and other
 //! special-care recipients. See ARCHITECTURE.md for the map.
 
+pub mod backoff;
 pub mod cli;
 pub mod config;
 pub mod devices;
@@ -12,4 +13,3 @@ pub mod speech;
 pub mod store;
 pub mod sync;
 pub mod ui;
-pub mod wlt;

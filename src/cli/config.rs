@@ -17,15 +17,12 @@ use super::Outcome;
 use crate::config::apply::{self, ConfigStore};
 use crate::config::http::HttpConfigTransport;
 use crate::config::{new_pin_hash, Config};
-use crate::sync::client::ClientSettings;
+use crate::sync::client::{parse_platform_url, ClientIdentity, ClientSettings};
 use trust::bundle::{self, Bundle, Target};
 use trust::keys::AdminSigningKey;
 use trust::sha256_hex;
 
-/// Where the kiosk keeps its configuration store unless told otherwise.
-pub const DEFAULT_STORE_ROOT: &str = "var/config";
-/// The configuration a kiosk ships with.
-pub const DEFAULT_FACTORY_DIR: &str = "kiosk-config";
+pub use crate::kiosk::boot::{DEFAULT_FACTORY_DIR, DEFAULT_STORE_ROOT};
 
 #[derive(Subcommand, Debug)]
 pub enum ConfigCommand {
@@ -103,14 +100,12 @@ pub struct PlatformArgs {
 impl PlatformArgs {
     fn settings(&self) -> Result<ClientSettings, String> {
         if let Some(dir) = &self.pki {
-            return Ok(ClientSettings::demo(dir, &self.platform));
+            return ClientSettings::demo(dir, &self.platform).map_err(|e| e.to_string());
         }
         match (&self.ca, &self.cert, &self.key) {
             (Some(ca), Some(cert), Some(key)) => Ok(ClientSettings {
-                platform_url: self.platform.clone(),
-                ca: ca.clone(),
-                cert: cert.clone(),
-                key: key.clone(),
+                platform_url: parse_platform_url(&self.platform).map_err(|e| e.to_string())?,
+                identity: ClientIdentity::from_files(ca, cert, key).map_err(|e| e.to_string())?,
                 connect_timeout: Duration::from_secs(10),
                 request_timeout: Duration::from_secs(120),
             }),

@@ -12,9 +12,12 @@ use serde_json::json;
 
 use super::queue::DataDir;
 use super::Outcome;
-use crate::sync::client::{ClientSettings, PlatformClient};
+use crate::sync::client::{
+    parse_platform_url, ClientError, ClientIdentity, ClientSettings, PlatformClient,
+};
 use crate::sync::core::RetryPolicy;
 use crate::sync::worker;
+use trust::pki::DemoPki;
 
 #[derive(Args, Debug)]
 pub struct SyncArgs {
@@ -41,28 +44,28 @@ pub struct SyncArgs {
 }
 
 impl SyncArgs {
-    pub fn settings(&self) -> ClientSettings {
-        let mut settings = match &self.pki {
-            Some(dir) => ClientSettings::demo(dir, &self.platform),
-            None => ClientSettings::demo(std::path::Path::new("."), &self.platform),
-        };
-        if let Some(ca) = &self.ca {
-            settings.ca = ca.clone();
-        }
-        if let Some(cert) = &self.cert {
-            settings.cert = cert.clone();
-        }
-        if let Some(key) = &self.key {
-            settings.key = key.clone();
-        }
-        settings.request_timeout = Duration::from_secs(self.timeout.max(1));
-        settings.connect_timeout = settings.request_timeout.min(Duration::from_secs(10));
-        settings
+    /// The files named, the demo PKI's (`--pki`, else this directory)
+    /// for any not named, read and parsed.
+    pub fn settings(&self) -> Result<ClientSettings, ClientError> {
+        let demo = DemoPki::at(self.pki.as_deref().unwrap_or(std::path::Path::new(".")));
+        let ca = self.ca.as_ref().unwrap_or(&demo.ca);
+        let cert = self.cert.as_ref().unwrap_or(&demo.kiosk);
+        let key = self.key.as_ref().unwrap_or(&demo.kiosk_key);
+        let request_timeout = Duration::from_secs(self.timeout.max(1));
+        Ok(ClientSettings {
+            platform_url: parse_platform_url(&self.platform)?,
+            identity: ClientIdentity::from_files(ca, cert, key)?,
+            connect_timeout: request_timeout.min(Duration::from_secs(10)),
+            request_timeout,
+        })
     }
 }
 
 pub fn run(args: SyncArgs) -> Outcome {
-    let client = match PlatformClient::new(&args.settings()) {
+    let client = match args
+        .settings()
+        .and_then(|settings| PlatformClient::new(&settings))
+    {
         Ok(c) => c,
         Err(e) => {
             eprintln!("veteran-kiosk: {e}");

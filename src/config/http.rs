@@ -13,7 +13,9 @@ use wire::ErrorBody;
 
 use super::poll::{ConfigTransport, TransportError};
 use super::Config;
-use crate::sync::client::{mtls_client, transport_outcome, ClientError, ClientSettings};
+use crate::sync::client::{
+    mtls_client, transport_outcome, ClientError, ClientIdentity, ClientSettings,
+};
 use crate::sync::core::UploadOutcome;
 
 pub struct HttpConfigTransport {
@@ -166,10 +168,12 @@ impl ConfigTransport for HttpConfigTransport {
 /// The sync client's settings for this kiosk's configuration.
 pub fn client_settings(config: &Config) -> ClientSettings {
     ClientSettings {
-        platform_url: config.platform.url.to_string(),
-        ca: config.tls.paths.ca_certificate.clone(),
-        cert: config.tls.paths.certificate.clone(),
-        key: config.tls.paths.private_key.clone(),
+        platform_url: config.platform.url.clone(),
+        identity: ClientIdentity::new(
+            config.tls.ca_certificates.clone(),
+            config.tls.certificate_chain.clone(),
+            config.tls.private_key(),
+        ),
         connect_timeout: Duration::from_secs(10),
         request_timeout: Duration::from_secs(60),
     }

@@ -17,6 +17,7 @@ use wire::config::KioskConfigReport;
 
 use super::apply::{ConfigStore, Installed, Refusal, StoreError};
 use super::Config;
+use crate::backoff::{Backoff, SplitMix64};
 
 /// A round that failed in transport (refused, timed out, 5xx…).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -177,22 +178,28 @@ pub fn check_start(
     StartCheck::Confirmed
 }
 
-/// When to poll next. Pure: the clock comes in as an argument.
+/// When to poll next. Pure: the clock and the jitter's seed come in as
+/// arguments.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PollSchedule {
     next_at: DateTime<Utc>,
     failures: u32,
+    /// Jitter, so a fleet does not poll in lockstep after an outage.
+    rng: SplitMix64,
 }
 
 impl PollSchedule {
-    /// The first wait after a failure; it doubles up to the interval.
+    /// The first wait after a failure (before jitter); it doubles up to
+    /// the interval.
     pub const FIRST_RETRY: i64 = 15;
 
-    /// Poll at once on start: a kiosk that was off may be behind.
-    pub fn new(now: DateTime<Utc>) -> PollSchedule {
+    /// Poll at once on start: a kiosk that was off may be behind. `seed`
+    /// starts the jitter (each kiosk its own).
+    pub fn new(now: DateTime<Utc>, seed: u64) -> PollSchedule {
         PollSchedule {
             next_at: now,
             failures: 0,
+            rng: SplitMix64(seed),
         }
     }
 
@@ -210,9 +217,11 @@ impl PollSchedule {
         let failed = matches!(outcome, PollOutcome::Unreachable(_) | PollOutcome::Store(_));
         if failed {
             self.failures = self.failures.saturating_add(1);
-            let shift = self.failures.saturating_sub(1).min(16);
-            let backoff = Duration::seconds(Self::FIRST_RETRY.saturating_mul(1 << shift));
-            self.next_at = now + backoff.min(interval);
+            let backoff = Backoff {
+                initial: Duration::seconds(Self::FIRST_RETRY),
+                cap: interval,
+            };
+            self.next_at = now + backoff.jittered_delay(self.failures, &mut self.rng);
         } else {
             self.failures = 0;
             self.next_at = now + interval;
@@ -226,9 +235,10 @@ pub struct Poller {
 }
 
 impl Poller {
-    pub fn new(now: DateTime<Utc>) -> Poller {
+    /// `seed` starts the retry jitter; give each kiosk its own.
+    pub fn new(now: DateTime<Utc>, seed: u64) -> Poller {
         Poller {
-            schedule: PollSchedule::new(now),
+            schedule: PollSchedule::new(now, seed),
         }
     }
 
@@ -265,25 +275,68 @@ mod tests {
         DateTime::from_timestamp(1_700_000_000 + seconds, 0).unwrap()
     }
 
-    #[test]
-    fn backs_off_while_unreachable_and_never_beyond_the_interval() {
-        let interval = StdDuration::from_secs(300);
-        let mut schedule = PollSchedule::new(at(0));
+    fn down() -> PollOutcome {
+        PollOutcome::Unreachable(TransportError::new("refused", "connection refused"))
+    }
+
+    /// The waits of `rounds` failed polls in a row, in milliseconds.
+    fn waits_while_down(seed: u64, rounds: usize, interval: StdDuration) -> Vec<i64> {
+        let mut schedule = PollSchedule::new(at(0), seed);
         assert!(schedule.due(at(0)));
-        let down =
-            || PollOutcome::Unreachable(TransportError::new("refused", "connection refused"));
         let mut waits = Vec::new();
         let mut now = at(0);
-        for _ in 0..7 {
+        for _ in 0..rounds {
             schedule.after(&down(), interval, now);
-            waits.push((schedule.next_at() - now).num_seconds());
+            waits.push((schedule.next_at() - now).num_milliseconds());
             assert!(!schedule.due(now));
             now = schedule.next_at();
         }
-        assert_eq!(waits, [15, 30, 60, 120, 240, 300, 300]);
+        waits
+    }
+
+    #[test]
+    fn backs_off_while_unreachable_and_never_beyond_the_interval() {
+        let interval = StdDuration::from_secs(300);
+        let bases_ms = [15, 30, 60, 120, 240, 300, 300].map(|s: i64| s * 1000);
+        for seed in 0..50 {
+            let waits = waits_while_down(seed, bases_ms.len(), interval);
+            for (wait, base) in waits.iter().zip(bases_ms) {
+                // Equal jitter: between half the base and the base.
+                assert!(
+                    *wait <= base && wait * 2 >= base,
+                    "seed {seed}: {wait} ms not in [{base}/2, {base}]"
+                );
+            }
+        }
+        let mut schedule = PollSchedule::new(at(0), 7);
+        let mut now = at(0);
+        for _ in 0..7 {
+            schedule.after(&down(), interval, now);
+            now = schedule.next_at();
+        }
         schedule.after(&PollOutcome::NothingNew, interval, now);
         assert_eq!((schedule.next_at() - now).num_seconds(), 300);
         schedule.after(&down(), interval, now);
-        assert_eq!((schedule.next_at() - now).num_seconds(), 15);
+        let wait = (schedule.next_at() - now).num_milliseconds();
+        assert!((7_500..=15_000).contains(&wait), "{wait} ms");
+    }
+
+    #[test]
+    fn kiosks_with_their_own_seeds_do_not_retry_in_lockstep() {
+        let interval = StdDuration::from_secs(300);
+        let fleet: Vec<Vec<i64>> = (0..10)
+            .map(|kiosk| waits_while_down(kiosk, 6, interval))
+            .collect();
+        for round in 0..6 {
+            let mut at_round: Vec<i64> = fleet.iter().map(|waits| waits[round]).collect();
+            at_round.sort_unstable();
+            at_round.dedup();
+            assert!(at_round.len() > 5, "round {round}: {at_round:?}");
+        }
+        // The same seed gives the same schedule (tests can rely on it).
+        assert_eq!(
+            waits_while_down(3, 6, interval),
+            waits_while_down(3, 6, interval)
+        );
     }
 }

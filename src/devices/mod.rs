@@ -15,6 +15,7 @@ pub mod card_reader;
 pub mod config;
 pub(crate) mod deadline;
 pub mod printer;
+pub mod wlt;
 
 use camera::nokhwa::NokhwaCamera;
 use camera::simulated::{SimulatedCamera, SimulatedCameraControl};
@@ -31,7 +32,7 @@ use printer::simulated::SimulatedPrinter;
 use printer::test::TestPrinter;
 use printer::{EscPosPrinter, ReceiptPrinter, Transport};
 
-use crate::wlt::{self, CardPortrait, WltDecoder, WltError};
+use self::wlt::{CardPortrait, WltDecoder, WltError};
 
 /// The kiosk's devices, as configured.
 pub struct Devices {

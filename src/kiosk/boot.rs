@@ -8,10 +8,15 @@ use crate::config::apply::{ConfigStore, Installed, StoreError};
 use crate::config::Config;
 use crate::devices::{self, Devices};
 
-use super::device_status;
+use super::shell::status;
 
 /// Where the kiosk keeps its configuration and data. Relative paths are
 /// relative to the working directory (the systemd unit sets it).
+/// Where the kiosk keeps its configuration store unless told otherwise.
+pub const DEFAULT_STORE_ROOT: &str = "var/config";
+/// The configuration a kiosk ships with.
+pub const DEFAULT_FACTORY_DIR: &str = "kiosk-config";
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KioskPaths {
     /// The configuration store (versions, last-known-good).
@@ -25,8 +30,8 @@ pub struct KioskPaths {
 impl Default for KioskPaths {
     fn default() -> Self {
         KioskPaths {
-            config_root: PathBuf::from(crate::cli::config::DEFAULT_STORE_ROOT),
-            factory: PathBuf::from(crate::cli::config::DEFAULT_FACTORY_DIR),
+            config_root: PathBuf::from(DEFAULT_STORE_ROOT),
+            factory: PathBuf::from(DEFAULT_FACTORY_DIR),
             data: PathBuf::from("kiosk-data"),
         }
     }
@@ -102,7 +107,7 @@ pub fn boot(paths: &KioskPaths) -> Result<Booted, BootError> {
         }
         let mut built = devices::build(&start.config.devices);
         if start.on_trial {
-            let failure = device_status::start_failure(
+            let failure = status::start_failure(
                 built.card_reader.as_mut(),
                 built.camera.as_mut(),
                 built.printer.as_mut(),

@@ -149,7 +149,9 @@ fn watch(
             }
         }
     }
-    let mut poller = Poller::new(Utc::now());
+    // Each kiosk its own jitter, so a fleet does not poll in lockstep.
+    let seed = uuid::Uuid::new_v4().as_u64_pair().0;
+    let mut poller = Poller::new(Utc::now(), seed);
     loop {
         if pause(stopped, WAKE_EVERY) {
             return;

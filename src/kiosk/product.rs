@@ -3,13 +3,14 @@
 //! log, composed into one [`Shell`].
 //!
 //! ```text
-//! Effect ─▶ DeviceShell (card reader, printer: worker thread)
-//!              └─▶ Parts: CameraShell (camera + coach: worker thread)
-//!                           └─▶ RecordsShell (outbox, drafts, sync, look-up, audit)
-//!                                  └─▶ speech
+//!                    ┌─▶ DeviceShell (card reader, printer: worker thread)
+//! Effect ─▶ match ───┼─▶ CameraShell (camera + coach: worker thread)
+//!                    ├─▶ RecordsShell (outbox, drafts, sync, look-up, audit)
+//!                    └─▶ speech
 //! ```
 //!
-//! Each part takes the effects it is about and hands the rest on; nothing
+//! Every effect is routed in one `match` without a catch-all, so a new
+//! effect is a compile error here until some part carries it out. Nothing
 //! here blocks the UI thread.
 
 use std::sync::Arc;
@@ -20,18 +21,19 @@ use uuid::Uuid;
 use crate::config::Config;
 use crate::devices::Devices;
 use crate::photo::PortraitAnalyzer;
-use crate::speech::{Speaker, SpeechConfig};
+use crate::speech::{Speaker, SpeechConfig, SpeechStatus};
 use crate::store::Blobs;
-use crate::ui::camera_shell::CameraShell;
-use crate::ui::device_shell::{CardPortraits, DeviceShell};
-use crate::ui::records_shell::{RecordsSettings, RecordsShell};
-use crate::ui::shell::{CameraView, SessionPhotos, Shell};
 use kiosk_core::session::{DeviceLine, Effect, Event};
 
 use super::boot::KioskPaths;
+use super::shell::camera::CameraShell;
+use super::shell::devices::{CardPortraits, DeviceShell};
+use super::shell::records::{RecordsError, RecordsSettings, RecordsShell};
+use super::shell::{CameraView, SessionPhotos, Shell};
 
-/// Everything but the card reader and printer.
-pub struct Parts {
+/// The parts of the real shell.
+pub struct ProductShell {
+    devices: DeviceShell,
     camera: CameraShell,
     records: RecordsShell,
     speaker: Speaker,
@@ -45,28 +47,47 @@ fn speech_config(config: &Config) -> SpeechConfig {
     }
 }
 
-impl Shell for Parts {
+impl Shell for ProductShell {
     fn execute(&mut self, effect: Effect, now: DateTime<Utc>) {
-        let Some(effect) = self.camera.execute(effect, now) else {
-            return;
-        };
-        let Some(effect) = self.records.execute(effect, now) else {
-            return;
-        };
+        // No `_ =>` arm: a new effect must be given to a part, here.
         match effect {
+            Effect::WaitForCard => self.devices.wait_for_card(),
+            Effect::StopCardReader => self.devices.stop_card_reader(),
+            Effect::PrintReceipt(valid) => self.devices.print(valid, now),
+            Effect::CheckDevices => self.devices.check_devices(),
+            Effect::StartCamera => self.camera.start_live(),
+            Effect::StopCamera => self.camera.stop_live(),
+            Effect::CapturePhoto(purpose) => self.camera.capture(purpose),
+            Effect::LookUpPerson(id) => self.records.look_up(id),
+            Effect::LoadDraft(id) => self.records.load_draft(id, now),
+            Effect::SaveDraft(record) => self.records.save_draft(record, now),
+            Effect::WipeDraft(record_id) => self.records.wipe_draft(record_id, now),
+            Effect::Enqueue(valid) => self.records.enqueue(valid, now),
+            Effect::LoadQueue => self.records.load_queue(),
+            Effect::SyncNow => self.records.sync_now(),
+            Effect::Audit(entry) => self.records.audit(entry),
             Effect::Speak(text) => {
                 if let Err(err) = self.speaker.speak(&text) {
                     tracing::debug!("prompt not spoken: {err}");
                 }
             }
             Effect::StopSpeaking => self.speaker.stop(),
-            other => tracing::warn!("no part of the kiosk carries out {other:?}"),
         }
     }
 
     fn poll(&mut self, _now: DateTime<Utc>) -> Vec<Event> {
         let mut events = self.camera.poll();
         events.extend(self.records.poll());
+        for event in self.devices.poll() {
+            events.push(match event {
+                // The reader and printer answered; add what the rest runs.
+                Event::DevicesChecked(mut lines) => {
+                    lines.extend(self.device_lines());
+                    Event::DevicesChecked(lines)
+                }
+                other => other,
+            });
+        }
         events
     }
 
@@ -86,13 +107,15 @@ impl Shell for Parts {
         }
     }
 
+    /// Everything but the card reader and printer (the device worker
+    /// answers for those).
     fn device_lines(&self) -> Vec<DeviceLine> {
         let mut lines = vec![self.camera.status_line()];
         lines.extend(self.records.status_lines());
         let speech = self.speaker.status();
         lines.push(DeviceLine {
             name_zh: "语音提示".into(),
-            ok: !matches!(speech, crate::speech::SpeechStatus::Unavailable { .. }),
+            ok: !matches!(speech, SpeechStatus::Unavailable { .. }),
             status_zh: speech.message_zh(),
         });
         lines
@@ -101,7 +124,7 @@ impl Shell for Parts {
     fn reconfigure(&mut self, config: &Config) {
         self.records.set_draft_window(config.session.draft_window);
         let wanted = speech_config(config);
-        let on = !matches!(self.speaker.status(), crate::speech::SpeechStatus::Disabled);
+        let on = !matches!(self.speaker.status(), SpeechStatus::Disabled);
         if on != wanted.enabled {
             self.speaker.stop();
             self.speaker = Speaker::new(wanted);
@@ -113,13 +136,13 @@ impl Shell for Parts {
 #[derive(Debug, thiserror::Error)]
 pub enum ShellError {
     #[error("outbox: {0}")]
-    Store(#[from] crate::store::StoreError),
+    Records(#[from] RecordsError),
 }
 
 impl ShellError {
     pub fn message_zh(&self) -> String {
         match self {
-            ShellError::Store(err) => err.message_zh().to_string(),
+            ShellError::Records(err) => err.message_zh().to_string(),
         }
     }
 }
@@ -155,17 +178,11 @@ pub fn build(
         wlt: devices.wlt,
         photos: Arc::clone(&photos),
     };
-    let parts = Parts {
+    Ok(Box::new(ProductShell {
+        devices: DeviceShell::start(devices.card_reader, devices.printer, today, Some(portraits)),
         camera,
         records,
         speaker: Speaker::new(speech_config(config)),
         photos,
-    };
-    Ok(Box::new(DeviceShell::start_with_portraits(
-        devices.card_reader,
-        devices.printer,
-        today,
-        Some(portraits),
-        parts,
-    )))
+    }))
 }

@@ -5,10 +5,11 @@
 //! Every transport failure is mapped to one [`UploadOutcome`] so the sync
 //! core's table can decide what it means.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use reqwest::StatusCode;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use uuid::Uuid;
 
 use super::core::UploadOutcome;
@@ -21,16 +22,13 @@ use wire::records::{
 };
 use wire::{MAX_REVIEW_IDS, RECORD_NUMBER_HEADER};
 
-/// How to reach the platform; filled from the kiosk's configuration.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// How to reach the platform: the parsed URL and TLS material, handed on
+/// as the configuration parsed them (never turned back into paths).
+#[derive(Debug, Clone)]
 pub struct ClientSettings {
     /// e.g. `https://platform.example:8443`
-    pub platform_url: String,
-    /// The county CA certificate (PEM): the only one trusted.
-    pub ca: PathBuf,
-    /// This kiosk's client certificate and key (PEM).
-    pub cert: PathBuf,
-    pub key: PathBuf,
+    pub platform_url: url::Url,
+    pub identity: ClientIdentity,
     pub connect_timeout: Duration,
     /// For a whole request, upload included.
     pub request_timeout: Duration,
@@ -38,17 +36,80 @@ pub struct ClientSettings {
 
 impl ClientSettings {
     /// Settings for a demo PKI directory made by `pki demo`.
-    pub fn demo(pki_dir: &Path, platform_url: &str) -> ClientSettings {
+    pub fn demo(pki_dir: &Path, platform_url: &str) -> Result<ClientSettings, ClientError> {
         let pki = pki::DemoPki::at(pki_dir);
-        ClientSettings {
-            platform_url: platform_url.to_string(),
-            ca: pki.ca,
-            cert: pki.kiosk,
-            key: pki.kiosk_key,
+        Ok(ClientSettings {
+            platform_url: parse_platform_url(platform_url)?,
+            identity: ClientIdentity::from_files(&pki.ca, &pki.kiosk, &pki.kiosk_key)?,
             connect_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(120),
+        })
+    }
+}
+
+/// The kiosk's mutual-TLS material, parsed: the county CA certificates
+/// (the only ones trusted), its own certificate chain and private key.
+pub struct ClientIdentity {
+    pub ca_certificates: Vec<CertificateDer<'static>>,
+    /// The kiosk's certificate first, then any intermediates.
+    pub certificate_chain: Vec<CertificateDer<'static>>,
+    private_key: PrivateKeyDer<'static>,
+}
+
+impl ClientIdentity {
+    pub fn new(
+        ca_certificates: Vec<CertificateDer<'static>>,
+        certificate_chain: Vec<CertificateDer<'static>>,
+        private_key: PrivateKeyDer<'static>,
+    ) -> ClientIdentity {
+        ClientIdentity {
+            ca_certificates,
+            certificate_chain,
+            private_key,
         }
     }
+
+    /// From PEM files, for the command line and tests (the kiosk's
+    /// configuration has read and checked its files already).
+    pub fn from_files(ca: &Path, cert: &Path, key: &Path) -> Result<ClientIdentity, PkiError> {
+        Ok(ClientIdentity::new(
+            pki::load_certs(ca)?,
+            pki::load_certs(cert)?,
+            pki::load_key(key)?,
+        ))
+    }
+
+    pub fn private_key(&self) -> PrivateKeyDer<'static> {
+        self.private_key.clone_key()
+    }
+}
+
+impl Clone for ClientIdentity {
+    fn clone(&self) -> Self {
+        ClientIdentity::new(
+            self.ca_certificates.clone(),
+            self.certificate_chain.clone(),
+            self.private_key(),
+        )
+    }
+}
+
+/// Never prints the key.
+impl std::fmt::Debug for ClientIdentity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientIdentity")
+            .field("ca_certificates", &self.ca_certificates.len())
+            .field("certificate_chain", &self.certificate_chain.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The platform's base URL: https with a host, nothing else.
+pub fn parse_platform_url(text: &str) -> Result<url::Url, ClientError> {
+    url::Url::parse(text)
+        .ok()
+        .filter(|u| u.scheme() == "https" && u.host().is_some())
+        .ok_or_else(|| ClientError::Url(text.to_string()))
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -89,14 +150,18 @@ impl ClientError {
 
 /// The kiosk's TLS: 1.3 only, the county CA only, with the client certificate.
 pub fn tls_config(settings: &ClientSettings) -> Result<rustls::ClientConfig, PkiError> {
-    let roots = pki::root_store(&settings.ca)?;
-    let certs = pki::load_certs(&settings.cert)?;
-    let key = pki::load_key(&settings.key)?;
+    let identity = &settings.identity;
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in &identity.ca_certificates {
+        roots
+            .add(cert.clone())
+            .map_err(|e| PkiError::Tls(e.to_string()))?;
+    }
     rustls::ClientConfig::builder_with_provider(pki::crypto_provider())
         .with_protocol_versions(&[&rustls::version::TLS13])
         .map_err(|e| PkiError::Tls(e.to_string()))?
         .with_root_certificates(roots)
-        .with_client_auth_cert(certs, key)
+        .with_client_auth_cert(identity.certificate_chain.clone(), identity.private_key())
         .map_err(|e| PkiError::Tls(e.to_string()))
 }
 
@@ -106,10 +171,8 @@ pub fn tls_config(settings: &ClientSettings) -> Result<rustls::ClientConfig, Pki
 pub fn mtls_client(
     settings: &ClientSettings,
 ) -> Result<(reqwest::blocking::Client, reqwest::Url), ClientError> {
-    let base = reqwest::Url::parse(&settings.platform_url)
-        .ok()
-        .filter(|u| u.scheme() == "https" && u.host().is_some())
-        .ok_or_else(|| ClientError::Url(settings.platform_url.clone()))?;
+    // Checked again: settings can be made by hand.
+    let base = parse_platform_url(settings.platform_url.as_str())?;
     let http = reqwest::blocking::Client::builder()
         .use_preconfigured_tls(tls_config(settings)?)
         .connect_timeout(settings.connect_timeout)

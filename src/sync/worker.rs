@@ -31,8 +31,8 @@ pub struct SyncReport {
     pub pending: usize,
     /// Sent records still waiting for the county's review.
     pub awaiting_review: usize,
-    /// The last failure seen, e.g. `Timeout` (no personal data).
-    pub last_failure: Option<String>,
+    /// The last failure seen (no personal data).
+    pub last_failure: Option<SyncFailure>,
     /// When the next attempt is due, if waiting.
     pub next_attempt: Option<DateTime<Utc>>,
 }
@@ -93,7 +93,9 @@ fn step(
                 StoreAction::MarkRejected(..) => report.rejected_on_upload += 1,
                 _ => {
                     report.retries += 1;
-                    report.last_failure = Some(outcome_name(&outcome));
+                    if let Some(failure) = SyncFailure::of(&outcome) {
+                        report.last_failure = Some(failure);
+                    }
                 }
             }
             apply(store, &action, now)?;
@@ -108,7 +110,7 @@ fn step(
                 client.reviews(&ids)
             };
             if let Err(outcome) = &result {
-                report.last_failure = Some(outcome_name(outcome));
+                report.last_failure = SyncFailure::of(outcome).or(report.last_failure);
             }
             report.review_polls += 1;
             for action in core.on_poll(now, result) {
@@ -127,10 +129,64 @@ fn step(
     Ok(Some(task))
 }
 
-fn outcome_name(outcome: &UploadOutcome) -> String {
-    match outcome {
-        UploadOutcome::Rejected(_) => "Rejected".into(),
-        other => format!("{other:?}"),
+/// Why the last upload or review poll did not get through. A rejection's
+/// reasons stay with the record: the report holds no personal data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyncFailure {
+    Rejected,
+    Conflict,
+    ServerError(u16),
+    UnexpectedStatus(u16),
+    ConnectionRefused,
+    ConnectionReset,
+    Timeout,
+    Tls,
+    Transport,
+}
+
+impl SyncFailure {
+    /// The failure an outcome is; `None` when the platform has the record.
+    pub fn of(outcome: &UploadOutcome) -> Option<SyncFailure> {
+        Some(match outcome {
+            UploadOutcome::Stored | UploadOutcome::AlreadyStored => return None,
+            UploadOutcome::Rejected(_) => SyncFailure::Rejected,
+            UploadOutcome::Conflict => SyncFailure::Conflict,
+            UploadOutcome::ServerError(status) => SyncFailure::ServerError(*status),
+            UploadOutcome::UnexpectedStatus(status) => SyncFailure::UnexpectedStatus(*status),
+            UploadOutcome::ConnectionRefused => SyncFailure::ConnectionRefused,
+            UploadOutcome::ConnectionReset => SyncFailure::ConnectionReset,
+            UploadOutcome::Timeout => SyncFailure::Timeout,
+            UploadOutcome::Tls => SyncFailure::Tls,
+            UploadOutcome::Transport => SyncFailure::Transport,
+        })
+    }
+
+    /// For the staff screen.
+    pub fn message_zh(&self) -> &'static str {
+        match self {
+            SyncFailure::Timeout => "县平台没有及时应答",
+            SyncFailure::ConnectionRefused
+            | SyncFailure::ConnectionReset
+            | SyncFailure::Transport => "连接不上县平台，请检查网络",
+            SyncFailure::Tls => "安全连接失败，请检查本机证书",
+            SyncFailure::ServerError(_) => "县平台出现故障",
+            SyncFailure::Conflict => "县平台已有编号相同的另一份记录，请联系县里",
+            SyncFailure::UnexpectedStatus(_) => "县平台的应答无法识别",
+            SyncFailure::Rejected => "县平台退回了记录",
+        }
+    }
+}
+
+/// As logged and in `sync --once`'s JSON: `Timeout`, `ServerError(503)`.
+impl std::fmt::Display for SyncFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{self:?}")
+    }
+}
+
+impl Serialize for SyncFailure {
+    fn serialize<S: serde::Serializer>(&self, out: S) -> Result<S::Ok, S::Error> {
+        out.collect_str(self)
     }
 }
 
@@ -241,6 +297,37 @@ fn serve(
     Ok(())
 }
 
+/// Why the sync worker did not start.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncStartError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The system would not start another thread (out of memory or
+    /// threads); nothing is wrong with the data.
+    #[error("cannot start the sync thread: {0}")]
+    Thread(std::io::Error),
+}
+
+impl SyncStartError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            SyncStartError::Store(e) => e.code(),
+            SyncStartError::Thread(_) => "thread_start",
+        }
+    }
+
+    pub fn message_zh(&self) -> &'static str {
+        match self {
+            SyncStartError::Store(e) => e.message_zh(),
+            SyncStartError::Thread(_) => THREAD_START_ZH,
+        }
+    }
+}
+
+/// A thread that could not be started: the machine is short of memory,
+/// the data is fine.
+pub const THREAD_START_ZH: &str = "本机内存不足，程序无法启动，请重启设备";
+
 /// A sync worker on its own thread, for the kiosk process.
 pub struct SyncHandle {
     stop: Arc<AtomicBool>,
@@ -260,7 +347,7 @@ impl SyncHandle {
         db: PathBuf,
         client: PlatformClient,
         policy: RetryPolicy,
-    ) -> Result<SyncHandle, StoreError> {
+    ) -> Result<SyncHandle, SyncStartError> {
         let mut store = Store::open(&db)?;
         let stop = Arc::new(AtomicBool::new(false));
         let status = Arc::new(Mutex::new(SyncReport::default()));
@@ -277,7 +364,7 @@ impl SyncHandle {
                         &mut store, &client, &policy, &stop, &woken, &status, &requests,
                     )
                 })
-                .map_err(|e| StoreError::Corrupt(format!("cannot start the sync thread: {e}")))?
+                .map_err(SyncStartError::Thread)?
         };
         Ok(SyncHandle {
             stop,
@@ -334,5 +421,47 @@ impl SyncHandle {
 impl Drop for SyncHandle {
     fn drop(&mut self) {
         let _ = self.stop_inner();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_failing_outcome_is_a_failure_with_plain_words() {
+        use UploadOutcome as O;
+        let outcomes = [
+            O::Stored,
+            O::AlreadyStored,
+            O::Rejected(Vec::new()),
+            O::Conflict,
+            O::ServerError(502),
+            O::UnexpectedStatus(418),
+            O::ConnectionRefused,
+            O::ConnectionReset,
+            O::Timeout,
+            O::Tls,
+            O::Transport,
+        ];
+        for outcome in outcomes {
+            let failure = SyncFailure::of(&outcome);
+            let got_through = matches!(outcome, O::Stored | O::AlreadyStored);
+            assert_eq!(failure.is_none(), got_through, "{outcome:?}");
+            if let Some(failure) = failure {
+                assert!(!failure.message_zh().is_empty(), "{failure}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_report_names_its_failure_as_before_in_json() {
+        let report = SyncReport {
+            last_failure: Some(SyncFailure::ServerError(503)),
+            ..SyncReport::default()
+        };
+        let json = serde_json::to_value(&report).unwrap();
+        assert_eq!(json["last_failure"], "ServerError(503)");
+        assert_eq!(SyncFailure::Timeout.to_string(), "Timeout");
     }
 }

@@ -25,10 +25,8 @@ use kiosk_core::session::PageProblem;
 use kiosk_core::session::{Event, View};
 
 pub mod attract_adapter;
-pub mod camera_shell;
 pub mod categories_adapter;
 pub mod details_adapter;
-pub mod device_shell;
 pub mod documents_adapter;
 pub mod done_adapter;
 pub mod help_adapter;
@@ -41,9 +39,7 @@ pub mod manual_identity_adapter;
 pub mod nav_adapter;
 pub mod needs_adapter;
 pub mod portrait_adapter;
-pub mod records_shell;
 pub mod review_adapter;
-pub mod shell;
 pub mod sign_adapter;
 pub mod staff_adapter;
 
@@ -100,7 +96,7 @@ impl Dispatch {
 pub fn show(
     ui: &AppWindow,
     view: &View,
-    camera: Option<&shell::CameraView>,
+    camera: Option<&crate::devices::camera::CameraView>,
     help: &crate::config::HelpTexts,
 ) {
     nav_adapter::show(ui, view);

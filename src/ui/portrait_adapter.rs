@@ -4,8 +4,8 @@ use slint::{Image, Rgb8Pixel, SharedPixelBuffer};
 
 use kiosk_core::session::{Event, View};
 
-use super::shell::CameraView;
 use super::{AppWindow, Dispatch, PortraitView};
+use crate::devices::camera::CameraView;
 use slint::ComponentHandle;
 
 pub fn connect(ui: &AppWindow, dispatch: &Dispatch) {

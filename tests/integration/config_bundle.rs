@@ -475,7 +475,7 @@ fn the_poller_brings_a_pushed_bundle_into_force_and_reports_it() {
     let mut kiosk = Kiosk::new();
     let mut platform = FakePlatform::default();
     let t0 = chrono::DateTime::from_timestamp(1_750_000_000, 0).unwrap();
-    let mut poller = Poller::new(t0);
+    let mut poller = Poller::new(t0, 1);
     let interval = chrono::Duration::from_std(kiosk.config.platform.config_poll_interval).unwrap();
 
     // First round at start: nothing new; the install is reported.
@@ -533,7 +533,12 @@ fn the_poller_brings_a_pushed_bundle_into_force_and_reports_it() {
         .tick(t2, &mut kiosk.store, &mut platform, &kiosk.config)
         .unwrap();
     assert!(matches!(outcome, PollOutcome::Unreachable(_)));
-    assert_eq!(poller.next_at() - t2, chrono::Duration::seconds(15));
+    // The first retry: 15 s, jittered down to no less than half.
+    let wait = poller.next_at() - t2;
+    assert!(
+        wait <= chrono::Duration::seconds(15) && wait >= chrono::Duration::milliseconds(7_500),
+        "{wait}"
+    );
     assert_eq!(kiosk.store.in_force().version, 3);
 
     // Back up, with a bundle that needs a restart: applied but on trial.

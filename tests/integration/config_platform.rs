@@ -25,8 +25,10 @@ impl World {
     }
 
     fn admin_transport(&self) -> HttpConfigTransport {
-        HttpConfigTransport::new(&ClientSettings::demo(&self.pki.dir, &self.platform.url()))
-            .unwrap()
+        HttpConfigTransport::new(
+            &ClientSettings::demo(&self.pki.dir, &self.platform.url()).unwrap(),
+        )
+        .unwrap()
     }
 
     fn push(&self, dir: &Path, version: u64, target: &str) -> Result<u64, String> {
@@ -62,7 +64,7 @@ impl Kiosk {
             store,
             config,
             transport,
-            poller: Poller::new(now),
+            poller: Poller::new(now, 1),
             now,
         };
         (kiosk, check)

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use veteran_kiosk::devices::config::{WltDecoderConfig, WltOutput};
-use veteran_kiosk::wlt::{card_portrait, CardPortrait, WltDecoder, WLT_LEN};
+use veteran_kiosk::devices::wlt::{card_portrait, CardPortrait, WltDecoder, WLT_LEN};
 
 const FAKE_VENDOR: &str = r#"
 #include <string.h>

@@ -5,7 +5,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use veteran_kiosk::devices::config::{WltDecoderConfig, WltOutput};
-use veteran_kiosk::wlt::{card_portrait, CardPortrait, WltDecoder, WLT_LEN};
+use veteran_kiosk::devices::wlt::{card_portrait, CardPortrait, WltDecoder, WLT_LEN};
 
 const HANGING_VENDOR: &str = r#"
 #include <unistd.h>

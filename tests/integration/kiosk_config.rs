@@ -24,9 +24,9 @@ use veteran_kiosk::config::http::HttpConfigTransport;
 use veteran_kiosk::config::Config;
 use veteran_kiosk::kiosk::boot::{self, KioskPaths};
 use veteran_kiosk::kiosk::config_watch::ConfigWatch;
+use veteran_kiosk::kiosk::shell::SimulatedShell;
 use veteran_kiosk::kiosk::{self, campaign_of, staff_settings_of, Running};
 use veteran_kiosk::sync::client::ClientSettings;
-use veteran_kiosk::ui::shell::SimulatedShell;
 use veteran_kiosk::ui::{AppWindow, AttractView};
 
 use config_support::*;
@@ -43,10 +43,12 @@ impl World {
     }
 
     fn push_signed(&self, dir: &Path, version: u64) {
-        HttpConfigTransport::new(&ClientSettings::demo(&self.pki.dir, &self.platform.url()))
-            .unwrap()
-            .push(&sign_dir(dir, version, "kiosk:demo-kiosk-01", &admin()))
-            .unwrap();
+        HttpConfigTransport::new(
+            &ClientSettings::demo(&self.pki.dir, &self.platform.url()).unwrap(),
+        )
+        .unwrap()
+        .push(&sign_dir(dir, version, "kiosk:demo-kiosk-01", &admin()))
+        .unwrap();
     }
 }
 

@@ -14,7 +14,7 @@ use sync_support::{demo_records, enqueue_all, FaultProxy, ProxyMode, World};
 use veteran_kiosk::store::{ListFilter, Store};
 use veteran_kiosk::sync::client::PlatformClient;
 use veteran_kiosk::sync::core::{RetryPolicy, SyncState};
-use veteran_kiosk::sync::worker::{run_once, SyncHandle, SyncReport};
+use veteran_kiosk::sync::worker::{run_once, SyncFailure, SyncHandle, SyncReport};
 
 fn once(store: &mut Store, client: &PlatformClient) -> SyncReport {
     run_once(store, client, &RetryPolicy::default(), &Utc::now).unwrap()
@@ -55,7 +55,7 @@ fn connection_refused_is_retried_later() {
     let client = PlatformClient::new(&world.settings(&format!("https://{closed}"))).unwrap();
 
     let report = once(&mut store, &client);
-    assert_eq!(report.last_failure.as_deref(), Some("ConnectionRefused"));
+    assert_eq!(report.last_failure, Some(SyncFailure::ConnectionRefused));
     assert_eq!((report.retries, report.pending), (1, 2));
     assert!(report.next_attempt.is_some());
     assert_eq!(
@@ -80,8 +80,8 @@ fn a_connection_reset_mid_body_stores_nothing_and_is_retried() {
 
     let report = once(&mut store, &client);
     assert_eq!(
-        report.last_failure.as_deref(),
-        Some("ConnectionReset"),
+        report.last_failure,
+        Some(SyncFailure::ConnectionReset),
         "{report:?}"
     );
     assert_eq!(report.pending, 2);
@@ -107,8 +107,8 @@ fn a_platform_that_never_answers_times_out_and_is_retried() {
     let started = Instant::now();
     let report = once(&mut store, &client);
     assert_eq!(
-        report.last_failure.as_deref(),
-        Some("Timeout"),
+        report.last_failure,
+        Some(SyncFailure::Timeout),
         "{report:?}"
     );
     assert!(started.elapsed() < Duration::from_secs(10));
@@ -122,7 +122,7 @@ fn server_errors_are_retried() {
     enqueue_all(&mut store, &demo_records(2, 4), &world.recipient());
     world.faults.unavailable.store(1, Ordering::SeqCst);
     let report = once(&mut store, &world.client());
-    assert_eq!(report.last_failure.as_deref(), Some("ServerError(503)"));
+    assert_eq!(report.last_failure, Some(SyncFailure::ServerError(503)));
     assert_eq!(report.pending, 2);
     then_recovers(&world, &mut store, 2);
 }
@@ -136,7 +136,7 @@ fn an_answer_lost_after_the_platform_stored_the_record_gives_no_duplicate() {
     let mut settings = world.settings(&world.platform.url());
     settings.request_timeout = Duration::from_secs(1);
     let report = once(&mut store, &PlatformClient::new(&settings).unwrap());
-    assert_eq!(report.last_failure.as_deref(), Some("Timeout"));
+    assert_eq!(report.last_failure, Some(SyncFailure::Timeout));
     assert_eq!(report.pending, 1, "the kiosk does not know it got through");
     assert_eq!(world.platform_records().len(), 1, "but the platform has it");
     then_recovers(&world, &mut store, 1);

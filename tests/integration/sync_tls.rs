@@ -10,7 +10,7 @@ use std::sync::Arc;
 use county_platform::{self as platform, Faults, PlatformConfig};
 use sync_support::{demo_records, enqueue_all, World};
 use trust::pki;
-use veteran_kiosk::sync::client::PlatformClient;
+use veteran_kiosk::sync::client::{ClientIdentity, PlatformClient};
 use veteran_kiosk::sync::core::UploadOutcome;
 
 #[test]
@@ -45,8 +45,8 @@ fn a_record_claiming_another_kiosk_than_the_certificate_is_refused() {
         Some("AX-FC-02")
     );
     let mut settings = world.settings(&world.platform.url());
-    settings.cert = neighbour;
-    settings.key = neighbour_key;
+    settings.identity =
+        ClientIdentity::from_files(&world.pki.ca, &neighbour, &neighbour_key).unwrap();
     let neighbour_client = PlatformClient::new(&settings).unwrap();
     assert_eq!(neighbour_client.health(), Ok(()));
 

@@ -8,7 +8,6 @@ use crate::photo_support;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
 use image::imageops::{self, FilterType};
 use image::{Rgb, RgbImage};
 use kiosk_core::category::DocumentKind;
@@ -19,15 +18,15 @@ use trust::sha256_hex;
 use veteran_kiosk::devices::camera::nokhwa::NokhwaCamera;
 use veteran_kiosk::devices::camera::test::TestCamera;
 use veteran_kiosk::devices::camera::{CameraError, CameraSelector, Frame};
+use veteran_kiosk::kiosk::shell::camera::{
+    CameraShell, SessionPhotos, NO_ANALYZER_HINT_ZH, NO_ANALYZER_MESSAGE_ZH, PREVIEW_MAX_WIDTH,
+    TAKEN_HINT_ZH, WORKER_GONE_ZH,
+};
+use veteran_kiosk::kiosk::shell::CameraView;
 use veteran_kiosk::photo::{
     assess_portrait_file, decode_photo, PortraitAnalyzer, OUTPUT_HEIGHT, OUTPUT_WIDTH,
 };
 use veteran_kiosk::store::Blobs;
-use veteran_kiosk::ui::camera_shell::{
-    CameraShell, SessionPhotos, NO_ANALYZER_HINT_ZH, NO_ANALYZER_MESSAGE_ZH, PREVIEW_MAX_WIDTH,
-    TAKEN_HINT_ZH,
-};
-use veteran_kiosk::ui::shell::CameraView;
 
 const NO_FACE_HINT: &str = "请正对摄像头";
 const HOLD_STILL_HINT: &str = "请保持不动";
@@ -98,8 +97,14 @@ impl Run {
         }
     }
 
+    /// What the kiosk's effect router does with the camera's effects.
     fn execute(&mut self, effect: Effect) {
-        assert_eq!(self.shell.execute(effect, Utc::now()), None);
+        match effect {
+            Effect::StartCamera => self.shell.start_live(),
+            Effect::StopCamera => self.shell.stop_live(),
+            Effect::CapturePhoto(purpose) => self.shell.capture(purpose),
+            other => panic!("not a camera effect: {other:?}"),
+        }
     }
 
     fn tick(&mut self) {
@@ -516,13 +521,67 @@ fn without_the_face_model_the_person_is_told_at_once_and_stills_still_work() {
     assert_eq!(run.shell.view(), None);
 }
 
+/// A camera whose driver panics on a frame: the worker thread dies with it.
+struct PanickingCamera;
+
+impl veteran_kiosk::devices::camera::Camera for PanickingCamera {
+    fn list(&mut self) -> Result<Vec<veteran_kiosk::devices::camera::CameraInfo>, CameraError> {
+        Ok(Vec::new())
+    }
+    fn open(&mut self) -> Result<veteran_kiosk::devices::camera::CameraMode, CameraError> {
+        Err(CameraError::NoCamera)
+    }
+    fn frame(&mut self) -> Result<Frame, CameraError> {
+        panic!("driver bug (on purpose, in a test)");
+    }
+    fn close(&mut self) {}
+    fn status(&mut self) -> veteran_kiosk::devices::camera::CameraStatus {
+        veteran_kiosk::devices::camera::CameraStatus::Idle { cameras: 1 }
+    }
+    fn describe(&self) -> String {
+        "panicking test camera".into()
+    }
+}
+
 #[test]
-fn other_effects_are_handed_back() {
-    let mut run = Run::start(Box::new(camera_showing(&nobody())), None);
-    let speak = Effect::Speak("你好".into());
-    assert_eq!(run.shell.execute(speak.clone(), Utc::now()), Some(speak));
+fn a_dead_camera_worker_still_answers_the_portrait_and_every_photo() {
+    let gone =
+        |e: &Event| matches!(e, Event::PhotoFailed { message_zh } if message_zh == WORKER_GONE_ZH);
+    let mut run = Run::start(Box::new(PanickingCamera), shared_analyzer());
+    // The still photo's frame kills the worker while it holds the job.
+    run.execute(Effect::CapturePhoto(PhotoPurpose::IdCard));
+    let answer = run.wait_for(Duration::from_secs(10), gone);
+    assert!(answer.is_some(), "{:?}", run.events);
+
+    // Asked after the death: answered at once, on the next poll.
+    run.events.clear();
+    run.execute(Effect::StartCamera);
+    run.execute(Effect::CapturePhoto(PhotoPurpose::Document(
+        DocumentKind::HouseholdRegister,
+    )));
+    run.tick();
     assert_eq!(
-        run.shell.execute(Effect::CheckDevices, Utc::now()),
-        Some(Effect::CheckDevices)
+        run.events.iter().filter(|e| gone(e)).count(),
+        2,
+        "{:?}",
+        run.events
+    );
+    let line = run.shell.status_line();
+    assert!(!line.ok && line.status_zh == WORKER_GONE_ZH, "{line:?}");
+}
+
+#[test]
+fn a_camera_worker_that_dies_during_the_live_portrait_answers_it() {
+    let gone =
+        |e: &Event| matches!(e, Event::PhotoFailed { message_zh } if message_zh == WORKER_GONE_ZH);
+    let mut run = Run::start(Box::new(PanickingCamera), shared_analyzer());
+    run.execute(Effect::StartCamera);
+    let answer = run.wait_for(Duration::from_secs(10), gone);
+    assert!(answer.is_some(), "{:?}", run.events);
+    assert_eq!(
+        run.events.iter().filter(|e| gone(e)).count(),
+        1,
+        "{:?}",
+        run.events
     );
 }

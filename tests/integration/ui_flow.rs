@@ -19,8 +19,8 @@ use slint::{ComponentHandle, LogicalPosition, Model};
 use kiosk_core::record::Record;
 use kiosk_core::session::{Event, PhotoPurpose, PrintOutcome, Session, StaffCommand};
 use kiosk_core::staff::AuditAction;
+use veteran_kiosk::kiosk::shell::{SimState, SimulatedShell};
 use veteran_kiosk::kiosk::{self, stand_in, Running};
-use veteran_kiosk::ui::shell::{SimState, SimulatedShell};
 use veteran_kiosk::ui::{AppWindow, InputPurpose, KeyboardHost, Nav, Screen, StaffView};
 
 const PIN: &str = "2468";
@@ -771,7 +771,7 @@ fn help_texts_from_configuration_open_are_spoken_and_close() {
     h.tap("关闭帮助");
     assert_eq!(h.help_panel(), None);
     // Its text is no longer on the screen: neither is it read out.
-    assert_eq!(h.last_spoken(), veteran_kiosk::ui::shell::SPEECH_STOPPED);
+    assert_eq!(h.last_spoken(), veteran_kiosk::kiosk::shell::SPEECH_STOPPED);
 
     // Open again: the next page closes it (the card is read meanwhile).
     h.tap("帮助");

@@ -17,9 +17,9 @@ use kiosk_core::staff::{AuditAction, AuditEntry};
 use kiosk_core::Problem;
 use sync_support::{demo_records, FaultProxy, ProxyMode, World};
 use uuid::Uuid;
+use veteran_kiosk::kiosk::shell::records::{RecordsSettings, RecordsShell, SessionPhotos};
 use veteran_kiosk::store::{Blobs, Store};
 use veteran_kiosk::sync::client::ClientSettings;
-use veteran_kiosk::ui::records_shell::{RecordsSettings, RecordsShell, SessionPhotos};
 use wire::sealed::photo_refs;
 
 fn settings(world: &World, platform: Option<ClientSettings>) -> RecordsSettings {
@@ -39,8 +39,20 @@ fn start(settings: RecordsSettings) -> (RecordsShell, SessionPhotos) {
     (shell, photos)
 }
 
+/// What the kiosk's effect router does with the records' effects.
 fn run(shell: &mut RecordsShell, effect: Effect) {
-    assert_eq!(shell.execute(effect, Utc::now()), None);
+    let now = Utc::now();
+    match effect {
+        Effect::LookUpPerson(id) => shell.look_up(id),
+        Effect::LoadDraft(id) => shell.load_draft(id, now),
+        Effect::SaveDraft(record) => shell.save_draft(record, now),
+        Effect::WipeDraft(record_id) => shell.wipe_draft(record_id, now),
+        Effect::Enqueue(valid) => shell.enqueue(valid, now),
+        Effect::LoadQueue => shell.load_queue(),
+        Effect::SyncNow => shell.sync_now(),
+        Effect::Audit(entry) => shell.audit(entry),
+        other => panic!("not a records effect: {other:?}"),
+    }
 }
 
 /// Polls (bounded) until an event matches; returns it with the others seen.
@@ -354,10 +366,7 @@ fn drafts_older_than_the_window_are_not_offered_and_are_wiped_at_start() {
     let id = id_of(&record);
     *photos.lock().unwrap() = blobs;
     let saved_at = Utc::now() - Duration::hours(1);
-    assert_eq!(
-        shell.execute(Effect::SaveDraft(Box::new(record.clone())), saved_at),
-        None
-    );
+    shell.save_draft(Box::new(record.clone()), saved_at);
     assert_eq!(draft_found(&mut shell, &id), Some(record.clone()));
 
     // The configuration shortens the window below the draft's age.
@@ -366,10 +375,7 @@ fn drafts_older_than_the_window_are_not_offered_and_are_wiped_at_start() {
 
     // Saved long ago (kiosk clock), then the kiosk restarts.
     let long_ago = Utc::now() - Duration::hours(5);
-    assert_eq!(
-        shell.execute(Effect::SaveDraft(Box::new(record)), long_ago),
-        None
-    );
+    shell.save_draft(Box::new(record), long_ago);
     drop(shell);
     assert_eq!(
         Store::open(&world.outbox_path())
@@ -470,18 +476,4 @@ fn each_audit_effect_is_one_json_line_without_personal_data() {
     run(&mut shell, Effect::Audit(entries[0].clone()));
     drop(shell);
     assert_eq!(lines_of(&audit_log).len(), entries.len() + 1);
-}
-
-#[test]
-fn other_effects_are_handed_back() {
-    let world = World::new();
-    let (mut shell, _photos) = start(settings(&world, None));
-    for effect in [
-        Effect::WaitForCard,
-        Effect::StartCamera,
-        Effect::CheckDevices,
-        Effect::Speak("你好".into()),
-    ] {
-        assert_eq!(shell.execute(effect.clone(), Utc::now()), Some(effect));
-    }
 }

@@ -41,6 +41,17 @@ impl Frame {
     }
 }
 
+/// What the portrait page shows while the camera runs: the shell makes it
+/// (camera and photo coach), the UI draws it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CameraView {
+    pub frame: Option<Frame>,
+    /// The photo coach's advice in plain words.
+    pub hint_zh: String,
+    /// The picture is right (about to be taken, or taken).
+    pub ok: bool,
+}
+
 /// A camera as the system lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CameraInfo {
@@ -70,9 +81,15 @@ pub enum CameraStatus {
         cameras: usize,
     },
     NoCamera,
+    /// The camera cannot be used; shown by its code in JSON.
     Fault {
-        code: &'static str,
+        #[serde(rename = "code", serialize_with = "serialize_code")]
+        error: CameraError,
     },
+}
+
+fn serialize_code<S: serde::Serializer>(error: &CameraError, out: S) -> Result<S::Ok, S::Error> {
+    out.serialize_str(error.code())
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]

@@ -198,9 +198,9 @@ impl Camera for NokhwaCamera {
                 Ok(_) => CameraStatus::Idle {
                     cameras: cameras.len(),
                 },
-                Err(err) => CameraStatus::Fault { code: err.code() },
+                Err(err) => CameraStatus::Fault { error: err },
             },
-            Err(err) => CameraStatus::Fault { code: err.code() },
+            Err(err) => CameraStatus::Fault { error: err },
         }
     }
 

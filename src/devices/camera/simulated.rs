@@ -222,7 +222,7 @@ impl Camera for SimulatedCamera {
     fn status(&mut self) -> CameraStatus {
         match (self.open, self.fault()) {
             (_, Some(CameraError::NoCamera)) => CameraStatus::NoCamera,
-            (_, Some(fault)) => CameraStatus::Fault { code: fault.code() },
+            (_, Some(fault)) => CameraStatus::Fault { error: fault },
             (Some(mode), None) => CameraStatus::Streaming { mode },
             (None, None) => CameraStatus::Idle { cameras: 1 },
         }

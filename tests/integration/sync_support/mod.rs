@@ -65,7 +65,7 @@ impl World {
     }
 
     pub fn settings(&self, url: &str) -> ClientSettings {
-        let mut s = ClientSettings::demo(&self.pki.dir, url);
+        let mut s = ClientSettings::demo(&self.pki.dir, url).unwrap();
         s.connect_timeout = Duration::from_secs(2);
         s.request_timeout = Duration::from_secs(3);
         s

@@ -20,7 +20,7 @@ use image::codecs::jpeg::JpegEncoder;
 use image::{ImageFormat, RgbImage};
 use thiserror::Error;
 
-use crate::devices::config::{WltDecoderConfig, WltOutput};
+use super::config::{WltDecoderConfig, WltOutput};
 use kiosk_core::record::CARD_PORTRAIT_MAX_BYTES;
 
 pub const PORTRAIT_WIDTH: u32 = 102;

@@ -15,27 +15,25 @@
 //! wrong page.
 
 use std::borrow::Cow;
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, TryRecvError};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, Utc};
 use image::imageops;
 use image::RgbImage;
 
-use crate::devices::camera::{Camera, CameraError, CameraStatus, Frame as CameraFrame};
+use crate::devices::camera::{Camera, CameraError, CameraStatus, CameraView, Frame};
 use crate::photo::{
     encode_document, standardize, Advice, Coach, CoachConfig, FrameSetup, PhotoKind,
     PortraitAnalyzer, Search, StandardizeError, Thresholds,
 };
 use kiosk_core::category::DocumentKind;
 use kiosk_core::record::{DocumentPhoto, PhotoRef};
-use kiosk_core::session::{DeviceLine, Effect, Event, PhotoPurpose};
+use kiosk_core::session::{DeviceLine, Event, PhotoPurpose};
 
-use super::shell::{CameraView, Frame};
-
-pub use super::shell::SessionPhotos;
+use super::status::CAMERA_ZH;
+pub use super::SessionPhotos;
 
 /// The preview handed to the UI is at most this wide; the live analysis
 /// runs on the same downscaled picture (the photo module's "preview that
@@ -56,7 +54,6 @@ const TRANSIENT_ERRORS_TOLERATED: u32 = 3;
 const WARMUP_FRAMES: usize = 8;
 const WARMUP_TIME: Duration = Duration::from_millis(700);
 
-pub const NAME_ZH: &str = "摄像头";
 pub const OPENING_HINT_ZH: &str = "正在打开摄像头，请稍等";
 pub const TAKING_HINT_ZH: &str = "拍好了，请稍等";
 pub const TAKEN_HINT_ZH: &str = "照片已拍好";
@@ -64,7 +61,7 @@ pub const TAKEN_HINT_ZH: &str = "照片已拍好";
 pub const NO_ANALYZER_HINT_ZH: &str = "自动拍照暂时不能用，请找工作人员帮忙";
 /// Said (`PhotoFailed`) when the face model could not be loaded.
 pub const NO_ANALYZER_MESSAGE_ZH: &str = "自动拍照功能暂时不能使用，请工作人员帮忙拍照";
-const WORKER_GONE_ZH: &str = "摄像头程序出现故障，请工作人员重新启动设备";
+pub const WORKER_GONE_ZH: &str = "摄像头程序出现故障，请工作人员重新启动设备";
 
 enum Command {
     Start(u64),
@@ -123,6 +120,11 @@ pub struct CameraShell {
     analyzer_loaded: bool,
     /// Answers made on the UI thread (no analyzer, worker gone).
     pending: Vec<Event>,
+    /// Still photos asked for and not yet answered.
+    owed_stills: usize,
+    /// The live portrait of this generation runs and owes its portrait
+    /// (or a failure).
+    owed_portrait: Option<u64>,
 }
 
 impl CameraShell {
@@ -166,41 +168,47 @@ impl CameraShell {
             photos,
             analyzer_loaded,
             pending: Vec::new(),
+            owed_stills: 0,
+            owed_portrait: None,
         }
     }
 
-    /// Takes `Effect::StartCamera`, `StopCamera` and `CapturePhoto(_)`;
-    /// hands any other effect back unchanged.
-    pub fn execute(&mut self, effect: Effect, _now: DateTime<Utc>) -> Option<Effect> {
-        match effect {
-            Effect::StartCamera => {
-                let generation = self.next_generation();
-                if !self.analyzer_loaded {
-                    tracing::warn!("portrait camera not started: the face model is not loaded");
-                    self.set_view(ViewState::Live(hint_view(NO_ANALYZER_HINT_ZH)));
-                    self.pending.push(Event::PhotoFailed {
-                        message_zh: NO_ANALYZER_MESSAGE_ZH.into(),
-                    });
-                    return None;
-                }
-                self.set_view(ViewState::Live(hint_view(OPENING_HINT_ZH)));
-                self.send(Command::Start(generation));
-            }
-            Effect::StopCamera => {
-                self.next_generation();
-                let mut shared = lock(&self.shared);
-                // The session stops the camera right after the portrait is
-                // taken; the taken portrait stays on screen.
-                if !matches!(shared.view, ViewState::Frozen { .. }) {
-                    shared.view = ViewState::Stopped;
-                }
-                drop(shared);
-                self.send(Command::Stop);
-            }
-            Effect::CapturePhoto(purpose) => self.send(Command::Capture(purpose)),
-            other => return Some(other),
+    /// `Effect::StartCamera`: the live portrait with the coach, answered by
+    /// `PortraitTaken` or `PhotoFailed`.
+    pub fn start_live(&mut self) {
+        let generation = self.next_generation();
+        if !self.analyzer_loaded {
+            tracing::warn!("portrait camera not started: the face model is not loaded");
+            self.set_view(ViewState::Live(hint_view(NO_ANALYZER_HINT_ZH)));
+            self.pending.push(Event::PhotoFailed {
+                message_zh: NO_ANALYZER_MESSAGE_ZH.into(),
+            });
+            return;
         }
-        None
+        self.set_view(ViewState::Live(hint_view(OPENING_HINT_ZH)));
+        self.owed_portrait = Some(generation);
+        self.send(Command::Start(generation));
+    }
+
+    /// `Effect::StopCamera`.
+    pub fn stop_live(&mut self) {
+        self.next_generation();
+        self.owed_portrait = None;
+        let mut shared = lock(&self.shared);
+        // The session stops the camera right after the portrait is
+        // taken; the taken portrait stays on screen.
+        if !matches!(shared.view, ViewState::Frozen { .. }) {
+            shared.view = ViewState::Stopped;
+        }
+        drop(shared);
+        self.send(Command::Stop);
+    }
+
+    /// `Effect::CapturePhoto`: one still photo, answered by
+    /// `CardPhotoTaken`, `DocumentTaken` or `PhotoFailed`.
+    pub fn capture(&mut self, purpose: PhotoPurpose) {
+        self.owed_stills += 1;
+        self.send(Command::Capture(purpose));
     }
 
     /// Events since the last poll: `PortraitTaken`, `CardPhotoTaken`,
@@ -208,12 +216,28 @@ impl CameraShell {
     pub fn poll(&mut self) -> Vec<Event> {
         let generation = lock(&self.shared).generation;
         let mut events = std::mem::take(&mut self.pending);
-        for report in self.reports.try_iter() {
+        loop {
+            let report = match self.reports.try_recv() {
+                Ok(report) => report,
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Disconnected) => {
+                    self.worker_gone();
+                    events.append(&mut self.pending);
+                    break;
+                }
+            };
             match report.generation {
                 Some(g) if g != generation => {
                     tracing::debug!("dropped a camera answer from a stopped preview");
                 }
-                _ => events.push(report.event),
+                Some(_) => {
+                    self.owed_portrait = None;
+                    events.push(report.event);
+                }
+                None => {
+                    self.owed_stills = self.owed_stills.saturating_sub(1);
+                    events.push(report.event);
+                }
             }
         }
         events
@@ -250,15 +274,30 @@ impl CameraShell {
     }
 
     fn send(&mut self, command: Command) {
-        let is_capture = matches!(command, Command::Capture(_) | Command::Start(_));
         if self.commands.send(command).is_err() {
+            self.worker_gone();
+        }
+    }
+
+    /// The worker has died (or never started): what it owed is answered
+    /// with a failure, and so is every later photo.
+    fn worker_gone(&mut self) {
+        let mut shared = lock(&self.shared);
+        if !shared.health.worker_gone {
             tracing::error!("the camera worker is gone");
-            lock(&self.shared).health.worker_gone = true;
-            if is_capture {
-                self.pending.push(Event::PhotoFailed {
-                    message_zh: WORKER_GONE_ZH.into(),
-                });
-            }
+            shared.health.worker_gone = true;
+        }
+        if self.owed_portrait.take().is_some() {
+            shared.view = ViewState::Live(hint_view(WORKER_GONE_ZH));
+            self.pending.push(Event::PhotoFailed {
+                message_zh: WORKER_GONE_ZH.into(),
+            });
+        }
+        drop(shared);
+        for _ in 0..std::mem::take(&mut self.owed_stills) {
+            self.pending.push(Event::PhotoFailed {
+                message_zh: WORKER_GONE_ZH.into(),
+            });
         }
     }
 }
@@ -282,7 +321,7 @@ fn hint_view(hint_zh: &str) -> CameraView {
 /// Plain Chinese for the staff screen.
 fn status_line_of(health: &Health) -> DeviceLine {
     let line = |ok: bool, status_zh: String| DeviceLine {
-        name_zh: NAME_ZH.into(),
+        name_zh: CAMERA_ZH.into(),
         ok,
         status_zh,
     };
@@ -300,7 +339,7 @@ fn status_line_of(health: &Health) -> DeviceLine {
         (Some(CameraStatus::NoCamera), None) => {
             (false, CameraError::NoCamera.message_zh().to_string())
         }
-        (Some(CameraStatus::Fault { code }), None) => (false, fault_message_zh(code)),
+        (Some(CameraStatus::Fault { error }), None) => (false, error.message_zh().to_string()),
     };
     if health.analyzer_missing {
         return line(
@@ -309,20 +348,6 @@ fn status_line_of(health: &Health) -> DeviceLine {
         );
     }
     line(ok, text)
-}
-
-/// The Chinese message for a [`CameraStatus::Fault`] code.
-fn fault_message_zh(code: &str) -> String {
-    let err = match code {
-        "camera_none" => CameraError::NoCamera,
-        "camera_not_found" => CameraError::NotFound(String::new()),
-        "camera_open_failed" => CameraError::OpenFailed(String::new()),
-        "camera_timeout" => CameraError::Timeout,
-        "camera_disconnected" => CameraError::Disconnected(String::new()),
-        "camera_bad_frame" => CameraError::BadFrame(String::new()),
-        other => return format!("摄像头故障（{other}），请工作人员检查"),
-    };
-    err.message_zh().to_string()
 }
 
 /// The photo kind, and so the size cap, of a still photo: the ID card is
@@ -338,7 +363,7 @@ pub fn photo_kind(purpose: PhotoPurpose) -> PhotoKind {
 
 /// A camera frame as an image; a frame whose size does not add up is a
 /// bad frame, not a panic.
-fn to_image(frame: CameraFrame) -> Result<RgbImage, CameraError> {
+fn to_image(frame: Frame) -> Result<RgbImage, CameraError> {
     let (width, height) = (frame.width, frame.height);
     RgbImage::from_raw(width, height, frame.rgb)
         .filter(|image| image.width() > 0 && image.height() > 0)
@@ -677,7 +702,7 @@ impl Worker {
 
 /// A frame from a camera that was closed: the first frames after opening
 /// are often dark or grey while the sensor adjusts.
-fn warmed_up_frame(camera: &mut dyn Camera) -> Result<CameraFrame, CameraError> {
+fn warmed_up_frame(camera: &mut dyn Camera) -> Result<Frame, CameraError> {
     let started = Instant::now();
     let mut frame = camera.frame()?;
     for _ in 1..WARMUP_FRAMES {
@@ -749,15 +774,11 @@ mod tests {
         check_status(
             with(
                 Some(CameraStatus::Fault {
-                    code: "camera_not_found",
+                    error: CameraError::NotFound("cam9".into()),
                 }),
                 None,
             ),
             expect!["摄像头 ok=false 找不到设置中指定的摄像头，请工作人员检查设置"],
-        );
-        check_status(
-            with(Some(CameraStatus::Fault { code: "odd" }), None),
-            expect!["摄像头 ok=false 摄像头故障（odd），请工作人员检查"],
         );
         check_status(
             Health {
@@ -773,20 +794,6 @@ mod tests {
             },
             expect!["摄像头 ok=false 摄像头程序出现故障，请工作人员重新启动设备"],
         );
-    }
-
-    #[test]
-    fn every_fault_code_has_its_camera_message() {
-        for err in [
-            CameraError::NoCamera,
-            CameraError::NotFound("x".into()),
-            CameraError::OpenFailed("x".into()),
-            CameraError::Timeout,
-            CameraError::Disconnected("x".into()),
-            CameraError::BadFrame("x".into()),
-        ] {
-            assert_eq!(fault_message_zh(err.code()), err.message_zh(), "{err}");
-        }
     }
 
     #[test]
@@ -816,7 +823,7 @@ mod tests {
 
     #[test]
     fn frames_whose_size_does_not_add_up_are_bad_frames() {
-        let frame = |width, height, len| CameraFrame {
+        let frame = |width, height, len| Frame {
             width,
             height,
             rgb: vec![0; len],

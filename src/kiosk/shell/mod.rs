@@ -6,6 +6,11 @@
 //! a card reader, camera and printer that can be told to fail: it runs the
 //! kiosk without hardware and drives the UI tests.
 
+pub mod camera;
+pub mod devices;
+pub mod records;
+pub mod status;
+
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::rc::Rc;
@@ -22,23 +27,9 @@ use kiosk_core::session::{
 };
 use kiosk_core::staff::AuditEntry;
 
-/// An RGB picture from the camera, row by row.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Frame {
-    pub width: u32,
-    pub height: u32,
-    pub rgb: Vec<u8>,
-}
-
-/// What the portrait page shows while the camera runs.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CameraView {
-    pub frame: Option<Frame>,
-    /// The photo coach's advice in plain words.
-    pub hint_zh: String,
-    /// The picture is right (about to be taken, or taken).
-    pub ok: bool,
-}
+/// The one camera picture type, and what the portrait page shows, live
+/// beside the camera (the UI draws them without importing the shell).
+pub use crate::devices::camera::{CameraView, Frame};
 
 /// Photos of the session in progress, by SHA-256: the camera and the
 /// card reader put them in, drafts and the outbox take them, the end of a
@@ -123,9 +114,9 @@ impl Default for SimState {
             audit: Vec::new(),
             spoken: Vec::new(),
             devices: vec![
-                device("身份证读卡器", true, "正常（模拟）"),
-                device("摄像头", true, "正常（模拟）"),
-                device("回执打印机", true, "正常（模拟）"),
+                device(status::READER_ZH, true, "正常（模拟）"),
+                device(status::CAMERA_ZH, true, "正常（模拟）"),
+                device(status::PRINTER_ZH, true, "正常（模拟）"),
             ],
             coach_script: vec![
                 ("请再靠近一点".into(), false),
@@ -403,4 +394,87 @@ pub fn synthetic_frame(step: usize) -> Frame {
         }
     }
     Frame { width, height, rgb }
+}
+
+/// What the shell parts' tests share.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use chrono::{DateTime, Utc};
+    use kiosk_core::record::ValidRecord;
+    use kiosk_core::session::{Session, Step};
+    use uuid::Uuid;
+
+    use crate::kiosk::stand_in;
+
+    /// A complete record, made by running the session to its review.
+    pub(crate) fn valid_record() -> ValidRecord {
+        let now = Utc::now();
+        let s = complete_session(now);
+        let record = s.record().unwrap().clone();
+        kiosk_core::record::validate(&record, now.date_naive()).unwrap()
+    }
+
+    /// A session at its review page, the record complete.
+    pub(crate) fn session_at_review(now: DateTime<Utc>) -> Session {
+        let mut s = complete_session(now);
+        for _ in 0..5 {
+            if s.step() == Step::Review {
+                break;
+            }
+            s.handle(kiosk_core::session::Event::Next, now);
+        }
+        assert_eq!(s.step(), Step::Review);
+        s
+    }
+
+    /// A session whose record has everything, on the last form page.
+    fn complete_session(now: DateTime<Utc>) -> Session {
+        use kiosk_core::forms::FieldEdit;
+        use kiosk_core::session::Event as E;
+        let mut s = Session::new(stand_in::session_settings(), now);
+        let photo = |n: u8| kiosk_core::record::PhotoRef {
+            sha256: format!("{n:02x}").repeat(32),
+            bytes: 1000,
+        };
+        let field = |key: &str, edit: FieldEdit| E::FieldEdited {
+            key: key.into(),
+            edit,
+        };
+        let events = vec![
+            E::Start {
+                record_id: Uuid::from_u128(7),
+            },
+            E::CardRead(Box::new(stand_in::sample_card().unwrap())),
+            E::Next,
+            E::PortraitTaken(photo(1)),
+            E::Next,
+            E::ToggleCategory(kiosk_core::category::Category::MartyrFamily),
+            E::Next,
+            field("relation", FieldEdit::Choose(0)),
+            field("deceased_name", FieldEdit::Text("王大山".into())),
+            field("receives_pension", FieldEdit::Choose(0)),
+            E::Next,
+            E::DocumentTaken(kiosk_core::record::DocumentPhoto {
+                kind: kiosk_core::category::DocumentKind::HouseholdRegister,
+                photo: photo(2),
+            }),
+            E::DocumentTaken(kiosk_core::record::DocumentPhoto {
+                kind: kiosk_core::category::DocumentKind::MartyrCertificate,
+                photo: photo(3),
+            }),
+            E::Next,
+            field("work", FieldEdit::Choose(4)),
+            field("monthly_income_yuan", FieldEdit::Text("2000".into())),
+            field("pension_insurance", FieldEdit::Choose(2)),
+            field("medical_insurance", FieldEdit::Choose(1)),
+            field("housing", FieldEdit::Choose(0)),
+            field("social_assistance", FieldEdit::Toggle(4)),
+            field("state_benefits", FieldEdit::Toggle(0)),
+            field("disability_subsidies", FieldEdit::Toggle(2)),
+        ];
+        for e in events {
+            s.handle(e, now);
+        }
+        s
+    }
 }

@@ -1,11 +1,12 @@
 //! Each device's state in plain words, for the staff screen, and the rule
 //! for when a configuration "cannot open its devices" at start.
 
-use crate::devices::camera::{Camera, CameraError, CameraStatus};
+use crate::devices::camera::Camera;
 use crate::devices::card_reader::{CardReader, ReaderStatus};
 use crate::devices::printer::{PrinterError, PrinterStatus, ReceiptPrinter};
 use kiosk_core::session::DeviceLine;
 
+/// The devices' names on the staff screen.
 pub const READER_ZH: &str = "身份证读卡器";
 pub const CAMERA_ZH: &str = "摄像头";
 pub const PRINTER_ZH: &str = "回执打印机";
@@ -36,19 +37,6 @@ pub fn printer_line(status: &Result<PrinterStatus, PrinterError>, describe: &str
         Err(err) => (false, err.message_zh()),
     };
     line(PRINTER_ZH, ok, format!("{text} · {describe}"))
-}
-
-pub fn camera_line(status: &CameraStatus, describe: &str) -> DeviceLine {
-    let (ok, text) = match status {
-        CameraStatus::Streaming { mode } => (
-            true,
-            format!("正常，正在拍摄（{}×{}）", mode.width, mode.height),
-        ),
-        CameraStatus::Idle { .. } => (true, "正常".to_string()),
-        CameraStatus::NoCamera => (false, CameraError::NoCamera.message_zh().to_string()),
-        CameraStatus::Fault { code } => (false, format!("故障（{code}）")),
-    };
-    line(CAMERA_ZH, ok, format!("{text} · {describe}"))
 }
 
 /// Why a configuration on trial cannot run its devices, if it cannot.
