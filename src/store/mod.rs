@@ -32,7 +32,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use kiosk_core::id_number::{mask_id_text, IdNumber};
-use kiosk_core::record::{Record, RecordState, UnknownRecordState, ValidRecord};
+use kiosk_core::record::{Record, RecordState, ValidRecord};
 use kiosk_core::Problem;
 
 pub mod schema;
@@ -422,12 +422,10 @@ impl Store {
 
     fn entry_from_row(row: &rusqlite::Row<'_>) -> Result<QueueEntry, StoreError> {
         let seq: i64 = row.get(0)?;
-        let state: RecordState =
-            row.get::<_, String>(3)?
-                .parse()
-                .map_err(|bad: UnknownRecordState| {
-                    StoreError::Corrupt(format!("bad state {:?}", bad.0))
-                })?;
+        let state_text: String = row.get(3)?;
+        let state: RecordState = state_text
+            .parse()
+            .map_err(|_| StoreError::Corrupt(format!("bad state {state_text:?}")))?;
         let opt_ts = |v: Option<String>| v.as_deref().map(parse_ts).transpose();
         let opt_uuid = |v: Option<String>| v.as_deref().map(parse_uuid).transpose();
         let reasons: Option<String> = row.get(11)?;
