@@ -90,7 +90,7 @@ pub(crate) trait ChoiceSlot {
 
 /// Pick any of a table; the last option is "none of these".
 pub(crate) trait MultiSlot {
-    /// The table's labels, then [`NONE_OF_THESE`].
+    /// The table's labels, then "都没有" (none of these).
     fn options(&self) -> Vec<&'static str>;
     /// One flag per option of [`MultiSlot::options`].
     fn selected(&self) -> Vec<bool>;
@@ -124,7 +124,7 @@ impl<T: PartialEq + Copy> ChoiceSlot for Pick<'_, T> {
     }
 }
 
-pub(crate) const NONE_OF_THESE: &str = "都没有";
+const NONE_OF_THESE: &str = "都没有";
 
 struct PickAny<'a, T: 'static> {
     table: &'static [(T, &'static str)],
