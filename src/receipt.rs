@@ -82,11 +82,7 @@ pub fn signed_content(record: &Record) -> Vec<u8> {
 /// First 8 bytes of SHA-256 over [`signed_content`], as 16 hex digits.
 pub fn content_digest(record: &Record) -> String {
     let digest = Sha256::digest(signed_content(record));
-    digest
-        .iter()
-        .take(8)
-        .map(|byte| format!("{byte:02X}"))
-        .collect()
+    trust::hex(&digest[..8]).to_ascii_uppercase()
 }
 
 /// What the QR code carries: `VK1:<record UUID>:<digest>`.

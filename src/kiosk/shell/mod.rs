@@ -16,7 +16,6 @@ use std::collections::VecDeque;
 use std::rc::Rc;
 
 use chrono::{DateTime, Duration, Utc};
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use kiosk_core::card::CardRead;
@@ -161,9 +160,8 @@ impl SimulatedShell {
 
 /// A stand-in photo: the hash of some bytes, as the blob store would give.
 fn photo_ref(seed: &str, bytes: u64) -> PhotoRef {
-    let digest = Sha256::digest(seed.as_bytes());
     PhotoRef {
-        sha256: digest.iter().map(|b| format!("{b:02x}")).collect(),
+        sha256: trust::sha256_hex(seed.as_bytes()),
         bytes,
     }
 }
