@@ -18,7 +18,7 @@ use wire::records::ReviewState;
 pub const PLATFORM: Schema = Schema {
     name: "county platform",
     application_id: 0x564B_504C,
-    migrations: &[V1],
+    migrations: &[V1, V2_CONSOLE],
 };
 
 const V1: &str = r#"
@@ -45,6 +45,40 @@ CREATE TABLE base_people (
 );
 "#;
 
+/// The county console (console/): staff accounts, sessions, the append-only
+/// audit log, and the indexes its record list pages on.
+const V2_CONSOLE: &str = r#"
+CREATE TABLE console_users (
+    username      TEXT PRIMARY KEY,
+    role          TEXT NOT NULL CHECK (role IN ('reviewer','admin','viewer')),
+    password_hash TEXT NOT NULL,
+    failed_logins INTEGER NOT NULL DEFAULT 0,
+    locked_until  TEXT,
+    created_at    TEXT NOT NULL
+);
+CREATE TABLE console_sessions (
+    token_sha256 TEXT PRIMARY KEY,
+    username     TEXT NOT NULL REFERENCES console_users(username),
+    csrf_token   TEXT NOT NULL,
+    last_seen    TEXT NOT NULL
+);
+CREATE TABLE console_audit (
+    seq       INTEGER PRIMARY KEY AUTOINCREMENT,
+    at        TEXT NOT NULL,
+    username  TEXT NOT NULL,
+    action    TEXT NOT NULL,
+    record_id TEXT
+);
+CREATE TRIGGER console_audit_no_update BEFORE UPDATE ON console_audit
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER console_audit_no_delete BEFORE DELETE ON console_audit
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE INDEX records_by_received ON records(received_at, record_id);
+CREATE INDEX records_by_state_page ON records(state, received_at, record_id);
+CREATE INDEX records_by_township ON records(township_code, received_at, record_id);
+CREATE INDEX records_by_kiosk ON records(kiosk_id, received_at, record_id);
+"#;
+
 /// Who refuses a record at intake (as opposed to a named reviewer).
 pub const INTAKE_REVIEWER: &str = "intake-validation";
 
@@ -62,7 +96,7 @@ pub enum DbError {
     NotReviewable(Uuid, String),
 }
 
-fn ts(t: DateTime<Utc>) -> String {
+pub(crate) fn ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
@@ -103,10 +137,10 @@ pub struct NewRecord<'a> {
 }
 
 pub struct PlatformDb {
-    conn: Connection,
+    pub(crate) conn: Connection,
 }
 
-fn parse_reasons(text: Option<String>) -> Result<Vec<Problem>, DbError> {
+pub(crate) fn parse_reasons(text: Option<String>) -> Result<Vec<Problem>, DbError> {
     match text {
         None => Ok(Vec::new()),
         Some(t) => serde_json::from_str(&t).map_err(|_| DbError::Corrupt("bad reasons".into())),

@@ -1,0 +1,566 @@
+//! The county's web console: county staff sign in, review records with
+//! their photos and accept or return them (see docs/console.md).
+//!
+//! Served on its own HTTPS listener with its own server certificate; the
+//! listener asks for no client certificate, so a kiosk's certificate is
+//! never a console login. Pages are rendered on the server (maud); there is
+//! no script. Every page and download but the login page and the font
+//! needs a session of a role allowed to see it; every form carries the
+//! session's CSRF token.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use axum::extract::{Query, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use chrono::{DateTime, Utc};
+use maud::{html, Markup};
+
+use crate::{AppState, PlatformError};
+use trust::pki::{self, CertificateAuthority, DemoPki, PkiError, Validity, DEMO_CA_NAME};
+use trust::sha256_hex;
+
+pub mod auth;
+pub mod list;
+pub mod pages;
+pub mod record_page;
+pub mod store;
+
+use auth::{Role, Username};
+use store::Session;
+
+/// The CJK font the pages use, served by the console itself (office PCs
+/// may have no Chinese font that renders every rare character).
+static CJK_FONT: &[u8] = include_bytes!("../../../../assets/fonts/DroidSansFallbackFull.ttf");
+
+const SESSION_COOKIE: &str = "vk_console";
+const LOGIN_CSRF_COOKIE: &str = "vk_login_csrf";
+
+/// A clock the handlers read; tests may pass their own.
+pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
+/// What every console handler shares.
+#[derive(Clone)]
+pub struct ConsoleState {
+    pub app: AppState,
+    pub clock: Clock,
+}
+
+impl ConsoleState {
+    pub fn new(app: AppState) -> ConsoleState {
+        ConsoleState {
+            app,
+            clock: Arc::new(Utc::now),
+        }
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        (self.clock)()
+    }
+}
+
+/// Where the console listens and its certificate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsoleConfig {
+    pub listen: SocketAddr,
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+/// File names of the console's demo certificate inside a demo PKI directory.
+pub const DEMO_CONSOLE_CERT: &str = "console.pem";
+pub const DEMO_CONSOLE_KEY: &str = "console-key.pem";
+
+impl ConsoleConfig {
+    /// The console's own certificate in a demo PKI directory, issued by the
+    /// demo CA on first use (for `localhost` and the loopback addresses).
+    pub fn demo(pki_dir: &Path, listen: SocketAddr) -> Result<ConsoleConfig, PkiError> {
+        let cert = pki_dir.join(DEMO_CONSOLE_CERT);
+        let key = pki_dir.join(DEMO_CONSOLE_KEY);
+        if !cert.exists() {
+            let demo = DemoPki::at(pki_dir);
+            let ca_key = std::fs::read_to_string(&demo.ca_key).map_err(|e| PkiError::Io {
+                path: demo.ca_key.clone(),
+                detail: e.to_string(),
+            })?;
+            CertificateAuthority::from_key_pem(DEMO_CA_NAME, &ca_key)?
+                .issue_server(
+                    &["localhost", "127.0.0.1", "::1"],
+                    Validity::days_from_today(825),
+                )?
+                .write(&cert, &key)?;
+        }
+        Ok(ConsoleConfig { listen, cert, key })
+    }
+}
+
+/// The console's TLS: TLS 1.2 or 1.3 (office browsers), no client certificate.
+pub fn tls_config(config: &ConsoleConfig) -> Result<rustls::ServerConfig, PkiError> {
+    let mut tls = rustls::ServerConfig::builder_with_provider(pki::crypto_provider())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| PkiError::Tls(e.to_string()))?
+        .with_no_client_auth()
+        .with_single_cert(pki::load_certs(&config.cert)?, pki::load_key(&config.key)?)
+        .map_err(|e| PkiError::Tls(e.to_string()))?;
+    tls.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(tls)
+}
+
+/// Starts the console beside a platform, sharing its database.
+pub fn start(
+    config: &ConsoleConfig,
+    state: ConsoleState,
+) -> Result<crate::RunningPlatform, PlatformError> {
+    let router = routes().with_state(state.clone());
+    crate::start_tls(config.listen, tls_config(config)?, state.app, router, false)
+}
+
+pub fn routes() -> Router<ConsoleState> {
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/records") }))
+        .route("/static/cjk.ttf", get(font))
+        .route("/login", get(login_page).post(login))
+        .route("/logout", post(logout))
+        .route("/records", get(record_page::list))
+        .route("/records/{record_id}", get(record_page::show))
+        .route(
+            "/records/{record_id}/photos/{photo}",
+            get(record_page::photo),
+        )
+        .route("/records/{record_id}/decision", post(record_page::decide))
+        .route("/users", get(users_page).post(add_user))
+        .route("/audit", get(audit_page))
+        .layer(middleware::from_fn(security_headers))
+}
+
+/// Headers on every answer: no script may run, nothing may frame the
+/// console, nothing is cached (pages hold personal data).
+async fn security_headers(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    let set = |headers: &mut HeaderMap, name: &'static str, value: &'static str| {
+        headers.insert(name, HeaderValue::from_static(value));
+    };
+    set(
+        headers,
+        "content-security-policy",
+        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    );
+    set(headers, "x-content-type-options", "nosniff");
+    set(headers, "referrer-policy", "no-referrer");
+    set(headers, "strict-transport-security", "max-age=31536000");
+    if !headers.contains_key(header::CACHE_CONTROL) {
+        set(headers, "cache-control", "no-store");
+    }
+    response
+}
+
+async fn font() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "font/ttf"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        CJK_FONT,
+    )
+        .into_response()
+}
+
+pub(crate) fn html_page(status: StatusCode, markup: Markup) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        markup.into_string(),
+    )
+        .into_response()
+}
+
+pub(crate) fn internal(e: impl std::fmt::Display) -> Response {
+    eprintln!("county-platform console: internal error: {e}");
+    html_page(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        pages::refused(None, "出错了", "平台内部错误，请稍后重试或联系管理员。"),
+    )
+}
+
+fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+fn set_cookie(name: &str, value: &str, max_age: Option<i64>) -> String {
+    let age = max_age
+        .map(|s| format!("; Max-Age={s}"))
+        .unwrap_or_default();
+    format!("{name}={value}; Path=/; HttpOnly; Secure; SameSite=Strict{age}")
+}
+
+/// The session the request's cookie names, or the answer to send instead:
+/// a redirect to the login page, or a refusal for a role that may not.
+pub(crate) fn require(
+    state: &ConsoleState,
+    headers: &HeaderMap,
+    allowed: fn(Role) -> bool,
+) -> Result<Session, Response> {
+    let Some(token) = cookie(headers, SESSION_COOKIE) else {
+        return Err(Redirect::to("/login").into_response());
+    };
+    let session = state
+        .app
+        .db()
+        .console_session(&sha256_hex(token.as_bytes()), state.now())
+        .map_err(internal)?;
+    let Some(session) = session else {
+        return Err(Redirect::to("/login").into_response());
+    };
+    if !allowed(session.role) {
+        return Err(html_page(
+            StatusCode::FORBIDDEN,
+            pages::refused(
+                Some(&session),
+                "无权访问",
+                "您的账号角色无权查看此页面或执行此操作。",
+            ),
+        ));
+    }
+    Ok(session)
+}
+
+/// Any logged-in role.
+pub(crate) fn anyone(_: Role) -> bool {
+    true
+}
+
+/// Refuses a form whose CSRF token is missing or not the session's.
+pub(crate) fn check_csrf(session: &Session, form: &[(String, String)]) -> Result<(), Response> {
+    let sent = form_value(form, "csrf").unwrap_or_default();
+    if auth::tokens_match(sent, &session.csrf_token) {
+        Ok(())
+    } else {
+        Err(csrf_refused(Some(session)))
+    }
+}
+
+fn csrf_refused(session: Option<&Session>) -> Response {
+    html_page(
+        StatusCode::FORBIDDEN,
+        pages::refused(
+            session,
+            "请求被拒绝",
+            "表单缺少有效的安全校验码（可能页面已过期），请返回刷新页面后重新操作。",
+        ),
+    )
+}
+
+pub(crate) fn form_value<'a>(form: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    form.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+}
+
+async fn login_page(headers: HeaderMap) -> Response {
+    // A login form carries a token that must come back in its cookie too
+    // (double submit): another site cannot post a login in our name.
+    let token = cookie(&headers, LOGIN_CSRF_COOKIE)
+        .filter(|t| t.len() == 64)
+        .map(str::to_string)
+        .unwrap_or_else(auth::random_token);
+    login_answer(&token, None, StatusCode::OK)
+}
+
+fn login_answer(token: &str, error: Option<&str>, status: StatusCode) -> Response {
+    let mut response = html_page(status, pages::login(token, error));
+    if let Ok(value) = HeaderValue::from_str(&set_cookie(LOGIN_CSRF_COOKIE, token, None)) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    response
+}
+
+async fn login(
+    State(state): State<ConsoleState>,
+    headers: HeaderMap,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
+    let Some(expected) = cookie(&headers, LOGIN_CSRF_COOKIE) else {
+        return csrf_refused(None);
+    };
+    if !auth::tokens_match(form_value(&form, "csrf").unwrap_or_default(), expected) {
+        return csrf_refused(None);
+    }
+    let token = expected.to_string();
+    let wrong = || {
+        login_answer(
+            &token,
+            Some("用户名或密码不正确。"),
+            StatusCode::UNAUTHORIZED,
+        )
+    };
+    let Some(username) = form_value(&form, "username").and_then(Username::parse) else {
+        return wrong();
+    };
+    let password = form_value(&form, "password")
+        .unwrap_or_default()
+        .to_string();
+    let now = state.now();
+    let account = match state.app.db().console_account(&username) {
+        Ok(a) => a,
+        Err(e) => return internal(e),
+    };
+    let Some(account) = account else {
+        // Same work as for a real account, so timing does not tell names apart.
+        let _ = tokio::task::spawn_blocking(move || auth::verify_password(&password, dummy_hash()))
+            .await;
+        return wrong();
+    };
+    let locked = |until: DateTime<Utc>| {
+        let minutes = ((until - now).num_seconds() + 59) / 60;
+        login_answer(
+            &token,
+            Some(&format!(
+                "密码连续输错次数过多，账号已锁定，请 {minutes} 分钟后再试，或联系管理员解锁。"
+            )),
+            StatusCode::FORBIDDEN,
+        )
+    };
+    if let Some(until) = account.locked_at(now) {
+        return locked(until);
+    }
+    let hash = account.password_hash.clone();
+    let matches = tokio::task::spawn_blocking(move || auth::verify_password(&password, &hash))
+        .await
+        .unwrap_or(false);
+    let db = state.app.db();
+    if !matches {
+        let _ = db.audit(username.as_str(), "login_failed", None, now);
+        return match db.console_login_failed(&username, now) {
+            Ok(Some(until)) => locked(until),
+            Ok(None) => wrong(),
+            Err(e) => internal(e),
+        };
+    }
+    let session_token = auth::random_token();
+    let started = db
+        .console_login_succeeded(&username)
+        .and_then(|()| {
+            db.console_session_start(
+                &sha256_hex(session_token.as_bytes()),
+                &username,
+                &auth::random_token(),
+                now,
+            )
+        })
+        .and_then(|()| db.audit(username.as_str(), "login", None, now));
+    if let Err(e) = started {
+        return internal(e);
+    }
+    let mut response = Redirect::to("/records").into_response();
+    for cookie in [
+        set_cookie(SESSION_COOKIE, &session_token, None),
+        set_cookie(LOGIN_CSRF_COOKIE, "", Some(0)),
+    ] {
+        if let Ok(value) = HeaderValue::from_str(&cookie) {
+            response.headers_mut().append(header::SET_COOKIE, value);
+        }
+    }
+    response
+}
+
+/// An Argon2id hash of a random password, checked for unknown names.
+fn dummy_hash() -> &'static str {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| auth::hash_password(&auth::random_token()).unwrap_or_default())
+}
+
+async fn logout(
+    State(state): State<ConsoleState>,
+    headers: HeaderMap,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
+    let session = match require(&state, &headers, anyone) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    if let Err(r) = check_csrf(&session, &form) {
+        return r;
+    }
+    if let Some(token) = cookie(&headers, SESSION_COOKIE) {
+        let db = state.app.db();
+        let _ = db.console_session_end(&sha256_hex(token.as_bytes()));
+        let _ = db.audit(session.username.as_str(), "logout", None, state.now());
+    }
+    let mut response = Redirect::to("/login").into_response();
+    if let Ok(value) = HeaderValue::from_str(&set_cookie(SESSION_COOKIE, "", Some(0))) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    response
+}
+
+async fn users_page(State(state): State<ConsoleState>, headers: HeaderMap) -> Response {
+    let session = match require(&state, &headers, Role::may_manage_users) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    users_answer(&state, &session, None, StatusCode::OK)
+}
+
+fn users_answer(
+    state: &ConsoleState,
+    session: &Session,
+    message: Option<Result<String, String>>,
+    status: StatusCode,
+) -> Response {
+    let users = match state.app.db().console_users() {
+        Ok(u) => u,
+        Err(e) => return internal(e),
+    };
+    let body = html! {
+        h2 { "用户管理" }
+        @match &message {
+            Some(Ok(m)) => div.notice { (m) },
+            Some(Err(m)) => div.error role="alert" { (m) },
+            None => {},
+        }
+        table {
+            tr { th { "用户名" } th { "角色" } th { "状态" } }
+            @for (name, role, locked) in &users {
+                tr {
+                    td { (name.as_str()) }
+                    td { (role.name_zh()) }
+                    td { @if *locked { "曾被锁定" } @else { "正常" } }
+                }
+            }
+        }
+        div.section style="margin-top:14px" {
+            h3 { "新增用户" }
+            form.filters method="post" action="/users" {
+                (pages::csrf_field(&session.csrf_token))
+                label { "用户名（小写字母、数字）" input type="text" name="username" required; }
+                label { "角色" select name="role" { (pages::role_options(Some(Role::Reviewer))) } }
+                label { "初始密码（至少10位）" input type="password" name="password" required; }
+                button type="submit" { "新增" }
+            }
+        }
+    };
+    html_page(status, pages::layout("用户管理", Some(session), body))
+}
+
+async fn add_user(
+    State(state): State<ConsoleState>,
+    headers: HeaderMap,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
+    let session = match require(&state, &headers, Role::may_manage_users) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    if let Err(r) = check_csrf(&session, &form) {
+        return r;
+    }
+    let refuse = |m: &str| {
+        users_answer(
+            &state,
+            &session,
+            Some(Err(m.into())),
+            StatusCode::BAD_REQUEST,
+        )
+    };
+    let Some(username) = form_value(&form, "username").and_then(Username::parse) else {
+        return refuse("用户名只能由小写字母、数字和 . _ - 组成，最多32位。");
+    };
+    let Some(role) = form_value(&form, "role").and_then(Role::parse) else {
+        return refuse("请选择角色。");
+    };
+    let password = form_value(&form, "password")
+        .unwrap_or_default()
+        .to_string();
+    if password.chars().count() < auth::MIN_PASSWORD_CHARS {
+        return refuse("密码至少需要10位。");
+    }
+    let hash = match tokio::task::spawn_blocking(move || auth::hash_password(&password)).await {
+        Ok(Ok(h)) => h,
+        Ok(Err(e)) => return internal(e),
+        Err(e) => return internal(e),
+    };
+    let now = state.now();
+    let added = {
+        let db = state.app.db();
+        db.add_console_user(&username, role, &hash, now)
+            .and_then(|added| {
+                if added {
+                    db.audit(session.username.as_str(), "user_add", None, now)?;
+                }
+                Ok(added)
+            })
+    };
+    match added {
+        Ok(true) => users_answer(
+            &state,
+            &session,
+            Some(Ok(format!(
+                "已新增用户 {}（{}）。",
+                username.as_str(),
+                role.name_zh()
+            ))),
+            StatusCode::OK,
+        ),
+        Ok(false) => refuse("该用户名已存在。"),
+        Err(e) => internal(e),
+    }
+}
+
+async fn audit_page(
+    State(state): State<ConsoleState>,
+    headers: HeaderMap,
+    Query(_): Query<Vec<(String, String)>>,
+) -> Response {
+    let session = match require(&state, &headers, Role::may_manage_users) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let entries = match state.app.db().audit_log(200) {
+        Ok(e) => e,
+        Err(e) => return internal(e),
+    };
+    let body = html! {
+        h2 { "操作日志（最近200条）" }
+        p.muted { "只记录谁、何时、做了什么、涉及哪条记录，不含个人信息；日志只能追加，不能修改或删除。" }
+        table {
+            tr { th { "时间（UTC）" } th { "用户" } th { "操作" } th { "记录编号" } }
+            @for entry in &entries {
+                tr {
+                    td { (entry.at.get(..19).unwrap_or(&entry.at).replace('T', " ")) }
+                    td { (entry.username) }
+                    td { (action_zh(&entry.action)) }
+                    td { (entry.record_id.as_deref().unwrap_or("—")) }
+                }
+            }
+        }
+    };
+    html_page(
+        StatusCode::OK,
+        pages::layout("操作日志", Some(&session), body),
+    )
+}
+
+fn action_zh(action: &str) -> &str {
+    match action {
+        "login" => "登录",
+        "login_failed" => "登录失败",
+        "logout" => "退出登录",
+        "user_add" => "新增用户",
+        "record_view" => "查看记录",
+        "photo_view" => "查看照片",
+        "accept" => "审核通过",
+        "return" => "退回",
+        other => other,
+    }
+}
