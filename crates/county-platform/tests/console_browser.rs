@@ -250,6 +250,14 @@ async fn county_staff_review_in_a_real_browser() {
     );
     screenshot(&browser, "03-record").await;
     browser
+        .execute(
+            "Array.from(document.querySelectorAll('h3')).find(h => h.textContent.startsWith('二、')).scrollIntoView();",
+            vec![],
+        )
+        .await
+        .unwrap();
+    screenshot(&browser, "03b-record-categories-and-certificates").await;
+    browser
         .execute("window.scrollTo(0, document.body.scrollHeight);", vec![])
         .await
         .unwrap();
@@ -423,6 +431,19 @@ async fn county_staff_review_in_a_real_browser() {
     let page = log_in(&browser, &url, ("zhang.wei", "a-long-password-1")).await;
     assert!(page.contains("账号已锁定，请 1 分钟后再试"), "{page}");
     screenshot(&browser, "11-locked").await;
+
+    // The administrator sees the lock and lifts it.
+    log_in(&browser, &url, ADMIN).await;
+    browser.goto(&format!("{url}/users")).await.unwrap();
+    let page = text(&browser).await;
+    assert!(page.contains("已锁定，至"), "{page}");
+    screenshot(&browser, "12-users-locked").await;
+    submit(&browser, "form[action='/users/unlock'] button").await;
+    let page = text(&browser).await;
+    assert!(page.contains("已解锁用户 zhang.wei"), "{page}");
+    log_out(&browser).await;
+    let page = log_in(&browser, &url, ("zhang.wei", "a-long-password-1")).await;
+    assert!(page.contains("zhang.wei（统计查看）"), "{page}");
 
     browser.close().await.unwrap();
 }

@@ -134,6 +134,7 @@ pub fn routes() -> Router<ConsoleState> {
         )
         .route("/records/{record_id}/decision", post(record_page::decide))
         .route("/users", get(users_page).post(add_user))
+        .route("/users/unlock", post(unlock_user))
         .route("/audit", get(audit_page))
         .layer(middleware::from_fn(security_headers))
 }
@@ -212,30 +213,33 @@ pub(crate) fn require(
     state: &ConsoleState,
     headers: &HeaderMap,
     allowed: fn(Role) -> bool,
-) -> Result<Session, Response> {
+) -> Result<Session, Refusal> {
     let Some(token) = cookie(headers, SESSION_COOKIE) else {
-        return Err(Redirect::to("/login").into_response());
+        return Err(Box::new(Redirect::to("/login").into_response()));
     };
     let session = state
         .app
         .db()
         .console_session(&sha256_hex(token.as_bytes()), state.now())
-        .map_err(internal)?;
+        .map_err(|e| Box::new(internal(e)))?;
     let Some(session) = session else {
-        return Err(Redirect::to("/login").into_response());
+        return Err(Box::new(Redirect::to("/login").into_response()));
     };
     if !allowed(session.role) {
-        return Err(html_page(
+        return Err(Box::new(html_page(
             StatusCode::FORBIDDEN,
             pages::refused(
                 Some(&session),
                 "无权访问",
                 "您的账号角色无权查看此页面或执行此操作。",
             ),
-        ));
+        )));
     }
     Ok(session)
 }
+
+/// The answer sent instead of a page (boxed: a `Response` is large).
+pub(crate) type Refusal = Box<Response>;
 
 /// Any logged-in role.
 pub(crate) fn anyone(_: Role) -> bool {
@@ -243,12 +247,12 @@ pub(crate) fn anyone(_: Role) -> bool {
 }
 
 /// Refuses a form whose CSRF token is missing or not the session's.
-pub(crate) fn check_csrf(session: &Session, form: &[(String, String)]) -> Result<(), Response> {
+pub(crate) fn check_csrf(session: &Session, form: &[(String, String)]) -> Result<(), Refusal> {
     let sent = form_value(form, "csrf").unwrap_or_default();
     if auth::tokens_match(sent, &session.csrf_token) {
         Ok(())
     } else {
-        Err(csrf_refused(Some(session)))
+        Err(Box::new(csrf_refused(Some(session))))
     }
 }
 
@@ -387,10 +391,10 @@ async fn logout(
 ) -> Response {
     let session = match require(&state, &headers, anyone) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     if let Err(r) = check_csrf(&session, &form) {
-        return r;
+        return *r;
     }
     if let Some(token) = cookie(&headers, SESSION_COOKIE) {
         let db = state.app.db();
@@ -407,7 +411,7 @@ async fn logout(
 async fn users_page(State(state): State<ConsoleState>, headers: HeaderMap) -> Response {
     let session = match require(&state, &headers, Role::may_manage_users) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     users_answer(&state, &session, None, StatusCode::OK)
 }
@@ -422,6 +426,7 @@ fn users_answer(
         Ok(u) => u,
         Err(e) => return internal(e),
     };
+    let now = state.now();
     let body = html! {
         h2 { "用户管理" }
         @match &message {
@@ -429,13 +434,25 @@ fn users_answer(
             Some(Err(m)) => div.error role="alert" { (m) },
             None => {},
         }
-        table {
-            tr { th { "用户名" } th { "角色" } th { "状态" } }
-            @for (name, role, locked) in &users {
+        table.users {
+            tr { th { "用户名" } th { "角色" } th { "状态" } th { "" } }
+            @for (name, role, locked_until) in &users {
                 tr {
                     td { (name.as_str()) }
                     td { (role.name_zh()) }
-                    td { @if *locked { "曾被锁定" } @else { "正常" } }
+                    @match locked_until.filter(|until| *until > now) {
+                        Some(until) => {
+                            td { "已锁定，至 " (until.format("%H:%M")) "（UTC）" }
+                            td {
+                                form method="post" action="/users/unlock" {
+                                    (pages::csrf_field(&session.csrf_token))
+                                    input type="hidden" name="username" value=(name.as_str());
+                                    button.secondary type="submit" { "解锁" }
+                                }
+                            }
+                        }
+                        None => { td { "正常" } td {} }
+                    }
                 }
             }
         }
@@ -460,10 +477,10 @@ async fn add_user(
 ) -> Response {
     let session = match require(&state, &headers, Role::may_manage_users) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     if let Err(r) = check_csrf(&session, &form) {
-        return r;
+        return *r;
     }
     let refuse = |m: &str| {
         users_answer(
@@ -517,6 +534,52 @@ async fn add_user(
     }
 }
 
+async fn unlock_user(
+    State(state): State<ConsoleState>,
+    headers: HeaderMap,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
+    let session = match require(&state, &headers, Role::may_manage_users) {
+        Ok(s) => s,
+        Err(r) => return *r,
+    };
+    if let Err(r) = check_csrf(&session, &form) {
+        return *r;
+    }
+    let Some(username) = form_value(&form, "username").and_then(Username::parse) else {
+        return users_answer(
+            &state,
+            &session,
+            Some(Err("没有这个用户。".into())),
+            StatusCode::BAD_REQUEST,
+        );
+    };
+    let unlocked = {
+        let db = state.app.db();
+        db.console_unlock(&username).and_then(|done| {
+            if done {
+                db.audit(session.username.as_str(), "user_unlock", None, state.now())?;
+            }
+            Ok(done)
+        })
+    };
+    match unlocked {
+        Ok(true) => users_answer(
+            &state,
+            &session,
+            Some(Ok(format!("已解锁用户 {}。", username.as_str()))),
+            StatusCode::OK,
+        ),
+        Ok(false) => users_answer(
+            &state,
+            &session,
+            Some(Err("没有这个用户。".into())),
+            StatusCode::BAD_REQUEST,
+        ),
+        Err(e) => internal(e),
+    }
+}
+
 async fn audit_page(
     State(state): State<ConsoleState>,
     headers: HeaderMap,
@@ -524,7 +587,7 @@ async fn audit_page(
 ) -> Response {
     let session = match require(&state, &headers, Role::may_manage_users) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let entries = match state.app.db().audit_log(200) {
         Ok(e) => e,
@@ -557,6 +620,7 @@ fn action_zh(action: &str) -> &str {
         "login_failed" => "登录失败",
         "logout" => "退出登录",
         "user_add" => "新增用户",
+        "user_unlock" => "解锁用户",
         "record_view" => "查看记录",
         "photo_view" => "查看照片",
         "accept" => "审核通过",

@@ -23,6 +23,9 @@ table { border-collapse: collapse; width: 100%; background: #fff; }
 th, td { border: 1px solid #d5dbe3; padding: 6px 8px; text-align: left; vertical-align: top; }
 th { background: #e8edf3; font-weight: normal; white-space: nowrap; }
 form.filters { display: flex; flex-wrap: wrap; gap: 8px 14px; align-items: end; margin-bottom: 12px; background: #fff; padding: 10px 12px; border: 1px solid #d5dbe3; }
+form.filters a.clear { align-self: end; padding-bottom: 6px; }
+table.users td { vertical-align: middle; }
+table.users button { padding: 2px 12px; }
 form.filters label { display: flex; flex-direction: column; font-size: 13px; gap: 2px; }
 input, select, textarea, button { font-family: inherit; font-size: 15px; }
 input[type=text], input[type=password], input[type=date], select { padding: 4px 6px; border: 1px solid #aab4c0; }
@@ -30,7 +33,7 @@ button { padding: 5px 16px; border: 1px solid #1f4e79; background: #1f4e79; colo
 button.secondary { background: #fff; color: #1f4e79; }
 .error { background: #fdecea; border: 1px solid #e0a39c; color: #8a1c12; padding: 8px 12px; margin-bottom: 12px; }
 .notice { background: #e8f4ea; border: 1px solid #9cc9a5; padding: 8px 12px; margin-bottom: 12px; }
-.login { width: 380px; margin: 90px auto; background: #fff; border: 1px solid #d5dbe3; padding: 24px 28px; }
+.login { width: 440px; margin: 90px auto; background: #fff; border: 1px solid #d5dbe3; padding: 24px 28px; }
 .login label { display: block; margin-bottom: 12px; }
 .login input { width: 100%; margin-top: 4px; }
 .section { background: #fff; border: 1px solid #d5dbe3; padding: 12px 14px; margin-bottom: 12px; }

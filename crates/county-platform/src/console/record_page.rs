@@ -11,7 +11,9 @@ use uuid::Uuid;
 use super::auth::Role;
 use super::list::{self, Filter, STATES};
 use super::store::Session;
-use super::{anyone, check_csrf, form_value, html_page, internal, pages, require, ConsoleState};
+use super::{
+    anyone, check_csrf, form_value, html_page, internal, pages, require, ConsoleState, Refusal,
+};
 use crate::db::DbError;
 use kiosk_core::card::Nation;
 use kiosk_core::classified;
@@ -80,7 +82,7 @@ pub async fn list(
 ) -> Response {
     let session = match require(&state, &headers, anyone) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let filter = Filter::parse(&query);
     let page = match state.app.db().console_page(&filter) {
@@ -105,14 +107,16 @@ pub async fn list(
                     option value=(code) selected[filter.state == Some(code)] { (zh) }
                 }
             } }
-            label { "接收日期自" input type="date" name="from" value=[filter.from.map(|d| d.to_string())]; }
-            label { "至" input type="date" name="to" value=[filter.to.map(|d| d.to_string())]; }
+            // Text, not type=date: the browser's date widget shows its own
+            // locale's order (mm/dd/yyyy on an English system).
+            label { "接收日期自" input type="text" name="from" size="12" placeholder="2026-12-01" value=[filter.from.map(|d| d.to_string())]; }
+            label { "至" input type="text" name="to" size="12" placeholder="2026-12-31" value=[filter.to.map(|d| d.to_string())]; }
             label { "只看有问题的" select name="problems" {
                 option value="" { "否" }
                 option value="1" selected[filter.has_problems] { "是" }
             } }
             button type="submit" { "筛选" }
-            a href="/records" { "清除条件" }
+            a.clear href="/records" { "清除条件" }
         }
         @if page.rows.is_empty() {
             div.notice { "没有符合条件的记录。" }
@@ -211,12 +215,12 @@ fn open_failed(session: &Session, error: OpenError) -> Response {
     }
 }
 
-fn parse_record_id(session: &Session, text: &str) -> Result<Uuid, Response> {
+fn parse_record_id(session: &Session, text: &str) -> Result<Uuid, Refusal> {
     Uuid::parse_str(text).map_err(|_| {
-        html_page(
+        Box::new(html_page(
             StatusCode::NOT_FOUND,
             pages::refused(Some(session), "没有这条记录", "记录编号格式不正确。"),
-        )
+        ))
     })
 }
 
@@ -251,11 +255,11 @@ pub async fn photo(
 ) -> Response {
     let session = match require(&state, &headers, Role::may_open_records) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let record_id = match parse_record_id(&session, &record_id) {
         Ok(id) => id,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let worker = state.clone();
     let opened = tokio::task::spawn_blocking(move || open_record(&worker, record_id)).await;
@@ -491,11 +495,11 @@ pub async fn show(
 ) -> Response {
     let session = match require(&state, &headers, Role::may_open_records) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let record_id = match parse_record_id(&session, &record_id) {
         Ok(id) => id,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     show_answer(&state, &session, record_id, None, StatusCode::OK).await
 }
@@ -579,14 +583,14 @@ pub async fn decide(
 ) -> Response {
     let session = match require(&state, &headers, Role::may_review) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     if let Err(r) = check_csrf(&session, &form) {
-        return r;
+        return *r;
     }
     let record_id = match parse_record_id(&session, &record_id) {
         Ok(id) => id,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let (rejection, action) = match form_value(&form, "decision") {
         Some("accept") => (None, "accept"),

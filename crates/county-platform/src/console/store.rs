@@ -61,6 +61,9 @@ fn corrupt_user(text: &str) -> DbError {
     DbError::Corrupt(format!("bad console user {text:?}"))
 }
 
+/// An account as the user list shows it: name, role, locked until.
+pub type AccountRow = (Username, Role, Option<DateTime<Utc>>);
+
 /// One line of the audit log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditEntry {
@@ -87,7 +90,9 @@ impl PlatformDb {
         Ok(added == 1)
     }
 
-    pub fn console_users(&self) -> Result<Vec<(Username, Role, bool)>, DbError> {
+    /// Every account with until when it is locked (if it ever was and has
+    /// not logged in since).
+    pub fn console_users(&self) -> Result<Vec<AccountRow>, DbError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT username, role, locked_until FROM console_users ORDER BY username",
         )?;
@@ -104,7 +109,7 @@ impl PlatformDb {
             out.push((
                 Username::parse(&name).ok_or_else(|| corrupt_user(&name))?,
                 Role::parse(&role).ok_or_else(|| corrupt_user(&role))?,
-                locked.is_some(),
+                locked.as_deref().map(parse_time).transpose()?,
             ));
         }
         Ok(out)
