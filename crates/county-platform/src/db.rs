@@ -8,6 +8,7 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde::Serialize;
 use uuid::Uuid;
 
+use kiosk_core::category::Category;
 use kiosk_core::id_number::IdNumber;
 use kiosk_core::record::Record;
 use kiosk_core::Problem;
@@ -73,6 +74,14 @@ CREATE TRIGGER console_audit_no_update BEFORE UPDATE ON console_audit
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 CREATE TRIGGER console_audit_no_delete BEFORE DELETE ON console_audit
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+ALTER TABLE records ADD COLUMN documents_missing INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE record_categories (
+    category    TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    record_id   TEXT NOT NULL REFERENCES records(record_id),
+    PRIMARY KEY (category, received_at, record_id)
+) WITHOUT ROWID;
+CREATE INDEX records_missing_documents ON records(documents_missing, received_at, record_id);
 CREATE INDEX records_by_received ON records(received_at, record_id);
 CREATE INDEX records_by_state_page ON records(state, received_at, record_id);
 CREATE INDEX records_by_township ON records(township_code, received_at, record_id);
@@ -134,6 +143,10 @@ pub struct NewRecord<'a> {
     pub sealed: &'a [u8],
     /// `None`: received for review; `Some`: refused at intake with these reasons.
     pub rejected: Option<&'a [Problem]>,
+    /// The record's categories (what the console's list filters on).
+    pub categories: &'a [Category],
+    /// A certificate its categories need was not photographed.
+    pub documents_missing: bool,
 }
 
 pub struct PlatformDb {
@@ -208,8 +221,8 @@ impl PlatformDb {
         };
         let inserted = tx.execute(
             "INSERT INTO records (record_id, record_number, kiosk_id, client_cert, township_code, received_at, \
-             state, reasons, reviewed_at, reviewed_by, supersedes, body_sha256, sealed) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) ON CONFLICT(record_id) DO NOTHING",
+             state, reasons, reviewed_at, reviewed_by, supersedes, body_sha256, sealed, documents_missing) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) ON CONFLICT(record_id) DO NOTHING",
             params![
                 new.record_id.to_string(),
                 new.record_number,
@@ -224,11 +237,18 @@ impl PlatformDb {
                 new.supersedes.map(|u| u.to_string()),
                 new.body_sha256,
                 new.sealed,
+                new.documents_missing,
             ],
         )?;
         if inserted == 0 {
             drop(tx);
             return self.existing(new.record_id);
+        }
+        for category in new.categories {
+            tx.execute(
+                "INSERT OR IGNORE INTO record_categories (category, received_at, record_id) VALUES (?1, ?2, ?3)",
+                params![category.slug(), ts(now), new.record_id.to_string()],
+            )?;
         }
         if let (Some(old), None) = (new.supersedes, new.rejected) {
             tx.execute(

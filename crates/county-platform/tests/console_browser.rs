@@ -187,7 +187,9 @@ async fn county_staff_review_in_a_real_browser() {
     let (mut second, second_blobs) = support::demo_record();
     second.meta.created_at += chrono::Duration::minutes(40);
     second.meta.updated_at += chrono::Duration::minutes(40);
-    assert_eq!(platform.send(&second, &second_blobs, "FC-0002").await, 201);
+    // Its 残疾军人证 was not photographed: refused at intake, listed as such.
+    second.documents.pop();
+    assert_eq!(platform.send(&second, &second_blobs, "FC-0002").await, 422);
     let (mut hostile, hostile_blobs) = support::demo_record();
     let script = "<script>document.title='pwned'</script><b>粗体</b>";
     hostile.identity.current_address = format!("城东路8号{script}");
@@ -368,17 +370,45 @@ async fn county_staff_review_in_a_real_browser() {
         .unwrap();
     screenshot(&browser, "07-html-as-text").await;
 
-    // The list filtered to returned records.
+    // The list filtered to returned or refused records.
     browser
         .goto(&format!("{url}/records?state=rejected&problems=1"))
         .await
         .unwrap();
     let page = text(&browser).await;
     assert!(
-        page.contains("FC-0001") && !page.contains("FC-0002"),
+        page.contains("FC-0001") && page.contains("FC-0002") && !page.contains("FC-0003"),
         "{page}"
     );
     screenshot(&browser, "08-records-filtered").await;
+    browser
+        .goto(&format!("{url}/records?missing=1"))
+        .await
+        .unwrap();
+    let page = text(&browser).await;
+    assert!(
+        page.contains("FC-0002") && page.contains("缺证件"),
+        "{page}"
+    );
+    assert!(
+        !page.contains("FC-0001") && !page.contains("FC-0003"),
+        "{page}"
+    );
+    screenshot(&browser, "08b-records-certificates-missing").await;
+    browser
+        .goto(&format!("{url}/records?category=disabled-serviceman"))
+        .await
+        .unwrap();
+    let page = text(&browser).await;
+    assert!(
+        page.contains("FC-0001") && page.contains("FC-0003") && !page.contains("FC-0002"),
+        "{page}"
+    );
+    browser
+        .goto(&format!("{url}/records?category=transferred-officer"))
+        .await
+        .unwrap();
+    assert!(text(&browser).await.contains("没有符合条件的记录"));
     log_out(&browser).await;
 
     // The administrator's pages.

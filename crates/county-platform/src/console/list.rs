@@ -3,6 +3,7 @@
 //! index that ends in `received_at, record_id`).
 
 use chrono::NaiveDate;
+use kiosk_core::category::Category;
 use rusqlite::types::Value;
 
 use crate::db::{parse_reasons, DbError, PlatformDb, Received};
@@ -35,6 +36,9 @@ pub struct Filter {
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
     pub has_problems: bool,
+    pub category: Option<Category>,
+    /// Only records where a certificate their categories need is missing.
+    pub documents_missing: bool,
     /// Keyset: the last (received_at, record_id) of the previous page.
     pub after: Option<(String, String)>,
 }
@@ -62,6 +66,8 @@ impl Filter {
                 "from" => filter.from = NaiveDate::parse_from_str(value, "%Y-%m-%d").ok(),
                 "to" => filter.to = NaiveDate::parse_from_str(value, "%Y-%m-%d").ok(),
                 "problems" => filter.has_problems = value == "1",
+                "category" => filter.category = Category::from_slug(value),
+                "missing" => filter.documents_missing = value == "1",
                 "after" => {
                     filter.after = value
                         .split_once('|')
@@ -95,13 +101,25 @@ impl Filter {
         if self.has_problems {
             out.push(("problems", "1".to_string()));
         }
+        if let Some(c) = self.category {
+            out.push(("category", c.slug().to_string()));
+        }
+        if self.documents_missing {
+            out.push(("missing", "1".to_string()));
+        }
         out
     }
 }
 
+/// One row of the list.
+pub struct ListRow {
+    pub received: Received,
+    pub documents_missing: bool,
+}
+
 /// One page of the list and the cursor of the next, if there is one.
 pub struct Page {
-    pub rows: Vec<Received>,
+    pub rows: Vec<ListRow>,
     pub next: Option<String>,
 }
 
@@ -137,13 +155,21 @@ impl PlatformDb {
         if filter.has_problems {
             clauses.push("reasons IS NOT NULL");
         }
+        if filter.documents_missing {
+            clauses.push("documents_missing = 1");
+        }
+        if let Some(c) = filter.category {
+            clauses
+                .push("record_id IN (SELECT record_id FROM record_categories WHERE category = ?)");
+            values.push(Value::Text(c.slug().to_string()));
+        }
         let where_clause = if clauses.is_empty() {
             String::new()
         } else {
             format!("WHERE {}", clauses.join(" AND "))
         };
         let sql = format!(
-            "SELECT record_id, record_number, kiosk_id, township_code, received_at, state, reasons, reviewed_by \
+            "SELECT record_id, record_number, kiosk_id, township_code, received_at, state, reasons, reviewed_by, documents_missing \
              FROM records {where_clause} ORDER BY received_at, record_id LIMIT {}",
             PAGE_SIZE + 1
         );
@@ -158,6 +184,7 @@ impl PlatformDb {
                 r.get::<_, String>(5)?,
                 r.get::<_, Option<String>>(6)?,
                 r.get::<_, Option<String>>(7)?,
+                r.get::<_, bool>(8)?,
             ))
         })?;
         let mut out = Vec::new();
@@ -171,8 +198,9 @@ impl PlatformDb {
                 state,
                 reasons,
                 reviewed_by,
+                documents_missing,
             ) = row?;
-            out.push(Received {
+            let received = Received {
                 record_id: uuid::Uuid::parse_str(&id)
                     .map_err(|_| DbError::Corrupt("bad uuid".into()))?,
                 record_number,
@@ -182,12 +210,16 @@ impl PlatformDb {
                 state,
                 reasons: parse_reasons(reasons)?,
                 reviewed_by,
+            };
+            out.push(ListRow {
+                received,
+                documents_missing,
             });
         }
         let next = if out.len() > PAGE_SIZE as usize {
             out.truncate(PAGE_SIZE as usize);
             out.last()
-                .map(|last| format!("{}|{}", last.received_at, last.record_id))
+                .map(|last| format!("{}|{}", last.received.received_at, last.received.record_id))
         } else {
             None
         };

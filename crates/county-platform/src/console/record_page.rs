@@ -14,8 +14,9 @@ use super::store::Session;
 use super::{
     anyone, check_csrf, form_value, html_page, internal, pages, require, ConsoleState, Refusal,
 };
-use crate::db::DbError;
+use crate::db::{DbError, INTAKE_REVIEWER};
 use kiosk_core::card::Nation;
+use kiosk_core::category::Category;
 use kiosk_core::classified;
 use kiosk_core::forms::{self, Field, FieldKind};
 use kiosk_core::record::{NeedArea, PhotoRef, Record};
@@ -111,9 +112,19 @@ pub async fn list(
             // locale's order (mm/dd/yyyy on an English system).
             label { "接收日期自" input type="text" name="from" size="12" placeholder="2026-12-01" value=[filter.from.map(|d| d.to_string())]; }
             label { "至" input type="text" name="to" size="12" placeholder="2026-12-31" value=[filter.to.map(|d| d.to_string())]; }
+            label { "人员类别" select name="category" {
+                option value="" { "全部" }
+                @for category in Category::ALL {
+                    option value=(category.slug()) selected[filter.category == Some(category)] { (category.name_zh()) }
+                }
+            } }
             label { "只看有问题的" select name="problems" {
                 option value="" { "否" }
                 option value="1" selected[filter.has_problems] { "是" }
+            } }
+            label { "只看证件缺失的" select name="missing" {
+                option value="" { "否" }
+                option value="1" selected[filter.documents_missing] { "是" }
             } }
             button type="submit" { "筛选" }
             a.clear href="/records" { "清除条件" }
@@ -122,8 +133,9 @@ pub async fn list(
             div.notice { "没有符合条件的记录。" }
         } @else {
             table {
-                tr { th { "受理编号" } th { "乡镇代码" } th { "采集点" } th { "接收时间（UTC）" } th { "状态" } th { "问题" } th { "审核人" } th { "" } }
-                @for row in &page.rows {
+                tr { th { "受理编号" } th { "乡镇代码" } th { "采集点" } th { "接收时间（UTC）" } th { "状态" } th { "问题" } th { "证件" } th { "审核人" } th { "" } }
+                @for list_row in &page.rows {
+                    @let row = &list_row.received;
                     tr {
                         td { (row.record_number.as_deref().unwrap_or("—")) }
                         td { (row.township_code) }
@@ -131,7 +143,18 @@ pub async fn list(
                         td { (short_time(&row.received_at)) }
                         td class=(format!("state-{}", row.state)) { (list::state_zh(&row.state)) }
                         td { @if row.reasons.is_empty() { "—" } @else { (row.reasons.len()) " 项" } }
-                        td { (row.reviewed_by.as_deref().unwrap_or("—")) }
+                        td {
+                            @if list_row.documents_missing { span.state-rejected { "缺证件" } }
+                            @else if row.reviewed_by.as_deref() == Some(INTAKE_REVIEWER) { "—" }
+                            @else { "齐全" }
+                        }
+                        td {
+                            @match row.reviewed_by.as_deref() {
+                                Some(INTAKE_REVIEWER) => "接收时自动校验",
+                                Some(reviewer) => (reviewer),
+                                None => "—",
+                            }
+                        }
                         td { @if may_open { a href=(format!("/records/{}", row.record_id)) { "查看" } } }
                     }
                 }
