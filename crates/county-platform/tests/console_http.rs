@@ -4,60 +4,10 @@
 
 mod support;
 
-use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
-use reqwest::{Client, Response, StatusCode};
-use support::{Platform, ADMIN, REVIEWER, VIEWER};
+use reqwest::header::{COOKIE, LOCATION};
+use reqwest::StatusCode;
+use support::{hidden_csrf, log_in, Platform, ADMIN, REVIEWER, VIEWER};
 use wire::records::ReviewState;
-
-/// The value of cookie `name` set by `response`.
-fn set_cookie(response: &Response, name: &str) -> Option<String> {
-    response
-        .headers()
-        .get_all(SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|v| {
-            let (pair, _) = v.split_once(';')?;
-            let (k, value) = pair.split_once('=')?;
-            (k == name && !value.is_empty()).then(|| value.to_string())
-        })
-}
-
-fn hidden_csrf(html: &str) -> String {
-    let at = html.find("name=\"csrf\" value=\"").expect("a csrf field") + 19;
-    html[at..at + 64].to_string()
-}
-
-/// Logs in; returns the session cookie header value.
-async fn log_in(platform: &Platform, client: &Client, (name, password): (&str, &str)) -> String {
-    let url = platform.console_url();
-    let page = client.get(format!("{url}/login")).send().await.unwrap();
-    let login_cookie = set_cookie(&page, "vk_login_csrf").unwrap();
-    let csrf = hidden_csrf(&page.text().await.unwrap());
-    let answer = client
-        .post(format!("{url}/login"))
-        .header(COOKIE, format!("vk_login_csrf={login_cookie}"))
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("username", name),
-            ("password", password),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(answer.status(), StatusCode::SEE_OTHER, "login of {name}");
-    let header = answer
-        .headers()
-        .get_all(SET_COOKIE)
-        .iter()
-        .map(|v| v.to_str().unwrap().to_string())
-        .find(|v| v.starts_with("vk_console="))
-        .unwrap();
-    for flag in ["HttpOnly", "Secure", "SameSite=Strict"] {
-        assert!(header.contains(flag), "{header}");
-    }
-    format!("vk_console={}", set_cookie(&answer, "vk_console").unwrap())
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_page_needs_a_login_of_the_right_role_and_every_form_its_csrf_token() {

@@ -12,6 +12,8 @@ use county_platform::console::auth::{hash_password, Role, Username};
 use county_platform::console::{self, ConsoleConfig, ConsoleState};
 use county_platform::{Faults, PlatformConfig, RunningPlatform};
 use kiosk_core::record::{DocumentPhoto, PhotoRef, Record};
+use reqwest::header::{COOKIE, SET_COOKIE};
+use reqwest::{Client, Response, StatusCode};
 use trust::pki::{self, DemoPki};
 use trust::seal::{self, Blobs};
 use uuid::Uuid;
@@ -213,4 +215,58 @@ pub fn demo_record() -> (Record, Blobs) {
         })
         .collect();
     (record, blobs)
+}
+
+/// The value of cookie `name` set by `response`.
+pub fn set_cookie(response: &Response, name: &str) -> Option<String> {
+    response
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| {
+            let (pair, _) = v.split_once(';')?;
+            let (k, value) = pair.split_once('=')?;
+            (k == name && !value.is_empty()).then(|| value.to_string())
+        })
+}
+
+pub fn hidden_csrf(html: &str) -> String {
+    let at = html.find("name=\"csrf\" value=\"").expect("a csrf field") + 19;
+    html[at..at + 64].to_string()
+}
+
+/// Logs in; returns the session cookie header value.
+pub async fn log_in(
+    platform: &Platform,
+    client: &Client,
+    (name, password): (&str, &str),
+) -> String {
+    let url = platform.console_url();
+    let page = client.get(format!("{url}/login")).send().await.unwrap();
+    let login_cookie = set_cookie(&page, "vk_login_csrf").unwrap();
+    let csrf = hidden_csrf(&page.text().await.unwrap());
+    let answer = client
+        .post(format!("{url}/login"))
+        .header(COOKIE, format!("vk_login_csrf={login_cookie}"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("username", name),
+            ("password", password),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::SEE_OTHER, "login of {name}");
+    let header = answer
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|v| v.starts_with("vk_console="))
+        .unwrap();
+    for flag in ["HttpOnly", "Secure", "SameSite=Strict"] {
+        assert!(header.contains(flag), "{header}");
+    }
+    format!("vk_console={}", set_cookie(&answer, "vk_console").unwrap())
 }
