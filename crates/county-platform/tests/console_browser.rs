@@ -11,6 +11,7 @@
 mod support;
 
 use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -41,6 +42,11 @@ struct Driver {
 
 impl Drop for Driver {
     fn drop(&mut self) {
+        // chromedriver leads its own process group: ending the group also
+        // ends the chromium it started, even when the test failed midway.
+        let _ = Command::new("kill")
+            .args(["-TERM", "--", &format!("-{}", self.child.id())])
+            .status();
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -54,6 +60,7 @@ fn start_driver(chromedriver: &Path) -> Driver {
         .port();
     let child = Command::new(chromedriver)
         .arg(format!("--port={port}"))
+        .process_group(0)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -347,6 +354,54 @@ async fn county_staff_review_in_a_real_browser() {
         other => panic!("the kiosk sees {other:?}"),
     }
 
+    // The kiosk sends a correction: a new portrait and a new phone number.
+    let mut correction = record.clone();
+    let mut correction_blobs = blobs.clone();
+    correction.meta.record_id = uuid::Uuid::new_v4();
+    correction.meta.supersedes = Some(id);
+    correction.identity.phone = "13800000000".into();
+    let portrait = support::jpeg(360, 480, [150, 200, 150]);
+    correction.photos.portrait = Some(kiosk_core::record::PhotoRef {
+        bytes: portrait.len() as u64,
+        sha256: correction_blobs.insert(portrait),
+    });
+    assert_eq!(
+        platform
+            .send(&correction, &correction_blobs, "FC-0004")
+            .await,
+        201
+    );
+    assert_eq!(platform.poll_review(id).await, ReviewState::Superseded);
+    browser
+        .goto(&format!("{url}/records/{}", correction.meta.record_id))
+        .await
+        .unwrap();
+    let page = text(&browser).await;
+    for expected in [
+        "更正内容（与被取代的原记录相比）",
+        "联系电话 13905951234 13800000000",
+        "照片 · 本人照片",
+    ] {
+        assert!(page.contains(expected), "{expected} missing from {page}");
+    }
+    assert!(
+        !page.contains("姓名 林国华 林国华"),
+        "unchanged fields are not listed"
+    );
+    screenshot(&browser, "13-correction").await;
+    submit(&browser, "input[value=accept] ~ button").await;
+    assert!(text(&browser).await.contains("已通过"));
+    assert_eq!(
+        platform.poll_review(correction.meta.record_id).await,
+        ReviewState::Accepted
+    );
+    browser.goto(&format!("{url}/records/{id}")).await.unwrap();
+    let page = text(&browser).await;
+    assert!(
+        page.contains("已被更正") && page.contains(&correction.meta.record_id.to_string()),
+        "{page}"
+    );
+
     // HTML in a record is text.
     browser
         .goto(&format!("{url}/records/{}", hostile.meta.record_id))
@@ -370,14 +425,18 @@ async fn county_staff_review_in_a_real_browser() {
         .unwrap();
     screenshot(&browser, "07-html-as-text").await;
 
-    // The list filtered to returned or refused records.
+    // The list filtered to records with problems: the returned one (since
+    // corrected) and the one refused at intake.
     browser
-        .goto(&format!("{url}/records?state=rejected&problems=1"))
+        .goto(&format!("{url}/records?problems=1"))
         .await
         .unwrap();
     let page = text(&browser).await;
     assert!(
-        page.contains("FC-0001") && page.contains("FC-0002") && !page.contains("FC-0003"),
+        page.contains("FC-0001")
+            && page.contains("FC-0002")
+            && !page.contains("FC-0003")
+            && !page.contains("FC-0004"),
         "{page}"
     );
     screenshot(&browser, "08-records-filtered").await;

@@ -48,6 +48,8 @@ button.secondary { background: #fff; color: #1f4e79; }
 .reason-row { display: grid; grid-template-columns: 200px 1fr; gap: 8px; margin-bottom: 6px; }
 .reason-row input { width: 100%; }
 .muted { color: #5b6775; font-size: 13px; }
+img.compare { max-width: 120px; max-height: 90px; border: 1px solid #aab4c0; }
+tr.changed del { color: #8a1c12; } tr.changed ins { color: #1c6b2e; text-decoration: none; font-weight: bold; }
 "#;
 
 /// A whole page: head, the header bar (when logged in), the body.

@@ -196,6 +196,10 @@ struct Opened {
     blobs: seal::Blobs,
     state: String,
     reasons: Vec<Problem>,
+    /// For a correction: the record it supersedes, opened, if the platform has it.
+    previous: Option<Record>,
+    /// For a superseded record: the correction that replaced it.
+    superseded_by: Option<Uuid>,
 }
 
 enum OpenError {
@@ -216,11 +220,27 @@ fn open_record(state: &ConsoleState, record_id: Uuid) -> Result<Opened, OpenErro
     };
     let (record, blobs) = seal::open::<Record>(&sealed, &state.app.identity)
         .map_err(|e| OpenError::Unreadable(e.message_zh()))?;
+    let previous = match record.meta.supersedes {
+        None => None,
+        Some(old) => {
+            let sealed = state.app.db().sealed(old).map_err(OpenError::Db)?;
+            sealed
+                .and_then(|s| seal::open::<Record>(&s, &state.app.identity).ok())
+                .map(|(r, _)| r)
+        }
+    };
+    let superseded_by = state
+        .app
+        .db()
+        .superseded_by(record_id)
+        .map_err(OpenError::Db)?;
     Ok(Opened {
         record,
         blobs,
         state: existing.state,
         reasons: existing.reasons,
+        previous,
+        superseded_by,
     })
 }
 
@@ -372,6 +392,153 @@ fn photo_figures(record_id: Uuid, photos: &[(String, String, &PhotoRef)]) -> Mar
     }
 }
 
+/// Every field of a record as (item, value), in the order of the form:
+/// what a correction is compared on.
+fn field_rows(record: &Record) -> Vec<(String, String)> {
+    let identity = &record.identity;
+    let date = |d: Option<chrono::NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
+    let mut rows = vec![
+        ("姓名".to_string(), identity.name.clone()),
+        (
+            "性别".into(),
+            identity
+                .sex
+                .map(|s| s.as_zh().to_string())
+                .unwrap_or_default(),
+        ),
+        (
+            "民族".into(),
+            identity
+                .nation_code
+                .and_then(Nation::from_code)
+                .map(|n| n.name_zh().to_string())
+                .unwrap_or_default(),
+        ),
+        ("出生日期".into(), date(identity.birth_date)),
+        ("公民身份号码".into(), identity.id_number.clone()),
+        ("户籍地址".into(), identity.address.clone()),
+        ("现居住地址".into(), identity.current_address.clone()),
+        ("联系电话".into(), identity.phone.clone()),
+        ("签发机关".into(), identity.authority.clone()),
+    ];
+    for details in &record.categories {
+        let name = details.category().name_zh();
+        rows.push((format!("人员类别 · {name}"), "已选".into()));
+        for field in forms::details_fields(details) {
+            rows.push((format!("{name} · {}", field.label_zh), field_text(&field)));
+        }
+    }
+    for field in forms::living_fields(&record.living) {
+        rows.push((format!("生活状况 · {}", field.label_zh), field_text(&field)));
+    }
+    for need in &record.needs {
+        rows.push((
+            format!("需求 · {}", need_area_zh(need.area)),
+            need.text.clone(),
+        ));
+    }
+    for (name, label, photo) in named_photos(record) {
+        // Photos compare by content: a new picture is a change.
+        let key = if name.starts_with("document-") {
+            format!("证件照片 · {label}")
+        } else {
+            format!("照片 · {label}")
+        };
+        rows.push((key, format!("照片 {}", photo.sha256.get(..8).unwrap_or(""))));
+    }
+    rows
+}
+
+/// The photo name (as the photo route takes it) of a compared photo item.
+fn photo_of(record: &Record, item: &str) -> Option<String> {
+    named_photos(record)
+        .into_iter()
+        .find(|(_, label, _)| item.ends_with(&format!(" · {label}")))
+        .map(|(name, _, _)| name)
+}
+
+/// What a correction changed: (item, before, after), items in form order.
+fn changes(before: &Record, after: &Record) -> Vec<(String, String, String)> {
+    let old = field_rows(before);
+    let new = field_rows(after);
+    let value = |rows: &[(String, String)], key: &str| {
+        rows.iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let mut keys: Vec<&String> = new.iter().map(|(k, _)| k).collect();
+    for (k, _) in &old {
+        if !keys.contains(&k) {
+            keys.push(k);
+        }
+    }
+    keys.into_iter()
+        .map(|k| (k.clone(), value(&old, k), value(&new, k)))
+        .filter(|(_, before, after)| before != after)
+        .map(|(k, before, after)| {
+            let shown = |v: String| {
+                if v.is_empty() {
+                    "（无）".to_string()
+                } else {
+                    v
+                }
+            };
+            (k, shown(before), shown(after))
+        })
+        .collect()
+}
+
+/// A compared photo as a small picture opening full size.
+fn thumbnail(record_id: Uuid, record: &Record, item: &str, text: &str) -> Markup {
+    match photo_of(record, item) {
+        Some(name) => {
+            let href = format!("/records/{record_id}/photos/{name}");
+            html! { a href=(href) target="_blank" { img.compare src=(href) alt=(item); } }
+        }
+        None => html! { (text) },
+    }
+}
+
+fn correction_markup(record: &Record, opened: &Opened) -> Markup {
+    html! {
+        @if let Some(old) = record.meta.supersedes {
+            div.section {
+                h3 { "更正内容（与被取代的原记录相比）" }
+                p.muted { "本记录是对原记录 " a href=(format!("/records/{old}")) { (old) } " 的更正。" }
+                @match &opened.previous {
+                    None => p { "平台上没有原记录，无法比较。" },
+                    Some(previous) => {
+                        @let changed = changes(previous, record);
+                        @if changed.is_empty() { p { "与原记录相比没有改动。" } }
+                        @else {
+                            table {
+                                tr { th { "项目" } th { "原记录" } th { "更正后" } }
+                                @for (item, before, after) in &changed {
+                                    @let photos = item.starts_with("照片 · ") || item.starts_with("证件照片 · ");
+                                    tr.changed {
+                                        td { (item) }
+                                        @if photos {
+                                            td { (thumbnail(old, previous, item, before)) }
+                                            td { (thumbnail(record.meta.record_id, record, item, after)) }
+                                        } @else {
+                                            td { del { (before) } }
+                                            td { ins { (after) } }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        @if let Some(newer) = opened.superseded_by {
+            div.notice { "本记录已被更正记录 " a href=(format!("/records/{newer}")) { (newer) } " 取代。" }
+        }
+    }
+}
+
 fn record_markup(
     session: &Session,
     record_id: Uuid,
@@ -398,6 +565,7 @@ fn record_markup(
             " · 登记时间 " (record.meta.created_at.format("%Y-%m-%d %H:%M")) " UTC"
         }
         @if let Some(error) = error { div.error role="alert" { (error) } }
+        (correction_markup(record, opened))
         @if !opened.reasons.is_empty() {
             div.error {
                 "退回或拒收原因："

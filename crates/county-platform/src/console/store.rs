@@ -249,6 +249,21 @@ impl PlatformDb {
         Ok(())
     }
 
+    /// The correction that superseded `record_id`, if any.
+    pub fn superseded_by(&self, record_id: uuid::Uuid) -> Result<Option<uuid::Uuid>, DbError> {
+        let newer: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT record_id FROM records WHERE supersedes = ?1 ORDER BY received_at DESC LIMIT 1",
+                [record_id.to_string()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        newer
+            .map(|id| uuid::Uuid::parse_str(&id).map_err(|_| DbError::Corrupt("bad uuid".into())))
+            .transpose()
+    }
+
     /// Appends to the audit log: who, what, when, which record; never
     /// personal data (the record is named by its id only).
     pub fn audit(
