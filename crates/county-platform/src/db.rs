@@ -75,6 +75,8 @@ BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 CREATE TRIGGER console_audit_no_delete BEFORE DELETE ON console_audit
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 ALTER TABLE records ADD COLUMN documents_missing INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE records ADD COLUMN person_key TEXT;
+CREATE INDEX records_by_person ON records(person_key, received_at);
 CREATE TABLE record_categories (
     category    TEXT NOT NULL,
     received_at TEXT NOT NULL,
@@ -148,6 +150,8 @@ pub struct NewRecord<'a> {
     pub categories: &'a [Category],
     /// A certificate its categories need was not photographed.
     pub documents_missing: bool,
+    /// The person's key (`AppState::person_key`), when the record opened.
+    pub person_key: Option<&'a str>,
 }
 
 pub struct PlatformDb {
@@ -222,8 +226,8 @@ impl PlatformDb {
         };
         let inserted = tx.execute(
             "INSERT INTO records (record_id, record_number, kiosk_id, client_cert, township_code, received_at, \
-             state, reasons, reviewed_at, reviewed_by, supersedes, body_sha256, sealed, documents_missing) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) ON CONFLICT(record_id) DO NOTHING",
+             state, reasons, reviewed_at, reviewed_by, supersedes, body_sha256, sealed, documents_missing, person_key) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) ON CONFLICT(record_id) DO NOTHING",
             params![
                 new.record_id.to_string(),
                 new.record_number,
@@ -239,6 +243,7 @@ impl PlatformDb {
                 new.body_sha256,
                 new.sealed,
                 new.documents_missing,
+                new.person_key,
             ],
         )?;
         if inserted == 0 {

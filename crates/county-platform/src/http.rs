@@ -204,6 +204,10 @@ fn store_upload(
             reasons.iter().any(|r| r.code == "document_missing"),
         ),
     };
+    let person_key = checked
+        .as_ref()
+        .ok()
+        .map(|r| state.person_key(&r.identity.id_number));
     let rejected = checked.as_ref().err();
     if let Some(reasons) = rejected {
         // A record nobody can open is not kept: there is nothing to review.
@@ -232,6 +236,7 @@ fn store_upload(
         rejected: rejected.map(Vec::as_slice),
         categories: &categories,
         documents_missing,
+        person_key: person_key.as_deref(),
     };
     match state.db().insert(&new, Utc::now()) {
         Err(e) => internal(e),

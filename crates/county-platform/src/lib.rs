@@ -108,6 +108,18 @@ impl AppState {
         }
     }
 
+    /// A person's key in the platform's database: a keyed SHA-256 of the ID
+    /// number (the key derived from the platform's secret `age` identity),
+    /// so records of one person link without the clear number being stored
+    /// beside them.
+    pub fn person_key(&self, id_number: &str) -> String {
+        use age::secrecy::ExposeSecret;
+        let secret = self.identity.to_string();
+        let key =
+            sha256_hex(format!("veteran-kiosk person key\n{}", secret.expose_secret()).as_bytes());
+        sha256_hex(format!("{key}\n{}", id_number.trim().to_ascii_uppercase()).as_bytes())
+    }
+
     /// The database; a panic in another handler does not lock it for good.
     pub fn db(&self) -> MutexGuard<'_, PlatformDb> {
         self.db

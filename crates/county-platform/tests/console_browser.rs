@@ -402,6 +402,44 @@ async fn county_staff_review_in_a_real_browser() {
         "{page}"
     );
 
+    // The same person registers again at another kiosk in the same campaign:
+    // both records are flagged, and linked to the person's others.
+    let (mut again, again_blobs) = support::demo_record();
+    again.meta.kiosk_id = "AX-FC-02".into();
+    again.identity.phone = "13700000000".into();
+    let second_kiosk = platform.other_kiosk_client("AX-FC-02");
+    assert_eq!(
+        platform
+            .send_from(&second_kiosk, &again, &again_blobs, "FC-0005")
+            .await,
+        201
+    );
+    browser
+        .goto(&format!("{url}/records/{}", again.meta.record_id))
+        .await
+        .unwrap();
+    let page = text(&browser).await;
+    for expected in [
+        "疑似重复登记：此人在本期",
+        "采集点 AX-FC-01 · 受理编号 FC-0003",
+        "采集点 AX-FC-01 · 受理编号 FC-0004",
+        "此人的其他登记记录（按身份证号关联）",
+        "与此人上一条已通过的记录",
+        "联系电话 13800000000 13700000000",
+    ] {
+        assert!(page.contains(expected), "{expected} missing from {page}");
+    }
+    // A correction of the same kiosk's record is no duplicate of it.
+    assert!(!page.contains("受理编号 FC-0001"), "{page}");
+    screenshot(&browser, "14-duplicate-and-history").await;
+    browser
+        .goto(&format!("{url}/records/{}", hostile.meta.record_id))
+        .await
+        .unwrap();
+    assert!(text(&browser)
+        .await
+        .contains("采集点 AX-FC-02 · 受理编号 FC-0005"));
+
     // HTML in a record is text.
     browser
         .goto(&format!("{url}/records/{}", hostile.meta.record_id))

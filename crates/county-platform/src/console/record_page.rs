@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::auth::Role;
 use super::list::{self, Filter, STATES};
-use super::store::Session;
+use super::store::{campaign_of, Linked, Session};
 use super::{
     anyone, check_csrf, form_value, html_page, internal, pages, require, ConsoleState, Refusal,
 };
@@ -200,6 +200,13 @@ struct Opened {
     previous: Option<Record>,
     /// For a superseded record: the correction that replaced it.
     superseded_by: Option<Uuid>,
+    /// The person's other records (same ID number), oldest first.
+    linked: Vec<Linked>,
+    /// When this record was received.
+    received_at: String,
+    /// The person's latest earlier accepted record (not the one this
+    /// corrects), opened: what changed since is shown.
+    earlier_accepted: Option<(Uuid, Record)>,
 }
 
 enum OpenError {
@@ -229,11 +236,30 @@ fn open_record(state: &ConsoleState, record_id: Uuid) -> Result<Opened, OpenErro
                 .map(|(r, _)| r)
         }
     };
-    let superseded_by = state
-        .app
-        .db()
-        .superseded_by(record_id)
-        .map_err(OpenError::Db)?;
+    let (superseded_by, linked, received_at) = {
+        let db = state.app.db();
+        (
+            db.superseded_by(record_id).map_err(OpenError::Db)?,
+            db.same_person(record_id).map_err(OpenError::Db)?,
+            db.received_at(record_id)
+                .map_err(OpenError::Db)?
+                .unwrap_or_default(),
+        )
+    };
+    let earlier = linked.iter().rev().find(|l| {
+        l.state == "accepted"
+            && l.received_at < received_at
+            && Some(l.record_id) != record.meta.supersedes
+    });
+    let earlier_accepted = match earlier {
+        None => None,
+        Some(l) => {
+            let sealed = state.app.db().sealed(l.record_id).map_err(OpenError::Db)?;
+            sealed
+                .and_then(|s| seal::open::<Record>(&s, &state.app.identity).ok())
+                .map(|(r, _)| (l.record_id, r))
+        }
+    };
     Ok(Opened {
         record,
         blobs,
@@ -241,6 +267,9 @@ fn open_record(state: &ConsoleState, record_id: Uuid) -> Result<Opened, OpenErro
         reasons: existing.reasons,
         previous,
         superseded_by,
+        linked,
+        received_at,
+        earlier_accepted,
     })
 }
 
@@ -500,6 +529,109 @@ fn thumbnail(record_id: Uuid, record: &Record, item: &str, text: &str) -> Markup
     }
 }
 
+/// The person's other records that look like a second registration in
+/// the same campaign from another kiosk (not corrections of one another,
+/// neither superseded).
+fn duplicates<'a>(record: &Record, record_id: Uuid, opened: &'a Opened) -> Vec<&'a Linked> {
+    let campaign = campaign_of(&opened.received_at);
+    if opened.state == "superseded" || campaign.is_none() {
+        return Vec::new();
+    }
+    opened
+        .linked
+        .iter()
+        .filter(|l| {
+            l.kiosk_id != record.meta.kiosk_id
+                && campaign_of(&l.received_at) == campaign
+                && l.state != "superseded"
+                && l.supersedes != Some(record_id)
+                && record.meta.supersedes != Some(l.record_id)
+        })
+        .collect()
+}
+
+fn campaign_zh(campaign: &str) -> String {
+    campaign
+        .replace("-H1", "年上半年")
+        .replace("-H2", "年下半年")
+}
+
+fn person_markup(record: &Record, record_id: Uuid, opened: &Opened) -> Markup {
+    let duplicates = duplicates(record, record_id, opened);
+    let campaign = campaign_of(&opened.received_at)
+        .map(|c| campaign_zh(&c))
+        .unwrap_or_default();
+    html! {
+        @if !duplicates.is_empty() {
+            div.error role="alert" {
+                "疑似重复登记：此人在本期（" (campaign) "）还在其他采集点登记过，请核实后只保留一条："
+                ul {
+                    @for d in &duplicates {
+                        li {
+                            "采集点 " (d.kiosk_id) " · 受理编号 " (d.record_number.as_deref().unwrap_or("—"))
+                            " · " (list::state_zh(&d.state)) " · "
+                            a href=(format!("/records/{}", d.record_id)) { "查看" }
+                        }
+                    }
+                }
+            }
+        }
+        @if !opened.linked.is_empty() {
+            div.section {
+                h3 { "此人的其他登记记录（按身份证号关联）" }
+                table {
+                    tr { th { "受理编号" } th { "采集点" } th { "接收时间（UTC）" } th { "状态" } th { "" } }
+                    @for l in &opened.linked {
+                        tr {
+                            td { (l.record_number.as_deref().unwrap_or("—")) }
+                            td { (l.kiosk_id) }
+                            td { (short_time(&l.received_at)) }
+                            td class=(format!("state-{}", l.state)) { (list::state_zh(&l.state)) }
+                            td { a href=(format!("/records/{}", l.record_id)) { "查看" } }
+                        }
+                    }
+                }
+                @if let Some((earlier_id, earlier)) = &opened.earlier_accepted {
+                    p.muted { "与此人上一条已通过的记录（" a href=(format!("/records/{earlier_id}")) { (earlier_id) } "）相比：" }
+                    (changes_table((*earlier_id, earlier), (record_id, record), "上一条已通过记录", "本记录"))
+                }
+            }
+        }
+    }
+}
+
+/// What changed from one record of a person to another: fields by label,
+/// photos side by side.
+fn changes_table(
+    (before_id, before): (Uuid, &Record),
+    (after_id, after): (Uuid, &Record),
+    before_head: &str,
+    after_head: &str,
+) -> Markup {
+    let changed = changes(before, after);
+    html! {
+        @if changed.is_empty() { p { "没有变化。" } }
+        @else {
+            table {
+                tr { th { "项目" } th { (before_head) } th { (after_head) } }
+                @for (item, old, new) in &changed {
+                    @let photos = item.starts_with("照片 · ") || item.starts_with("证件照片 · ");
+                    tr.changed {
+                        td { (item) }
+                        @if photos {
+                            td { (thumbnail(before_id, before, item, old)) }
+                            td { (thumbnail(after_id, after, item, new)) }
+                        } @else {
+                            td { del { (old) } }
+                            td { ins { (new) } }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 fn correction_markup(record: &Record, opened: &Opened) -> Markup {
     html! {
         @if let Some(old) = record.meta.supersedes {
@@ -509,26 +641,7 @@ fn correction_markup(record: &Record, opened: &Opened) -> Markup {
                 @match &opened.previous {
                     None => p { "平台上没有原记录，无法比较。" },
                     Some(previous) => {
-                        @let changed = changes(previous, record);
-                        @if changed.is_empty() { p { "与原记录相比没有改动。" } }
-                        @else {
-                            table {
-                                tr { th { "项目" } th { "原记录" } th { "更正后" } }
-                                @for (item, before, after) in &changed {
-                                    @let photos = item.starts_with("照片 · ") || item.starts_with("证件照片 · ");
-                                    tr.changed {
-                                        td { (item) }
-                                        @if photos {
-                                            td { (thumbnail(old, previous, item, before)) }
-                                            td { (thumbnail(record.meta.record_id, record, item, after)) }
-                                        } @else {
-                                            td { del { (before) } }
-                                            td { ins { (after) } }
-                                        }
-                                    }
-                                }
-                            }
-                        }
+                        (changes_table((old, previous), (record.meta.record_id, record), "原记录", "更正后"))
                     }
                 }
             }
@@ -566,6 +679,7 @@ fn record_markup(
         }
         @if let Some(error) = error { div.error role="alert" { (error) } }
         (correction_markup(record, opened))
+        (person_markup(record, record_id, opened))
         @if !opened.reasons.is_empty() {
             div.error {
                 "退回或拒收原因："

@@ -64,6 +64,25 @@ fn corrupt_user(text: &str) -> DbError {
 /// An account as the user list shows it: name, role, locked until.
 pub type AccountRow = (Username, Role, Option<DateTime<Utc>>);
 
+/// Another record of the same person.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Linked {
+    pub record_id: uuid::Uuid,
+    pub record_number: Option<String>,
+    pub kiosk_id: String,
+    pub received_at: String,
+    pub state: String,
+    pub supersedes: Option<uuid::Uuid>,
+}
+
+/// The registration campaign a receipt time falls in: the county updates
+/// its register twice a year, so a campaign is a half year ("2026-H2").
+pub fn campaign_of(received_at: &str) -> Option<String> {
+    let year = received_at.get(..4)?;
+    let month: u32 = received_at.get(5..7)?.parse().ok()?;
+    Some(format!("{year}-H{}", if month <= 6 { 1 } else { 2 }))
+}
+
 /// One line of the audit log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditEntry {
@@ -247,6 +266,52 @@ impl PlatformDb {
             [token_sha256],
         )?;
         Ok(())
+    }
+
+    /// The other records of the person `record_id` is of, oldest first.
+    pub fn same_person(&self, record_id: uuid::Uuid) -> Result<Vec<Linked>, DbError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT o.record_id, o.record_number, o.kiosk_id, o.received_at, o.state, o.supersedes \
+             FROM records r JOIN records o ON o.person_key = r.person_key AND o.record_id != r.record_id \
+             WHERE r.record_id = ?1 AND r.person_key IS NOT NULL ORDER BY o.received_at, o.record_id",
+        )?;
+        let rows = stmt.query_map([record_id.to_string()], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, Option<String>>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, Option<String>>(5)?,
+            ))
+        })?;
+        let uuid = |text: &str| {
+            uuid::Uuid::parse_str(text).map_err(|_| DbError::Corrupt("bad uuid".into()))
+        };
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, record_number, kiosk_id, received_at, state, supersedes) = row?;
+            out.push(Linked {
+                record_id: uuid(&id)?,
+                record_number,
+                kiosk_id,
+                received_at,
+                state,
+                supersedes: supersedes.as_deref().map(uuid).transpose()?,
+            });
+        }
+        Ok(out)
+    }
+
+    pub fn received_at(&self, record_id: uuid::Uuid) -> Result<Option<String>, DbError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT received_at FROM records WHERE record_id = ?1",
+                [record_id.to_string()],
+                |r| r.get(0),
+            )
+            .optional()?)
     }
 
     /// The correction that superseded `record_id`, if any.

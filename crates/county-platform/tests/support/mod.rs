@@ -65,15 +65,32 @@ impl Platform {
 
     /// A client of the kiosks' API holding the demo kiosk certificate.
     pub fn kiosk_client(&self) -> reqwest::Client {
+        self.kiosk_client_with(&self.pki.kiosk, &self.pki.kiosk_key)
+    }
+
+    /// A certificate from the demo CA for another kiosk, and a client holding it.
+    pub fn other_kiosk_client(&self, kiosk_id: &str) -> reqwest::Client {
+        let ca_key = std::fs::read_to_string(&self.pki.ca_key).unwrap();
+        let (cert, key) = (
+            self.dir.path().join(format!("{kiosk_id}.pem")),
+            self.dir.path().join(format!("{kiosk_id}-key.pem")),
+        );
+        pki::CertificateAuthority::from_key_pem(pki::DEMO_CA_NAME, &ca_key)
+            .unwrap()
+            .issue_client(kiosk_id, pki::Validity::days_from_today(30))
+            .unwrap()
+            .write(&cert, &key)
+            .unwrap();
+        self.kiosk_client_with(&cert, &key)
+    }
+
+    fn kiosk_client_with(&self, cert: &Path, key: &Path) -> reqwest::Client {
         let roots = pki::root_store(&self.pki.ca).unwrap();
         let tls = rustls::ClientConfig::builder_with_provider(pki::crypto_provider())
             .with_protocol_versions(&[&rustls::version::TLS13])
             .unwrap()
             .with_root_certificates(roots)
-            .with_client_auth_cert(
-                pki::load_certs(&self.pki.kiosk).unwrap(),
-                pki::load_key(&self.pki.kiosk_key).unwrap(),
-            )
+            .with_client_auth_cert(pki::load_certs(cert).unwrap(), pki::load_key(key).unwrap())
             .unwrap();
         reqwest::Client::builder()
             .use_preconfigured_tls(tls)
@@ -98,13 +115,24 @@ impl Platform {
 
     /// Seals `record` with `blobs` and sends it as the kiosk does; returns the HTTP status.
     pub async fn send(&self, record: &Record, blobs: &Blobs, record_number: &str) -> u16 {
+        self.send_from(&self.kiosk_client(), record, blobs, record_number)
+            .await
+    }
+
+    /// As [`Platform::send`], from the kiosk `kiosk` holds the certificate of.
+    pub async fn send_from(
+        &self,
+        kiosk: &reqwest::Client,
+        record: &Record,
+        blobs: &Blobs,
+        record_number: &str,
+    ) -> u16 {
         let recipient = seal::parse_recipient(
             &std::fs::read_to_string(&self.pki.platform_age_recipient).unwrap(),
         )
         .unwrap();
         let sealed = seal::seal(record, blobs, &recipient).unwrap();
-        let response = self
-            .kiosk_client()
+        let response = kiosk
             .put(format!(
                 "{}/v1/records/{}",
                 self.api.url().replace("127.0.0.1", "localhost"),
