@@ -1,5 +1,7 @@
 //! The platform's own SQLite: received records (still sealed), their review
-//! state, and the base database of people already known to the county.
+//! state, and the base database of people already known to the county;
+//! from version 2 also the console's accounts, sessions and audit log (see
+//! `console::store`) and what its record list filters on.
 
 use std::path::Path;
 
