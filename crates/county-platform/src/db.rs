@@ -90,6 +90,7 @@ CREATE INDEX records_by_received ON records(received_at, record_id);
 CREATE INDEX records_by_supersedes ON records(supersedes);
 CREATE INDEX records_by_state_page ON records(state, received_at, record_id);
 CREATE INDEX records_by_township ON records(township_code, received_at, record_id);
+CREATE INDEX records_by_township_state ON records(township_code, state);
 CREATE INDEX records_by_kiosk ON records(kiosk_id, received_at, record_id);
 "#;
 

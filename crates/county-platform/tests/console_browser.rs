@@ -544,6 +544,13 @@ async fn county_staff_review_in_a_real_browser() {
         "{page}"
     );
     screenshot(&browser, "10-audit").await;
+    browser.goto(&format!("{url}/stats")).await.unwrap();
+    let page = text(&browser).await;
+    assert!(
+        page.contains("350524100") && page.contains("残疾军人"),
+        "{page}"
+    );
+    screenshot(&browser, "10b-stats").await;
     log_out(&browser).await;
 
     // Five wrong passwords lock the account; then even the right one is refused.

@@ -131,6 +131,24 @@ async fn the_list_answers_in_under_200_ms_at_200000_records() {
         "township=350524103&kiosk=AX-03&problems=1".into(),
     ];
     let mut report = Vec::new();
+    let mut stats_times = Vec::new();
+    for _ in 0..3 {
+        let started = Instant::now();
+        let stats = client
+            .get(format!("{}/stats", platform.console_url()))
+            .header(COOKIE, &cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(stats.status(), 200);
+        assert!(stats.text().await.unwrap().contains("350524119"));
+        stats_times.push(started.elapsed());
+    }
+    stats_times.sort();
+    report.push(format!(
+        "{:>10.1?}  /stats (counts over every record; not part of the 200 ms list bound)",
+        stats_times[1]
+    ));
     for query in &queries {
         let mut times = Vec::new();
         for _ in 0..5 {

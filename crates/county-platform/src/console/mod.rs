@@ -136,6 +136,7 @@ pub fn routes() -> Router<ConsoleState> {
         .route("/users", get(users_page).post(add_user))
         .route("/users/unlock", post(unlock_user))
         .route("/audit", get(audit_page))
+        .route("/stats", get(stats_page))
         .layer(middleware::from_fn(security_headers))
 }
 
@@ -578,6 +579,72 @@ async fn unlock_user(
         ),
         Err(e) => internal(e),
     }
+}
+
+async fn stats_page(State(state): State<ConsoleState>, headers: HeaderMap) -> Response {
+    let session = match require(&state, &headers, anyone) {
+        Ok(s) => s,
+        Err(r) => return *r,
+    };
+    let counts = {
+        let db = state.app.db();
+        db.counts_by_township()
+            .and_then(|t| Ok((t, db.counts_by_category()?)))
+    };
+    let (by_township, by_category) = match counts {
+        Ok(c) => c,
+        Err(e) => return internal(e),
+    };
+    let mut townships: Vec<&str> = by_township.iter().map(|(t, _, _)| t.as_str()).collect();
+    townships.dedup();
+    let count = |township: &str, state: &str| {
+        by_township
+            .iter()
+            .find(|(t, s, _)| t == township && s == state)
+            .map(|(_, _, n)| *n)
+            .unwrap_or(0)
+    };
+    let total = |state: &str| {
+        by_township
+            .iter()
+            .filter(|(_, s, _)| s == state)
+            .map(|(_, _, n)| *n)
+            .sum::<u64>()
+    };
+    let body = html! {
+        h2 { "统计" }
+        p.muted { "按乡镇和审核状态统计平台收到的记录（被接收时自动校验拒收的记录没有乡镇代码，列为“未知”）。" }
+        table {
+            tr {
+                th { "乡镇代码" }
+                @for (_, zh) in list::STATES { th { (zh) } }
+                th { "合计" }
+            }
+            @for township in &townships {
+                tr {
+                    td { @if township.is_empty() { "未知" } @else { (township) } }
+                    @for (code, _) in list::STATES { td { (count(township, code)) } }
+                    td { (list::STATES.iter().map(|(code, _)| count(township, code)).sum::<u64>()) }
+                }
+            }
+            tr {
+                th { "合计" }
+                @for (code, _) in list::STATES { th { (total(code)) } }
+                th { (list::STATES.iter().map(|(code, _)| total(code)).sum::<u64>()) }
+            }
+        }
+        h3 style="margin-top:16px" { "按人员类别（一人多类别时各计一次）" }
+        table {
+            tr { th { "人员类别" } th { "记录数" } }
+            @for (slug, n) in &by_category {
+                tr {
+                    td { (kiosk_core::category::Category::from_slug(slug).map(|c| c.name_zh()).unwrap_or("未知")) }
+                    td { (n) }
+                }
+            }
+        }
+    };
+    html_page(StatusCode::OK, pages::layout("统计", Some(&session), body))
 }
 
 async fn audit_page(

@@ -69,6 +69,7 @@ pub fn layout(title: &str, session: Option<&Session>, body: Markup) -> Markup {
                         h1 { "县级优抚对象信息平台" }
                         nav {
                             a href="/records" { "记录审核" }
+                            a href="/stats" { "统计" }
                             @if session.role.may_manage_users() {
                                 a href="/users" { "用户管理" }
                                 a href="/audit" { "操作日志" }

@@ -314,6 +314,24 @@ impl PlatformDb {
             .optional()?)
     }
 
+    /// Records by township and state: (township code, state, count).
+    pub fn counts_by_township(&self) -> Result<Vec<(String, String, u64)>, DbError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT township_code, state, count(*) FROM records GROUP BY township_code, state ORDER BY township_code, state",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Records by category (a record of two categories counts in both).
+    pub fn counts_by_category(&self) -> Result<Vec<(String, u64)>, DbError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT category, count(*) FROM record_categories GROUP BY category ORDER BY category",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// The correction that superseded `record_id`, if any.
     pub fn superseded_by(&self, record_id: uuid::Uuid) -> Result<Option<uuid::Uuid>, DbError> {
         let newer: Option<String> = self
