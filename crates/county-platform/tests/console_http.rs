@@ -181,3 +181,98 @@ async fn html_in_a_record_is_shown_as_text() {
     assert!(!page.contains("<img src=x"));
     assert!(page.contains("&lt;script&gt;alert('x')&lt;/script&gt;"));
 }
+
+/// Lock-out and idle logout over HTTP with the console's clock moved by
+/// the test (no sleeping).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn locks_double_and_idle_sessions_end_on_the_consoles_clock() {
+    use std::sync::atomic::{AtomicI64, Ordering};
+    use std::sync::Arc;
+    let offset = Arc::new(AtomicI64::new(0));
+    let seen = offset.clone();
+    let clock: county_platform::console::Clock = Arc::new(move || {
+        chrono::Utc::now() + chrono::Duration::seconds(seen.load(Ordering::SeqCst))
+    });
+    let platform = Platform::start_with_clock(Some(clock));
+    let url = platform.console_url();
+    let client = platform.console_client();
+    let try_password = |password: &'static str| {
+        let client = client.clone();
+        let url = url.clone();
+        async move {
+            let page = client.get(format!("{url}/login")).send().await.unwrap();
+            let cookie = support::set_cookie(&page, "vk_login_csrf").unwrap();
+            let csrf = hidden_csrf(&page.text().await.unwrap());
+            let answer = client
+                .post(format!("{url}/login"))
+                .header(COOKIE, format!("vk_login_csrf={cookie}"))
+                .form(&[
+                    ("csrf", csrf.as_str()),
+                    ("username", REVIEWER.0),
+                    ("password", password),
+                ])
+                .send()
+                .await
+                .unwrap();
+            let status = answer.status();
+            (status, answer.text().await.unwrap_or_default())
+        }
+    };
+    for _ in 0..4 {
+        assert_eq!(
+            try_password("wrong-password").await.0,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    let (status, page) = try_password("wrong-password").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(page.contains("请 1 分钟后再试"), "{page}");
+    let (status, _) = try_password(REVIEWER.1).await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "locked: even the right password"
+    );
+    // A minute later the lock is over; one more wrong password locks for two.
+    offset.store(61, Ordering::SeqCst);
+    let (status, page) = try_password("wrong-password").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(page.contains("请 2 分钟后再试"), "{page}");
+    offset.store(61 + 121, Ordering::SeqCst);
+    let (status, _) = try_password(REVIEWER.1).await;
+    assert_eq!(
+        status,
+        StatusCode::SEE_OTHER,
+        "the right password after the lock"
+    );
+
+    // A session unused for 15 minutes is over.
+    let session = log_in(&platform, &client, REVIEWER).await;
+    let records = |session: String| {
+        let client = client.clone();
+        let url = url.clone();
+        async move {
+            client
+                .get(format!("{url}/records"))
+                .header(COOKIE, session)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    offset.fetch_add(14 * 60, Ordering::SeqCst);
+    assert_eq!(records(session.clone()).await, StatusCode::OK);
+    offset.fetch_add(14 * 60, Ordering::SeqCst);
+    assert_eq!(
+        records(session.clone()).await,
+        StatusCode::OK,
+        "use keeps it alive"
+    );
+    offset.fetch_add(15 * 60, Ordering::SeqCst);
+    assert_eq!(
+        records(session).await,
+        StatusCode::SEE_OTHER,
+        "idle: logged out"
+    );
+}

@@ -33,6 +33,11 @@ pub struct Platform {
 
 impl Platform {
     pub fn start() -> Platform {
+        Platform::start_with_clock(None)
+    }
+
+    /// With the console reading `clock` instead of the system's.
+    pub fn start_with_clock(clock: Option<console::Clock>) -> Platform {
         let dir = tempfile::tempdir().unwrap();
         let pki = DemoPki::generate(&dir.path().join("pki"), KIOSK_ID).unwrap();
         let config = PlatformConfig::demo(
@@ -42,8 +47,11 @@ impl Platform {
         );
         let api = county_platform::start(&config, Arc::new(Faults::default())).unwrap();
         let console_config = ConsoleConfig::demo(&pki.dir, "127.0.0.1:0".parse().unwrap()).unwrap();
-        let console =
-            console::start(&console_config, ConsoleState::new(api.state.clone())).unwrap();
+        let mut console_state = ConsoleState::new(api.state.clone());
+        if let Some(clock) = clock {
+            console_state.clock = clock;
+        }
+        let console = console::start(&console_config, console_state).unwrap();
         for (name, password, role) in [
             (ADMIN.0, ADMIN.1, Role::Admin),
             (REVIEWER.0, REVIEWER.1, Role::Reviewer),
