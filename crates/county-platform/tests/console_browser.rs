@@ -579,5 +579,47 @@ async fn county_staff_review_in_a_real_browser() {
     let page = log_in(&browser, &url, ("zhang.wei", "a-long-password-1")).await;
     assert!(page.contains("zhang.wei（统计查看）"), "{page}");
 
+    // The administrator makes zhang.wei a reviewer with a new password; the
+    // old session ends, the new password works.
+    log_out(&browser).await;
+    log_in(&browser, &url, ADMIN).await;
+    browser.goto(&format!("{url}/users")).await.unwrap();
+    browser
+        .find(Locator::Css(
+            "form[action='/users/update'] select[name=username]",
+        ))
+        .await
+        .unwrap()
+        .select_by_value("zhang.wei")
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Css(
+            "form[action='/users/update'] select[name=role]",
+        ))
+        .await
+        .unwrap()
+        .select_by_value("reviewer")
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Css(
+            "form[action='/users/update'] input[name=password]",
+        ))
+        .await
+        .unwrap()
+        .send_keys("a-new-password-2")
+        .await
+        .unwrap();
+    submit(&browser, "form[action='/users/update'] button").await;
+    let page = text(&browser).await;
+    assert!(page.contains("已保存用户 zhang.wei 的修改"), "{page}");
+    screenshot(&browser, "12b-users-updated").await;
+    log_out(&browser).await;
+    let page = log_in(&browser, &url, ("zhang.wei", "a-long-password-1")).await;
+    assert!(page.contains("用户名或密码不正确"), "{page}");
+    let page = log_in(&browser, &url, ("zhang.wei", "a-new-password-2")).await;
+    assert!(page.contains("zhang.wei（审核）"), "{page}");
+
     browser.close().await.unwrap();
 }

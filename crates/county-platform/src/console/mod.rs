@@ -135,6 +135,7 @@ pub fn routes() -> Router<ConsoleState> {
         .route("/records/{record_id}/decision", post(record_page::decide))
         .route("/users", get(users_page).post(add_user))
         .route("/users/unlock", post(unlock_user))
+        .route("/users/update", post(update_user))
         .route("/audit", get(audit_page))
         .route("/stats", get(stats_page))
         .layer(middleware::from_fn(security_headers))
@@ -458,6 +459,22 @@ fn users_answer(
             }
         }
         div.section style="margin-top:14px" {
+            h3 { "修改角色或重设密码" }
+            form.filters method="post" action="/users/update" {
+                (pages::csrf_field(&session.csrf_token))
+                label { "用户" select name="username" {
+                    @for (name, _, _) in &users { option value=(name.as_str()) { (name.as_str()) } }
+                } }
+                label { "新角色" select name="role" {
+                    option value="" { "（不变）" }
+                    (pages::role_options(None))
+                } }
+                label { "新密码（不改请留空）" input type="password" name="password"; }
+                button type="submit" { "保存" }
+            }
+            p.muted { "保存后该用户需重新登录。" }
+        }
+        div.section style="margin-top:14px" {
             h3 { "新增用户" }
             form.filters method="post" action="/users" {
                 (pages::csrf_field(&session.csrf_token))
@@ -581,6 +598,88 @@ async fn unlock_user(
     }
 }
 
+async fn update_user(
+    State(state): State<ConsoleState>,
+    headers: HeaderMap,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
+    let session = match require(&state, &headers, Role::may_manage_users) {
+        Ok(s) => s,
+        Err(r) => return *r,
+    };
+    if let Err(r) = check_csrf(&session, &form) {
+        return *r;
+    }
+    let refuse = |m: &str| {
+        users_answer(
+            &state,
+            &session,
+            Some(Err(m.into())),
+            StatusCode::BAD_REQUEST,
+        )
+    };
+    let Some(username) = form_value(&form, "username").and_then(Username::parse) else {
+        return refuse("没有这个用户。");
+    };
+    let role = match form_value(&form, "role").unwrap_or_default() {
+        "" => None,
+        text => match Role::parse(text) {
+            Some(role) => Some(role),
+            None => return refuse("请选择角色。"),
+        },
+    };
+    // An administrator keeps the console administrable: no demoting oneself.
+    if username == session.username && role.is_some_and(|r| r != Role::Admin) {
+        return refuse("不能取消自己的管理角色，请由其他管理员操作。");
+    }
+    let password = form_value(&form, "password")
+        .unwrap_or_default()
+        .to_string();
+    let hash = if password.is_empty() {
+        None
+    } else if password.chars().count() < auth::MIN_PASSWORD_CHARS {
+        return refuse("密码至少需要10位。");
+    } else {
+        match tokio::task::spawn_blocking(move || auth::hash_password(&password)).await {
+            Ok(Ok(h)) => Some(h),
+            Ok(Err(e)) => return internal(e),
+            Err(e) => return internal(e),
+        }
+    };
+    if role.is_none() && hash.is_none() {
+        return refuse("请选择新角色或填写新密码。");
+    }
+    let now = state.now();
+    let updated = {
+        let db = state.app.db();
+        db.console_update_user(&username, role, hash.as_deref())
+            .and_then(|found| {
+                if found {
+                    if role.is_some() {
+                        db.audit(session.username.as_str(), "user_role", None, now)?;
+                    }
+                    if hash.is_some() {
+                        db.audit(session.username.as_str(), "user_password", None, now)?;
+                    }
+                }
+                Ok(found)
+            })
+    };
+    match updated {
+        Ok(true) => users_answer(
+            &state,
+            &session,
+            Some(Ok(format!(
+                "已保存用户 {} 的修改，该用户需重新登录。",
+                username.as_str()
+            ))),
+            StatusCode::OK,
+        ),
+        Ok(false) => refuse("没有这个用户。"),
+        Err(e) => internal(e),
+    }
+}
+
 async fn stats_page(State(state): State<ConsoleState>, headers: HeaderMap) -> Response {
     let session = match require(&state, &headers, anyone) {
         Ok(s) => s,
@@ -688,6 +787,8 @@ fn action_zh(action: &str) -> &str {
         "logout" => "退出登录",
         "user_add" => "新增用户",
         "user_unlock" => "解锁用户",
+        "user_role" => "修改用户角色",
+        "user_password" => "重设用户密码",
         "record_view" => "查看记录",
         "photo_view" => "查看照片",
         "accept" => "审核通过",

@@ -195,6 +195,35 @@ impl PlatformDb {
         Ok(())
     }
 
+    /// An administrator changes an account's role and/or password; its
+    /// sessions end (the next page asks it to log in again). `false` if
+    /// there is no such account.
+    pub fn console_update_user(
+        &self,
+        username: &Username,
+        role: Option<Role>,
+        password_hash: Option<&str>,
+    ) -> Result<bool, DbError> {
+        let mut found = self.console_account(username)?.is_some();
+        if let Some(role) = role {
+            found &= self.conn.execute(
+                "UPDATE console_users SET role = ?1 WHERE username = ?2",
+                params![role.as_str(), username.as_str()],
+            )? == 1;
+        }
+        if let Some(hash) = password_hash {
+            found &= self.conn.execute(
+                "UPDATE console_users SET password_hash = ?1, failed_logins = 0, locked_until = NULL WHERE username = ?2",
+                params![hash, username.as_str()],
+            )? == 1;
+        }
+        self.conn.execute(
+            "DELETE FROM console_sessions WHERE username = ?1",
+            [username.as_str()],
+        )?;
+        Ok(found)
+    }
+
     /// An administrator unlocks an account.
     pub fn console_unlock(&self, username: &Username) -> Result<bool, DbError> {
         Ok(self.conn.execute(
