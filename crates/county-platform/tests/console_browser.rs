@@ -354,6 +354,9 @@ async fn county_staff_review_in_a_real_browser() {
         other => panic!("the kiosk sees {other:?}"),
     }
 
+    // Nobody accepted yet: the look-up knows no one.
+    assert!(!platform.look_up("350524195503150010").await.found);
+
     // The kiosk sends a correction: a new portrait and a new phone number.
     let mut correction = record.clone();
     let mut correction_blobs = blobs.clone();
@@ -395,6 +398,12 @@ async fn county_staff_review_in_a_real_browser() {
         platform.poll_review(correction.meta.record_id).await,
         ReviewState::Accepted
     );
+    // The accepted record is what the kiosks' look-up now returns for the person.
+    let base = platform.look_up("350524195503150010").await;
+    let base = base.record.expect("the accepted record in the base");
+    assert_eq!(base.meta.record_id, correction.meta.record_id);
+    assert_eq!(base.identity.phone, "13800000000");
+    assert!(base.photos.portrait.is_none() && base.documents.is_empty());
     browser.goto(&format!("{url}/records/{id}")).await.unwrap();
     let page = text(&browser).await;
     assert!(

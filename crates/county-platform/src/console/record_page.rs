@@ -19,6 +19,7 @@ use kiosk_core::card::Nation;
 use kiosk_core::category::Category;
 use kiosk_core::classified;
 use kiosk_core::forms::{self, Field, FieldKind};
+use kiosk_core::id_number::IdNumber;
 use kiosk_core::record::{NeedArea, PhotoRef, Record};
 use kiosk_core::Problem;
 use trust::seal;
@@ -880,6 +881,36 @@ pub fn parse_return_reasons(form: &[(String, String)]) -> Result<Vec<Problem>, S
     Ok(reasons)
 }
 
+/// An accepted record becomes the person's entry in the base database,
+/// which the kiosks' look-up answers from: a returning person then only
+/// checks and completes (the kiosk takes categories, living conditions and
+/// contact details from it, and files its record as a correction of this
+/// one). Photos, certificates and the signature are left out: the kiosk
+/// takes new ones.
+fn make_base(
+    state: &ConsoleState,
+    record_id: Uuid,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), String> {
+    let opened = open_record(state, record_id).map_err(|e| match e {
+        OpenError::NotFound => "not found".to_string(),
+        OpenError::Db(e) => e.to_string(),
+        OpenError::Unreadable(m) => m.to_string(),
+    })?;
+    let mut base = opened.record;
+    let id = IdNumber::parse_structure(base.identity.id_number.trim())
+        .map_err(|e| e.code().to_string())?;
+    base.photos = Default::default();
+    base.documents.clear();
+    base.signature = None;
+    state
+        .app
+        .db()
+        .import_base(&[(id, base)], now)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
 pub async fn decide(
     State(state): State<ConsoleState>,
     headers: HeaderMap,
@@ -943,6 +974,14 @@ pub async fn decide(
             )
         })
     };
+    if decided.is_ok() && action == "accept" {
+        let worker = state.clone();
+        let based = tokio::task::spawn_blocking(move || make_base(&worker, record_id, now)).await;
+        if let Ok(Err(e)) | Err(e) = based.map_err(|e| e.to_string()) {
+            // The decision stands; the kiosks' look-up just misses this one.
+            eprintln!("county-platform console: accepted {record_id} not added to the base: {e}");
+        }
+    }
     match decided {
         Ok(()) => Redirect::to(&format!("/records/{record_id}")).into_response(),
         Err(DbError::NotReviewable(..)) => {

@@ -161,6 +161,24 @@ impl Platform {
         status
     }
 
+    /// The kiosk's look-up in the base database over mutual TLS.
+    pub async fn look_up(&self, id_number: &str) -> wire::records::LookUpAnswer {
+        self.kiosk_client()
+            .post(format!(
+                "{}/v1/people/lookup",
+                self.api.url().replace("127.0.0.1", "localhost")
+            ))
+            .json(&wire::records::LookUpQuery {
+                id_number: id_number.into(),
+            })
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
     /// The kiosk's review poll over mutual TLS.
     pub async fn poll_review(&self, record_id: Uuid) -> ReviewState {
         let answer: ReviewAnswer = self
