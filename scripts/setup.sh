@@ -12,6 +12,7 @@ APT_PACKAGES=(
   librime1 rime-data-luna-pinyin rime-prelude rime-essay  # pinyin input (librime, luna_pinyin_simp)
   libzinnia0 tegaki-zinnia-simplified-chinese      # handwriting input (zinnia + Tegaki model)
   espeak-ng                                        # spoken prompts in Mandarin
+  chromium chromium-driver                         # county console browser tests (headless)
 )
 
 missing=()

@@ -13,11 +13,13 @@ use clap::{Parser, Subcommand};
 use serde_json::json;
 use uuid::Uuid;
 
+use super::console::auth::{hash_password, Role, Username, MIN_PASSWORD_CHARS};
+use super::console::{self, ConsoleConfig, ConsoleState};
 use super::{load_identity, start, Faults, PlatformConfig, PlatformDb};
 use kiosk_core::id_number::IdNumber;
 use kiosk_core::record::Record;
 use kiosk_core::Problem;
-use trust::pki::DemoPki;
+use trust::pki::{DemoPki, PkiError};
 use trust::seal;
 
 #[derive(Parser, Debug)]
@@ -48,6 +50,9 @@ pub enum Command {
     Review(ReviewCommand),
     /// Import people the county already knows (a record, a JSON array of records, or JSON lines).
     ImportBase { file: PathBuf },
+    /// Console staff accounts.
+    #[command(subcommand)]
+    User(UserCommand),
     /// Decrypt a received record and print it (photos summarised).
     Open {
         record_id: Uuid,
@@ -76,6 +81,31 @@ pub struct ServeArgs {
     /// configuration bundles.
     #[arg(long)]
     pub admin_keys: Option<PathBuf>,
+    /// Also serve the county staff's web console here (its own HTTPS
+    /// listener; no client certificate).
+    #[arg(long)]
+    pub console_addr: Option<SocketAddr>,
+    /// The console's server certificate (default with `--pki`: a demo
+    /// certificate issued by the demo CA into that directory).
+    #[arg(long, requires = "console_key")]
+    pub console_cert: Option<PathBuf>,
+    #[arg(long, requires = "console_cert")]
+    pub console_key: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// Create a console user (e.g. the first administrator). The password
+    /// is read from the first line of standard input unless `--password`
+    /// is given (tests, demos).
+    Add {
+        username: String,
+        /// reviewer (审核), admin (管理) or viewer (统计查看)
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        password: Option<String>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -176,6 +206,11 @@ pub fn main() -> ExitCode {
     match cli.command {
         Command::Serve(args) => serve(&cli.db, args),
         Command::Review(cmd) => review(&cli.db, cmd),
+        Command::User(UserCommand::Add {
+            username,
+            role,
+            password,
+        }) => add_user(&cli.db, &username, &role, password),
         Command::ImportBase { file } => import_base(&cli.db, &file),
         Command::Open {
             record_id,
@@ -186,6 +221,10 @@ pub fn main() -> ExitCode {
 
 fn serve(db: &Path, args: ServeArgs) -> ExitCode {
     let admin_keys = args.admin_keys.clone();
+    let console = match console_config(&args) {
+        Ok(c) => c,
+        Err(e) => return fail(e.code(), e),
+    };
     let mut config = match &args.pki {
         Some(dir) => PlatformConfig::demo(dir, db, args.listen),
         None => {
@@ -206,10 +245,88 @@ fn serve(db: &Path, args: ServeArgs) -> ExitCode {
         Ok(r) => r,
         Err(e) => return fail(e.code(), e),
     };
-    print(json!({"ok": true, "listening": running.url()}));
+    let console = match console {
+        None => None,
+        Some(config) => {
+            let state = ConsoleState::new(running.state.clone());
+            match console::start(&config, state) {
+                Ok(c) => Some(c),
+                Err(e) => return fail(e.code(), e),
+            }
+        }
+    };
+    let console_url = console.as_ref().map(|c| c.url());
+    print(json!({"ok": true, "listening": running.url(), "console": console_url}));
     eprintln!("county-platform: serving on {}", running.url());
+    if let Some(url) = &console_url {
+        eprintln!("county-platform: console on {url}");
+    }
     loop {
         std::thread::park();
+    }
+}
+
+fn console_config(args: &ServeArgs) -> Result<Option<ConsoleConfig>, PkiError> {
+    let Some(listen) = args.console_addr else {
+        return Ok(None);
+    };
+    match (&args.console_cert, &args.console_key, &args.pki) {
+        (Some(cert), Some(key), _) => Ok(Some(ConsoleConfig {
+            listen,
+            cert: cert.clone(),
+            key: key.clone(),
+        })),
+        (_, _, Some(dir)) => ConsoleConfig::demo(dir, listen).map(Some),
+        _ => Err(PkiError::NoCertificate {
+            path: PathBuf::from("--console-cert"),
+        }),
+    }
+}
+
+fn add_user(db: &Path, username: &str, role: &str, password: Option<String>) -> ExitCode {
+    let Some(username) = Username::parse(username) else {
+        return fail("bad_username", "a user name is 1-32 of a-z 0-9 . _ -");
+    };
+    let Some(role) = Role::parse(role) else {
+        return fail("bad_role", "the role is reviewer, admin or viewer");
+    };
+    let password = match password {
+        Some(p) => p,
+        None => {
+            let mut line = String::new();
+            if let Err(e) = std::io::stdin().read_line(&mut line) {
+                return fail("unreadable", format!("standard input: {e}"));
+            }
+            line.trim_end_matches(['\r', '\n']).to_string()
+        }
+    };
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return fail(
+            "weak_password",
+            format!("a password has at least {MIN_PASSWORD_CHARS} characters"),
+        );
+    }
+    let hash = match hash_password(&password) {
+        Ok(h) => h,
+        Err(e) => return fail("platform_hash", e),
+    };
+    let db = match PlatformDb::open(db) {
+        Ok(db) => db,
+        Err(e) => return fail("platform_db", e),
+    };
+    let now = Utc::now();
+    match db.add_console_user(&username, role, &hash, now) {
+        Ok(true) => {
+            let _ = db.audit("cli", "user_add", None, now);
+            print(json!({"ok": true, "user": username.as_str(), "role": role.as_str()}));
+            ExitCode::SUCCESS
+        }
+        Ok(false) => {
+            eprintln!("county-platform: user {} exists", username.as_str());
+            print(json!({"ok": false, "code": "user_exists"}));
+            ExitCode::from(1)
+        }
+        Err(e) => fail("platform_db", e),
     }
 }
 

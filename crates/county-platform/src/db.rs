@@ -1,5 +1,7 @@
 //! The platform's own SQLite: received records (still sealed), their review
-//! state, and the base database of people already known to the county.
+//! state, and the base database of people already known to the county;
+//! from version 2 also the console's accounts, sessions and audit log (see
+//! `console::store`) and what its record list filters on.
 
 use std::path::Path;
 
@@ -8,6 +10,7 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde::Serialize;
 use uuid::Uuid;
 
+use kiosk_core::category::Category;
 use kiosk_core::id_number::IdNumber;
 use kiosk_core::record::Record;
 use kiosk_core::Problem;
@@ -18,7 +21,7 @@ use wire::records::ReviewState;
 pub const PLATFORM: Schema = Schema {
     name: "county platform",
     application_id: 0x564B_504C,
-    migrations: &[V1],
+    migrations: &[V1, V2_CONSOLE],
 };
 
 const V1: &str = r#"
@@ -45,6 +48,52 @@ CREATE TABLE base_people (
 );
 "#;
 
+/// The county console (console/): staff accounts, sessions, the append-only
+/// audit log, and the indexes its record list pages on.
+const V2_CONSOLE: &str = r#"
+CREATE TABLE console_users (
+    username      TEXT PRIMARY KEY,
+    role          TEXT NOT NULL CHECK (role IN ('reviewer','admin','viewer')),
+    password_hash TEXT NOT NULL,
+    failed_logins INTEGER NOT NULL DEFAULT 0,
+    locked_until  TEXT,
+    created_at    TEXT NOT NULL
+);
+CREATE TABLE console_sessions (
+    token_sha256 TEXT PRIMARY KEY,
+    username     TEXT NOT NULL REFERENCES console_users(username),
+    csrf_token   TEXT NOT NULL,
+    last_seen    TEXT NOT NULL
+);
+CREATE TABLE console_audit (
+    seq       INTEGER PRIMARY KEY AUTOINCREMENT,
+    at        TEXT NOT NULL,
+    username  TEXT NOT NULL,
+    action    TEXT NOT NULL,
+    record_id TEXT
+);
+CREATE TRIGGER console_audit_no_update BEFORE UPDATE ON console_audit
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER console_audit_no_delete BEFORE DELETE ON console_audit
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+ALTER TABLE records ADD COLUMN documents_missing INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE records ADD COLUMN person_key TEXT;
+CREATE INDEX records_by_person ON records(person_key, received_at);
+CREATE TABLE record_categories (
+    category    TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    record_id   TEXT NOT NULL REFERENCES records(record_id),
+    PRIMARY KEY (category, received_at, record_id)
+) WITHOUT ROWID;
+CREATE INDEX records_missing_documents ON records(documents_missing, received_at, record_id);
+CREATE INDEX records_by_received ON records(received_at, record_id);
+CREATE INDEX records_by_supersedes ON records(supersedes);
+CREATE INDEX records_by_state_page ON records(state, received_at, record_id);
+CREATE INDEX records_by_township ON records(township_code, received_at, record_id);
+CREATE INDEX records_by_township_state ON records(township_code, state);
+CREATE INDEX records_by_kiosk ON records(kiosk_id, received_at, record_id);
+"#;
+
 /// Who refuses a record at intake (as opposed to a named reviewer).
 pub const INTAKE_REVIEWER: &str = "intake-validation";
 
@@ -62,7 +111,7 @@ pub enum DbError {
     NotReviewable(Uuid, String),
 }
 
-fn ts(t: DateTime<Utc>) -> String {
+pub(crate) fn ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
@@ -100,13 +149,19 @@ pub struct NewRecord<'a> {
     pub sealed: &'a [u8],
     /// `None`: received for review; `Some`: refused at intake with these reasons.
     pub rejected: Option<&'a [Problem]>,
+    /// The record's categories (what the console's list filters on).
+    pub categories: &'a [Category],
+    /// A certificate its categories need was not photographed.
+    pub documents_missing: bool,
+    /// The person's key (`AppState::person_key`), when the record opened.
+    pub person_key: Option<&'a str>,
 }
 
 pub struct PlatformDb {
-    conn: Connection,
+    pub(crate) conn: Connection,
 }
 
-fn parse_reasons(text: Option<String>) -> Result<Vec<Problem>, DbError> {
+pub(crate) fn parse_reasons(text: Option<String>) -> Result<Vec<Problem>, DbError> {
     match text {
         None => Ok(Vec::new()),
         Some(t) => serde_json::from_str(&t).map_err(|_| DbError::Corrupt("bad reasons".into())),
@@ -174,8 +229,8 @@ impl PlatformDb {
         };
         let inserted = tx.execute(
             "INSERT INTO records (record_id, record_number, kiosk_id, client_cert, township_code, received_at, \
-             state, reasons, reviewed_at, reviewed_by, supersedes, body_sha256, sealed) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) ON CONFLICT(record_id) DO NOTHING",
+             state, reasons, reviewed_at, reviewed_by, supersedes, body_sha256, sealed, documents_missing, person_key) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) ON CONFLICT(record_id) DO NOTHING",
             params![
                 new.record_id.to_string(),
                 new.record_number,
@@ -190,11 +245,19 @@ impl PlatformDb {
                 new.supersedes.map(|u| u.to_string()),
                 new.body_sha256,
                 new.sealed,
+                new.documents_missing,
+                new.person_key,
             ],
         )?;
         if inserted == 0 {
             drop(tx);
             return self.existing(new.record_id);
+        }
+        for category in new.categories {
+            tx.execute(
+                "INSERT OR IGNORE INTO record_categories (category, received_at, record_id) VALUES (?1, ?2, ?3)",
+                params![category.slug(), ts(now), new.record_id.to_string()],
+            )?;
         }
         if let (Some(old), None) = (new.supersedes, new.rejected) {
             tx.execute(

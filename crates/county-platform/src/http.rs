@@ -28,6 +28,7 @@ use wire::{ErrorBody, MAX_REVIEW_IDS, MAX_UPLOAD_BYTES, RECORD_NUMBER_HEADER};
 
 use super::db::{Existing, NewRecord};
 use super::{AppState, PeerCert};
+use kiosk_core::category::Category;
 use kiosk_core::id_number::IdNumber;
 use kiosk_core::record::{self, Record};
 use kiosk_core::Problem;
@@ -193,6 +194,20 @@ fn store_upload(
         Ok(r) => (r.meta.township.code.clone(), r.meta.supersedes),
         Err(_) => (String::new(), None),
     };
+    // What the console's list filters on. A record missing a certificate
+    // is refused at intake by the core's own rule (`document_missing`);
+    // a refused record's categories are not kept (it is not opened again).
+    let (categories, documents_missing): (Vec<Category>, bool) = match &checked {
+        Ok(r) => (r.categories.iter().map(|d| d.category()).collect(), false),
+        Err(reasons) => (
+            Vec::new(),
+            reasons.iter().any(|r| r.code == "document_missing"),
+        ),
+    };
+    let person_key = checked
+        .as_ref()
+        .ok()
+        .map(|r| state.person_key(&r.identity.id_number));
     let rejected = checked.as_ref().err();
     if let Some(reasons) = rejected {
         // A record nobody can open is not kept: there is nothing to review.
@@ -219,6 +234,9 @@ fn store_upload(
         body_sha256: &body_sha256,
         sealed: body,
         rejected: rejected.map(Vec::as_slice),
+        categories: &categories,
+        documents_missing,
+        person_key: person_key.as_deref(),
     };
     match state.db().insert(&new, Utc::now()) {
         Err(e) => internal(e),

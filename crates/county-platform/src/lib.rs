@@ -32,6 +32,7 @@ use trust::sha256_hex;
 
 pub mod cli;
 pub mod config_bundles;
+pub mod console;
 pub mod db;
 pub mod http;
 pub mod registry;
@@ -105,6 +106,18 @@ impl AppState {
             identity: Arc::new(identity),
             faults,
         }
+    }
+
+    /// A person's key in the platform's database: a keyed SHA-256 of the ID
+    /// number (the key derived from the platform's secret `age` identity),
+    /// so records of one person link without the clear number being stored
+    /// beside them.
+    pub fn person_key(&self, id_number: &str) -> String {
+        use age::secrecy::ExposeSecret;
+        let secret = self.identity.to_string();
+        let key =
+            sha256_hex(format!("veteran-kiosk person key\n{}", secret.expose_secret()).as_bytes());
+        sha256_hex(format!("{key}\n{}", id_number.trim().to_ascii_uppercase()).as_bytes())
     }
 
     /// The database; a panic in another handler does not lock it for good.
@@ -229,8 +242,22 @@ pub fn start_with_router(
     state: AppState,
     router: axum::Router,
 ) -> Result<RunningPlatform, PlatformError> {
-    let acceptor = TlsAcceptor::from(Arc::new(tls_config(config)?));
-    let listener = std::net::TcpListener::bind(config.listen)?;
+    start_tls(config.listen, tls_config(config)?, state, router, true)
+}
+
+/// Serves `router` over TLS on `listen` from its own threads. With
+/// `require_client_cert`, a connection without a verified client
+/// certificate is dropped (the kiosks' API); without, none is asked for
+/// (the console).
+pub fn start_tls(
+    listen: SocketAddr,
+    tls: rustls::ServerConfig,
+    state: AppState,
+    router: axum::Router,
+    require_client_cert: bool,
+) -> Result<RunningPlatform, PlatformError> {
+    let acceptor = TlsAcceptor::from(Arc::new(tls));
+    let listener = std::net::TcpListener::bind(listen)?;
     listener.set_nonblocking(true)?;
     let addr = listener.local_addr()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -243,7 +270,9 @@ pub fn start_with_router(
         .spawn(move || {
             runtime.block_on(async move {
                 match TcpListener::from_std(listener) {
-                    Ok(listener) => serve(listener, acceptor, router, stop).await,
+                    Ok(listener) => {
+                        serve(listener, acceptor, router, stop, require_client_cert).await
+                    }
                     Err(e) => eprintln!("county-platform: cannot listen: {e}"),
                 }
             });
@@ -262,6 +291,7 @@ async fn serve(
     acceptor: TlsAcceptor,
     router: axum::Router,
     mut stop: tokio::sync::watch::Receiver<bool>,
+    require_client_cert: bool,
 ) {
     loop {
         let accepted = tokio::select! {
@@ -280,23 +310,25 @@ async fn serve(
                     Ok(Ok(tls)) => tls,
                     _ => return,
                 };
-            let Some(der) = tls
+            let peer = tls
                 .get_ref()
                 .1
                 .peer_certificates()
                 .and_then(|certs| certs.first())
                 .map(|c| c.as_ref().to_vec())
-            else {
+                .map(|der| PeerCert {
+                    sha256: sha256_hex(&der),
+                    common_name: pki::common_name(&der),
+                    der: Arc::new(der),
+                });
+            if require_client_cert && peer.is_none() {
                 return;
-            };
-            let peer = PeerCert {
-                sha256: sha256_hex(&der),
-                common_name: pki::common_name(&der),
-                der: Arc::new(der),
-            };
+            }
             let service = hyper::service::service_fn(
                 move |mut request: hyper::Request<hyper::body::Incoming>| {
-                    request.extensions_mut().insert(peer.clone());
+                    if let Some(peer) = &peer {
+                        request.extensions_mut().insert(peer.clone());
+                    }
                     router.clone().oneshot(request)
                 },
             );

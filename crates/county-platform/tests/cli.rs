@@ -68,3 +68,59 @@ fn the_platform_does_not_depend_on_the_kiosk_package() {
         "crates/county-platform/Cargo.toml names the kiosk package"
     );
 }
+
+/// `user add` creates console accounts; the password comes from stdin or
+/// `--password`, and weak passwords, bad names and roles are refused.
+#[test]
+fn user_add_creates_console_accounts_and_refuses_bad_ones() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let db = s(&dir.path().join("platform.sqlite3"));
+    let (code, out) = platform(&[
+        "--db",
+        &db,
+        "user",
+        "add",
+        "admin",
+        "--role",
+        "admin",
+        "--password",
+        "demo-admin-2026",
+    ]);
+    assert_eq!((code, &out["role"]), (0, &Value::from("admin")), "{out}");
+    let (code, out) = platform(&[
+        "--db",
+        &db,
+        "user",
+        "add",
+        "admin",
+        "--role",
+        "viewer",
+        "--password",
+        "another-one-2026",
+    ]);
+    assert_eq!((code, &out["code"]), (1, &Value::from("user_exists")));
+    for (args, expected) in [
+        (["Admin", "--role", "admin"], "bad_username"),
+        (["bob", "--role", "root"], "bad_role"),
+    ] {
+        let mut all = vec!["--db", &db, "user", "add"];
+        all.extend(args);
+        all.extend(["--password", "long-enough-password"]);
+        let (code, out) = platform(&all);
+        assert_eq!((code, &out["code"]), (2, &Value::from(expected)));
+    }
+    let stdin_add = |password: &str| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_county-platform"))
+            .args(["--db", &db, "user", "add", "li.na", "--role", "reviewer"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
+        child.wait().unwrap().code()
+    };
+    assert_eq!(stdin_add("short"), Some(2));
+    assert_eq!(stdin_add("a-long-password-from-stdin"), Some(0));
+}

@@ -1,0 +1,136 @@
+//! The console's HTML, rendered on the server with maud (which escapes
+//! every interpolated string: a name holding `<script>` shows as text).
+//! No script at all; plain forms. Laid out for a 1366×768 office screen.
+
+use maud::{html, Markup, PreEscaped, DOCTYPE};
+
+use super::auth::Role;
+use super::store::Session;
+
+const STYLE: &str = r#"
+@font-face { font-family: "ConsoleCJK"; src: url("/static/cjk.ttf") format("truetype"); font-display: block; }
+* { box-sizing: border-box; }
+body { margin: 0; font-family: "ConsoleCJK", sans-serif; font-size: 15px; color: #1d2733; background: #f3f5f8; }
+header { display: flex; align-items: center; gap: 24px; padding: 0 24px; height: 52px; background: #1f4e79; color: #fff; }
+header h1 { font-size: 18px; margin: 0; font-weight: normal; }
+header nav a { color: #fff; margin-right: 18px; text-decoration: none; }
+header .who { margin-left: auto; display: flex; align-items: center; gap: 12px; }
+header .who button { background: transparent; color: #fff; border: 1px solid #fff; padding: 4px 12px; }
+main { padding: 16px 24px; max-width: 1366px; }
+h2 { font-size: 18px; margin: 4px 0 12px; }
+h3 { font-size: 16px; margin: 0 0 8px; color: #1f4e79; }
+table { border-collapse: collapse; width: 100%; background: #fff; }
+th, td { border: 1px solid #d5dbe3; padding: 6px 8px; text-align: left; vertical-align: top; }
+th { background: #e8edf3; font-weight: normal; white-space: nowrap; }
+form.filters { display: flex; flex-wrap: wrap; gap: 8px 14px; align-items: end; margin-bottom: 12px; background: #fff; padding: 10px 12px; border: 1px solid #d5dbe3; }
+form.filters a.clear { align-self: end; padding-bottom: 6px; }
+table.users td { vertical-align: middle; }
+table.users button { padding: 2px 12px; }
+form.filters label { display: flex; flex-direction: column; font-size: 13px; gap: 2px; }
+input, select, textarea, button { font-family: inherit; font-size: 15px; }
+input[type=text], input[type=password], input[type=date], select { padding: 4px 6px; border: 1px solid #aab4c0; }
+button { padding: 5px 16px; border: 1px solid #1f4e79; background: #1f4e79; color: #fff; cursor: pointer; }
+button.secondary { background: #fff; color: #1f4e79; }
+.error { background: #fdecea; border: 1px solid #e0a39c; color: #8a1c12; padding: 8px 12px; margin-bottom: 12px; }
+.notice { background: #e8f4ea; border: 1px solid #9cc9a5; padding: 8px 12px; margin-bottom: 12px; }
+.login { width: 440px; margin: 90px auto; background: #fff; border: 1px solid #d5dbe3; padding: 24px 28px; }
+.login label { display: block; margin-bottom: 12px; }
+.login input { width: 100%; margin-top: 4px; }
+.section { background: #fff; border: 1px solid #d5dbe3; padding: 12px 14px; margin-bottom: 12px; }
+.proof { display: grid; grid-template-columns: 1fr 220px; gap: 14px; }
+.photos { display: flex; flex-direction: column; gap: 8px; }
+.photos figure { margin: 0; text-align: center; font-size: 13px; }
+.photos img { max-width: 200px; max-height: 150px; border: 1px solid #aab4c0; background: #eee; }
+.kv th { width: 140px; }
+.pager { margin-top: 10px; display: flex; gap: 16px; }
+.state-received { color: #8a5a00; } .state-rejected { color: #8a1c12; } .state-accepted { color: #1c6b2e; }
+.decision { display: grid; grid-template-columns: 1fr 2fr; gap: 14px; }
+.reason-row { display: grid; grid-template-columns: 200px 1fr; gap: 8px; margin-bottom: 6px; }
+.reason-row input { width: 100%; }
+.muted { color: #5b6775; font-size: 13px; }
+img.compare { max-width: 120px; max-height: 90px; border: 1px solid #aab4c0; }
+tr.changed del { color: #8a1c12; } tr.changed ins { color: #1c6b2e; text-decoration: none; font-weight: bold; }
+"#;
+
+/// A whole page: head, the header bar (when logged in), the body.
+pub fn layout(title: &str, session: Option<&Session>, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="zh-CN" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · 县级优抚对象信息平台" }
+                style { (PreEscaped(STYLE)) }
+            }
+            body {
+                @if let Some(session) = session {
+                    header {
+                        h1 { "县级优抚对象信息平台" }
+                        nav {
+                            a href="/records" { "记录审核" }
+                            a href="/stats" { "统计" }
+                            @if session.role.may_manage_users() {
+                                a href="/users" { "用户管理" }
+                                a href="/audit" { "操作日志" }
+                            }
+                        }
+                        div.who {
+                            span { (session.username.as_str()) "（" (session.role.name_zh()) "）" }
+                            form method="post" action="/logout" {
+                                (csrf_field(&session.csrf_token))
+                                button type="submit" { "退出登录" }
+                            }
+                        }
+                    }
+                }
+                main { (body) }
+            }
+        }
+    }
+}
+
+pub fn csrf_field(token: &str) -> Markup {
+    html! { input type="hidden" name="csrf" value=(token); }
+}
+
+pub fn login(csrf: &str, error: Option<&str>) -> Markup {
+    layout(
+        "登录",
+        None,
+        html! {
+            div.login {
+                h2 { "县级优抚对象信息平台 · 登录" }
+                @if let Some(error) = error { div.error role="alert" { (error) } }
+                form method="post" action="/login" {
+                    (csrf_field(csrf))
+                    label { "用户名" input type="text" name="username" autocomplete="username" required; }
+                    label { "密码" input type="password" name="password" autocomplete="current-password" required; }
+                    button type="submit" { "登录" }
+                }
+                p.muted { "连续输错五次密码，账号将被锁定，锁定时间逐次加倍。" }
+            }
+        },
+    )
+}
+
+/// A page saying why a request was refused.
+pub fn refused(session: Option<&Session>, title: &str, message: &str) -> Markup {
+    layout(
+        title,
+        session,
+        html! {
+            h2 { (title) }
+            div.error role="alert" { (message) }
+            p { a href="/records" { "返回记录列表" } }
+        },
+    )
+}
+
+pub fn role_options(selected: Option<Role>) -> Markup {
+    html! {
+        @for role in Role::ALL {
+            option value=(role.as_str()) selected[selected == Some(role)] { (role.name_zh()) }
+        }
+    }
+}

@@ -1,0 +1,634 @@
+//! The console in a real headless Chromium (Debian's `chromium` and
+//! `chromium-driver`), driven through chromedriver with fantoccini: log in,
+//! lock-out, review a record with its photos, return it with a reason that
+//! the kiosk's review poll then carries, HTML shown as text, a form without
+//! its CSRF token refused. Every page it visits is saved as a screenshot in
+//! docs/console/.
+//!
+//! Without chromium or chromedriver the test is skipped with a loud
+//! message, except under CI (`CI` set), where that is a failure.
+
+mod support;
+
+use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+use support::{Platform, ADMIN, REVIEWER};
+use wire::records::ReviewState;
+
+fn find_program(names: &[&str]) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    names.iter().find_map(|name| {
+        std::env::split_paths(&path)
+            .chain([
+                PathBuf::from("/usr/bin"),
+                PathBuf::from("/usr/lib/chromium"),
+            ])
+            .map(|dir| dir.join(name))
+            .find(|candidate| candidate.is_file())
+    })
+}
+
+/// chromedriver on a free port; killed when dropped.
+struct Driver {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        // chromedriver leads its own process group: ending the group also
+        // ends the chromium it started, even when the test failed midway.
+        let _ = Command::new("kill")
+            .args(["-TERM", "--", &format!("-{}", self.child.id())])
+            .status();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_driver(chromedriver: &Path) -> Driver {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(chromedriver)
+        .arg(format!("--port={port}"))
+        .process_group(0)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "chromedriver did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Driver { child, port }
+}
+
+async fn browser(driver: &Driver, chromium: &Path) -> Client {
+    let capabilities = json!({
+        "goog:chromeOptions": {
+            "binary": chromium,
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--ignore-certificate-errors", "--window-size=1366,768", "--lang=zh-CN",
+                "--hide-scrollbars",
+            ]
+        }
+    });
+    let serde_json::Value::Object(capabilities) = capabilities else {
+        unreachable!()
+    };
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(capabilities)
+        .connect(&format!("http://127.0.0.1:{}", driver.port))
+        .await
+        .expect("a chromium session through chromedriver")
+}
+
+fn screenshots_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/console");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+async fn screenshot(browser: &Client, name: &str) {
+    // The font is big: wait until the page is drawn with it.
+    let _ = browser
+        .execute("return document.fonts.ready.then(() => true);", vec![])
+        .await;
+    let png = browser.screenshot().await.unwrap();
+    std::fs::write(screenshots_dir().join(format!("{name}.png")), png).unwrap();
+}
+
+async fn text(browser: &Client) -> String {
+    browser
+        .find(Locator::Css("body"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+/// Clicks the button `css` and waits until the next page has loaded (the
+/// old document gone, the new one complete).
+async fn submit(browser: &Client, css: &str) {
+    let old = browser.find(Locator::Css("html")).await.unwrap();
+    browser
+        .find(Locator::Css(css))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while old.tag_name().await.is_ok() {
+        assert!(
+            Instant::now() < deadline,
+            "no new page after clicking {css}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    while browser
+        .execute("return document.readyState;", vec![])
+        .await
+        .ok()
+        != Some(json!("complete"))
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the page after {css} did not load"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn log_in(browser: &Client, url: &str, (name, password): (&str, &str)) -> String {
+    browser.goto(&format!("{url}/login")).await.unwrap();
+    browser
+        .find(Locator::Css("input[name=username]"))
+        .await
+        .unwrap()
+        .send_keys(name)
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Css("input[name=password]"))
+        .await
+        .unwrap()
+        .send_keys(password)
+        .await
+        .unwrap();
+    submit(browser, "form[action='/login'] button").await;
+    text(browser).await
+}
+
+async fn log_out(browser: &Client) {
+    submit(browser, "form[action='/logout'] button").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn county_staff_review_in_a_real_browser() {
+    let (Some(chromium), Some(chromedriver)) = (
+        find_program(&["chromium", "chromium-browser"]),
+        find_program(&["chromedriver"]),
+    ) else {
+        if std::env::var_os("CI").is_some() {
+            panic!("chromium and chromedriver are needed (apt-get install chromium chromium-driver; scripts/setup.sh installs them)");
+        }
+        eprintln!("\n\n*** SKIPPED county_staff_review_in_a_real_browser: chromium or chromedriver missing; install them with scripts/setup.sh ***\n\n");
+        return;
+    };
+    let platform = Platform::start();
+    let (record, blobs) = support::demo_record();
+    assert_eq!(platform.send(&record, &blobs, "FC-0001").await, 201);
+    let (mut second, second_blobs) = support::demo_record();
+    second.meta.created_at += chrono::Duration::minutes(40);
+    second.meta.updated_at += chrono::Duration::minutes(40);
+    // Its 残疾军人证 was not photographed: refused at intake, listed as such.
+    second.documents.pop();
+    assert_eq!(platform.send(&second, &second_blobs, "FC-0002").await, 422);
+    let (mut hostile, hostile_blobs) = support::demo_record();
+    let script = "<script>document.title='pwned'</script><b>粗体</b>";
+    hostile.identity.current_address = format!("城东路8号{script}");
+    hostile.living.remarks = script.to_string();
+    hostile.needs[0].text = format!("希望复查{script}");
+    assert_eq!(
+        platform.send(&hostile, &hostile_blobs, "FC-0003").await,
+        201
+    );
+    let url = platform.console_url();
+
+    let driver = start_driver(&chromedriver);
+    let browser = browser(&driver, &chromium).await;
+
+    // The login page, and a wrong password.
+    browser.goto(&format!("{url}/login")).await.unwrap();
+    screenshot(&browser, "01-login").await;
+    let page = log_in(&browser, &url, (REVIEWER.0, "not-the-password")).await;
+    assert!(page.contains("用户名或密码不正确"), "{page}");
+
+    // Log in; the list.
+    let page = log_in(&browser, &url, REVIEWER).await;
+    assert!(
+        page.contains("记录审核") && page.contains("FC-0001"),
+        "{page}"
+    );
+    assert!(page.contains("reviewer（审核）"), "{page}");
+    screenshot(&browser, "02-records").await;
+
+    // A record with its photos, each opening full size.
+    let id = record.meta.record_id;
+    browser.goto(&format!("{url}/records/{id}")).await.unwrap();
+    let page = text(&browser).await;
+    for expected in [
+        "一、基本信息",
+        "林国华",
+        "350524195503150010",
+        "退役士兵",
+        "残疾军人",
+        "三、生活状况",
+        "四、需求",
+        "五、证件材料",
+        "户口本",
+        "退伍证",
+        "残疾军人证",
+    ] {
+        assert!(page.contains(expected), "{expected} missing from {page}");
+    }
+    let images_loaded = browser
+        .execute(
+            "return Array.from(document.images).map(i => i.complete && i.naturalWidth > 0);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        images_loaded,
+        json!([true, true, true, true]),
+        "portrait and three certificate pages"
+    );
+    screenshot(&browser, "03-record").await;
+    browser
+        .execute(
+            "Array.from(document.querySelectorAll('h3')).find(h => h.textContent.startsWith('二、')).scrollIntoView();",
+            vec![],
+        )
+        .await
+        .unwrap();
+    screenshot(&browser, "03b-record-categories-and-certificates").await;
+    browser
+        .execute("window.scrollTo(0, document.body.scrollHeight);", vec![])
+        .await
+        .unwrap();
+    screenshot(&browser, "04-record-decision").await;
+    browser
+        .goto(&format!("{url}/records/{id}/photos/document-2"))
+        .await
+        .unwrap();
+    let full_size = browser
+        .execute(
+            "return [document.contentType, document.images[0].naturalWidth];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(full_size, json!(["image/jpeg", 800]));
+
+    // A form without its CSRF token is refused, and nothing changes.
+    browser.goto(&format!("{url}/records/{id}")).await.unwrap();
+    browser
+        .execute(
+            "document.querySelectorAll('input[name=csrf]').forEach(e => e.remove());",
+            vec![],
+        )
+        .await
+        .unwrap();
+    submit(&browser, "input[value=accept] ~ button").await;
+    let page = text(&browser).await;
+    assert!(
+        page.contains("请求被拒绝") && page.contains("安全校验码"),
+        "{page}"
+    );
+    screenshot(&browser, "05-csrf-refused").await;
+    assert_eq!(platform.poll_review(id).await, ReviewState::Received);
+
+    // Return it with a reason on a field; a military unit in the text is refused first.
+    browser.goto(&format!("{url}/records/{id}")).await.unwrap();
+    browser
+        .find(Locator::Css("select[name=field1]"))
+        .await
+        .unwrap()
+        .select_by_value("photos.portrait")
+        .await
+        .unwrap();
+    let reason = browser
+        .find(Locator::Css("input[name=text1]"))
+        .await
+        .unwrap();
+    reason
+        .send_keys("照片不清晰，请到38军123团驻地重拍")
+        .await
+        .unwrap();
+    submit(&browser, "button.secondary").await;
+    let page = text(&browser).await;
+    assert!(page.contains("第1条原因（本人照片）"), "{page}");
+    assert_eq!(platform.poll_review(id).await, ReviewState::Received);
+    browser
+        .find(Locator::Css("select[name=field1]"))
+        .await
+        .unwrap()
+        .select_by_value("photos.portrait")
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Css("input[name=text1]"))
+        .await
+        .unwrap()
+        .send_keys("照片不清晰，请重新拍摄本人正面照片")
+        .await
+        .unwrap();
+    submit(&browser, "button.secondary").await;
+    let page = text(&browser).await;
+    assert!(
+        page.contains("已退回") && page.contains("本人照片：照片不清晰，请重新拍摄本人正面照片"),
+        "{page}"
+    );
+    screenshot(&browser, "06-record-returned").await;
+    // The kiosk's review poll, over mutual TLS with the kiosk certificate, carries the reason.
+    match platform.poll_review(id).await {
+        ReviewState::Rejected { reasons } => {
+            assert_eq!(reasons.len(), 1);
+            assert_eq!(reasons[0].field.as_deref(), Some("photos.portrait"));
+            assert_eq!(reasons[0].message, "照片不清晰，请重新拍摄本人正面照片");
+        }
+        other => panic!("the kiosk sees {other:?}"),
+    }
+
+    // Nobody accepted yet: the look-up knows no one.
+    assert!(!platform.look_up("350524195503150010").await.found);
+
+    // The kiosk sends a correction: a new portrait and a new phone number.
+    let mut correction = record.clone();
+    let mut correction_blobs = blobs.clone();
+    correction.meta.record_id = uuid::Uuid::new_v4();
+    correction.meta.supersedes = Some(id);
+    correction.identity.phone = "13800000000".into();
+    let portrait = support::jpeg(360, 480, [150, 200, 150]);
+    correction.photos.portrait = Some(kiosk_core::record::PhotoRef {
+        bytes: portrait.len() as u64,
+        sha256: correction_blobs.insert(portrait),
+    });
+    assert_eq!(
+        platform
+            .send(&correction, &correction_blobs, "FC-0004")
+            .await,
+        201
+    );
+    assert_eq!(platform.poll_review(id).await, ReviewState::Superseded);
+    browser
+        .goto(&format!("{url}/records/{}", correction.meta.record_id))
+        .await
+        .unwrap();
+    let page = text(&browser).await;
+    for expected in [
+        "更正内容（与被取代的原记录相比）",
+        "联系电话 13905951234 13800000000",
+        "照片 · 本人照片",
+    ] {
+        assert!(page.contains(expected), "{expected} missing from {page}");
+    }
+    assert!(
+        !page.contains("姓名 林国华 林国华"),
+        "unchanged fields are not listed"
+    );
+    screenshot(&browser, "13-correction").await;
+    submit(&browser, "input[value=accept] ~ button").await;
+    assert!(text(&browser).await.contains("已通过"));
+    assert_eq!(
+        platform.poll_review(correction.meta.record_id).await,
+        ReviewState::Accepted
+    );
+    // The accepted record is what the kiosks' look-up now returns for the person.
+    let base = platform.look_up("350524195503150010").await;
+    let base = base.record.expect("the accepted record in the base");
+    assert_eq!(base.meta.record_id, correction.meta.record_id);
+    assert_eq!(base.identity.phone, "13800000000");
+    assert!(base.photos.portrait.is_none() && base.documents.is_empty());
+    browser.goto(&format!("{url}/records/{id}")).await.unwrap();
+    let page = text(&browser).await;
+    assert!(
+        page.contains("已被更正") && page.contains(&correction.meta.record_id.to_string()),
+        "{page}"
+    );
+
+    // The same person registers again at another kiosk in the same campaign:
+    // both records are flagged, and linked to the person's others.
+    let (mut again, again_blobs) = support::demo_record();
+    again.meta.kiosk_id = "AX-FC-02".into();
+    again.identity.phone = "13700000000".into();
+    let second_kiosk = platform.other_kiosk_client("AX-FC-02");
+    assert_eq!(
+        platform
+            .send_from(&second_kiosk, &again, &again_blobs, "FC-0005")
+            .await,
+        201
+    );
+    browser
+        .goto(&format!("{url}/records/{}", again.meta.record_id))
+        .await
+        .unwrap();
+    let page = text(&browser).await;
+    for expected in [
+        "疑似重复登记：此人在本期",
+        "采集点 AX-FC-01 · 受理编号 FC-0003",
+        "采集点 AX-FC-01 · 受理编号 FC-0004",
+        "此人的其他登记记录（按身份证号关联）",
+        "与此人上一条已通过的记录",
+        "联系电话 13800000000 13700000000",
+    ] {
+        assert!(page.contains(expected), "{expected} missing from {page}");
+    }
+    // A correction of the same kiosk's record is no duplicate of it.
+    assert!(!page.contains("受理编号 FC-0001"), "{page}");
+    screenshot(&browser, "14-duplicate-and-history").await;
+    browser
+        .goto(&format!("{url}/records/{}", hostile.meta.record_id))
+        .await
+        .unwrap();
+    assert!(text(&browser)
+        .await
+        .contains("采集点 AX-FC-02 · 受理编号 FC-0005"));
+
+    // HTML in a record is text.
+    browser
+        .goto(&format!("{url}/records/{}", hostile.meta.record_id))
+        .await
+        .unwrap();
+    let page = text(&browser).await;
+    assert!(
+        page.contains("<script>document.title='pwned'</script><b>粗体</b>"),
+        "{page}"
+    );
+    let title = browser.title().await.unwrap();
+    assert!(!title.contains("pwned"), "{title}");
+    let bold = browser.find_all(Locator::Css("main b")).await.unwrap();
+    assert!(bold.is_empty());
+    browser
+        .execute(
+            "Array.from(document.querySelectorAll('th')).find(t => t.textContent === '其他想说明的情况（可不填）').scrollIntoView();",
+            vec![],
+        )
+        .await
+        .unwrap();
+    screenshot(&browser, "07-html-as-text").await;
+
+    // The list filtered to records with problems: the returned one (since
+    // corrected) and the one refused at intake.
+    browser
+        .goto(&format!("{url}/records?problems=1"))
+        .await
+        .unwrap();
+    let page = text(&browser).await;
+    assert!(
+        page.contains("FC-0001")
+            && page.contains("FC-0002")
+            && !page.contains("FC-0003")
+            && !page.contains("FC-0004"),
+        "{page}"
+    );
+    screenshot(&browser, "08-records-filtered").await;
+    browser
+        .goto(&format!("{url}/records?missing=1"))
+        .await
+        .unwrap();
+    let page = text(&browser).await;
+    assert!(
+        page.contains("FC-0002") && page.contains("缺证件"),
+        "{page}"
+    );
+    assert!(
+        !page.contains("FC-0001") && !page.contains("FC-0003"),
+        "{page}"
+    );
+    screenshot(&browser, "08b-records-certificates-missing").await;
+    browser
+        .goto(&format!("{url}/records?category=disabled-serviceman"))
+        .await
+        .unwrap();
+    let page = text(&browser).await;
+    assert!(
+        page.contains("FC-0001") && page.contains("FC-0003") && !page.contains("FC-0002"),
+        "{page}"
+    );
+    browser
+        .goto(&format!("{url}/records?category=transferred-officer"))
+        .await
+        .unwrap();
+    assert!(text(&browser).await.contains("没有符合条件的记录"));
+    log_out(&browser).await;
+
+    // The administrator's pages.
+    let page = log_in(&browser, &url, ADMIN).await;
+    assert!(page.contains("用户管理"), "{page}");
+    browser.goto(&format!("{url}/users")).await.unwrap();
+    browser
+        .find(Locator::Css("form[action='/users'] input[name=username]"))
+        .await
+        .unwrap()
+        .send_keys("zhang.wei")
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Css("form[action='/users'] select[name=role]"))
+        .await
+        .unwrap()
+        .select_by_value("viewer")
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Css("form[action='/users'] input[name=password]"))
+        .await
+        .unwrap()
+        .send_keys("a-long-password-1")
+        .await
+        .unwrap();
+    submit(&browser, "form[action='/users'] button").await;
+    let page = text(&browser).await;
+    assert!(page.contains("已新增用户 zhang.wei（统计查看）"), "{page}");
+    screenshot(&browser, "09-users").await;
+    browser.goto(&format!("{url}/audit")).await.unwrap();
+    let page = text(&browser).await;
+    assert!(
+        page.contains("退回") && page.contains(&id.to_string()),
+        "{page}"
+    );
+    screenshot(&browser, "10-audit").await;
+    browser.goto(&format!("{url}/stats")).await.unwrap();
+    let page = text(&browser).await;
+    assert!(
+        page.contains("350524100") && page.contains("残疾军人"),
+        "{page}"
+    );
+    screenshot(&browser, "10b-stats").await;
+    log_out(&browser).await;
+
+    // Five wrong passwords lock the account; then even the right one is refused.
+    for attempt in 1..=5 {
+        let page = log_in(&browser, &url, ("zhang.wei", "wrong-password")).await;
+        assert_eq!(
+            page.contains("账号已锁定"),
+            attempt == 5,
+            "attempt {attempt}: {page}"
+        );
+    }
+    let page = log_in(&browser, &url, ("zhang.wei", "a-long-password-1")).await;
+    assert!(page.contains("账号已锁定，请 1 分钟后再试"), "{page}");
+    screenshot(&browser, "11-locked").await;
+
+    // The administrator sees the lock and lifts it.
+    log_in(&browser, &url, ADMIN).await;
+    browser.goto(&format!("{url}/users")).await.unwrap();
+    let page = text(&browser).await;
+    assert!(page.contains("已锁定，至"), "{page}");
+    screenshot(&browser, "12-users-locked").await;
+    submit(&browser, "form[action='/users/unlock'] button").await;
+    let page = text(&browser).await;
+    assert!(page.contains("已解锁用户 zhang.wei"), "{page}");
+    log_out(&browser).await;
+    let page = log_in(&browser, &url, ("zhang.wei", "a-long-password-1")).await;
+    assert!(page.contains("zhang.wei（统计查看）"), "{page}");
+
+    // The administrator makes zhang.wei a reviewer with a new password; the
+    // old session ends, the new password works.
+    log_out(&browser).await;
+    log_in(&browser, &url, ADMIN).await;
+    browser.goto(&format!("{url}/users")).await.unwrap();
+    browser
+        .find(Locator::Css(
+            "form[action='/users/update'] select[name=username]",
+        ))
+        .await
+        .unwrap()
+        .select_by_value("zhang.wei")
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Css(
+            "form[action='/users/update'] select[name=role]",
+        ))
+        .await
+        .unwrap()
+        .select_by_value("reviewer")
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Css(
+            "form[action='/users/update'] input[name=password]",
+        ))
+        .await
+        .unwrap()
+        .send_keys("a-new-password-2")
+        .await
+        .unwrap();
+    submit(&browser, "form[action='/users/update'] button").await;
+    let page = text(&browser).await;
+    assert!(page.contains("已保存用户 zhang.wei 的修改"), "{page}");
+    screenshot(&browser, "12b-users-updated").await;
+    log_out(&browser).await;
+    let page = log_in(&browser, &url, ("zhang.wei", "a-long-password-1")).await;
+    assert!(page.contains("用户名或密码不正确"), "{page}");
+    let page = log_in(&browser, &url, ("zhang.wei", "a-new-password-2")).await;
+    assert!(page.contains("zhang.wei（审核）"), "{page}");
+
+    browser.close().await.unwrap();
+}

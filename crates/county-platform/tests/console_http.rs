@@ -1,0 +1,278 @@
+//! The console's security over plain HTTPS requests (no browser): logins,
+//! CSRF, roles, the photo route, escaping, and that the kiosks' API and the
+//! console stay apart.
+
+mod support;
+
+use reqwest::header::{COOKIE, LOCATION};
+use reqwest::StatusCode;
+use support::{hidden_csrf, log_in, Platform, ADMIN, REVIEWER, VIEWER};
+use wire::records::ReviewState;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_needs_a_login_of_the_right_role_and_every_form_its_csrf_token() {
+    let platform = Platform::start();
+    let (record, blobs) = support::demo_record();
+    assert_eq!(platform.send(&record, &blobs, "FC-0001").await, 201);
+    let id = record.meta.record_id;
+    let url = platform.console_url();
+    let client = platform.console_client();
+
+    // Without a session every page and photo sends to the login page.
+    for path in [
+        "/records".to_string(),
+        format!("/records/{id}"),
+        format!("/records/{id}/photos/portrait"),
+        "/users".to_string(),
+        "/audit".to_string(),
+    ] {
+        let answer = client.get(format!("{url}{path}")).send().await.unwrap();
+        assert_eq!(answer.status(), StatusCode::SEE_OTHER, "{path}");
+        assert_eq!(answer.headers()[LOCATION], "/login", "{path}");
+    }
+    // A kiosk certificate is no login: the console does not even ask for
+    // one, and the kiosk lands on the login page.
+    let as_kiosk = platform
+        .kiosk_client()
+        .get(format!("{url}/records"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(as_kiosk.url().path(), "/login");
+
+    // A viewer sees the list but no record, and decides nothing.
+    let viewer = log_in(&platform, &client, VIEWER).await;
+    let list = client
+        .get(format!("{url}/records"))
+        .header(COOKIE, &viewer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(list.status(), StatusCode::OK);
+    let list = list.text().await.unwrap();
+    assert!(
+        list.contains("FC-0001") && !list.contains("林国华"),
+        "{list}"
+    );
+    for path in [
+        format!("/records/{id}"),
+        format!("/records/{id}/photos/portrait"),
+        "/users".into(),
+    ] {
+        let answer = client
+            .get(format!("{url}{path}"))
+            .header(COOKIE, &viewer)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), StatusCode::FORBIDDEN, "{path}");
+    }
+
+    // A reviewer opens the record and its photos by name, never by path.
+    let reviewer = log_in(&platform, &client, REVIEWER).await;
+    let get = |path: String| {
+        client
+            .get(format!("{url}{path}"))
+            .header(COOKIE, &reviewer)
+            .send()
+    };
+    let page = get(format!("/records/{id}")).await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let page = page.text().await.unwrap();
+    assert!(page.contains("林国华") && page.contains("退伍证"), "{page}");
+    let portrait = get(format!("/records/{id}/photos/portrait")).await.unwrap();
+    assert_eq!(portrait.status(), StatusCode::OK);
+    assert_eq!(portrait.headers()["content-type"], "image/jpeg");
+    let bytes = portrait.bytes().await.unwrap();
+    let expected = &record.photos.portrait.as_ref().unwrap().sha256;
+    assert_eq!(&trust::sha256_hex(&bytes), expected);
+    for walk in [
+        "..%2F..%2Fplatform.sqlite3",
+        "%2E%2E%2Fpki%2Fca-key.pem",
+        "document-0",
+        "document-99",
+        "card-photo",
+        expected.as_str(),
+    ] {
+        let answer = get(format!("/records/{id}/photos/{walk}")).await.unwrap();
+        assert_eq!(answer.status(), StatusCode::NOT_FOUND, "{walk}");
+    }
+
+    // A form without its token, or with another session's, is refused and changes nothing.
+    let viewer_csrf = hidden_csrf(&list);
+    for form in [
+        vec![("decision", "accept")],
+        vec![("decision", "accept"), ("csrf", viewer_csrf.as_str())],
+    ] {
+        let answer = client
+            .post(format!("{url}/records/{id}/decision"))
+            .header(COOKIE, &reviewer)
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), StatusCode::FORBIDDEN);
+    }
+    let login_without_token = client
+        .post(format!("{url}/login"))
+        .form(&[("username", REVIEWER.0), ("password", REVIEWER.1)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login_without_token.status(), StatusCode::FORBIDDEN);
+    assert_eq!(platform.poll_review(id).await, ReviewState::Received);
+
+    // With it, the reviewer accepts; the audit log names who, what and which record.
+    let csrf = hidden_csrf(&page);
+    let answer = client
+        .post(format!("{url}/records/{id}/decision"))
+        .header(COOKIE, &reviewer)
+        .form(&[("decision", "accept"), ("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::SEE_OTHER);
+    assert_eq!(platform.poll_review(id).await, ReviewState::Accepted);
+    let admin = log_in(&platform, &client, ADMIN).await;
+    let audit = client
+        .get(format!("{url}/audit"))
+        .header(COOKIE, &admin)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        audit.contains("审核通过") && audit.contains(&id.to_string()),
+        "{audit}"
+    );
+    assert!(!audit.contains("林国华") && !audit.contains("350524195503150010"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn html_in_a_record_is_shown_as_text() {
+    let platform = Platform::start();
+    let (mut record, blobs) = support::demo_record();
+    let script = "<script>alert('x')</script><img src=x onerror=alert(1)>";
+    record.identity.current_address = format!("城东路{script}");
+    record.living.remarks = script.to_string();
+    record.needs[0].text = script.to_string();
+    assert_eq!(platform.send(&record, &blobs, "FC-0002").await, 201);
+    let client = platform.console_client();
+    let reviewer = log_in(&platform, &client, REVIEWER).await;
+    let page = client
+        .get(format!(
+            "{}/records/{}",
+            platform.console_url(),
+            record.meta.record_id
+        ))
+        .header(COOKIE, &reviewer)
+        .send()
+        .await
+        .unwrap();
+    let csp = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(csp.starts_with("default-src 'none'"), "{csp}");
+    let page = page.text().await.unwrap();
+    assert!(!page.contains("<script"), "{page}");
+    assert!(!page.contains("<img src=x"));
+    assert!(page.contains("&lt;script&gt;alert('x')&lt;/script&gt;"));
+}
+
+/// Lock-out and idle logout over HTTP with the console's clock moved by
+/// the test (no sleeping).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn locks_double_and_idle_sessions_end_on_the_consoles_clock() {
+    use std::sync::atomic::{AtomicI64, Ordering};
+    use std::sync::Arc;
+    let offset = Arc::new(AtomicI64::new(0));
+    let seen = offset.clone();
+    let clock: county_platform::console::Clock = Arc::new(move || {
+        chrono::Utc::now() + chrono::Duration::seconds(seen.load(Ordering::SeqCst))
+    });
+    let platform = Platform::start_with_clock(Some(clock));
+    let url = platform.console_url();
+    let client = platform.console_client();
+    let try_password = |password: &'static str| {
+        let client = client.clone();
+        let url = url.clone();
+        async move {
+            let page = client.get(format!("{url}/login")).send().await.unwrap();
+            let cookie = support::set_cookie(&page, "vk_login_csrf").unwrap();
+            let csrf = hidden_csrf(&page.text().await.unwrap());
+            let answer = client
+                .post(format!("{url}/login"))
+                .header(COOKIE, format!("vk_login_csrf={cookie}"))
+                .form(&[
+                    ("csrf", csrf.as_str()),
+                    ("username", REVIEWER.0),
+                    ("password", password),
+                ])
+                .send()
+                .await
+                .unwrap();
+            let status = answer.status();
+            (status, answer.text().await.unwrap_or_default())
+        }
+    };
+    for _ in 0..4 {
+        assert_eq!(
+            try_password("wrong-password").await.0,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    let (status, page) = try_password("wrong-password").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(page.contains("请 1 分钟后再试"), "{page}");
+    let (status, _) = try_password(REVIEWER.1).await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "locked: even the right password"
+    );
+    // A minute later the lock is over; one more wrong password locks for two.
+    offset.store(61, Ordering::SeqCst);
+    let (status, page) = try_password("wrong-password").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(page.contains("请 2 分钟后再试"), "{page}");
+    offset.store(61 + 121, Ordering::SeqCst);
+    let (status, _) = try_password(REVIEWER.1).await;
+    assert_eq!(
+        status,
+        StatusCode::SEE_OTHER,
+        "the right password after the lock"
+    );
+
+    // A session unused for 15 minutes is over.
+    let session = log_in(&platform, &client, REVIEWER).await;
+    let records = |session: String| {
+        let client = client.clone();
+        let url = url.clone();
+        async move {
+            client
+                .get(format!("{url}/records"))
+                .header(COOKIE, session)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    offset.fetch_add(14 * 60, Ordering::SeqCst);
+    assert_eq!(records(session.clone()).await, StatusCode::OK);
+    offset.fetch_add(14 * 60, Ordering::SeqCst);
+    assert_eq!(
+        records(session.clone()).await,
+        StatusCode::OK,
+        "use keeps it alive"
+    );
+    offset.fetch_add(15 * 60, Ordering::SeqCst);
+    assert_eq!(
+        records(session).await,
+        StatusCode::SEE_OTHER,
+        "idle: logged out"
+    );
+}
