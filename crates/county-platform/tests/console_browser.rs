@@ -8,6 +8,9 @@
 //! Without chromium or chromedriver the test is skipped with a loud
 //! message, except under CI (`CI` set), where that is a failure.
 
+// Tests may unwrap: a panic there is a failing test, not a kiosk crash.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
 
 use std::net::TcpListener;
