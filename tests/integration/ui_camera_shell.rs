@@ -237,6 +237,37 @@ fn a_person_who_moves_into_place_is_coached_then_photographed() {
     );
 }
 
+/// The demo camera as `scripts/run-kiosk.sh` sets it up (the sample
+/// portrait as `approach-astronaut.png`): the person walks up, the real
+/// coach first says to come closer, then takes the picture by itself.
+#[test]
+fn the_demo_camera_walks_up_and_is_photographed_by_the_real_coach() {
+    use veteran_kiosk::devices::camera::simulated::SimulatedCamera;
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::copy(
+        photo_support::project_root().join("tests/fixtures/photo/astronaut.png"),
+        dir.path().join("approach-astronaut.png"),
+    )
+    .expect("copy the sample portrait");
+    let camera = SimulatedCamera::new(dir.path(), Duration::from_millis(50));
+    let mut run = Run::start(Box::new(camera), shared_analyzer());
+    run.execute(Effect::StartCamera);
+    let taken = run.wait_for(Duration::from_secs(40), |e| {
+        matches!(e, Event::PortraitTaken(_) | Event::PhotoFailed { .. })
+    });
+    let Some(Event::PortraitTaken(photo)) = taken else {
+        panic!("no portrait: {taken:?}; views {:#?}", run.views);
+    };
+    assert_eq!(assess_portrait_file(&run.blob(&photo)), vec![]);
+    let hints: Vec<&str> = run.views.iter().map(|v| v.hint.as_str()).collect();
+    let closer = hints.iter().position(|h| *h == "靠近一点");
+    let holding = hints.iter().position(|h| *h == HOLD_STILL_HINT);
+    assert!(
+        matches!((closer, holding), (Some(c), Some(h)) if c < h),
+        "{hints:?}"
+    );
+}
+
 #[test]
 fn a_frame_without_a_face_is_never_taken_and_the_coach_says_so() {
     let mut run = Run::start(Box::new(camera_showing(&nobody())), shared_analyzer());
