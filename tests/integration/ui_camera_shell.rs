@@ -20,7 +20,7 @@ use veteran_kiosk::devices::camera::test::TestCamera;
 use veteran_kiosk::devices::camera::{CameraError, CameraSelector, Frame};
 use veteran_kiosk::kiosk::shell::camera::{
     CameraShell, SessionPhotos, NOT_CHECKED_ISSUE_ZH, NO_ANALYZER_HINT_ZH, NO_ANALYZER_MESSAGE_ZH,
-    PREVIEW_MAX_WIDTH, TAKEN_HINT_ZH, WORKER_GONE_ZH,
+    PREVIEW_MAX_WIDTH, TAKEN_HINT_ZH, TAKING_HINT_ZH, WORKER_GONE_ZH,
 };
 use veteran_kiosk::kiosk::shell::CameraView;
 use veteran_kiosk::photo::{
