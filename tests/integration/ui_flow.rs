@@ -486,10 +486,10 @@ fn a_person_the_coach_cannot_get_there_takes_the_photo_by_hand_and_staff_accept_
     h.advance(0.5);
     let issues = h.record(|r| r.photos.portrait_issues.clone());
     assert_eq!(issues, ["头部太小：头部要占照片高度的三分之二以上。"]);
+    h.screenshot("04c-portrait-needs-staff");
     h.tap("下一步");
     assert_eq!(h.screen(), Screen::Portrait);
     assert_eq!(h.notice(), "照片还有问题，请工作人员确认后再继续");
-    h.screenshot("04c-portrait-needs-staff");
     h.tap("工作人员确认照片");
     assert_eq!(h.ui.global::<StaffView>().get_panel(), "pin");
     assert_eq!(h.ui.global::<StaffView>().get_pin_purpose(), "portrait");

@@ -556,9 +556,6 @@ impl Session {
         fx.push(Effect::StopCamera);
         self.portrait_since = None;
         self.manual_capture_offered = false;
-        if !issues_zh.is_empty() {
-            self.notice = Some(PORTRAIT_NEEDS_STAFF_ZH.into());
-        }
         self.edit(now, fx, |r| {
             r.photos.portrait = Some(photo);
             r.photos.portrait_issues = issues_zh;

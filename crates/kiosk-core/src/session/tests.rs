@@ -1126,7 +1126,7 @@ fn without_an_automatic_capture_a_shutter_button_appears_and_staff_accept_the_is
             +31 Tick -> Portrait
             +32 Tick -> Portrait
             +33 TakePortraitNow -> Portrait CapturePortraitNow
-            +34 PortraitTakenWithIssues { photo: PhotoRef { sha256: "0101010 -> Portrait «照片还有问题，请工作人员确认后再继续» StopCamera
+            +34 PortraitTakenWithIssues { photo: PhotoRef { sha256: "0101010 -> Portrait StopCamera
             +35 Next -> Portrait «照片还有问题，请工作人员确认后再继续»
             +36 StaffAcceptPortrait -> Portrait
             +37 PinEntered("0000") -> Portrait Audit(-, pin_rejected)
@@ -1211,7 +1211,7 @@ fn without_the_face_model_capture_is_manual_at_once_and_staff_confirm_it() {
             +12 Next -> Portrait StartCamera
             +12 AutoCaptureUnavailable { message_zh: "自动拍照暂时不能用，请点“拍照”，再请工作人 -> Portrait «自动拍照暂时不能用，请点“拍照”，再请工作人员确认»
             +14 TakePortraitNow -> Portrait CapturePortraitNow
-            +15 PortraitTakenWithIssues { photo: PhotoRef { sha256: "0101010 -> Portrait «照片还有问题，请工作人员确认后再继续» StopCamera
+            +15 PortraitTakenWithIssues { photo: PhotoRef { sha256: "0101010 -> Portrait StopCamera
             +16 StaffAcceptPortrait -> Portrait
             +17 PinEntered("2468") -> Portrait Audit(staff-03, portrait_accepted)
             +18 Next -> Categories StopCamera
