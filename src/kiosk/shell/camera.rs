@@ -53,6 +53,8 @@ const TRANSIENT_ERRORS_TOLERATED: u32 = 3;
 /// photo is taken after this many frames, or this long, whichever is first.
 const WARMUP_FRAMES: usize = 8;
 const WARMUP_TIME: Duration = Duration::from_millis(700);
+/// How often an equally good frame replaces the one kept for "拍照".
+const BEST_FRAME_REFRESH: Duration = Duration::from_millis(500);
 
 pub const OPENING_HINT_ZH: &str = "正在打开摄像头，请稍等";
 pub const TAKING_HINT_ZH: &str = "拍好了，请稍等";
@@ -434,9 +436,9 @@ struct Live {
     transient_errors: u32,
     /// The coach, made for the capture scale of the frames it sees.
     coach: Option<(f32, Coach)>,
-    /// The frame with the fewest issues so far (the latest of equals, the
-    /// person has settled most), for "拍照".
-    best: Option<(usize, RgbImage)>,
+    /// The frame with the fewest issues so far, for "拍照" (among equals a
+    /// newer one now and then: the person has settled more).
+    best: Option<(usize, Instant, RgbImage)>,
 }
 
 impl Live {
@@ -452,12 +454,13 @@ impl Live {
     }
 
     fn keep_if_best(&mut self, issues: usize, image: &RgbImage) {
-        if self
-            .best
-            .as_ref()
-            .is_none_or(|(fewest, _)| issues <= *fewest)
-        {
-            self.best = Some((issues, image.clone()));
+        // A full frame is megabytes: an equal one replaces the kept one
+        // only every so often.
+        let better = self.best.as_ref().is_none_or(|(fewest, kept_at, _)| {
+            issues < *fewest || (issues == *fewest && kept_at.elapsed() >= BEST_FRAME_REFRESH)
+        });
+        if better {
+            self.best = Some((issues, Instant::now(), image.clone()));
         }
     }
 
@@ -590,7 +593,6 @@ impl Worker {
                     ok: false,
                 }),
             );
-            live.keep_if_best(0, &image);
             return Some(live);
         };
         let measures = match analyzer.analyze(&small, Search::Frame) {
@@ -676,9 +678,11 @@ impl Worker {
     /// "拍照": the best frame so far, standardised as far as it goes.
     fn capture_now(&mut self, live: Live) -> Option<Live> {
         let generation = live.generation;
-        let best = match live.best.as_ref() {
-            Some((_, image)) => Ok(image.clone()),
-            None => self.camera.frame().and_then(to_image),
+        // Without the coach nothing says which frame is best: the one of
+        // the moment the person pressed.
+        let best = match live.best {
+            Some((_, _, image)) if self.analyzer.is_some() => Ok(image),
+            _ => self.camera.frame().and_then(to_image),
         };
         let image = match best {
             Ok(image) => image,
