@@ -377,6 +377,40 @@ mod tests {
         assert!(camera.frame().is_ok());
     }
 
+    /// How many rows of the frame's middle column differ from the wall.
+    fn person_height(frame: &Frame) -> usize {
+        let x = (frame.width / 2) as usize;
+        (0..frame.height as usize)
+            .filter(|y| {
+                let i = (y * frame.width as usize + x) * 3;
+                frame.rgb[i..i + 3] != APPROACH_BACKGROUND.0
+            })
+            .count()
+    }
+
+    #[test]
+    fn an_approach_image_walks_up_then_stands_still_and_starts_again_when_opened() {
+        let dir = tempfile::tempdir().unwrap();
+        image::RgbImage::from_pixel(40, 40, image::Rgb([200, 150, 120]))
+            .save(dir.path().join("approach-person.png"))
+            .unwrap();
+        let mut camera = SimulatedCamera::new(dir.path(), Duration::from_millis(1));
+        let mode = camera.open().unwrap();
+        assert_eq!((mode.width, mode.height), (1920, 1080));
+        let heights: Vec<usize> = (0..APPROACH_STEPS + 3)
+            .map(|_| person_height(&camera.frame().unwrap()))
+            .collect();
+        assert_eq!(heights[0], 432, "far away: 40 % of the frame's height");
+        assert!(heights
+            .windows(2)
+            .take(APPROACH_STEPS - 1)
+            .all(|w| w[0] < w[1]));
+        assert_eq!(heights[APPROACH_STEPS - 1], 1080, "close: the whole height");
+        assert!(heights[APPROACH_STEPS..].iter().all(|h| *h == 1080));
+        camera.close();
+        assert_eq!(person_height(&camera.frame().unwrap()), 432);
+    }
+
     #[test]
     fn an_unreadable_image_is_a_bad_frame() {
         let dir = tempfile::tempdir().unwrap();
