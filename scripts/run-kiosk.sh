@@ -18,8 +18,10 @@ fi
 # The simulated camera shows a sample head-and-shoulders photo (public
 # domain, fetched by setup) so the photo coach has a face to frame.
 mkdir -p var assets/demo/camera
-if [ -f tests/fixtures/photo/astronaut.png ] && [ ! -e assets/demo/camera/astronaut.png ]; then
-  cp tests/fixtures/photo/astronaut.png assets/demo/camera/
+# Named `approach-…`, it is played as a person walking up to the camera.
+rm -f assets/demo/camera/astronaut.png  # copied here before under a plain name
+if [ -f tests/fixtures/photo/astronaut.png ] && [ ! -e assets/demo/camera/approach-astronaut.png ]; then
+  cp tests/fixtures/photo/astronaut.png assets/demo/camera/approach-astronaut.png
 fi
 
 # The local county platform and its console, unless one already answers on its port.

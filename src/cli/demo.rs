@@ -656,6 +656,7 @@ pub fn generate(
             card_portrait,
             card_portrait_note,
             card_photo,
+            ..Photos::default()
         },
         documents,
         signature: Some(Signature {

@@ -91,7 +91,12 @@ pub struct SessionTimes {
     pub done_screen: Duration,
     /// How long an interrupted session's draft can be resumed.
     pub draft_window: Duration,
+    /// Without an automatic portrait for this long, a "拍照" button appears.
+    pub manual_capture: Duration,
 }
+
+/// `[session] manual_capture_seconds` when the file does not say.
+pub const DEFAULT_MANUAL_CAPTURE_SECONDS: i64 = 20;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -265,6 +270,7 @@ impl Config {
                 TextSize::ExtraLarge => kiosk_core::session::TextSize::ExtraLarge,
             },
             default_high_contrast: self.accessibility.high_contrast,
+            manual_capture_after: self.session.manual_capture,
         }
     }
 
@@ -414,6 +420,8 @@ struct RawSession {
     wipe_warning_seconds: Spanned<i64>,
     done_screen_seconds: Spanned<i64>,
     draft_window_hours: Spanned<i64>,
+    #[serde(default)]
+    manual_capture_seconds: Option<Spanned<i64>>,
 }
 
 #[derive(Deserialize)]
@@ -596,7 +604,14 @@ fn convert_session(source: &TomlSource, raw: RawSession) -> Result<SessionTimes,
     let done = in_range(source, &raw.done_screen_seconds, 3..=300, "seconds")?;
     // A draft holds personal data: at most a month.
     let draft = in_range(source, &raw.draft_window_hours, 1..=720, "hours")?;
+    // Long enough for the coach to get most people there by itself, short
+    // enough that nobody stands stuck in front of the camera.
+    let manual_capture = match &raw.manual_capture_seconds {
+        Some(seconds) => in_range(source, seconds, 5..=300, "seconds")?,
+        None => DEFAULT_MANUAL_CAPTURE_SECONDS,
+    };
     Ok(SessionTimes {
+        manual_capture: Duration::seconds(manual_capture),
         idle_warning: Duration::seconds(idle),
         wipe_warning: Duration::seconds(wipe),
         done_screen: Duration::seconds(done),

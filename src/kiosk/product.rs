@@ -58,6 +58,7 @@ impl Shell for ProductShell {
             Effect::StartCamera => self.camera.start_live(),
             Effect::StopCamera => self.camera.stop_live(),
             Effect::CapturePhoto(purpose) => self.camera.capture(purpose),
+            Effect::CapturePortraitNow => self.camera.capture_now(),
             Effect::LookUpPerson(id) => self.records.look_up(id),
             Effect::LoadDraft(id) => self.records.load_draft(id, now),
             Effect::SaveDraft(record) => self.records.save_draft(record, now),

@@ -22,6 +22,7 @@ pub fn session_settings() -> SessionSettings {
         done_screen_for: Duration::seconds(20),
         default_text_size: kiosk_core::session::TextSize::Normal,
         default_high_contrast: false,
+        manual_capture_after: Duration::seconds(20),
     }
 }
 

@@ -39,7 +39,10 @@ pub use geometry::{Point, Rect};
 pub use issue::{Direction, Issue};
 pub use measure::{measure, FaceMeasures, Measures};
 pub use standard::{OUTPUT_HEIGHT, OUTPUT_WIDTH};
-pub use standardize::{cut_standard_portrait, standardize, StandardPortrait, StandardizeError};
+pub use standardize::{
+    cut_standard_portrait, standardize, standardize_as_far_as_possible, ManualPortrait,
+    StandardPortrait, StandardizeError,
+};
 
 use image::RgbImage;
 

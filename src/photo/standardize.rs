@@ -116,3 +116,63 @@ pub fn standardize(
         measures: result_measures,
     })
 }
+
+/// A portrait taken by hand (the coach did not get there, or there is no
+/// face model): standard size and under the portrait cap like an
+/// automatic one, with what is still wrong with it for staff to accept.
+#[derive(Debug, Clone)]
+pub struct ManualPortrait {
+    pub image: RgbImage,
+    pub jpeg: EncodedJpeg,
+    /// What the coach still finds wrong; with no face model, nothing could
+    /// be checked (the caller says so).
+    pub issues: Vec<Issue>,
+}
+
+/// Cuts the standard portrait out of `image` as far as it goes: around the
+/// face when the analyzer finds one, else the upper middle of the picture
+/// (where a head is when the person stands in front of the kiosk). May
+/// enlarge a small head; that shows as an issue.
+pub fn standardize_as_far_as_possible(
+    analyzer: Option<&PortraitAnalyzer>,
+    image: &RgbImage,
+    thresholds: &Thresholds,
+) -> Result<ManualPortrait, PhotoError> {
+    let measures = match analyzer {
+        Some(analyzer) => Some(analyzer.analyze(image, Search::Thorough)?),
+        None => None,
+    };
+    let (x, y, width, height) = measures
+        .as_ref()
+        .and_then(crop_pixels)
+        .unwrap_or_else(|| upper_middle(image.width(), image.height()));
+    let cut = imageops::crop_imm(image, x, y, width.max(1), height.max(1)).to_image();
+    let portrait = imageops::resize(&cut, OUTPUT_WIDTH, OUTPUT_HEIGHT, FilterType::Lanczos3);
+    let jpeg = encode_under_cap(&portrait, PhotoKind::Portrait)?;
+    let mut issues = match &measures {
+        Some(measures) => assess_frame(measures, thresholds, &FrameSetup::still()),
+        None => Vec::new(),
+    };
+    let enlarged = height < OUTPUT_HEIGHT || width < OUTPUT_WIDTH;
+    if measures.is_some() && enlarged && !issues.contains(&Issue::TooFewPixels) {
+        issues.push(Issue::TooFewPixels);
+    }
+    Ok(ManualPortrait {
+        image: portrait,
+        jpeg,
+        issues,
+    })
+}
+
+/// The largest rectangle of the standard's shape at the top middle.
+fn upper_middle(image_width: u32, image_height: u32) -> (u32, u32, u32, u32) {
+    let width_for_full_height =
+        u64::from(image_height) * u64::from(OUTPUT_WIDTH) / u64::from(OUTPUT_HEIGHT);
+    let (width, height) = if width_for_full_height <= u64::from(image_width) {
+        (width_for_full_height as u32, image_height)
+    } else {
+        let height = u64::from(image_width) * u64::from(OUTPUT_HEIGHT) / u64::from(OUTPUT_WIDTH);
+        (image_width, height as u32)
+    };
+    ((image_width - width) / 2, 0, width.max(1), height.max(1))
+}

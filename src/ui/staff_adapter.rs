@@ -43,6 +43,7 @@ pub fn show(ui: &AppWindow, view: &View) {
     let (panel, purpose) = match staff.panel {
         StaffPanel::Pin(PinPurpose::OpenStaffMode) => ("pin", "open"),
         StaffPanel::Pin(PinPurpose::WitnessSignature) => ("pin", "witness"),
+        StaffPanel::Pin(PinPurpose::AcceptPortrait) => ("pin", "portrait"),
         StaffPanel::Menu => ("menu", ""),
         StaffPanel::Queue => ("queue", ""),
         StaffPanel::Devices => ("devices", ""),

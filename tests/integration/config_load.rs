@@ -69,7 +69,7 @@ fn serial_reader_without_port(dir: &Path) {
 fn mistakes_name_file_line_and_key() {
     check(
         |d| edit(d, "idle_warning_seconds = 90", "idle_warnng_seconds = 90"),
-        expect!["config_unknown_key | <dir>/kiosk.toml:78:1: session.idle_warnng_seconds: unknown field `idle_warnng_seconds`, expected one of `idle_warning_seconds`, `wipe_warning_seconds`, `done_screen_seconds`, `draft_window_hours`"],
+        expect!["config_unknown_key | <dir>/kiosk.toml:78:1: session.idle_warnng_seconds: unknown field `idle_warnng_seconds`, expected one of `idle_warning_seconds`, `wipe_warning_seconds`, `done_screen_seconds`, `draft_window_hours`, `manual_capture_seconds`"],
     );
     check(
         |d| edit(d, "wipe_warning_seconds = 30", "wipe_warning_seconds = 5"),

@@ -597,3 +597,174 @@ fn without_a_camera_the_portrait_page_says_so_plainly_and_nothing_hangs() {
     }
     assert_eq!(step(&running), Step::Attract);
 }
+
+/// The README's main job, exactly as `scripts/run-kiosk.sh` ships it: the
+/// unchanged `kiosk-config/` (its simulated devices read and write the
+/// repository's `assets/demo/` folders, relative to the working directory
+/// as on a kiosk), the demo camera set up the way the script sets it up
+/// (the sample portrait played as a person walking up), and the local
+/// county platform the script starts (`county-platform serve --pki
+/// tests/config_data/demo-pki`, on 127.0.0.1:8443). From the attract screen
+/// to "done": the receipt lands in `assets/demo/printed/` and the record
+/// reaches the platform.
+#[test]
+fn the_shipped_demo_registers_a_person_from_attract_to_done() {
+    let logs = Logs::default();
+    let _logging = logs.capture();
+    let secs = StdDuration::from_secs;
+    let root = repo();
+    assert_eq!(
+        std::env::current_dir().unwrap().canonicalize().unwrap(),
+        root.canonicalize().unwrap(),
+        "the shipped [devices] paths are relative to the repository"
+    );
+    // What run-kiosk.sh does before starting the kiosk.
+    let camera = root.join("assets/demo/camera");
+    std::fs::create_dir_all(&camera).unwrap();
+    let _ = std::fs::remove_file(camera.join("astronaut.png"));
+    std::fs::copy(
+        root.join("tests/fixtures/photo/astronaut.png"),
+        camera.join("approach-astronaut.png"),
+    )
+    .expect("the sample portrait (scripts/fetch-models.sh)");
+    let temp = tempfile::tempdir().unwrap();
+    let listen = "127.0.0.1:8443".parse().unwrap();
+    assert!(
+        std::net::TcpStream::connect(listen).is_err(),
+        "something already answers on 127.0.0.1:8443 (a demo platform?); stop it for this test"
+    );
+    let platform = county_platform::start(
+        &county_platform::PlatformConfig::demo(
+            &root.join("tests/config_data/demo-pki"),
+            &temp.path().join("platform.sqlite3"),
+            listen,
+        ),
+        Arc::new(county_platform::Faults::default()),
+    )
+    .unwrap();
+    let printed = root.join("assets/demo/printed");
+    let receipts = || -> Vec<PathBuf> {
+        std::fs::read_dir(&printed)
+            .map(|entries| {
+                entries
+                    .map(|e| e.unwrap().path())
+                    .filter(|p| p.extension().is_some_and(|e| e == "escpos"))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let receipts_before = receipts();
+
+    let paths = KioskPaths {
+        config_root: temp.path().join("kiosk-store"),
+        factory: root.join("kiosk-config"),
+        data: temp.path().join("kiosk-data"),
+    };
+    let (ui, running) = launch(&paths);
+    ui.global::<AttractView>().invoke_start();
+    assert_eq!(step(&running), Step::InsertCard);
+    // The shipped reader places the first demo card by itself after 3 s.
+    wait_until(&running, secs(15), "the demo card", || {
+        step(&running) == Step::Identity
+    });
+    let first = record(&running).unwrap();
+    assert_eq!(first.identity.id_number, FIRST_ID);
+    wait_until(&running, secs(10), "the platform look-up", || {
+        let kiosk = running.kiosk();
+        let kiosk = kiosk.borrow();
+        let found = kiosk.session().view(kiosk.now()).found_in_base;
+        found.is_some()
+    });
+
+    // The demo camera's person walks up; the real coach takes the photo.
+    send_at(&running, Event::Next, Step::Portrait);
+    wait_until(
+        &running,
+        secs(40),
+        "the coached portrait from the demo camera",
+        || record(&running).is_some_and(|r| r.photos.portrait.is_some()),
+    );
+    assert!(record(&running).is_some_and(|r| r.photos.portrait_issues.is_empty()));
+
+    send_at(&running, Event::Next, Step::Categories);
+    send_at(
+        &running,
+        Event::ToggleCategory(Category::MartyrFamily),
+        Step::Categories,
+    );
+    send_at(&running, Event::Next, Step::CategoryDetails(0));
+    for event in [
+        field("relation", FieldEdit::Choose(0)),
+        field("deceased_name", FieldEdit::Text("林大山".into())),
+        field("receives_pension", FieldEdit::Choose(0)),
+    ] {
+        send_at(&running, event, Step::CategoryDetails(0));
+    }
+    send_at(&running, Event::Next, Step::Documents);
+    for (n, kind) in [
+        DocumentKind::HouseholdRegister,
+        DocumentKind::MartyrCertificate,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        send_at(
+            &running,
+            Event::TakePhoto(PhotoPurpose::Document(kind)),
+            Step::Documents,
+        );
+        wait_until(&running, secs(15), "a document photo", || {
+            record(&running).is_some_and(|r| r.documents.len() == n + 1)
+        });
+    }
+    send_at(&running, Event::Next, Step::Living);
+    for event in [
+        field("work", FieldEdit::Choose(4)),
+        field("monthly_income_yuan", FieldEdit::Text("2000".into())),
+        field("pension_insurance", FieldEdit::Choose(2)),
+        field("medical_insurance", FieldEdit::Choose(1)),
+        field("housing", FieldEdit::Choose(0)),
+        field("social_assistance", FieldEdit::Toggle(4)),
+        field("state_benefits", FieldEdit::Toggle(0)),
+        field("disability_subsidies", FieldEdit::Toggle(2)),
+    ] {
+        send_at(&running, event, Step::Living);
+    }
+    send_at(&running, Event::Next, Step::Needs);
+    send_at(&running, Event::Next, Step::Review);
+
+    send_at(&running, Event::PrintRequested, Step::Sign);
+    wait_until(&running, secs(10), "the printer's answer", || {
+        printing(&running) == PrintState::AwaitingSignature
+    });
+    send_at(&running, Event::WitnessRequested, Step::Sign);
+    send_at(&running, Event::PinEntered(STAFF_PIN.into()), Step::Sign);
+    wait_until(&running, secs(10), "done", || step(&running) == Step::Done);
+    assert_eq!(ui.global::<Nav>().get_screen(), Screen::Done);
+    let record_id = first.meta.record_id;
+
+    // The receipt landed in assets/demo/printed/.
+    let new_receipts: Vec<PathBuf> = receipts()
+        .into_iter()
+        .filter(|p| !receipts_before.contains(p))
+        .collect();
+    assert_eq!(new_receipts.len(), 1, "{new_receipts:?}");
+    let bytes = std::fs::read(&new_receipts[0]).unwrap();
+    let (text, _, _) = encoding_rs::GB18030.decode(&bytes);
+    assert!(text.contains(FIRST_NAME));
+
+    // The record reaches the platform (staff send it now, as on a kiosk).
+    send_at(&running, Event::StaffGesture, Step::Done);
+    send_at(&running, Event::PinEntered(STAFF_PIN.into()), Step::Done);
+    send_at(&running, Event::Staff(StaffCommand::SyncNow), Step::Done);
+    wait_until(&running, secs(30), "the record at the platform", || {
+        platform
+            .state
+            .db()
+            .list(None)
+            .is_ok_and(|received| received.iter().any(|r| r.record_id == record_id))
+    });
+    let _ = std::fs::remove_file(&new_receipts[0]);
+    let logged = logs.text();
+    assert!(!logged.contains("ERROR"), "{logged}");
+}

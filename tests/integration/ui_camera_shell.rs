@@ -19,8 +19,8 @@ use veteran_kiosk::devices::camera::nokhwa::NokhwaCamera;
 use veteran_kiosk::devices::camera::test::TestCamera;
 use veteran_kiosk::devices::camera::{CameraError, CameraSelector, Frame};
 use veteran_kiosk::kiosk::shell::camera::{
-    CameraShell, SessionPhotos, NO_ANALYZER_HINT_ZH, NO_ANALYZER_MESSAGE_ZH, PREVIEW_MAX_WIDTH,
-    TAKEN_HINT_ZH, WORKER_GONE_ZH,
+    CameraShell, SessionPhotos, NOT_CHECKED_ISSUE_ZH, NO_ANALYZER_HINT_ZH, NO_ANALYZER_MESSAGE_ZH,
+    PREVIEW_MAX_WIDTH, TAKEN_HINT_ZH, TAKING_HINT_ZH, WORKER_GONE_ZH,
 };
 use veteran_kiosk::kiosk::shell::CameraView;
 use veteran_kiosk::photo::{
@@ -103,6 +103,7 @@ impl Run {
             Effect::StartCamera => self.shell.start_live(),
             Effect::StopCamera => self.shell.stop_live(),
             Effect::CapturePhoto(purpose) => self.shell.capture(purpose),
+            Effect::CapturePortraitNow => self.shell.capture_now(),
             other => panic!("not a camera effect: {other:?}"),
         }
     }
@@ -234,6 +235,38 @@ fn a_person_who_moves_into_place_is_coached_then_photographed() {
             .filter(|e| matches!(e, Event::PortraitTaken(_)))
             .count(),
         1
+    );
+}
+
+/// The demo camera as `scripts/run-kiosk.sh` sets it up (the sample
+/// portrait as `approach-astronaut.png`): the person walks up, the real
+/// coach first says to come closer, then takes the picture by itself
+/// (coach and standardisation both pass it).
+#[test]
+fn the_demo_camera_walks_up_and_is_photographed_by_the_real_coach() {
+    use veteran_kiosk::devices::camera::simulated::SimulatedCamera;
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::copy(
+        photo_support::project_root().join("tests/fixtures/photo/astronaut.png"),
+        dir.path().join("approach-astronaut.png"),
+    )
+    .expect("copy the sample portrait");
+    let camera = SimulatedCamera::new(dir.path(), Duration::from_millis(50));
+    let mut run = Run::start(Box::new(camera), shared_analyzer());
+    run.execute(Effect::StartCamera);
+    let taken = run.wait_for(Duration::from_secs(40), |e| {
+        matches!(e, Event::PortraitTaken(_) | Event::PhotoFailed { .. })
+    });
+    let Some(Event::PortraitTaken(photo)) = taken else {
+        panic!("no portrait: {taken:?}; views {:#?}", run.views);
+    };
+    assert_eq!(assess_portrait_file(&run.blob(&photo)), vec![]);
+    let hints: Vec<&str> = run.views.iter().map(|v| v.hint.as_str()).collect();
+    let closer = hints.iter().position(|h| *h == "靠近一点");
+    let taking = hints.iter().position(|h| *h == TAKING_HINT_ZH);
+    assert!(
+        matches!((closer, taking), (Some(c), Some(t)) if c < t),
+        "{hints:?}"
     );
 }
 
@@ -482,14 +515,14 @@ fn stopping_the_camera_stops_the_frames() {
 }
 
 #[test]
-fn without_the_face_model_the_person_is_told_at_once_and_stills_still_work() {
-    let camera = camera_showing(&nobody());
+fn without_the_face_model_the_person_is_told_at_once_and_takes_the_picture_by_hand() {
+    let camera = camera_showing(&astronaut_in_front(0));
     let mut run = Run::start(Box::new(camera.clone()), None);
     run.execute(Effect::StartCamera);
     // Answered on the spot, not after a camera timeout.
     assert_eq!(
         run.shell.poll(),
-        vec![Event::PhotoFailed {
+        vec![Event::AutoCaptureUnavailable {
             message_zh: NO_ANALYZER_MESSAGE_ZH.into()
         }]
     );
@@ -507,18 +540,101 @@ fn without_the_face_model_the_person_is_told_at_once_and_stills_still_work() {
         !line.ok && line.status_zh.contains("人脸识别模型"),
         "{line:?}"
     );
-    assert_eq!(camera.state().frames_taken, 0);
+    // The camera shows the person all the same.
+    wait_until(
+        Duration::from_secs(10),
+        "a preview without the coach",
+        || {
+            run.shell
+                .view()
+                .is_some_and(|v| v.frame.is_some() && v.hint_zh == NO_ANALYZER_HINT_ZH)
+        },
+    );
+
+    run.execute(Effect::CapturePortraitNow);
+    let taken = run.wait_for(Duration::from_secs(20), |e| {
+        matches!(
+            e,
+            Event::PortraitTakenWithIssues { .. }
+                | Event::PortraitTaken(_)
+                | Event::PhotoFailed { .. }
+        )
+    });
+    let Some(Event::PortraitTakenWithIssues { photo, issues_zh }) = taken else {
+        panic!("no portrait by hand: {taken:?}");
+    };
+    assert_eq!(issues_zh, [NOT_CHECKED_ISSUE_ZH]);
+    let bytes = run.blob(&photo);
+    assert!(bytes.len() <= 300_000, "{} bytes", bytes.len());
+    let decoded = decode_photo(&bytes).expect("the portrait is a JPEG");
+    assert_eq!(
+        (decoded.width(), decoded.height()),
+        (OUTPUT_WIDTH, OUTPUT_HEIGHT)
+    );
+    run.execute(Effect::StopCamera);
 
     run.execute(Effect::CapturePhoto(PhotoPurpose::Document(
         DocumentKind::HouseholdRegister,
     )));
-    let answer = run.wait_for(Duration::from_secs(10), |_| true);
+    let answer = run.wait_for(Duration::from_secs(10), |e| {
+        matches!(e, Event::DocumentTaken(_) | Event::PhotoFailed { .. })
+    });
     assert!(
         matches!(answer, Some(Event::DocumentTaken(_))),
         "{answer:?}"
     );
-    run.execute(Effect::StopCamera);
-    assert_eq!(run.shell.view(), None);
+}
+
+/// Someone who cannot come closer (a wheelchair at the kiosk): the coach
+/// never captures, "拍照" takes the best frame, standardised, with the
+/// issues it still has for staff.
+#[test]
+fn take_now_gives_the_best_frame_so_far_standardised_with_its_issues() {
+    let camera = camera_showing(&photo_support::far_astronaut());
+    let mut run = Run::start(Box::new(camera.clone()), shared_analyzer());
+    run.execute(Effect::StartCamera);
+    wait_until(Duration::from_secs(20), "the coach advises", || {
+        run.shell.view().is_some_and(|v| v.frame.is_some())
+    });
+    run.watch(Duration::from_millis(500));
+    assert!(
+        !run.events
+            .iter()
+            .any(|e| matches!(e, Event::PortraitTaken(_))),
+        "{:?}",
+        run.events
+    );
+    run.execute(Effect::CapturePortraitNow);
+    let taken = run.wait_for(Duration::from_secs(20), |e| {
+        matches!(
+            e,
+            Event::PortraitTakenWithIssues { .. }
+                | Event::PortraitTaken(_)
+                | Event::PhotoFailed { .. }
+        )
+    });
+    let Some(Event::PortraitTakenWithIssues { photo, issues_zh }) = taken else {
+        panic!("no portrait by hand: {taken:?}");
+    };
+    assert!(
+        issues_zh
+            .iter()
+            .any(|i| i.contains("靠近一点") || i.contains("头部太小")),
+        "{issues_zh:?}"
+    );
+    assert!(!issues_zh.contains(&NOT_CHECKED_ISSUE_ZH.to_string()));
+    let decoded = decode_photo(&run.blob(&photo)).expect("the portrait is a JPEG");
+    assert_eq!(
+        (decoded.width(), decoded.height()),
+        (OUTPUT_WIDTH, OUTPUT_HEIGHT)
+    );
+    assert_eq!(
+        run.shell.view().map(|v| v.hint_zh),
+        Some(TAKEN_HINT_ZH.to_string())
+    );
+    wait_until(Duration::from_secs(2), "the camera closes", || {
+        !camera.state().open
+    });
 }
 
 /// A camera whose driver panics on a frame: the worker thread dies with it.

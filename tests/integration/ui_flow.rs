@@ -464,6 +464,54 @@ fn full_registration_with_simulated_card_camera_and_printer() {
     assert_eq!(h.screen(), Screen::Attract);
 }
 
+/// Someone the coach cannot get to an automatic photo (cannot come
+/// closer): after the configured wait a large "拍照" button takes it; its
+/// remaining issues stop the person until staff accept them with their PIN,
+/// and the record says who accepted what.
+#[test]
+fn a_person_the_coach_cannot_get_there_takes_the_photo_by_hand_and_staff_accept_it() {
+    let h = harness();
+    h.sim.borrow_mut().coach_script = vec![("靠近一点".into(), false); 600];
+    h.tap("开始登记");
+    h.advance(2.5);
+    assert_eq!(h.screen(), Screen::Identity);
+    h.type_into("联系电话（手机或座机）", "13800138000");
+    h.tap("下一步");
+    assert_eq!(h.screen(), Screen::Portrait);
+    h.advance(10.0);
+    assert!(h.find("拍照").is_empty(), "not offered before its time");
+    h.advance(11.0);
+    h.screenshot("04b-portrait-take-now");
+    h.tap("拍照");
+    h.advance(0.5);
+    let issues = h.record(|r| r.photos.portrait_issues.clone());
+    assert_eq!(issues, ["头部太小：头部要占照片高度的三分之二以上。"]);
+    h.screenshot("04c-portrait-needs-staff");
+    h.tap("下一步");
+    assert_eq!(h.screen(), Screen::Portrait);
+    assert_eq!(h.notice(), "照片还有问题，请工作人员确认后再继续");
+    h.tap("工作人员确认照片");
+    assert_eq!(h.ui.global::<StaffView>().get_panel(), "pin");
+    assert_eq!(h.ui.global::<StaffView>().get_pin_purpose(), "portrait");
+    h.screenshot("04d-portrait-staff-pin");
+    h.enter_pin(PIN);
+    assert_eq!(h.ui.global::<StaffView>().get_panel(), "");
+    let acceptance = h.record(|r| r.photos.portrait_acceptance.clone());
+    let acceptance = acceptance.expect("staff accepted the portrait");
+    assert_eq!(acceptance.issues, issues);
+    assert!(!acceptance.accepted_by.is_empty());
+    assert!(h.find("工作人员确认照片").is_empty());
+    h.screenshot("04e-portrait-accepted");
+    assert!(h
+        .sim
+        .borrow()
+        .audit
+        .iter()
+        .any(|entry| entry.action == AuditAction::PortraitAccepted));
+    h.tap("下一步");
+    assert_eq!(h.screen(), Screen::Categories);
+}
+
 #[test]
 fn a_rule_blocked_category_is_greyed_and_tells_why() {
     let h = harness();

@@ -205,7 +205,9 @@ pub enum AuditAction {
     StaffModeOpened,
     StaffModeClosed,
     PinRejected,
-    PinLockedOut { seconds: i64 },
+    PinLockedOut {
+        seconds: i64,
+    },
     ManualEntryStarted,
     HelpOnBehalfStarted,
     HelpOnBehalfEnded,
@@ -214,6 +216,8 @@ pub enum AuditAction {
     ConfigViewed,
     SyncRequested,
     SignatureWitnessed,
+    /// A portrait with issues accepted (the record says which).
+    PortraitAccepted,
     SessionCancelled,
 }
 

@@ -3,6 +3,14 @@
 //! A directory without images gives a plain test pattern, so the kiosk runs
 //! with nothing installed.
 //!
+//! An image whose name starts with `approach` is a still of a person that
+//! the camera plays as that person walking up: a few frames in which they
+//! grow from far away to close, then standing still. The frames are made
+//! at 1920×1080 from the still (scaled up as needed), so a small sample
+//! portrait still gives the head enough pixels for the standard portrait,
+//! and the photo coach sees what it sees with a real person. The approach
+//! starts again each time the camera is opened.
+//!
 //! Faults on demand: from code ([`SimulatedCamera::set_fault`],
 //! [`SimulatedCamera::fail_next`]) or by writing one word into `<dir>/fault`:
 //! `no_camera`, `not_found`, `open_failed`, `timeout`, `disconnected`,
@@ -18,6 +26,21 @@ use super::{Camera, CameraError, CameraInfo, CameraMode, CameraStatus, Frame};
 
 const PATTERN_WIDTH: u32 = 1280;
 const PATTERN_HEIGHT: u32 = 720;
+/// The frames of an approach: a real camera's full HD.
+const APPROACH_WIDTH: u32 = 1920;
+const APPROACH_HEIGHT: u32 = 1080;
+/// Frames in which the person walks up; after them they stand still.
+const APPROACH_STEPS: usize = 24;
+/// Frames the person then stands still before walking up again (the
+/// sequence repeats like every other image sequence).
+const APPROACH_HOLD: usize = 600;
+/// The person's height on the first frame, as a share of the last.
+const APPROACH_FAR: f32 = 0.4;
+/// The picture's height on the last frame, as a share of the frame's
+/// (a head-and-shoulders still filling the height is a person at the
+/// distance the coach wants).
+const APPROACH_NEAR: f32 = 1.0;
+const APPROACH_BACKGROUND: image::Rgb<u8> = image::Rgb([118, 122, 128]);
 
 #[derive(Debug, Default)]
 struct Faults {
@@ -32,6 +55,10 @@ pub struct SimulatedCamera {
     next_index: usize,
     last_frame_at: Option<Instant>,
     open: Option<CameraMode>,
+    /// Where the current approach image is in its walk-up.
+    approach_step: usize,
+    /// The decoded approach still and its standing frame, by path.
+    approach_cache: Option<(PathBuf, image::RgbImage, Option<Frame>)>,
 }
 
 /// A handle to make the simulated camera misbehave from elsewhere (the
@@ -66,6 +93,8 @@ impl SimulatedCamera {
             next_index: 0,
             last_frame_at: None,
             open: None,
+            approach_step: 0,
+            approach_cache: None,
         }
     }
 
@@ -108,17 +137,81 @@ impl SimulatedCamera {
     }
 
     /// The frame at the current position; `advance` moves on.
-    fn peek_frame(&self) -> Result<Frame, CameraError> {
+    fn peek_frame(&mut self) -> Result<Frame, CameraError> {
         let images = self.images();
         match images.get(self.next_index % images.len().max(1)) {
+            Some(path) if is_approach(path) => self.approach_frame(path),
             Some(path) => load_frame(path),
             None => Ok(test_pattern(PATTERN_WIDTH, PATTERN_HEIGHT)),
         }
     }
 
     fn advance(&mut self) {
-        let count = self.images().len().max(1);
-        self.next_index = (self.next_index + 1) % count;
+        let images = self.images();
+        let on_approach = images
+            .get(self.next_index % images.len().max(1))
+            .is_some_and(|path| is_approach(path));
+        if on_approach && self.approach_step + 1 < APPROACH_STEPS + APPROACH_HOLD {
+            self.approach_step += 1;
+            return;
+        }
+        self.approach_step = 0;
+        self.next_index = (self.next_index + 1) % images.len().max(1);
+    }
+
+    /// The current frame of the approach made from the still at `path`;
+    /// the still is decoded once, the standing frame made once.
+    fn approach_frame(&mut self, path: &Path) -> Result<Frame, CameraError> {
+        let cached = self
+            .approach_cache
+            .as_ref()
+            .is_some_and(|(cached, _, _)| cached == path);
+        if !cached {
+            let still = image::open(path)
+                .map_err(|err| CameraError::BadFrame(format!("{}: {err}", path.display())))?
+                .into_rgb8();
+            self.approach_cache = Some((path.to_path_buf(), still, None));
+        }
+        let Some((_, still, standing)) = self.approach_cache.as_mut() else {
+            return Err(CameraError::BadFrame("approach still not loaded".into()));
+        };
+        let step = self.approach_step.min(APPROACH_STEPS - 1);
+        if step + 1 < APPROACH_STEPS {
+            return Ok(approach_frame(still, step));
+        }
+        Ok(standing
+            .get_or_insert_with(|| approach_frame(still, step))
+            .clone())
+    }
+}
+
+fn is_approach(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|name| name.to_str())
+        .is_some_and(|name| name.to_ascii_lowercase().starts_with("approach"))
+}
+
+/// Frame `step` of a person (the still) walking up to the camera: centred,
+/// standing on the bottom edge while smaller than the frame, the head kept
+/// at the top once larger.
+fn approach_frame(still: &image::RgbImage, step: usize) -> Frame {
+    use image::imageops::{self, FilterType};
+    let progress = step as f32 / (APPROACH_STEPS - 1) as f32;
+    let share = APPROACH_NEAR * (APPROACH_FAR + (1.0 - APPROACH_FAR) * progress);
+    let height = (APPROACH_HEIGHT as f32 * share).round().max(1.0);
+    let width = (height * still.width() as f32 / still.height().max(1) as f32)
+        .round()
+        .max(1.0);
+    let person = imageops::resize(still, width as u32, height as u32, FilterType::Triangle);
+    let mut frame =
+        image::RgbImage::from_pixel(APPROACH_WIDTH, APPROACH_HEIGHT, APPROACH_BACKGROUND);
+    let x = (i64::from(APPROACH_WIDTH) - person.width() as i64) / 2;
+    let y = (i64::from(APPROACH_HEIGHT) - person.height() as i64).max(0);
+    imageops::replace(&mut frame, &person, x, y);
+    Frame {
+        width: APPROACH_WIDTH,
+        height: APPROACH_HEIGHT,
+        rgb: frame.into_raw(),
     }
 }
 
@@ -217,6 +310,8 @@ impl Camera for SimulatedCamera {
 
     fn close(&mut self) {
         self.open = None;
+        // The next person walks up again.
+        self.approach_step = 0;
     }
 
     fn status(&mut self) -> CameraStatus {
@@ -280,6 +375,40 @@ mod tests {
         assert_eq!(camera.frame().unwrap_err().code(), "camera_disconnected");
         control.set_fault(None);
         assert!(camera.frame().is_ok());
+    }
+
+    /// How many rows of the frame's middle column differ from the wall.
+    fn person_height(frame: &Frame) -> usize {
+        let x = (frame.width / 2) as usize;
+        (0..frame.height as usize)
+            .filter(|y| {
+                let i = (y * frame.width as usize + x) * 3;
+                frame.rgb[i..i + 3] != APPROACH_BACKGROUND.0
+            })
+            .count()
+    }
+
+    #[test]
+    fn an_approach_image_walks_up_then_stands_still_and_starts_again_when_opened() {
+        let dir = tempfile::tempdir().unwrap();
+        image::RgbImage::from_pixel(40, 40, image::Rgb([200, 150, 120]))
+            .save(dir.path().join("approach-person.png"))
+            .unwrap();
+        let mut camera = SimulatedCamera::new(dir.path(), Duration::from_millis(1));
+        let mode = camera.open().unwrap();
+        assert_eq!((mode.width, mode.height), (1920, 1080));
+        let heights: Vec<usize> = (0..APPROACH_STEPS + 3)
+            .map(|_| person_height(&camera.frame().unwrap()))
+            .collect();
+        assert_eq!(heights[0], 432, "far away: 40 % of the frame's height");
+        assert!(heights
+            .windows(2)
+            .take(APPROACH_STEPS - 1)
+            .all(|w| w[0] < w[1]));
+        assert_eq!(heights[APPROACH_STEPS - 1], 1080, "close: the whole height");
+        assert!(heights[APPROACH_STEPS..].iter().all(|h| *h == 1080));
+        camera.close();
+        assert_eq!(person_height(&camera.frame().unwrap()), 432);
     }
 
     #[test]

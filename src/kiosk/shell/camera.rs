@@ -25,8 +25,8 @@ use image::RgbImage;
 
 use crate::devices::camera::{Camera, CameraError, CameraStatus, CameraView, Frame};
 use crate::photo::{
-    encode_document, standardize, Advice, Coach, CoachConfig, FrameSetup, PhotoKind,
-    PortraitAnalyzer, Search, StandardizeError, Thresholds,
+    assess_frame, encode_document, standardize, standardize_as_far_as_possible, Advice, Coach,
+    CoachConfig, FrameSetup, PhotoKind, PortraitAnalyzer, Search, StandardizeError, Thresholds,
 };
 use kiosk_core::category::DocumentKind;
 use kiosk_core::record::{DocumentPhoto, PhotoRef};
@@ -53,19 +53,29 @@ const TRANSIENT_ERRORS_TOLERATED: u32 = 3;
 /// photo is taken after this many frames, or this long, whichever is first.
 const WARMUP_FRAMES: usize = 8;
 const WARMUP_TIME: Duration = Duration::from_millis(700);
+/// How often an equally good frame replaces the one kept for "拍照".
+const BEST_FRAME_REFRESH: Duration = Duration::from_millis(500);
 
 pub const OPENING_HINT_ZH: &str = "正在打开摄像头，请稍等";
 pub const TAKING_HINT_ZH: &str = "拍好了，请稍等";
 pub const TAKEN_HINT_ZH: &str = "照片已拍好";
 /// Shown on the portrait page when the face model could not be loaded.
-pub const NO_ANALYZER_HINT_ZH: &str = "自动拍照暂时不能用，请找工作人员帮忙";
-/// Said (`PhotoFailed`) when the face model could not be loaded.
-pub const NO_ANALYZER_MESSAGE_ZH: &str = "自动拍照功能暂时不能使用，请工作人员帮忙拍照";
+pub const NO_ANALYZER_HINT_ZH: &str = "自动拍照暂时不能用，请点“拍照”，再请工作人员确认";
+/// Said (`AutoCaptureUnavailable`) when the face model could not be loaded.
+pub const NO_ANALYZER_MESSAGE_ZH: &str =
+    "自动拍照功能暂时不能使用，请点“拍照”按钮，再请工作人员确认照片";
+/// The one issue of a portrait taken without the face model: nothing
+/// about it could be checked.
+pub const NOT_CHECKED_ISSUE_ZH: &str = "人脸识别模型没有加载，照片没有经过自动检查。";
+/// "拍照" pressed while the camera is not running (it just failed).
+pub const NOT_RUNNING_ZH: &str = "摄像头没有打开，请点“重拍”再试";
 pub const WORKER_GONE_ZH: &str = "摄像头程序出现故障，请工作人员重新启动设备";
 
 enum Command {
     Start(u64),
     Stop,
+    /// The person pressed "拍照": the best frame of this generation.
+    CaptureNow(u64),
     Capture(PhotoPurpose),
     Shutdown,
 }
@@ -177,17 +187,33 @@ impl CameraShell {
     /// `PortraitTaken` or `PhotoFailed`.
     pub fn start_live(&mut self) {
         let generation = self.next_generation();
-        if !self.analyzer_loaded {
-            tracing::warn!("portrait camera not started: the face model is not loaded");
+        if self.analyzer_loaded {
+            self.set_view(ViewState::Live(hint_view(OPENING_HINT_ZH)));
+        } else {
+            // The camera still shows the person; the portrait is taken by
+            // hand and staff confirm it.
+            tracing::warn!("portrait camera without the coach: the face model is not loaded");
             self.set_view(ViewState::Live(hint_view(NO_ANALYZER_HINT_ZH)));
-            self.pending.push(Event::PhotoFailed {
+            self.pending.push(Event::AutoCaptureUnavailable {
                 message_zh: NO_ANALYZER_MESSAGE_ZH.into(),
+            });
+        }
+        self.owed_portrait = Some(generation);
+        self.send(Command::Start(generation));
+    }
+
+    /// `Effect::CapturePortraitNow`: the portrait from the best frame seen
+    /// so far, answered like the automatic one (`PortraitTaken`, or
+    /// `PortraitTakenWithIssues`, or `PhotoFailed`).
+    pub fn capture_now(&mut self) {
+        let generation = lock(&self.shared).generation;
+        if self.owed_portrait != Some(generation) {
+            self.pending.push(Event::PhotoFailed {
+                message_zh: NOT_RUNNING_ZH.into(),
             });
             return;
         }
-        self.set_view(ViewState::Live(hint_view(OPENING_HINT_ZH)));
-        self.owed_portrait = Some(generation);
-        self.send(Command::Start(generation));
+        self.send(Command::CaptureNow(generation));
     }
 
     /// `Effect::StopCamera`.
@@ -410,6 +436,9 @@ struct Live {
     transient_errors: u32,
     /// The coach, made for the capture scale of the frames it sees.
     coach: Option<(f32, Coach)>,
+    /// The frame with the fewest issues so far, for "拍照" (among equals a
+    /// newer one now and then: the person has settled more).
+    best: Option<(usize, Instant, RgbImage)>,
 }
 
 impl Live {
@@ -420,6 +449,18 @@ impl Live {
             last_frame_at: None,
             transient_errors: 0,
             coach: None,
+            best: None,
+        }
+    }
+
+    fn keep_if_best(&mut self, issues: usize, image: &RgbImage) {
+        // A full frame is megabytes: an equal one replaces the kept one
+        // only every so often.
+        let better = self.best.as_ref().is_none_or(|(fewest, kept_at, _)| {
+            issues < *fewest || (issues == *fewest && kept_at.elapsed() >= BEST_FRAME_REFRESH)
+        });
+        if better {
+            self.best = Some((issues, Instant::now(), image.clone()));
         }
     }
 
@@ -499,6 +540,12 @@ impl Worker {
                 let event = self.still(purpose, live.is_some());
                 self.report(None, event);
             }
+            Command::CaptureNow(generation) => {
+                let Some(running) = live.take().filter(|l| l.generation == generation) else {
+                    return;
+                };
+                *live = self.capture_now(running);
+            }
             Command::Shutdown => {}
         }
     }
@@ -535,13 +582,19 @@ impl Worker {
         if !known_streaming {
             self.refresh_status();
         }
-        let Some(analyzer) = self.analyzer.clone() else {
-            // `execute` does not start the camera without an analyzer.
-            self.fail_live(generation, NO_ANALYZER_MESSAGE_ZH);
-            self.camera.close();
-            return None;
-        };
         let small = downscaled(&image);
+        let Some(analyzer) = self.analyzer.clone() else {
+            // No coach: the picture only, for the person to take by hand.
+            self.set_view(
+                generation,
+                ViewState::Live(CameraView {
+                    frame: Some(mirrored_preview(&small)),
+                    hint_zh: NO_ANALYZER_HINT_ZH.into(),
+                    ok: false,
+                }),
+            );
+            return Some(live);
+        };
         let measures = match analyzer.analyze(&small, Search::Frame) {
             Ok(measures) => measures,
             Err(err) => {
@@ -552,6 +605,12 @@ impl Worker {
             }
         };
         let capture_scale = image.width() as f32 / small.width().max(1) as f32;
+        let issues = assess_frame(
+            &measures,
+            &Thresholds::default(),
+            &FrameSetup::live(capture_scale),
+        );
+        live.keep_if_best(issues.len(), &image);
         let step = live.coach(capture_scale).observe(&measures, frame_time);
         let preview = mirrored_preview(&small);
         if !step.capture {
@@ -614,6 +673,76 @@ impl Worker {
                 None
             }
         }
+    }
+
+    /// "拍照": the best frame so far, standardised as far as it goes.
+    fn capture_now(&mut self, live: Live) -> Option<Live> {
+        let generation = live.generation;
+        // Without the coach nothing says which frame is best: the one of
+        // the moment the person pressed.
+        let best = match live.best {
+            Some((_, _, image)) if self.analyzer.is_some() => Ok(image),
+            _ => self.camera.frame().and_then(to_image),
+        };
+        let image = match best {
+            Ok(image) => image,
+            Err(err) => {
+                tracing::warn!("manual portrait: no frame ({})", err.code());
+                self.fail_live(generation, err.message_zh());
+                self.camera.close();
+                return None;
+            }
+        };
+        let analyzer = self.analyzer.clone();
+        let portrait = match standardize_as_far_as_possible(
+            analyzer.as_deref(),
+            &image,
+            &Thresholds::default(),
+        ) {
+            Ok(portrait) => portrait,
+            Err(err) => {
+                tracing::error!("manual portrait could not be made: {err}");
+                self.fail_live(generation, err.message_zh());
+                self.camera.close();
+                return None;
+            }
+        };
+        let mut issues_zh: Vec<String> = portrait
+            .issues
+            .iter()
+            .map(|issue| issue.message_zh().to_string())
+            .collect();
+        if analyzer.is_none() {
+            issues_zh.push(NOT_CHECKED_ISSUE_ZH.into());
+        }
+        let photo = self.store(portrait.jpeg.bytes);
+        let codes: Vec<&str> = portrait.issues.iter().map(|i| i.code()).collect();
+        tracing::info!(
+            "portrait taken by hand: {} bytes, issues [{}], checked: {}",
+            photo.bytes,
+            codes.join(", "),
+            analyzer.is_some()
+        );
+        self.set_view(
+            generation,
+            ViewState::Frozen {
+                view: CameraView {
+                    frame: Some(frame_of(&portrait.image)),
+                    hint_zh: TAKEN_HINT_ZH.into(),
+                    ok: issues_zh.is_empty(),
+                },
+                sha256: photo.sha256.clone(),
+            },
+        );
+        self.camera.close();
+        let event = if issues_zh.is_empty() {
+            Event::PortraitTaken(photo)
+        } else {
+            Event::PortraitTakenWithIssues { photo, issues_zh }
+        };
+        self.report(Some(generation), event);
+        self.refresh_status();
+        None
     }
 
     fn fail_live(&self, generation: u64, message_zh: &str) {

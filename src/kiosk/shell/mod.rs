@@ -87,6 +87,8 @@ pub struct SimState {
     pub devices: Vec<DeviceLine>,
     /// The photo coach's advice, one step per second, then capture.
     pub coach_script: Vec<(String, bool)>,
+    /// What a portrait taken with "拍照" still has wrong with it.
+    pub manual_portrait_issues: Vec<String>,
     pub synced: usize,
     /// How many times the kiosk told the shell a session ended.
     pub sessions_ended: usize,
@@ -122,6 +124,7 @@ impl Default for SimState {
                 ("请把头摆正，看着摄像头".into(), false),
                 ("很好，请保持不动".into(), true),
             ],
+            manual_portrait_issues: vec!["头部太小：头部要占照片高度的三分之二以上。".into()],
             synced: 0,
             sessions_ended: 0,
             reader_armed_at: None,
@@ -217,6 +220,29 @@ impl Shell for SimulatedShell {
                 s.camera_view = None;
             }
             Effect::StopCamera => s.camera_started_at = None,
+            Effect::CapturePortraitNow => {
+                let n = s.next_id;
+                s.next_id += 1;
+                let step = s
+                    .camera_started_at
+                    .map_or(0, |started| (now - started).num_seconds());
+                s.camera_started_at = None;
+                s.camera_view = Some(CameraView {
+                    frame: Some(synthetic_frame(usize::try_from(step).unwrap_or(0))),
+                    hint_zh: "照片已拍好".into(),
+                    ok: false,
+                });
+                let photo = photo_ref(&format!("portrait-{n}"), 120_000);
+                let event = if s.manual_portrait_issues.is_empty() {
+                    Event::PortraitTaken(photo)
+                } else {
+                    Event::PortraitTakenWithIssues {
+                        photo,
+                        issues_zh: s.manual_portrait_issues.clone(),
+                    }
+                };
+                s.due.push((now, event));
+            }
             Effect::CapturePhoto(purpose) => {
                 let n = s.next_id;
                 s.next_id += 1;

@@ -348,6 +348,27 @@ pub struct Photos {
     pub card_portrait_note: String,
     /// Photo of the ID card (≤40 KB); required when identity was typed.
     pub card_photo: Option<PhotoRef>,
+    /// What the photo coach still found wrong with the portrait, in the
+    /// words shown at the kiosk; empty for an automatic capture (which is
+    /// only taken when nothing is wrong).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub portrait_issues: Vec<String>,
+    /// Staff accepted the portrait with those issues.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub portrait_acceptance: Option<PortraitAcceptance>,
+}
+
+/// A portrait staff accepted although it has issues (taken by hand after
+/// the coach did not get there, or with no face model to check it), so the
+/// county sees what was accepted and by whom.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PortraitAcceptance {
+    /// The issues accepted, as listed to staff.
+    pub issues: Vec<String>,
+    /// Staff member's id (not a name).
+    pub accepted_by: String,
+    pub accepted_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -340,6 +340,52 @@ fn photos_over_their_caps() {
 }
 
 #[test]
+fn a_portrait_with_issues_needs_staff_acceptance_of_exactly_those_issues() {
+    let issues = vec!["靠近一点".to_string(), "请正对摄像头".to_string()];
+    let accepted = |issues: Vec<String>, by: &str| PortraitAcceptance {
+        issues,
+        accepted_by: by.into(),
+        accepted_at: chrono::DateTime::UNIX_EPOCH,
+    };
+    let with_issues = issues.clone();
+    check(
+        move |r| r.photos.portrait_issues = with_issues,
+        expect!["photos.portrait portrait_not_accepted 照片还有问题（靠近一点；请正对摄像头），须由工作人员确认"],
+    );
+    let (with_issues, partly) = (issues.clone(), vec![issues[0].clone()]);
+    check(
+        move |r| {
+            r.photos.portrait_issues = with_issues;
+            r.photos.portrait_acceptance = Some(accepted(partly, "staff-03"));
+        },
+        expect!["photos.portrait portrait_not_accepted 照片还有问题（靠近一点；请正对摄像头），须由工作人员确认"],
+    );
+    let (with_issues, all) = (issues.clone(), issues.clone());
+    check(
+        move |r| {
+            r.photos.portrait_issues = with_issues;
+            r.photos.portrait_acceptance = Some(accepted(all, "staff-03"));
+        },
+        expect![""],
+    );
+    // The county sees the acceptance; a record without one (all records
+    // before it existed) reads as before.
+    let mut record = valid();
+    record.photos.portrait_issues = issues.clone();
+    record.photos.portrait_acceptance = Some(accepted(issues, "staff-03"));
+    let json = serde_json::to_value(&record).unwrap();
+    assert_eq!(
+        json["photos"]["portrait_acceptance"]["accepted_by"],
+        "staff-03"
+    );
+    let again: Record = serde_json::from_value(json).unwrap();
+    assert_eq!(again, record);
+    let plain = serde_json::to_value(valid()).unwrap();
+    assert!(plain["photos"].get("portrait_issues").is_none());
+    assert!(plain["photos"].get("portrait_acceptance").is_none());
+}
+
+#[test]
 fn a_signed_record_needs_its_signature() {
     check(
         |r| r.meta.state = RecordState::Signed,

@@ -626,6 +626,20 @@ fn check_photos(record: &Record, out: &mut Problems) {
         None => out.push("photos.portrait", "missing", "还没有拍摄本人免冠照片"),
         Some(p) => check_photo(out, "photos.portrait", p, PORTRAIT_MAX_BYTES, "免冠照片"),
     }
+    let accepted = photos
+        .portrait_acceptance
+        .as_ref()
+        .is_some_and(|a| a.issues == photos.portrait_issues && !a.accepted_by.is_empty());
+    if !photos.portrait_issues.is_empty() && !accepted {
+        out.push(
+            "photos.portrait",
+            "portrait_not_accepted",
+            format!(
+                "照片还有问题（{}），须由工作人员确认",
+                photos.portrait_issues.join("；")
+            ),
+        );
+    }
     if let Some(p) = &photos.card_portrait {
         check_photo(
             out,

@@ -175,6 +175,23 @@ pub enum Event {
     },
     /// Sent periodically so that time-outs fire.
     Tick,
+    /// The camera cannot take the portrait by itself (no face model): the
+    /// person takes it with the button and staff confirm it.
+    AutoCaptureUnavailable {
+        message_zh: String,
+    },
+    /// The person pressed "拍照" (offered after a while without an
+    /// automatic capture); answered by `PortraitTakenWithIssues` or
+    /// `PhotoFailed`.
+    TakePortraitNow,
+    /// A portrait taken by hand, with what the coach still found wrong
+    /// with it (in the words shown).
+    PortraitTakenWithIssues {
+        photo: PhotoRef,
+        issues_zh: Vec<String>,
+    },
+    /// Staff accept the portrait with its issues (asks for a staff PIN).
+    StaffAcceptPortrait,
 }
 
 /// The identity as staff typed it from the card, still as text.
@@ -211,6 +228,10 @@ pub enum Effect {
     StopCamera,
     /// Take one still photo; answer `CardPhotoTaken`/`DocumentTaken`.
     CapturePhoto(PhotoPurpose),
+    /// Take the portrait now from the best frame seen since the camera
+    /// started; answer `PortraitTakenWithIssues` (or `PortraitTaken` when
+    /// nothing is wrong with it).
+    CapturePortraitNow,
     PrintReceipt(Box<ValidRecord>),
     /// Store the signed record durably; answer with `Event::Enqueued`.
     Enqueue(Box<ValidRecord>),

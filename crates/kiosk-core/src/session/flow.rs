@@ -14,6 +14,9 @@ use crate::record::{
 };
 use crate::{FieldPath, Problem};
 
+/// Said when a portrait with issues waits for staff.
+pub(super) const PORTRAIT_NEEDS_STAFF_ZH: &str = "照片还有问题，请工作人员确认后再继续";
+
 /// The screens of the flow, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Step {
@@ -136,12 +139,42 @@ impl Session {
                 self.edit(now, fx, |r| r.identity.current_address = address)
             }
             (Step::Portrait, Event::PortraitTaken(photo)) => {
-                fx.push(Effect::StopCamera);
-                self.edit(now, fx, |r| r.photos.portrait = Some(photo));
+                self.portrait_taken(photo, Vec::new(), now, fx);
+            }
+            (Step::Portrait, Event::PortraitTakenWithIssues { photo, issues_zh }) => {
+                self.portrait_taken(photo, issues_zh, now, fx);
             }
             (Step::Portrait, Event::RetakePortrait) => {
                 fx.push(Effect::StartCamera);
-                self.edit(now, fx, |r| r.photos.portrait = None);
+                self.portrait_since = Some(now);
+                self.manual_capture_offered = false;
+                self.edit(now, fx, |r| {
+                    r.photos.portrait = None;
+                    r.photos.portrait_issues.clear();
+                    r.photos.portrait_acceptance = None;
+                });
+            }
+            (Step::Portrait, Event::AutoCaptureUnavailable { message_zh }) => {
+                self.manual_capture_offered = true;
+                self.notice = Some(message_zh.clone());
+                fx.push(Effect::Speak(message_zh));
+            }
+            (Step::Portrait, Event::TakePortraitNow) => {
+                let has_portrait = self
+                    .record
+                    .as_ref()
+                    .is_some_and(|r| r.photos.portrait.is_some());
+                if self.manual_capture_offered && !has_portrait {
+                    fx.push(Effect::CapturePortraitNow);
+                }
+            }
+            (Step::Portrait, Event::StaffAcceptPortrait) => {
+                let waiting = self.record.as_ref().is_some_and(|r| {
+                    !r.photos.portrait_issues.is_empty() && r.photos.portrait_acceptance.is_none()
+                });
+                if waiting {
+                    self.open_pin(PinPurpose::AcceptPortrait);
+                }
             }
             (Step::Categories, Event::ToggleCategory(category)) => self.toggle(category, now, fx),
             (_, Event::CategoryDetailsEdited { index, details }) => {
@@ -511,6 +544,49 @@ impl Session {
         }
     }
 
+    /// A portrait arrived: automatic (no issues) or by hand (with the
+    /// issues staff must accept before the person goes on).
+    fn portrait_taken(
+        &mut self,
+        photo: PhotoRef,
+        issues_zh: Vec<String>,
+        now: DateTime<Utc>,
+        fx: &mut Vec<Effect>,
+    ) {
+        fx.push(Effect::StopCamera);
+        self.portrait_since = None;
+        self.manual_capture_offered = false;
+        self.edit(now, fx, |r| {
+            r.photos.portrait = Some(photo);
+            r.photos.portrait_issues = issues_zh;
+            r.photos.portrait_acceptance = None;
+        });
+    }
+
+    /// Staff accepted the portrait's issues with their PIN.
+    pub(super) fn accept_portrait(
+        &mut self,
+        staff_id: String,
+        now: DateTime<Utc>,
+        fx: &mut Vec<Effect>,
+    ) {
+        let Some(issues) = self
+            .record
+            .as_ref()
+            .map(|r| r.photos.portrait_issues.clone())
+            .filter(|issues| !issues.is_empty())
+        else {
+            return;
+        };
+        self.edit(now, fx, |r| {
+            r.photos.portrait_acceptance = Some(record::PortraitAcceptance {
+                issues,
+                accepted_by: staff_id,
+                accepted_at: now,
+            });
+        });
+    }
+
     pub(super) fn go(&mut self, step: Step, fx: &mut Vec<Effect>) {
         let leaving_portrait = self.step == Step::Portrait && step != Step::Portrait;
         if leaving_portrait {
@@ -523,6 +599,8 @@ impl Session {
                 .is_some_and(|r| r.photos.portrait.is_some());
             if !has_portrait {
                 fx.push(Effect::StartCamera);
+                self.portrait_since = Some(self.last_activity);
+                self.manual_capture_offered = false;
             }
         }
         if step != self.step {
@@ -544,6 +622,10 @@ impl Session {
             Step::Portrait => {
                 if r.photos.portrait.is_none() {
                     self.notice = Some("请先拍摄照片".into());
+                    return;
+                }
+                if !r.photos.portrait_issues.is_empty() && r.photos.portrait_acceptance.is_none() {
+                    self.notice = Some(PORTRAIT_NEEDS_STAFF_ZH.into());
                     return;
                 }
                 Step::Categories

@@ -15,6 +15,7 @@ impl Session {
     }
 
     pub(super) fn on_tick(&mut self, now: DateTime<Utc>, fx: &mut Vec<Effect>) {
+        self.offer_manual_capture(now);
         if let Some(since) = self.done_since {
             if now - since >= self.settings.done_screen_for {
                 self.reset(now, fx);
@@ -35,6 +36,20 @@ impl Session {
             }
             Some(since) if now - since >= self.settings.warning_seconds() => self.wipe(now, fx),
             _ => {}
+        }
+    }
+}
+
+impl Session {
+    /// A person the coach could not get to an automatic capture (cannot
+    /// come closer, a face the detector misses) gets a shutter button (the
+    /// button is the news: no notice, nothing said over the coach).
+    fn offer_manual_capture(&mut self, now: DateTime<Utc>) {
+        let waited_long_enough = self
+            .portrait_since
+            .is_some_and(|since| now - since >= self.settings.manual_capture_after);
+        if self.step == Step::Portrait && waited_long_enough && !self.manual_capture_offered {
+            self.manual_capture_offered = true;
         }
     }
 }

@@ -43,6 +43,9 @@ pub struct SessionSettings {
     /// What each new person starts with (they can change it on screen).
     pub default_text_size: TextSize,
     pub default_high_contrast: bool,
+    /// Without an automatic capture for this long on the portrait page, a
+    /// "拍照" button is offered.
+    pub manual_capture_after: Duration,
 }
 
 impl SessionSettings {
@@ -80,6 +83,10 @@ pub struct Session {
     record_id: Uuid,
     confirming_cancel: bool,
     pending_card_photo: Option<PhotoRef>,
+    /// Since when the portrait camera runs without a portrait.
+    portrait_since: Option<DateTime<Utc>>,
+    /// The "拍照" button is shown.
+    manual_capture_offered: bool,
     came_from_review: bool,
     text_size: TextSize,
     high_contrast: bool,
@@ -111,6 +118,8 @@ impl Session {
             record_id: Uuid::nil(),
             confirming_cancel: false,
             pending_card_photo: None,
+            portrait_since: None,
+            manual_capture_offered: false,
             came_from_review: false,
             text_size,
             high_contrast,
@@ -190,6 +199,7 @@ impl Session {
                 | Event::SyncFinished { .. }
                 | Event::CardFailed(_)
                 | Event::CardPortraitDecoded { .. }
+                | Event::AutoCaptureUnavailable { .. }
         );
         if by_person {
             self.last_activity = now;

@@ -22,6 +22,8 @@ pub enum PinPurpose {
     OpenStaffMode,
     /// A staff member confirms the person signed the printed receipt.
     WitnessSignature,
+    /// A staff member accepts a portrait that still has issues.
+    AcceptPortrait,
 }
 
 /// A button of the staff menu.
@@ -124,6 +126,17 @@ impl Session {
                             action: AuditAction::SignatureWitnessed,
                         }));
                         self.sign(staff_id, now, fx);
+                    }
+                    PinPurpose::AcceptPortrait => {
+                        self.staff = None;
+                        fx.push(Effect::Audit(AuditEntry {
+                            at: now,
+                            kiosk_id: self.settings.kiosk_id.clone(),
+                            staff_id: Some(staff_id.clone()),
+                            action: AuditAction::PortraitAccepted,
+                        }));
+                        self.notice = None;
+                        self.accept_portrait(staff_id, now, fx);
                     }
                 }
                 return;

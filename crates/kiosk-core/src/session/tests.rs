@@ -41,6 +41,7 @@ fn settings() -> SessionSettings {
         done_screen_for: Duration::seconds(15),
         default_text_size: TextSize::Normal,
         default_high_contrast: false,
+        manual_capture_after: Duration::seconds(20),
     }
 }
 
@@ -192,6 +193,7 @@ fn short(effect: &Effect) -> String {
         Effect::StartCamera => "StartCamera".into(),
         Effect::StopCamera => "StopCamera".into(),
         Effect::CapturePhoto(p) => format!("CapturePhoto({p:?})"),
+        Effect::CapturePortraitNow => "CapturePortraitNow".into(),
         Effect::PrintReceipt(_) => "PrintReceipt".into(),
         Effect::Enqueue(r) => format!("Enqueue({:?})", r.record().meta.state),
         Effect::Speak(text) => format!("Speak({text})"),
@@ -1080,4 +1082,144 @@ fn help_is_spoken_and_closes_on_tap_page_change_and_wipe() {
     "#]]
     .assert_eq(&log);
     assert!(!s.view(at(131)).help_open);
+}
+
+/// From the attract screen to the portrait page, camera running since +12.
+fn to_portrait() -> Vec<(i64, Event)> {
+    to_review().into_iter().take(6).collect()
+}
+
+fn with_issues(n: u8) -> Event {
+    Event::PortraitTakenWithIssues {
+        photo: photo(n),
+        issues_zh: vec!["靠近一点".into()],
+    }
+}
+
+#[test]
+fn without_an_automatic_capture_a_shutter_button_appears_and_staff_accept_the_issues() {
+    let mut script = to_portrait();
+    script.extend([
+        // Not offered before its time.
+        (13, Event::TakePortraitNow),
+        (31, Event::Tick),
+        (32, Event::Tick),
+        (33, Event::TakePortraitNow),
+        (34, with_issues(1)),
+        // The person cannot go on alone with a portrait that has issues.
+        (35, Event::Next),
+        (36, Event::StaffAcceptPortrait),
+        (37, Event::PinEntered("0000".into())),
+        (38, Event::PinEntered(PIN.into())),
+        (39, Event::Next),
+    ]);
+    let s = check(
+        script,
+        expect![[r#"
+            +0 Start { record_id: 00000000-0000-0000-0000-000000001234 } -> InsertCard WaitForCard
+            +5 CardRead -> Identity StopCardReader, LoadDraft(110101********0013), LookUpPerson(110101********0013)
+            +6 DraftFound(None) -> Identity
+            +6 LookUpAnswered(None) -> Identity
+            +10 PhoneEntered("13800138000") -> Identity
+            +12 Next -> Portrait StartCamera
+            +13 TakePortraitNow -> Portrait
+            +31 Tick -> Portrait
+            +32 Tick -> Portrait
+            +33 TakePortraitNow -> Portrait CapturePortraitNow
+            +34 PortraitTakenWithIssues { photo: PhotoRef { sha256: "0101010 -> Portrait StopCamera
+            +35 Next -> Portrait «照片还有问题，请工作人员确认后再继续»
+            +36 StaffAcceptPortrait -> Portrait
+            +37 PinEntered("0000") -> Portrait Audit(-, pin_rejected)
+            +38 PinEntered("2468") -> Portrait Audit(staff-03, portrait_accepted)
+            +39 Next -> Categories StopCamera
+        "#]],
+    );
+    let photos = &s.record().unwrap().photos;
+    assert_eq!(photos.portrait_issues, ["靠近一点"]);
+    let acceptance = photos.portrait_acceptance.as_ref().unwrap();
+    assert_eq!(acceptance.issues, ["靠近一点"]);
+    assert_eq!(acceptance.accepted_by, "staff-03");
+    assert_eq!(acceptance.accepted_at, at(38));
+}
+
+#[test]
+fn the_shutter_button_is_offered_after_the_configured_time_and_gone_after_a_retake() {
+    let mut s = Session::new(
+        SessionSettings {
+            manual_capture_after: Duration::seconds(5),
+            ..settings()
+        },
+        t0(),
+    )
+    .with_staff(staff_settings());
+    run(&mut s, to_portrait());
+    s.handle(Event::Tick, at(16));
+    assert!(!s.view(at(16)).manual_capture_offered);
+    s.handle(Event::Tick, at(17));
+    assert!(s.view(at(17)).manual_capture_offered);
+    s.handle(with_issues(1), at(18));
+    let view = s.view(at(18));
+    assert!(!view.manual_capture_offered);
+    assert!(view.portrait_needs_staff);
+    // A retake starts the wait again and forgets the issues.
+    let fx = s.handle(Event::RetakePortrait, at(20));
+    assert!(fx.contains(&Effect::StartCamera));
+    let view = s.view(at(20));
+    assert!(!view.manual_capture_offered && !view.portrait_needs_staff);
+    assert!(s.record().unwrap().photos.portrait_issues.is_empty());
+    s.handle(Event::Tick, at(24));
+    assert!(!s.view(at(24)).manual_capture_offered);
+    s.handle(Event::Tick, at(25));
+    assert!(s.view(at(25)).manual_capture_offered);
+    // An automatic capture after all needs nobody.
+    s.handle(Event::PortraitTaken(photo(2)), at(26));
+    assert!(!s.view(at(26)).portrait_needs_staff);
+    s.handle(Event::Next, at(27));
+    assert_eq!(s.step(), Step::Categories);
+}
+
+#[test]
+fn without_the_face_model_capture_is_manual_at_once_and_staff_confirm_it() {
+    let mut script = to_portrait();
+    script.extend([
+        (
+            12,
+            Event::AutoCaptureUnavailable {
+                message_zh: "自动拍照暂时不能用，请点“拍照”，再请工作人员确认".into(),
+            },
+        ),
+        (14, Event::TakePortraitNow),
+        (
+            15,
+            Event::PortraitTakenWithIssues {
+                photo: photo(1),
+                issues_zh: vec!["没有经过自动检查".into()],
+            },
+        ),
+        (16, Event::StaffAcceptPortrait),
+        (17, Event::PinEntered(PIN.into())),
+        (18, Event::Next),
+    ]);
+    let s = check(
+        script,
+        expect![[r#"
+            +0 Start { record_id: 00000000-0000-0000-0000-000000001234 } -> InsertCard WaitForCard
+            +5 CardRead -> Identity StopCardReader, LoadDraft(110101********0013), LookUpPerson(110101********0013)
+            +6 DraftFound(None) -> Identity
+            +6 LookUpAnswered(None) -> Identity
+            +10 PhoneEntered("13800138000") -> Identity
+            +12 Next -> Portrait StartCamera
+            +12 AutoCaptureUnavailable { message_zh: "自动拍照暂时不能用，请点“拍照”，再请工作人 -> Portrait «自动拍照暂时不能用，请点“拍照”，再请工作人员确认»
+            +14 TakePortraitNow -> Portrait CapturePortraitNow
+            +15 PortraitTakenWithIssues { photo: PhotoRef { sha256: "0101010 -> Portrait StopCamera
+            +16 StaffAcceptPortrait -> Portrait
+            +17 PinEntered("2468") -> Portrait Audit(staff-03, portrait_accepted)
+            +18 Next -> Categories StopCamera
+        "#]],
+    );
+    let acceptance = s.record().unwrap().photos.portrait_acceptance.clone();
+    assert_eq!(
+        acceptance.map(|a| (a.issues, a.accepted_by)),
+        Some((vec!["没有经过自动检查".to_string()], "staff-03".to_string()))
+    );
 }

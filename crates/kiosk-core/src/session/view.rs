@@ -39,6 +39,10 @@ pub struct View<'a> {
     pub help_open: bool,
     /// Staff are filling the form in for the person.
     pub helping: bool,
+    /// The "拍照" button is shown on the portrait page.
+    pub manual_capture_offered: bool,
+    /// The portrait's issues wait for staff to accept them.
+    pub portrait_needs_staff: bool,
     pub staff: Option<StaffView<'a>>,
 }
 
@@ -128,6 +132,10 @@ impl Session {
             high_contrast: self.high_contrast,
             help_open: self.help_open,
             helping: self.helping.is_some(),
+            manual_capture_offered: self.manual_capture_offered,
+            portrait_needs_staff: self.record.as_ref().is_some_and(|r| {
+                !r.photos.portrait_issues.is_empty() && r.photos.portrait_acceptance.is_none()
+            }),
             staff: self.staff.as_ref().map(|s| StaffView {
                 panel: s.panel,
                 staff_id: s.staff_id.as_deref(),
