@@ -249,6 +249,19 @@ pub(crate) fn anyone(_: Role) -> bool {
 }
 
 /// Refuses a form whose CSRF token is missing or not the session's.
+/// A form's sender: logged in with an allowed role, and the form carries
+/// the session's CSRF token. Every form handler starts here.
+pub(crate) fn require_form(
+    state: &ConsoleState,
+    headers: &HeaderMap,
+    allowed: fn(Role) -> bool,
+    form: &[(String, String)],
+) -> Result<Session, Refusal> {
+    let session = require(state, headers, allowed)?;
+    check_csrf(&session, form)?;
+    Ok(session)
+}
+
 pub(crate) fn check_csrf(session: &Session, form: &[(String, String)]) -> Result<(), Refusal> {
     let sent = form_value(form, "csrf").unwrap_or_default();
     if auth::tokens_match(sent, &session.csrf_token) {
@@ -391,13 +404,10 @@ async fn logout(
     headers: HeaderMap,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
-    let session = match require(&state, &headers, anyone) {
+    let session = match require_form(&state, &headers, anyone, &form) {
         Ok(s) => s,
         Err(r) => return *r,
     };
-    if let Err(r) = check_csrf(&session, &form) {
-        return *r;
-    }
     if let Some(token) = cookie(&headers, SESSION_COOKIE) {
         let db = state.app.db();
         let _ = db.console_session_end(&sha256_hex(token.as_bytes()));
@@ -493,13 +503,10 @@ async fn add_user(
     headers: HeaderMap,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
-    let session = match require(&state, &headers, Role::may_manage_users) {
+    let session = match require_form(&state, &headers, Role::may_manage_users, &form) {
         Ok(s) => s,
         Err(r) => return *r,
     };
-    if let Err(r) = check_csrf(&session, &form) {
-        return *r;
-    }
     let refuse = |m: &str| {
         users_answer(
             &state,
@@ -557,13 +564,10 @@ async fn unlock_user(
     headers: HeaderMap,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
-    let session = match require(&state, &headers, Role::may_manage_users) {
+    let session = match require_form(&state, &headers, Role::may_manage_users, &form) {
         Ok(s) => s,
         Err(r) => return *r,
     };
-    if let Err(r) = check_csrf(&session, &form) {
-        return *r;
-    }
     let Some(username) = form_value(&form, "username").and_then(Username::parse) else {
         return users_answer(
             &state,
@@ -603,13 +607,10 @@ async fn update_user(
     headers: HeaderMap,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
-    let session = match require(&state, &headers, Role::may_manage_users) {
+    let session = match require_form(&state, &headers, Role::may_manage_users, &form) {
         Ok(s) => s,
         Err(r) => return *r,
     };
-    if let Err(r) = check_csrf(&session, &form) {
-        return *r;
-    }
     let refuse = |m: &str| {
         users_answer(
             &state,

@@ -12,7 +12,7 @@ use super::auth::Role;
 use super::list::{self, Filter, STATES};
 use super::store::{campaign_of, Linked, Session};
 use super::{
-    anyone, check_csrf, form_value, html_page, internal, pages, require, ConsoleState, Refusal,
+    anyone, form_value, html_page, internal, pages, require, require_form, ConsoleState, Refusal,
 };
 use crate::db::{DbError, INTAKE_REVIEWER};
 use kiosk_core::card::Nation;
@@ -917,13 +917,10 @@ pub async fn decide(
     UrlPath(record_id): UrlPath<String>,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
-    let session = match require(&state, &headers, Role::may_review) {
+    let session = match require_form(&state, &headers, Role::may_review, &form) {
         Ok(s) => s,
         Err(r) => return *r,
     };
-    if let Err(r) = check_csrf(&session, &form) {
-        return *r;
-    }
     let record_id = match parse_record_id(&session, &record_id) {
         Ok(id) => id,
         Err(r) => return *r,
