@@ -16,6 +16,7 @@ use uuid::Uuid;
 use super::console::auth::{hash_password, Role, Username, MIN_PASSWORD_CHARS};
 use super::console::{self, ConsoleConfig, ConsoleState};
 use super::{load_identity, start, Faults, PlatformConfig, PlatformDb};
+use crate::register::{self, AcceptError};
 use kiosk_core::id_number::IdNumber;
 use kiosk_core::record::Record;
 use kiosk_core::Problem;
@@ -115,10 +116,19 @@ pub enum ReviewCommand {
         #[arg(long)]
         state: Option<String>,
     },
+    /// Accept a record; like the console's 审核通过 it also becomes the
+    /// person's entry in the kiosks' look-up base, for which the record is
+    /// opened with the platform's `age` identity.
     Accept {
         record_id: Uuid,
         #[arg(long, default_value = "reviewer")]
         reviewer: String,
+        /// The platform's `age` identity file (`platform.agekey`).
+        #[arg(long, required_unless_present = "pki")]
+        age_identity: Option<PathBuf>,
+        /// A demo PKI directory (its platform identity).
+        #[arg(long)]
+        pki: Option<PathBuf>,
     },
     Reject {
         record_id: Uuid,
@@ -346,7 +356,29 @@ fn review(db: &Path, cmd: ReviewCommand) -> ExitCode {
         ReviewCommand::Accept {
             record_id,
             reviewer,
-        } => decide(&db, record_id, &reviewer, None),
+            age_identity,
+            pki,
+        } => {
+            let Some(identity_path) =
+                age_identity.or_else(|| pki.map(|dir| DemoPki::at(&dir).platform_age_identity))
+            else {
+                return fail("usage", "accept needs --age-identity or --pki");
+            };
+            let identity = match load_identity(&identity_path) {
+                Ok(i) => i,
+                Err(e) => return fail(e.code(), e),
+            };
+            let mut db = db;
+            match register::accept(&mut db, &identity, record_id, &reviewer, Utc::now()) {
+                Ok(()) => decided(record_id, "accepted"),
+                Err(AcceptError::Db(e)) => refused_decision(record_id, e),
+                Err(e @ AcceptError::NotInBase(_)) => {
+                    // The decision stands (as in the console); say what is missing.
+                    eprintln!("county-platform: {record_id}: {e}");
+                    decided(record_id, "accepted")
+                }
+            }
+        }
         ReviewCommand::Reject {
             record_id,
             reasons,
@@ -354,35 +386,33 @@ fn review(db: &Path, cmd: ReviewCommand) -> ExitCode {
         } => {
             let parsed: Option<Vec<Problem>> = reasons.iter().map(|r| parse_reason(r)).collect();
             match parsed {
-                Some(reasons) => decide(&db, record_id, &reviewer, Some(&reasons)),
+                Some(reasons) => decide(&db, record_id, &reviewer, &reasons),
                 None => fail("bad_reason", "a reason must look like CODE[@FIELD]=MESSAGE"),
             }
         }
     }
 }
 
-fn decide(
-    db: &PlatformDb,
-    record_id: Uuid,
-    reviewer: &str,
-    rejection: Option<&[Problem]>,
-) -> ExitCode {
-    match db.review(record_id, reviewer, rejection, Utc::now()) {
-        Ok(()) => {
-            let state = if rejection.is_some() {
-                "rejected"
-            } else {
-                "accepted"
-            };
-            print(json!({"ok": true, "record_id": record_id, "state": state}));
-            ExitCode::SUCCESS
-        }
-        Err(e @ (super::DbError::NotFound(_) | super::DbError::NotReviewable(..))) => {
+fn decide(db: &PlatformDb, record_id: Uuid, reviewer: &str, rejection: &[Problem]) -> ExitCode {
+    match db.review(record_id, reviewer, Some(rejection), Utc::now()) {
+        Ok(()) => decided(record_id, "rejected"),
+        Err(e) => refused_decision(record_id, e),
+    }
+}
+
+fn decided(record_id: Uuid, state: &str) -> ExitCode {
+    print(json!({"ok": true, "record_id": record_id, "state": state}));
+    ExitCode::SUCCESS
+}
+
+fn refused_decision(record_id: Uuid, error: super::DbError) -> ExitCode {
+    match error {
+        e @ (super::DbError::NotFound(_) | super::DbError::NotReviewable(..)) => {
             eprintln!("county-platform: {e}");
             print(json!({"ok": false, "code": "not_reviewable", "record_id": record_id}));
             ExitCode::from(1)
         }
-        Err(e) => fail("platform_db", e),
+        e => fail("platform_db", e),
     }
 }
 

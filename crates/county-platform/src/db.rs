@@ -21,7 +21,7 @@ use wire::records::ReviewState;
 pub const PLATFORM: Schema = Schema {
     name: "county platform",
     application_id: 0x564B_504C,
-    migrations: &[V1, V2_CONSOLE],
+    migrations: &[V1, V2_CONSOLE, V3_REGISTER],
 };
 
 const V1: &str = r#"
@@ -94,6 +94,73 @@ CREATE INDEX records_by_township_state ON records(township_code, state);
 CREATE INDEX records_by_kiosk ON records(kiosk_id, received_at, record_id);
 "#;
 
+/// The register of persons and what the county edits itself: one row per
+/// person keyed by the keyed hash of the ID number (`AppState::person_key`),
+/// the number itself only sealed (age) plus a masked form for display; the
+/// townships' names as the records carry them; the list of return reasons,
+/// seeded with the fields a reason could be attached to until now; the
+/// base roster imported from the county's spreadsheets (who is known, per
+/// township, for progress) and the files imported; where a look-up entry
+/// came from (an import or an accepted record, which an import never
+/// overwrites).
+const V3_REGISTER: &str = r#"
+CREATE TABLE persons (
+    person_key     TEXT PRIMARY KEY,
+    id_masked      TEXT NOT NULL,
+    id_sealed      BLOB NOT NULL,
+    first_received TEXT NOT NULL,
+    last_received  TEXT NOT NULL
+);
+CREATE TABLE townships (
+    code TEXT PRIMARY KEY,
+    name TEXT NOT NULL
+);
+CREATE TABLE return_reasons (
+    key        TEXT PRIMARY KEY,
+    field      TEXT NOT NULL,
+    label      TEXT NOT NULL,
+    position   INTEGER NOT NULL,
+    retired_at TEXT
+);
+INSERT INTO return_reasons (key, field, label, position) VALUES
+    ('identity.name', 'identity.name', '姓名', 1),
+    ('identity.id_number', 'identity.id_number', '公民身份号码', 2),
+    ('identity.address', 'identity.address', '户籍地址', 3),
+    ('identity.current_address', 'identity.current_address', '现居住地址', 4),
+    ('identity.phone', 'identity.phone', '联系电话', 5),
+    ('categories', 'categories', '人员类别', 6),
+    ('categories.details', 'categories.details', '类别详细信息', 7),
+    ('living', 'living', '生活状况', 8),
+    ('needs', 'needs', '需求', 9),
+    ('photos.portrait', 'photos.portrait', '本人照片', 10),
+    ('photos.card_photo', 'photos.card_photo', '身份证照片', 11),
+    ('documents', 'documents', '证件材料', 12),
+    ('signature', 'signature', '签字确认', 13),
+    ('other', 'other', '其他', 14);
+ALTER TABLE base_people ADD COLUMN source TEXT NOT NULL DEFAULT 'import';
+CREATE TABLE base_roster (
+    person_key    TEXT PRIMARY KEY,
+    township_code TEXT NOT NULL,
+    categories    TEXT NOT NULL,
+    row_sha256    TEXT NOT NULL,
+    imported_at   TEXT NOT NULL
+);
+CREATE INDEX base_roster_by_township ON base_roster(township_code);
+CREATE TABLE base_imports (
+    file_sha256 TEXT PRIMARY KEY,
+    file_name   TEXT NOT NULL,
+    rows        INTEGER NOT NULL,
+    changed     INTEGER NOT NULL,
+    imported_at TEXT NOT NULL,
+    imported_by TEXT NOT NULL
+);
+CREATE INDEX records_by_person_state ON records(person_key, state);
+ALTER TABLE records ADD COLUMN categories TEXT NOT NULL DEFAULT '';
+UPDATE records SET categories = coalesce(
+    (SELECT group_concat(category, ',') FROM record_categories c WHERE c.record_id = records.record_id), '');
+CREATE INDEX records_stats ON records(township_code, state, categories);
+"#;
+
 /// Who refuses a record at intake (as opposed to a named reviewer).
 pub const INTAKE_REVIEWER: &str = "intake-validation";
 
@@ -155,6 +222,28 @@ pub struct NewRecord<'a> {
     pub documents_missing: bool,
     /// The person's key (`AppState::person_key`), when the record opened.
     pub person_key: Option<&'a str>,
+}
+
+/// The columns `Received::from_row` reads, in its order (a query selects
+/// these first, then whatever else it needs).
+pub(crate) const RECEIVED_COLUMNS: &str =
+    "record_id, record_number, kiosk_id, township_code, received_at, state, reasons, reviewed_by";
+
+impl Received {
+    /// A `records` row selected with `RECEIVED_COLUMNS` first.
+    pub(crate) fn from_row(row: &rusqlite::Row<'_>) -> Result<Received, DbError> {
+        let id: String = row.get(0)?;
+        Ok(Received {
+            record_id: Uuid::parse_str(&id).map_err(|_| DbError::Corrupt("bad uuid".into()))?,
+            record_number: row.get(1)?,
+            kiosk_id: row.get(2)?,
+            township_code: row.get(3)?,
+            received_at: row.get(4)?,
+            state: row.get(5)?,
+            reasons: parse_reasons(row.get(6)?)?,
+            reviewed_by: row.get(7)?,
+        })
+    }
 }
 
 pub struct PlatformDb {
@@ -229,8 +318,8 @@ impl PlatformDb {
         };
         let inserted = tx.execute(
             "INSERT INTO records (record_id, record_number, kiosk_id, client_cert, township_code, received_at, \
-             state, reasons, reviewed_at, reviewed_by, supersedes, body_sha256, sealed, documents_missing, person_key) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) ON CONFLICT(record_id) DO NOTHING",
+             state, reasons, reviewed_at, reviewed_by, supersedes, body_sha256, sealed, documents_missing, person_key, categories) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16) ON CONFLICT(record_id) DO NOTHING",
             params![
                 new.record_id.to_string(),
                 new.record_number,
@@ -247,6 +336,11 @@ impl PlatformDb {
                 new.sealed,
                 new.documents_missing,
                 new.person_key,
+                new.categories
+                    .iter()
+                    .map(|c| c.slug())
+                    .collect::<Vec<_>>()
+                    .join(","),
             ],
         )?;
         if inserted == 0 {
@@ -325,44 +419,13 @@ impl PlatformDb {
     }
 
     pub fn list(&self, state: Option<&str>) -> Result<Vec<Received>, DbError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT record_id, record_number, kiosk_id, township_code, received_at, state, reasons, reviewed_by \
-             FROM records WHERE ?1 IS NULL OR state = ?1 ORDER BY received_at, record_id",
-        )?;
-        let rows = stmt.query_map([state], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-                r.get::<_, Option<String>>(6)?,
-                r.get(7)?,
-            ))
-        })?;
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {RECEIVED_COLUMNS} FROM records WHERE ?1 IS NULL OR state = ?1 ORDER BY received_at, record_id"
+        ))?;
+        let mut rows = stmt.query([state])?;
         let mut out = Vec::new();
-        for row in rows {
-            let (
-                id,
-                record_number,
-                kiosk_id,
-                township_code,
-                received_at,
-                state,
-                reasons,
-                reviewed_by,
-            ) = row?;
-            out.push(Received {
-                record_id: Uuid::parse_str(&id).map_err(|_| DbError::Corrupt("bad uuid".into()))?,
-                record_number,
-                kiosk_id,
-                township_code,
-                received_at,
-                state,
-                reasons: parse_reasons(reasons)?,
-                reviewed_by,
-            });
+        while let Some(row) = rows.next()? {
+            out.push(Received::from_row(row)?);
         }
         Ok(out)
     }

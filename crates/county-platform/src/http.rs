@@ -204,10 +204,18 @@ fn store_upload(
             reasons.iter().any(|r| r.code == "document_missing"),
         ),
     };
-    let person_key = checked
+    // The person, also for a record refused at intake whose identity can
+    // still be read: the reviewer sees the refusal in the person's history.
+    let readable_identity = match &checked {
+        Ok(r) => Some((r.identity.id_number.clone(), r.meta.township.clone())),
+        Err(_) => seal::open::<Record>(body, &state.identity)
+            .ok()
+            .filter(|(r, _)| IdNumber::parse_structure(r.identity.id_number.trim()).is_ok())
+            .map(|(r, _)| (r.identity.id_number, r.meta.township)),
+    };
+    let person_key = readable_identity
         .as_ref()
-        .ok()
-        .map(|r| state.person_key(&r.identity.id_number));
+        .map(|(id_number, _)| state.person_key(id_number));
     let rejected = checked.as_ref().err();
     if let Some(reasons) = rejected {
         // A record nobody can open is not kept: there is nothing to review.
@@ -238,7 +246,19 @@ fn store_upload(
         documents_missing,
         person_key: person_key.as_deref(),
     };
-    match state.db().insert(&new, Utc::now()) {
+    let now = Utc::now();
+    let mut db = state.db();
+    let stored = db.insert(&new, now).and_then(|existing| {
+        if let (None, Some((id_number, township)), Some(key)) =
+            (&existing, &readable_identity, &person_key)
+        {
+            db.note_person(key, id_number, &state.identity.to_public(), now)?;
+            db.note_township(&township.code, &township.name)?;
+        }
+        Ok(existing)
+    });
+    drop(db);
+    match stored {
         Err(e) => internal(e),
         Ok(Some(existing)) => repeat_answer(record_id, &existing, &body_sha256),
         Ok(None) => match rejected {

@@ -35,6 +35,7 @@ pub mod config_bundles;
 pub mod console;
 pub mod db;
 pub mod http;
+pub mod register;
 pub mod registry;
 
 pub use db::{DbError, PlatformDb};
@@ -226,6 +227,9 @@ pub fn start(
 ) -> Result<RunningPlatform, PlatformError> {
     let identity = load_identity(&config.age_identity)?;
     let db = PlatformDb::open(&config.db)?;
+    // Records received before the register existed get their person rows
+    // and township names (nothing to do on later starts).
+    register::backfill(&db, &identity)?;
     let state = AppState::new(db, identity, faults);
     let bundles = config_bundles::ConfigState::open(&config.db, config.admin_keys.as_deref())
         .map_err(PlatformError::ConfigBundles)?;

@@ -10,6 +10,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::Value;
+use wire::records::ReviewState;
+
+mod support;
 
 fn platform(args: &[&str]) -> (i32, Value) {
     let output = Command::new(env!("CARGO_BIN_EXE_county-platform"))
@@ -45,7 +48,9 @@ fn reviewers_import_a_base_list_and_are_refused_what_is_not_theirs_to_decide() {
         (0, Some(0))
     );
     let id = original["meta"]["record_id"].as_str().unwrap();
-    let (code, out) = platform(&["--db", &db, "review", "accept", id]);
+    let demo_pki =
+        s(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/config_data/demo-pki"));
+    let (code, out) = platform(&["--db", &db, "review", "accept", id, "--pki", &demo_pki]);
     assert_eq!((code, &out["code"]), (1, &Value::from("not_reviewable")));
     let (code, _) = platform(&[
         "--db",
@@ -123,4 +128,49 @@ fn user_add_creates_console_accounts_and_refuses_bad_ones() {
     };
     assert_eq!(stdin_add("short"), Some(2));
     assert_eq!(stdin_add("a-long-password-from-stdin"), Some(0));
+}
+
+/// `review accept` on the command line takes the console's path: the record
+/// is accepted and becomes the person's entry in the kiosks' look-up base.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn review_accept_on_the_command_line_feeds_the_look_up_as_the_console_does() {
+    let running = support::Platform::start();
+    let (record, blobs) = support::demo_record();
+    assert_eq!(running.send(&record, &blobs, "FC-0001").await, 201);
+    assert!(!running.look_up("350524195503150010").await.found);
+    let db = s(&running.dir.path().join("platform.sqlite3"));
+    let id = record.meta.record_id.to_string();
+    // Without the platform's key nothing is decided.
+    let (code, _) = platform(&["--db", &db, "review", "accept", &id]);
+    assert_eq!(code, 2);
+    assert_eq!(
+        running.poll_review(record.meta.record_id).await,
+        ReviewState::Received
+    );
+    let (code, out) = platform(&[
+        "--db",
+        &db,
+        "review",
+        "accept",
+        &id,
+        "--pki",
+        &s(&running.pki.dir),
+    ]);
+    assert_eq!(
+        (code, &out["state"]),
+        (0, &Value::from("accepted")),
+        "{out}"
+    );
+    assert_eq!(
+        running.poll_review(record.meta.record_id).await,
+        ReviewState::Accepted
+    );
+    let base = running.look_up("350524195503150010").await;
+    let base = base
+        .record
+        .expect("the accepted record in the look-up base");
+    assert_eq!(base.meta.record_id, record.meta.record_id);
+    assert!(
+        base.photos.portrait.is_none() && base.documents.is_empty() && base.signature.is_none()
+    );
 }

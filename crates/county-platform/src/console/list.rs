@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use kiosk_core::category::Category;
 use rusqlite::types::Value;
 
-use crate::db::{parse_reasons, DbError, PlatformDb, Received};
+use crate::db::{DbError, PlatformDb, Received, RECEIVED_COLUMNS};
 
 /// Rows on one page.
 pub const PAGE_SIZE: u32 = 50;
@@ -169,51 +169,17 @@ impl PlatformDb {
             format!("WHERE {}", clauses.join(" AND "))
         };
         let sql = format!(
-            "SELECT record_id, record_number, kiosk_id, township_code, received_at, state, reasons, reviewed_by, documents_missing \
+            "SELECT {RECEIVED_COLUMNS}, documents_missing \
              FROM records {where_clause} ORDER BY received_at, record_id LIMIT {}",
             PAGE_SIZE + 1
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
-        let rows = stmt.query_map(rusqlite::params_from_iter(values), |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, Option<String>>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, String>(4)?,
-                r.get::<_, String>(5)?,
-                r.get::<_, Option<String>>(6)?,
-                r.get::<_, Option<String>>(7)?,
-                r.get::<_, bool>(8)?,
-            ))
-        })?;
+        let mut rows = stmt.query(rusqlite::params_from_iter(values))?;
         let mut out = Vec::new();
-        for row in rows {
-            let (
-                id,
-                record_number,
-                kiosk_id,
-                township_code,
-                received_at,
-                state,
-                reasons,
-                reviewed_by,
-                documents_missing,
-            ) = row?;
-            let received = Received {
-                record_id: uuid::Uuid::parse_str(&id)
-                    .map_err(|_| DbError::Corrupt("bad uuid".into()))?,
-                record_number,
-                kiosk_id,
-                township_code,
-                received_at,
-                state,
-                reasons: parse_reasons(reasons)?,
-                reviewed_by,
-            };
+        while let Some(row) = rows.next()? {
             out.push(ListRow {
-                received,
-                documents_missing,
+                received: Received::from_row(row)?,
+                documents_missing: row.get(8)?,
             });
         }
         let next = if out.len() > PAGE_SIZE as usize {

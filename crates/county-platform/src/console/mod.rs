@@ -26,9 +26,14 @@ use trust::pki::{self, CertificateAuthority, DemoPki, PkiError, Validity, DEMO_C
 use trust::sha256_hex;
 
 pub mod auth;
+pub mod export;
+pub mod import;
 pub mod list;
 pub mod pages;
+pub mod person_page;
+pub mod reasons;
 pub mod record_page;
+pub mod stats;
 pub mod store;
 
 use auth::{Role, Username};
@@ -137,7 +142,11 @@ pub fn routes() -> Router<ConsoleState> {
         .route("/users/unlock", post(unlock_user))
         .route("/users/update", post(update_user))
         .route("/audit", get(audit_page))
-        .route("/stats", get(stats_page))
+        .merge(stats::routes())
+        .merge(reasons::routes())
+        .merge(import::routes())
+        .merge(export::routes())
+        .merge(person_page::routes())
         .layer(middleware::from_fn(security_headers))
 }
 
@@ -454,7 +463,7 @@ fn users_answer(
                     td { (role.name_zh()) }
                     @match locked_until.filter(|until| *until > now) {
                         Some(until) => {
-                            td { "已锁定，至 " (until.format("%H:%M")) "（UTC）" }
+                            td { "已锁定，至 " (pages::china_time(until)) }
                             td {
                                 form method="post" action="/users/unlock" {
                                     (pages::csrf_field(&session.csrf_token))
@@ -498,6 +507,21 @@ fn users_answer(
     html_page(status, pages::layout("用户管理", Some(session), body))
 }
 
+/// The users page again, with why the form was refused (400).
+fn refuse_on_users_page(state: &ConsoleState, session: &Session, message: &str) -> Response {
+    users_answer(
+        state,
+        session,
+        Some(Err(message.into())),
+        StatusCode::BAD_REQUEST,
+    )
+}
+
+/// The account a users form names (`username`), if it is a valid name.
+fn form_username(form: &[(String, String)]) -> Option<Username> {
+    form_value(form, "username").and_then(Username::parse)
+}
+
 async fn add_user(
     State(state): State<ConsoleState>,
     headers: HeaderMap,
@@ -507,15 +531,8 @@ async fn add_user(
         Ok(s) => s,
         Err(r) => return *r,
     };
-    let refuse = |m: &str| {
-        users_answer(
-            &state,
-            &session,
-            Some(Err(m.into())),
-            StatusCode::BAD_REQUEST,
-        )
-    };
-    let Some(username) = form_value(&form, "username").and_then(Username::parse) else {
+    let refuse = |message: &str| refuse_on_users_page(&state, &session, message);
+    let Some(username) = form_username(&form) else {
         return refuse("用户名只能由小写字母、数字和 . _ - 组成，最多32位。");
     };
     let Some(role) = form_value(&form, "role").and_then(Role::parse) else {
@@ -568,13 +585,8 @@ async fn unlock_user(
         Ok(s) => s,
         Err(r) => return *r,
     };
-    let Some(username) = form_value(&form, "username").and_then(Username::parse) else {
-        return users_answer(
-            &state,
-            &session,
-            Some(Err("没有这个用户。".into())),
-            StatusCode::BAD_REQUEST,
-        );
+    let Some(username) = form_username(&form) else {
+        return refuse_on_users_page(&state, &session, "没有这个用户。");
     };
     let unlocked = {
         let db = state.app.db();
@@ -592,12 +604,7 @@ async fn unlock_user(
             Some(Ok(format!("已解锁用户 {}。", username.as_str()))),
             StatusCode::OK,
         ),
-        Ok(false) => users_answer(
-            &state,
-            &session,
-            Some(Err("没有这个用户。".into())),
-            StatusCode::BAD_REQUEST,
-        ),
+        Ok(false) => refuse_on_users_page(&state, &session, "没有这个用户。"),
         Err(e) => internal(e),
     }
 }
@@ -611,15 +618,8 @@ async fn update_user(
         Ok(s) => s,
         Err(r) => return *r,
     };
-    let refuse = |m: &str| {
-        users_answer(
-            &state,
-            &session,
-            Some(Err(m.into())),
-            StatusCode::BAD_REQUEST,
-        )
-    };
-    let Some(username) = form_value(&form, "username").and_then(Username::parse) else {
+    let refuse = |message: &str| refuse_on_users_page(&state, &session, message);
+    let Some(username) = form_username(&form) else {
         return refuse("没有这个用户。");
     };
     let role = match form_value(&form, "role").unwrap_or_default() {
@@ -681,72 +681,6 @@ async fn update_user(
     }
 }
 
-async fn stats_page(State(state): State<ConsoleState>, headers: HeaderMap) -> Response {
-    let session = match require(&state, &headers, anyone) {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
-    let counts = {
-        let db = state.app.db();
-        db.counts_by_township()
-            .and_then(|t| Ok((t, db.counts_by_category()?)))
-    };
-    let (by_township, by_category) = match counts {
-        Ok(c) => c,
-        Err(e) => return internal(e),
-    };
-    let mut townships: Vec<&str> = by_township.iter().map(|(t, _, _)| t.as_str()).collect();
-    townships.dedup();
-    let count = |township: &str, state: &str| {
-        by_township
-            .iter()
-            .find(|(t, s, _)| t == township && s == state)
-            .map(|(_, _, n)| *n)
-            .unwrap_or(0)
-    };
-    let total = |state: &str| {
-        by_township
-            .iter()
-            .filter(|(_, s, _)| s == state)
-            .map(|(_, _, n)| *n)
-            .sum::<u64>()
-    };
-    let body = html! {
-        h2 { "统计" }
-        p.muted { "按乡镇和审核状态统计平台收到的记录（被接收时自动校验拒收的记录没有乡镇代码，列为“未知”）。" }
-        table {
-            tr {
-                th { "乡镇代码" }
-                @for (_, zh) in list::STATES { th { (zh) } }
-                th { "合计" }
-            }
-            @for township in &townships {
-                tr {
-                    td { @if township.is_empty() { "未知" } @else { (township) } }
-                    @for (code, _) in list::STATES { td { (count(township, code)) } }
-                    td { (list::STATES.iter().map(|(code, _)| count(township, code)).sum::<u64>()) }
-                }
-            }
-            tr {
-                th { "合计" }
-                @for (code, _) in list::STATES { th { (total(code)) } }
-                th { (list::STATES.iter().map(|(code, _)| total(code)).sum::<u64>()) }
-            }
-        }
-        h3 style="margin-top:16px" { "按人员类别（一人多类别时各计一次）" }
-        table {
-            tr { th { "人员类别" } th { "记录数" } }
-            @for (slug, n) in &by_category {
-                tr {
-                    td { (kiosk_core::category::Category::from_slug(slug).map(|c| c.name_zh()).unwrap_or("未知")) }
-                    td { (n) }
-                }
-            }
-        }
-    };
-    html_page(StatusCode::OK, pages::layout("统计", Some(&session), body))
-}
-
 async fn audit_page(
     State(state): State<ConsoleState>,
     headers: HeaderMap,
@@ -764,10 +698,10 @@ async fn audit_page(
         h2 { "操作日志（最近200条）" }
         p.muted { "只记录谁、何时、做了什么、涉及哪条记录，不含个人信息；日志只能追加，不能修改或删除。" }
         table {
-            tr { th { "时间（UTC）" } th { "用户" } th { "操作" } th { "记录编号" } }
+            tr { th { "时间" } th { "用户" } th { "操作" } th { "记录编号" } }
             @for entry in &entries {
                 tr {
-                    td { (entry.at.get(..19).unwrap_or(&entry.at).replace('T', " ")) }
+                    td { (pages::china_time_text(&entry.at)) }
                     td { (entry.username) }
                     td { (action_zh(&entry.action)) }
                     td { (entry.record_id.as_deref().unwrap_or("—")) }
@@ -794,6 +728,16 @@ fn action_zh(action: &str) -> &str {
         "photo_view" => "查看照片",
         "accept" => "审核通过",
         "return" => "退回",
+        "reason_add" => "新增退回原因",
+        "reason_rename" => "退回原因改名",
+        "reason_retire" => "停用退回原因",
+        "reason_restore" => "恢复退回原因",
+        "person_view" => "查看人员档案",
+        "base_preview" => "基础库导入预览",
+        "base_import" => "基础库导入",
+        "export_xlsx" => "导出名册（Excel）",
+        "export_csv" => "导出名册（CSV）",
+        "export_photos" => "导出照片",
         other => other,
     }
 }

@@ -2,6 +2,7 @@
 //! every interpolated string: a name holding `<script>` shows as text).
 //! No script at all; plain forms. Laid out for a 1366×768 office screen.
 
+use chrono::{DateTime, Duration, Utc};
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 
 use super::auth::Role;
@@ -49,6 +50,17 @@ button.secondary { background: #fff; color: #1f4e79; }
 .reason-row input { width: 100%; }
 .muted { color: #5b6775; font-size: 13px; }
 img.compare { max-width: 120px; max-height: 90px; border: 1px solid #aab4c0; }
+table.compact th, table.compact td { padding: 4px 5px; font-size: 13px; }
+svg.chart { display: block; margin-bottom: 10px; }
+.print-only { display: none; }
+@media print {
+  header, .no-print { display: none !important; }
+  .print-only { display: block; }
+  body { background: #fff; font-size: 12px; }
+  main { padding: 0; }
+  .section { border: none; padding: 0; page-break-inside: avoid; }
+  .error { border: 1px solid #8a1c12; }
+}
 tr.changed del { color: #8a1c12; } tr.changed ins { color: #1c6b2e; text-decoration: none; font-weight: bold; }
 "#;
 
@@ -72,6 +84,9 @@ pub fn layout(title: &str, session: Option<&Session>, body: Markup) -> Markup {
                             a href="/stats" { "统计" }
                             @if session.role.may_manage_users() {
                                 a href="/users" { "用户管理" }
+                                a href="/reasons" { "退回原因" }
+                                a href="/import" { "基础库导入" }
+                                a href="/export" { "导出" }
                                 a href="/audit" { "操作日志" }
                             }
                         }
@@ -132,5 +147,31 @@ pub fn role_options(selected: Option<Role>) -> Markup {
         @for role in Role::ALL {
             option value=(role.as_str()) selected[selected == Some(role)] { (role.name_zh()) }
         }
+    }
+}
+
+/// A moment as county staff read it: China Standard Time (UTC+8, no
+/// daylight saving), "2026-12-06 15:04".
+pub fn china_time(at: DateTime<Utc>) -> String {
+    (at.naive_utc() + Duration::hours(8))
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
+}
+
+/// A stored time (RFC 3339, UTC) as county staff read it; a value that
+/// does not parse is shown as stored.
+pub fn china_time_text(stored: &str) -> String {
+    DateTime::parse_from_rfc3339(stored)
+        .map(|t| china_time(t.with_timezone(&Utc)))
+        .unwrap_or_else(|_| stored.to_string())
+}
+
+/// A township by name, with its code for the clerk who knows codes; the
+/// code alone when the platform has no name for it.
+pub fn township_label(code: &str, names: &std::collections::HashMap<String, String>) -> String {
+    match (code.is_empty(), names.get(code)) {
+        (true, _) => "未知".to_string(),
+        (false, Some(name)) => name.clone(),
+        (false, None) => code.to_string(),
     }
 }

@@ -10,23 +10,24 @@ use uuid::Uuid;
 
 use super::auth::Role;
 use super::list::{self, Filter, STATES};
+use super::reasons::ReturnReason;
 use super::store::{campaign_of, Linked, Session};
 use super::{
     anyone, form_value, html_page, internal, pages, require, require_form, ConsoleState, Refusal,
 };
 use crate::db::{DbError, INTAKE_REVIEWER};
+use crate::register::{self, AcceptError};
 use kiosk_core::card::Nation;
 use kiosk_core::category::Category;
 use kiosk_core::classified;
 use kiosk_core::forms::{self, Field, FieldKind};
-use kiosk_core::id_number::IdNumber;
 use kiosk_core::record::{NeedArea, PhotoRef, Record};
 use kiosk_core::Problem;
 use trust::seal;
 
-/// The fields a returned record's reason can be attached to (a list the
-/// county can edit comes later): the record's own field paths, so the
-/// kiosk shows the reason next to the field.
+/// The places on a record a return reason can be attached to: the
+/// record's own field paths, so the kiosk shows the reason next to the
+/// field. The reasons themselves are the county's list (`reasons`).
 pub const RETURN_FIELDS: [(&str, &str); 14] = [
     ("identity.name", "姓名"),
     ("identity.id_number", "公民身份号码"),
@@ -51,7 +52,7 @@ pub const MAX_REASON_CHARS: usize = 200;
 /// Reasons one decision may carry.
 pub const MAX_REASONS: usize = 3;
 
-fn field_zh(field: Option<&str>) -> &'static str {
+pub(super) fn field_zh(field: Option<&str>) -> &'static str {
     RETURN_FIELDS
         .iter()
         .find(|(key, _)| Some(*key) == field)
@@ -73,10 +74,6 @@ fn need_area_zh(area: NeedArea) -> &'static str {
     }
 }
 
-fn short_time(text: &str) -> String {
-    text.get(..16).unwrap_or(text).replace('T', " ")
-}
-
 pub async fn list(
     State(state): State<ConsoleState>,
     headers: HeaderMap,
@@ -87,10 +84,17 @@ pub async fn list(
         Err(r) => return *r,
     };
     let filter = Filter::parse(&query);
-    let page = match state.app.db().console_page(&filter) {
-        Ok(p) => p,
+    let answer = {
+        let db = state.app.db();
+        db.console_page(&filter)
+            .and_then(|page| Ok((page, db.townships()?)))
+    };
+    let (page, townships) = match answer {
+        Ok(a) => a,
         Err(e) => return internal(e),
     };
+    let township_names: std::collections::HashMap<String, String> =
+        townships.iter().cloned().collect();
     let base_query = filter.query_without_page();
     let next_href = page.next.as_ref().map(|after| {
         let mut q = base_query.clone();
@@ -101,7 +105,12 @@ pub async fn list(
     let body = html! {
         h2 { "记录审核" }
         form.filters method="get" action="/records" {
-            label { "乡镇代码" input type="text" name="township" size="11" value=[filter.township.as_deref()]; }
+            label { "乡镇" select name="township" {
+                option value="" { "全部" }
+                @for (code, name) in &townships {
+                    option value=(code) selected[filter.township.as_deref() == Some(code.as_str())] { (name) }
+                }
+            } }
             label { "采集点编号" input type="text" name="kiosk" size="10" value=[filter.kiosk.as_deref()]; }
             label { "状态" select name="state" {
                 option value="" { "全部" }
@@ -134,14 +143,14 @@ pub async fn list(
             div.notice { "没有符合条件的记录。" }
         } @else {
             table {
-                tr { th { "受理编号" } th { "乡镇代码" } th { "采集点" } th { "接收时间（UTC）" } th { "状态" } th { "问题" } th { "证件" } th { "审核人" } th { "" } }
+                tr { th { "受理编号" } th { "乡镇" } th { "采集点" } th { "接收时间" } th { "状态" } th { "问题" } th { "证件" } th { "审核人" } th { "" } }
                 @for list_row in &page.rows {
                     @let row = &list_row.received;
                     tr {
                         td { (row.record_number.as_deref().unwrap_or("—")) }
-                        td { (row.township_code) }
+                        td { (pages::township_label(&row.township_code, &township_names)) }
                         td { (row.kiosk_id) }
-                        td { (short_time(&row.received_at)) }
+                        td { (pages::china_time_text(&row.received_at)) }
                         td class=(format!("state-{}", row.state)) { (list::state_zh(&row.state)) }
                         td { @if row.reasons.is_empty() { "—" } @else { (row.reasons.len()) " 项" } }
                         td {
@@ -208,6 +217,10 @@ struct Opened {
     /// The person's latest earlier accepted record (not the one this
     /// corrects), opened: what changed since is shown.
     earlier_accepted: Option<(Uuid, Record)>,
+    /// The county's return reasons still in use (the decision form).
+    reasons_in_use: Vec<ReturnReason>,
+    /// The person in the register, when the record's identity was read.
+    person_key: Option<String>,
 }
 
 enum OpenError {
@@ -237,7 +250,7 @@ fn open_record(state: &ConsoleState, record_id: Uuid) -> Result<Opened, OpenErro
                 .map(|(r, _)| r)
         }
     };
-    let (superseded_by, linked, received_at) = {
+    let (superseded_by, linked, received_at, reasons_in_use, person_key) = {
         let db = state.app.db();
         (
             db.superseded_by(record_id).map_err(OpenError::Db)?,
@@ -245,6 +258,8 @@ fn open_record(state: &ConsoleState, record_id: Uuid) -> Result<Opened, OpenErro
             db.received_at(record_id)
                 .map_err(OpenError::Db)?
                 .unwrap_or_default(),
+            db.return_reasons(false).map_err(OpenError::Db)?,
+            db.person_key_of(record_id).map_err(OpenError::Db)?,
         )
     };
     let earlier = linked.iter().rev().find(|l| {
@@ -271,6 +286,8 @@ fn open_record(state: &ConsoleState, record_id: Uuid) -> Result<Opened, OpenErro
         linked,
         received_at,
         earlier_accepted,
+        reasons_in_use,
+        person_key,
     })
 }
 
@@ -368,7 +385,7 @@ pub async fn photo(
     ([(header::CONTENT_TYPE, content_type)], bytes).into_response()
 }
 
-fn field_text(field: &Field) -> String {
+pub(super) fn field_text(field: &Field) -> String {
     let none = "未填写".to_string();
     match &field.kind {
         FieldKind::Choice { options, selected } => selected
@@ -545,6 +562,7 @@ fn duplicates<'a>(record: &Record, record_id: Uuid, opened: &'a Opened) -> Vec<&
             l.kiosk_id != record.meta.kiosk_id
                 && campaign_of(&l.received_at) == campaign
                 && l.state != "superseded"
+                && !l.refused_at_intake
                 && l.supersedes != Some(record_id)
                 && record.meta.supersedes != Some(l.record_id)
         })
@@ -577,16 +595,19 @@ fn person_markup(record: &Record, record_id: Uuid, opened: &Opened) -> Markup {
                 }
             }
         }
+        @if let Some(key) = &opened.person_key {
+            p { a href=(format!("/persons/{key}")) { "查看此人的人员档案（全部登记记录及变化）" } }
+        }
         @if !opened.linked.is_empty() {
             div.section {
                 h3 { "此人的其他登记记录（按身份证号关联）" }
                 table {
-                    tr { th { "受理编号" } th { "采集点" } th { "接收时间（UTC）" } th { "状态" } th { "" } }
+                    tr { th { "受理编号" } th { "采集点" } th { "接收时间" } th { "状态" } th { "" } }
                     @for l in &opened.linked {
                         tr {
                             td { (l.record_number.as_deref().unwrap_or("—")) }
                             td { (l.kiosk_id) }
-                            td { (short_time(&l.received_at)) }
+                            td { (pages::china_time_text(&l.received_at)) }
                             td class=(format!("state-{}", l.state)) { (list::state_zh(&l.state)) }
                             td { a href=(format!("/records/{}", l.record_id)) { "查看" } }
                         }
@@ -603,7 +624,7 @@ fn person_markup(record: &Record, record_id: Uuid, opened: &Opened) -> Markup {
 
 /// What changed from one record of a person to another: fields by label,
 /// photos side by side.
-fn changes_table(
+pub(super) fn changes_table(
     (before_id, before): (Uuid, &Record),
     (after_id, after): (Uuid, &Record),
     before_head: &str,
@@ -676,7 +697,7 @@ fn record_markup(
         p.muted {
             "记录编号 " (record_id) " · 采集点 " (record.meta.kiosk_id)
             " · 乡镇 " (record.meta.township.name) "（" (record.meta.township.code) "）"
-            " · 登记时间 " (record.meta.created_at.format("%Y-%m-%d %H:%M")) " UTC"
+            " · 登记时间 " (pages::china_time(record.meta.created_at))
         }
         @if let Some(error) = error { div.error role="alert" { (error) } }
         (correction_markup(record, opened))
@@ -751,16 +772,16 @@ fn record_markup(
                 }
             }
             @if let Some(signature) = &record.signature {
-                p.muted { "回执打印于 " (signature.receipt_printed_at.format("%Y-%m-%d %H:%M")) " UTC，见证工作人员 " (signature.witnessed_by) }
+                p.muted { "回执打印于 " (pages::china_time(signature.receipt_printed_at)) "，见证工作人员 " (signature.witnessed_by) }
             }
         }
         @if opened.state == "received" && session.role.may_review() {
-            (decision_form(session, record_id))
+            (decision_form(session, record_id, &opened.reasons_in_use))
         }
     }
 }
 
-fn decision_form(session: &Session, record_id: Uuid) -> Markup {
+fn decision_form(session: &Session, record_id: Uuid, reasons_in_use: &[ReturnReason]) -> Markup {
     let action = format!("/records/{record_id}/decision");
     html! {
         div.section.decision {
@@ -780,9 +801,16 @@ fn decision_form(session: &Session, record_id: Uuid) -> Markup {
                     input type="hidden" name="decision" value="return";
                     @for i in 1..=MAX_REASONS {
                         div.reason-row {
-                            select name=(format!("field{i}")) aria-label="问题所在项目" {
-                                option value="" { "（选择问题所在项目）" }
-                                @for (key, zh) in RETURN_FIELDS { option value=(key) { (zh) } }
+                            select name=(format!("field{i}")) aria-label="退回原因" {
+                                option value="" { "（选择退回原因）" }
+                                @for reason in reasons_in_use {
+                                    option value=(reason.key) {
+                                        (reason.label)
+                                        @if !reason.needs_text() {
+                                            "（" (field_zh(Some(&reason.field))) "）"
+                                        }
+                                    }
+                                }
                             }
                             input type="text" name=(format!("text{i}")) maxlength=(MAX_REASON_CHARS) placeholder="退回原因，将显示给采集点工作人员";
                         }
@@ -840,24 +868,29 @@ async fn show_answer(
     )
 }
 
-/// The reasons of a return form: each a field from the list plus free
-/// text that must not name a military unit (the classified-text guard).
-pub fn parse_return_reasons(form: &[(String, String)]) -> Result<Vec<Problem>, String> {
+/// The reasons of a return form: each one of the county's reasons (still
+/// in use) plus free text that must not name a military unit (the
+/// classified-text guard); a reason that only names a field needs text.
+pub fn parse_return_reasons(
+    form: &[(String, String)],
+    reasons_in_use: &[ReturnReason],
+) -> Result<Vec<Problem>, String> {
     let mut reasons = Vec::new();
     for i in 1..=MAX_REASONS {
-        let field = form_value(form, &format!("field{i}"))
+        let key = form_value(form, &format!("field{i}"))
             .unwrap_or_default()
             .trim();
         let text = form_value(form, &format!("text{i}"))
             .unwrap_or_default()
             .trim();
-        if field.is_empty() && text.is_empty() {
+        if key.is_empty() && text.is_empty() {
             continue;
         }
-        let Some((key, zh)) = RETURN_FIELDS.iter().find(|(key, _)| *key == field) else {
-            return Err(format!("第{i}条原因：请选择问题所在项目。"));
+        let Some(reason) = reasons_in_use.iter().find(|r| r.key == key) else {
+            return Err(format!("第{i}条原因：请选择退回原因。"));
         };
-        if text.is_empty() {
+        let zh = &reason.label;
+        if text.is_empty() && reason.needs_text() {
             return Err(format!("第{i}条原因（{zh}）：请填写退回原因。"));
         }
         if text.chars().count() > MAX_REASON_CHARS {
@@ -865,50 +898,23 @@ pub fn parse_return_reasons(form: &[(String, String)]) -> Result<Vec<Problem>, S
                 "第{i}条原因（{zh}）：原因不能超过{MAX_REASON_CHARS}个字。"
             ));
         }
-        if let Some(hit) = classified::check_text(key, text).into_iter().next() {
+        if let Some(hit) = classified::check_text(&reason.field, text)
+            .into_iter()
+            .next()
+        {
             return Err(format!("第{i}条原因（{zh}）：{}", hit.message));
         }
-        let problem = Problem::new(RETURN_CODE, text);
-        reasons.push(if *key == "other" {
+        let problem = Problem::new(RETURN_CODE, reason.message(text));
+        reasons.push(if reason.field == "other" {
             problem
         } else {
-            problem.at(*key)
+            problem.at(reason.field.as_str())
         });
     }
     if reasons.is_empty() {
         return Err("退回时至少填写一条原因。".into());
     }
     Ok(reasons)
-}
-
-/// An accepted record becomes the person's entry in the base database,
-/// which the kiosks' look-up answers from: a returning person then only
-/// checks and completes (the kiosk takes categories, living conditions and
-/// contact details from it, and files its record as a correction of this
-/// one). Photos, certificates and the signature are left out: the kiosk
-/// takes new ones.
-fn make_base(
-    state: &ConsoleState,
-    record_id: Uuid,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Result<(), String> {
-    let opened = open_record(state, record_id).map_err(|e| match e {
-        OpenError::NotFound => "not found".to_string(),
-        OpenError::Db(e) => e.to_string(),
-        OpenError::Unreadable(m) => m.to_string(),
-    })?;
-    let mut base = opened.record;
-    let id = IdNumber::parse_structure(base.identity.id_number.trim())
-        .map_err(|e| e.code().to_string())?;
-    base.photos = Default::default();
-    base.documents.clear();
-    base.signature = None;
-    state
-        .app
-        .db()
-        .import_base(&[(id, base)], now)
-        .map(|_| ())
-        .map_err(|e| e.to_string())
 }
 
 pub async fn decide(
@@ -925,20 +931,24 @@ pub async fn decide(
         Ok(id) => id,
         Err(r) => return *r,
     };
+    let reasons_in_use = state.app.db().return_reasons(false);
     let (rejection, action) = match form_value(&form, "decision") {
         Some("accept") => (None, "accept"),
-        Some("return") => match parse_return_reasons(&form) {
-            Ok(reasons) => (Some(reasons), "return"),
-            Err(message) => {
-                return show_answer(
-                    &state,
-                    &session,
-                    record_id,
-                    Some(message),
-                    StatusCode::BAD_REQUEST,
-                )
-                .await
-            }
+        Some("return") => match reasons_in_use {
+            Err(e) => return internal(e),
+            Ok(in_use) => match parse_return_reasons(&form, &in_use) {
+                Ok(reasons) => (Some(reasons), "return"),
+                Err(message) => {
+                    return show_answer(
+                        &state,
+                        &session,
+                        record_id,
+                        Some(message),
+                        StatusCode::BAD_REQUEST,
+                    )
+                    .await
+                }
+            },
         },
         _ => {
             return show_answer(
@@ -952,33 +962,38 @@ pub async fn decide(
         }
     };
     let now = state.now();
-    let decided = {
-        let db = state.app.db();
-        // The same path as the reviewer command line: the kiosk's review
-        // poll (/v1/reviews) answers from it.
-        db.review(
-            record_id,
-            session.username.as_str(),
-            rejection.as_deref(),
-            now,
-        )
-        .and_then(|()| {
-            db.audit(
-                session.username.as_str(),
-                action,
-                Some(&record_id.to_string()),
-                now,
-            )
-        })
-    };
-    if decided.is_ok() && action == "accept" {
-        let worker = state.clone();
-        let based = tokio::task::spawn_blocking(move || make_base(&worker, record_id, now)).await;
-        if let Ok(Err(e)) | Err(e) = based.map_err(|e| e.to_string()) {
-            // The decision stands; the kiosks' look-up just misses this one.
-            eprintln!("county-platform console: accepted {record_id} not added to the base: {e}");
-        }
-    }
+    let worker = state.clone();
+    let reviewer = session.username.clone();
+    let decided = tokio::task::spawn_blocking(move || {
+        let mut db = worker.app.db();
+        // The same paths as the reviewer command line: the kiosk's review
+        // poll (/v1/reviews) answers from the state, and an acceptance
+        // feeds the kiosks' look-up base (`register::accept`).
+        let decided = match &rejection {
+            None => {
+                match register::accept(
+                    &mut db,
+                    &worker.app.identity,
+                    record_id,
+                    reviewer.as_str(),
+                    now,
+                ) {
+                    Ok(()) => Ok(()),
+                    Err(AcceptError::Db(e)) => Err(e),
+                    Err(e @ AcceptError::NotInBase(_)) => {
+                        // The decision stands; the kiosks' look-up just misses this one.
+                        eprintln!("county-platform console: {record_id}: {e}");
+                        Ok(())
+                    }
+                }
+            }
+            Some(reasons) => db.review(record_id, reviewer.as_str(), Some(reasons), now),
+        };
+        decided
+            .and_then(|()| db.audit(reviewer.as_str(), action, Some(&record_id.to_string()), now))
+    })
+    .await
+    .unwrap_or_else(|e| Err(DbError::Corrupt(e.to_string())));
     match decided {
         Ok(()) => Redirect::to(&format!("/records/{record_id}")).into_response(),
         Err(DbError::NotReviewable(..)) => {

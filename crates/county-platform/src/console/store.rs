@@ -73,6 +73,8 @@ pub struct Linked {
     pub received_at: String,
     pub state: String,
     pub supersedes: Option<uuid::Uuid>,
+    /// Refused by the intake's checks (never a registration of its own).
+    pub refused_at_intake: bool,
 }
 
 /// The registration campaign a receipt time falls in: the county updates
@@ -300,7 +302,7 @@ impl PlatformDb {
     /// The other records of the person `record_id` is of, oldest first.
     pub fn same_person(&self, record_id: uuid::Uuid) -> Result<Vec<Linked>, DbError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT o.record_id, o.record_number, o.kiosk_id, o.received_at, o.state, o.supersedes \
+            "SELECT o.record_id, o.record_number, o.kiosk_id, o.received_at, o.state, o.supersedes, o.reviewed_by \
              FROM records r JOIN records o ON o.person_key = r.person_key AND o.record_id != r.record_id \
              WHERE r.record_id = ?1 AND r.person_key IS NOT NULL ORDER BY o.received_at, o.record_id",
         )?;
@@ -312,6 +314,7 @@ impl PlatformDb {
                 r.get::<_, String>(3)?,
                 r.get::<_, String>(4)?,
                 r.get::<_, Option<String>>(5)?,
+                r.get::<_, Option<String>>(6)?,
             ))
         })?;
         let uuid = |text: &str| {
@@ -319,7 +322,7 @@ impl PlatformDb {
         };
         let mut out = Vec::new();
         for row in rows {
-            let (id, record_number, kiosk_id, received_at, state, supersedes) = row?;
+            let (id, record_number, kiosk_id, received_at, state, supersedes, reviewed_by) = row?;
             out.push(Linked {
                 record_id: uuid(&id)?,
                 record_number,
@@ -327,6 +330,7 @@ impl PlatformDb {
                 received_at,
                 state,
                 supersedes: supersedes.as_deref().map(uuid).transpose()?,
+                refused_at_intake: reviewed_by.as_deref() == Some(crate::db::INTAKE_REVIEWER),
             });
         }
         Ok(out)
@@ -341,24 +345,6 @@ impl PlatformDb {
                 |r| r.get(0),
             )
             .optional()?)
-    }
-
-    /// Records by township and state: (township code, state, count).
-    pub fn counts_by_township(&self) -> Result<Vec<(String, String, u64)>, DbError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT township_code, state, count(*) FROM records GROUP BY township_code, state ORDER BY township_code, state",
-        )?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    }
-
-    /// Records by category (a record of two categories counts in both).
-    pub fn counts_by_category(&self) -> Result<Vec<(String, u64)>, DbError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT category, count(*) FROM record_categories GROUP BY category ORDER BY category",
-        )?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// The correction that superseded `record_id`, if any.

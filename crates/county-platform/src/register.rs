@@ -1,0 +1,270 @@
+//! The county's register of persons: one row per person, keyed by the keyed
+//! hash of the ID number (`AppState::person_key`), with the number itself
+//! only sealed to the platform's `age` key and a masked form for display;
+//! and the one path by which a reviewer's acceptance feeds the kiosks'
+//! look-up base (console and command line alike).
+
+use chrono::{DateTime, Utc};
+use rusqlite::{params, OptionalExtension};
+use uuid::Uuid;
+
+use crate::db::{ts, DbError, PlatformDb};
+use kiosk_core::id_number::IdNumber;
+use kiosk_core::record::Record;
+use kiosk_core::Problem;
+use trust::seal;
+
+/// One person of the register.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Person {
+    pub person_key: String,
+    pub id_masked: String,
+    pub first_received: String,
+    pub last_received: String,
+}
+
+/// A record of a person, as the person page lists them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonRecord {
+    pub record_id: Uuid,
+    pub record_number: Option<String>,
+    pub kiosk_id: String,
+    pub township_code: String,
+    pub received_at: String,
+    pub state: String,
+    pub reasons: Vec<Problem>,
+    /// Refused by the intake's checks, not returned by a reviewer.
+    pub refused_at_intake: bool,
+}
+
+impl PlatformDb {
+    /// Puts a person in the register (or notes one more record of them):
+    /// the ID number is kept only sealed to `recipient` and masked.
+    pub fn note_person(
+        &self,
+        person_key: &str,
+        id_number: &str,
+        recipient: &age::x25519::Recipient,
+        received_at: DateTime<Utc>,
+    ) -> Result<(), DbError> {
+        let known: bool = self
+            .conn
+            .query_row(
+                "SELECT 1 FROM persons WHERE person_key = ?1",
+                [person_key],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some();
+        if known {
+            self.conn.execute(
+                "UPDATE persons SET last_received = max(last_received, ?2) WHERE person_key = ?1",
+                params![person_key, ts(received_at)],
+            )?;
+            return Ok(());
+        }
+        let sealed = seal::encrypt(recipient, id_number.trim().as_bytes())
+            .map_err(|e| DbError::Corrupt(format!("cannot seal an ID number: {e:?}")))?;
+        self.conn.execute(
+            "INSERT INTO persons (person_key, id_masked, id_sealed, first_received, last_received) \
+             VALUES (?1, ?2, ?3, ?4, ?4) ON CONFLICT(person_key) DO NOTHING",
+            params![
+                person_key,
+                kiosk_core::id_number::mask_id_text(id_number),
+                sealed,
+                ts(received_at)
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// An accepted record as the person's look-up entry (an import never
+    /// overwrites it; a later acceptance does).
+    pub fn accepted_into_base(
+        &self,
+        id: &IdNumber,
+        record: &Record,
+        now: DateTime<Utc>,
+    ) -> Result<(), DbError> {
+        let json = serde_json::to_string(record).map_err(|e| DbError::Corrupt(e.to_string()))?;
+        self.conn.execute(
+            "INSERT INTO base_people (id_number, record_json, imported_at, source) VALUES (?1, ?2, ?3, 'accepted') \
+             ON CONFLICT(id_number) DO UPDATE SET record_json = excluded.record_json, \
+             imported_at = excluded.imported_at, source = 'accepted'",
+            params![id.as_str(), json, ts(now)],
+        )?;
+        Ok(())
+    }
+
+    /// Remembers a township's name as a record carries it (the newest wins).
+    pub fn note_township(&self, code: &str, name: &str) -> Result<(), DbError> {
+        if code.trim().is_empty() || name.trim().is_empty() {
+            return Ok(());
+        }
+        self.conn.execute(
+            "INSERT INTO townships (code, name) VALUES (?1, ?2) \
+             ON CONFLICT(code) DO UPDATE SET name = excluded.name",
+            params![code.trim(), name.trim()],
+        )?;
+        Ok(())
+    }
+
+    /// Every township the platform has heard of: (code, name), by code.
+    pub fn townships(&self) -> Result<Vec<(String, String)>, DbError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT code, name FROM townships ORDER BY code")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub fn person(&self, person_key: &str) -> Result<Option<Person>, DbError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT person_key, id_masked, first_received, last_received FROM persons WHERE person_key = ?1",
+                [person_key],
+                |r| {
+                    Ok(Person {
+                        person_key: r.get(0)?,
+                        id_masked: r.get(1)?,
+                        first_received: r.get(2)?,
+                        last_received: r.get(3)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    /// The person a record is of, if its identity could be read.
+    pub fn person_key_of(&self, record_id: Uuid) -> Result<Option<String>, DbError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT person_key FROM records WHERE record_id = ?1",
+                [record_id.to_string()],
+                |r| r.get::<_, Option<String>>(0),
+            )
+            .optional()?
+            .flatten())
+    }
+
+    /// Every record of a person, oldest first.
+    pub fn person_records(&self, person_key: &str) -> Result<Vec<PersonRecord>, DbError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT record_id, record_number, kiosk_id, township_code, received_at, state, reasons, reviewed_by \
+             FROM records WHERE person_key = ?1 ORDER BY received_at, record_id",
+        )?;
+        let mut rows = stmt.query([person_key])?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next()? {
+            let id: String = row.get(0)?;
+            out.push(PersonRecord {
+                record_id: Uuid::parse_str(&id).map_err(|_| DbError::Corrupt("bad uuid".into()))?,
+                record_number: row.get(1)?,
+                kiosk_id: row.get(2)?,
+                township_code: row.get(3)?,
+                received_at: row.get(4)?,
+                state: row.get(5)?,
+                reasons: crate::db::parse_reasons(row.get(6)?)?,
+                refused_at_intake: row.get::<_, Option<String>>(7)?.as_deref()
+                    == Some(crate::db::INTAKE_REVIEWER),
+            });
+        }
+        Ok(out)
+    }
+}
+
+/// Fills the register from records received before it existed: a person
+/// row for every person key without one, a name for every township code
+/// without one (one record of it opened). Records that do not open are
+/// skipped; run at start, it does nothing once everything is filled.
+pub fn backfill(db: &PlatformDb, identity: &age::x25519::Identity) -> Result<(), DbError> {
+    let recipient = identity.to_public();
+    let open = |record_id: &str| -> Result<Option<Record>, DbError> {
+        let sealed: Option<Vec<u8>> = db
+            .conn
+            .query_row(
+                "SELECT sealed FROM records WHERE record_id = ?1",
+                [record_id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(sealed
+            .and_then(|s| seal::open::<Record>(&s, identity).ok())
+            .map(|(record, _)| record))
+    };
+    let missing_people: Vec<(String, String, String)> = {
+        let mut stmt = db.conn.prepare(
+            "SELECT r.person_key, r.record_id, r.received_at FROM records r \
+             WHERE r.person_key IS NOT NULL \
+             AND NOT EXISTS (SELECT 1 FROM persons p WHERE p.person_key = r.person_key) \
+             ORDER BY r.received_at",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        rows.collect::<Result<_, _>>()?
+    };
+    for (person_key, record_id, received_at) in missing_people {
+        let Some(record) = open(&record_id)? else {
+            continue;
+        };
+        let at = DateTime::parse_from_rfc3339(&received_at)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|_| DbError::Corrupt(format!("bad time {received_at:?}")))?;
+        db.note_person(&person_key, &record.identity.id_number, &recipient, at)?;
+    }
+    let unnamed: Vec<(String, String)> = {
+        let mut stmt = db.conn.prepare(
+            "SELECT township_code, max(record_id) FROM records \
+             WHERE township_code != '' AND township_code NOT IN (SELECT code FROM townships) \
+             GROUP BY township_code",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        rows.collect::<Result<_, _>>()?
+    };
+    for (code, record_id) in unnamed {
+        if let Some(record) = open(&record_id)? {
+            if record.meta.township.code == code {
+                db.note_township(&code, &record.meta.township.name)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Why an acceptance could not be carried out.
+#[derive(Debug, thiserror::Error)]
+pub enum AcceptError {
+    #[error(transparent)]
+    Db(#[from] DbError),
+    /// Accepted, but the record could not be opened or its ID number does
+    /// not parse: the kiosks' look-up misses this one.
+    #[error("accepted, but not added to the look-up base: {0}")]
+    NotInBase(String),
+}
+
+/// A reviewer accepts a record: its state becomes `accepted` (the kiosk's
+/// review poll reports it) and the record, without photos, certificate
+/// pages and signature, becomes the person's entry in the base database the
+/// kiosks' look-up answers from, so a returning person only checks and
+/// completes. The console's 审核通过 and `county-platform review accept`
+/// both come here.
+pub fn accept(
+    db: &mut PlatformDb,
+    identity: &age::x25519::Identity,
+    record_id: Uuid,
+    reviewer: &str,
+    now: DateTime<Utc>,
+) -> Result<(), AcceptError> {
+    db.review(record_id, reviewer, None, now)?;
+    let sealed = db.sealed(record_id)?.ok_or(DbError::NotFound(record_id))?;
+    let (mut base, _) = seal::open::<Record>(&sealed, identity)
+        .map_err(|e| AcceptError::NotInBase(e.code().to_string()))?;
+    let id = IdNumber::parse_structure(base.identity.id_number.trim())
+        .map_err(|e| AcceptError::NotInBase(e.code().to_string()))?;
+    base.photos = Default::default();
+    base.documents.clear();
+    base.signature = None;
+    db.accepted_into_base(&id, &base, now)?;
+    Ok(())
+}
