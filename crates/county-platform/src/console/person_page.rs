@@ -12,11 +12,11 @@ use axum::Router;
 use kiosk_core::record::Record;
 use maud::html;
 use trust::seal;
-use uuid::Uuid;
 
 use super::auth::Role;
 use super::record_page::{changes_table, field_zh};
 use super::{html_page, internal, list, pages, require, ConsoleState};
+use crate::register::PersonRecord;
 
 pub fn routes() -> Router<ConsoleState> {
     Router::new().route("/persons/{person_key}", get(show))
@@ -83,16 +83,21 @@ async fn show(
         .next()
         .unwrap_or_default();
     // Consecutive opened records, for "what changed".
-    let steps: Vec<(Uuid, &Record, Uuid, &Record)> = {
-        let readable: Vec<(Uuid, &Record)> = records
-            .iter()
-            .zip(&opened)
-            .filter_map(|(r, o)| o.as_ref().map(|o| (r.record_id, o)))
-            .collect();
-        readable
-            .windows(2)
-            .map(|w| (w[0].0, w[0].1, w[1].0, w[1].1))
-            .collect()
+    let readable: Vec<(&PersonRecord, &Record)> = records
+        .iter()
+        .zip(&opened)
+        .filter_map(|(r, o)| o.as_ref().map(|o| (r, o)))
+        .collect();
+    let steps: Vec<_> = readable.windows(2).map(|w| (w[0], w[1])).collect();
+    // A record refused at intake keeps no township code: its own says where.
+    let township_of = |r: &PersonRecord, opened: Option<&Record>| match opened {
+        Some(record) if r.township_code.is_empty() => record.meta.township.name.clone(),
+        _ => pages::township_label(&r.township_code, &names),
+    };
+    let number = |r: &PersonRecord| {
+        r.record_number
+            .clone()
+            .unwrap_or_else(|| r.record_id.to_string())
     };
     let _ = state
         .app
@@ -109,11 +114,11 @@ async fn show(
             h3 { "登记记录（按接收时间）" }
             table {
                 tr { th { "接收时间" } th { "受理编号" } th { "乡镇" } th { "采集点" } th { "状态" } th { "退回或拒收原因" } th { "" } }
-                @for r in &records {
+                @for (r, o) in records.iter().zip(&opened) {
                     tr {
                         td { (pages::china_time_text(&r.received_at)) }
                         td { (r.record_number.as_deref().unwrap_or("—")) }
-                        td { (pages::township_label(&r.township_code, &names)) }
+                        td { (township_of(r, o.as_ref())) }
                         td { (r.kiosk_id) }
                         td class=(format!("state-{}", r.state)) {
                             @if r.refused_at_intake { "接收时拒收" } @else { (list::state_zh(&r.state)) }
@@ -131,10 +136,13 @@ async fn show(
                 }
             }
         }
-        @for (before_id, before, after_id, after) in &steps {
+        @for ((before_row, before), (after_row, after)) in &steps {
             div.section {
-                h3 { "变化：" (pages::china_time(before.meta.created_at)) " → " (pages::china_time(after.meta.created_at)) }
-                (changes_table((*before_id, before), (*after_id, after), "之前", "之后"))
+                h3 {
+                    "变化：" (number(before_row)) "（" (pages::china_time_text(&before_row.received_at)) "）→ "
+                    (number(after_row)) "（" (pages::china_time_text(&after_row.received_at)) "）"
+                }
+                (changes_table((before_row.record_id, before), (after_row.record_id, after), "之前", "之后"))
             }
         }
     };

@@ -214,7 +214,13 @@ async fn page(
     };
     let silent = stats.silent(now);
     let name = |code: &str| pages::township_label(code, &stats.names);
-    let townships: Vec<&String> = stats.townships.iter().collect();
+    // Named townships by code; records refused at intake ("") last.
+    let townships: Vec<&String> = stats
+        .townships
+        .iter()
+        .filter(|t| !t.is_empty())
+        .chain(stats.townships.iter().filter(|t| t.is_empty()))
+        .collect();
     let state_count = |township: &str, code: &str| {
         stats
             .by_state
