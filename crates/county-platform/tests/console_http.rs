@@ -279,3 +279,209 @@ async fn locks_double_and_idle_sessions_end_on_the_consoles_clock() {
         "idle: logged out"
     );
 }
+
+/// The pages of the register, the reasons, import, statistics and export:
+/// each needs a login of its role, and each form its session's token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_ledger_pages_need_their_role_and_their_forms_a_token() {
+    let platform = Platform::start();
+    let (record, blobs) = support::demo_record();
+    assert_eq!(platform.send(&record, &blobs, "FC-0001").await, 201);
+    let id = record.meta.record_id;
+    let url = platform.console_url();
+    let client = platform.console_client();
+    let admin_only = [
+        "/reasons",
+        "/import",
+        "/export",
+        "/export/register.xlsx",
+        "/export/register.csv",
+        "/export/photos.zip",
+    ];
+    for path in admin_only.iter().chain(&["/stats", "/persons/00"]) {
+        let answer = client.get(format!("{url}{path}")).send().await.unwrap();
+        assert_eq!(answer.status(), StatusCode::SEE_OTHER, "{path}");
+        assert_eq!(answer.headers()[LOCATION], "/login", "{path}");
+    }
+    let reviewer = log_in(&platform, &client, REVIEWER).await;
+    let get = |path: String, cookie: String| {
+        client
+            .get(format!("{url}{path}"))
+            .header(COOKIE, cookie)
+            .send()
+    };
+    let page = get(format!("/records/{id}"), reviewer.clone())
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let person = page
+        .split("href=\"/persons/")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a link to the person")
+        .to_string();
+    assert_eq!(person.len(), 64);
+    let answer = get(format!("/persons/{person}"), reviewer.clone())
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::OK);
+    let text = answer.text().await.unwrap();
+    assert!(text.contains("350524********0010") && !text.contains("350524195503150010"));
+    for walk in [
+        "..%2F..%2Fplatform.sqlite3",
+        "00",
+        &"g".repeat(64),
+        &"0".repeat(64),
+    ] {
+        let answer = get(format!("/persons/{walk}"), reviewer.clone())
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), StatusCode::NOT_FOUND, "{walk}");
+    }
+    for path in admin_only {
+        let answer = get(path.to_string(), reviewer.clone()).await.unwrap();
+        assert_eq!(answer.status(), StatusCode::FORBIDDEN, "{path}");
+    }
+    let viewer = log_in(&platform, &client, VIEWER).await;
+    for path in admin_only
+        .iter()
+        .map(|p| p.to_string())
+        .chain([format!("/persons/{person}")])
+    {
+        let answer = get(path.clone(), viewer.clone()).await.unwrap();
+        assert_eq!(answer.status(), StatusCode::FORBIDDEN, "{path}");
+    }
+    assert_eq!(
+        get("/stats".into(), viewer.clone()).await.unwrap().status(),
+        StatusCode::OK
+    );
+
+    // An administrator's forms without their token change nothing.
+    let admin = log_in(&platform, &client, ADMIN).await;
+    let reasons = get("/reasons".into(), admin.clone())
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = hidden_csrf(&reasons);
+    let reviewer_csrf = hidden_csrf(&page);
+    for form in [
+        vec![("field", "photos.portrait"), ("label", "照片不清晰")],
+        vec![
+            ("field", "photos.portrait"),
+            ("label", "照片不清晰"),
+            ("csrf", reviewer_csrf.as_str()),
+        ],
+    ] {
+        let answer = client
+            .post(format!("{url}/reasons"))
+            .header(COOKIE, &admin)
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), StatusCode::FORBIDDEN);
+    }
+    for path in ["/reasons/rename", "/reasons/retire"] {
+        let answer = client
+            .post(format!("{url}{path}"))
+            .header(COOKIE, &admin)
+            .form(&[("key", "photos.portrait"), ("label", "x"), ("retired", "1")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), StatusCode::FORBIDDEN, "{path}");
+    }
+    let unchanged = platform.api.state.db().return_reasons(false).unwrap();
+    assert_eq!(unchanged.len(), 14);
+    assert!(unchanged
+        .iter()
+        .any(|r| r.key == "photos.portrait" && r.label == "本人照片"));
+    // With it, the form works (and a reason with a military unit is refused).
+    let answer = client
+        .post(format!("{url}/reasons"))
+        .header(COOKIE, &admin)
+        .form(&[
+            ("field", "other"),
+            ("label", "38军123团"),
+            ("csrf", csrf.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        platform.api.state.db().return_reasons(true).unwrap().len(),
+        14
+    );
+
+    // An upload without the token is refused before anything is read.
+    let boundary = "vkboundary";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"base.csv\"\r\n\
+         Content-Type: text/csv\r\n\r\n姓名,公民身份号码,人员类别\r\n林国华,350524195503150010,2\r\n--{boundary}--\r\n"
+    );
+    let answer = client
+        .post(format!("{url}/import"))
+        .header(COOKIE, &admin)
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::FORBIDDEN);
+    let answer = client
+        .post(format!("{url}/import/confirm"))
+        .header(COOKIE, &admin)
+        .form(&[("token", "0".repeat(64))])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::FORBIDDEN);
+    // With the token a CSV previews, and only the confirmation writes.
+    let with_token = body.replace(
+        &format!("--{boundary}--"),
+        &format!("--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n--{boundary}--"),
+    );
+    let preview = client
+        .post(format!("{url}/import"))
+        .header(COOKIE, &admin)
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(with_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(preview.status(), StatusCode::OK);
+    let preview = preview.text().await.unwrap();
+    assert!(preview.contains("可导入的行"), "{preview}");
+    assert_eq!(platform.api.state.db().base_roster_count().unwrap(), 0);
+    let token = preview
+        .split("name=\"token\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_string();
+    // Confirming writes.
+    let confirm = |cookie: String, csrf: String| {
+        client
+            .post(format!("{url}/import/confirm"))
+            .header(COOKIE, cookie)
+            .form(&[("token", token.clone()), ("csrf", csrf)])
+            .send()
+    };
+    let answer = confirm(admin.clone(), csrf.clone()).await.unwrap();
+    assert_eq!(answer.status(), StatusCode::OK);
+    assert_eq!(platform.api.state.db().base_roster_count().unwrap(), 1);
+    // A token is used once.
+    let again = confirm(admin.clone(), csrf.clone()).await.unwrap();
+    assert_eq!(again.status(), StatusCode::BAD_REQUEST);
+}
