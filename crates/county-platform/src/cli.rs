@@ -50,7 +50,16 @@ pub enum Command {
     #[command(subcommand)]
     Review(ReviewCommand),
     /// Import people the county already knows (a record, a JSON array of records, or JSON lines).
-    ImportBase { file: PathBuf },
+    /// The entries are sealed under a key derived from the platform's `age` identity.
+    ImportBase {
+        file: PathBuf,
+        /// The platform's `age` identity file (`platform.agekey`).
+        #[arg(long, required_unless_present = "pki")]
+        age_identity: Option<PathBuf>,
+        /// A demo PKI directory (its platform identity).
+        #[arg(long)]
+        pki: Option<PathBuf>,
+    },
     /// Console staff accounts.
     #[command(subcommand)]
     User(UserCommand),
@@ -221,7 +230,14 @@ pub fn main() -> ExitCode {
             role,
             password,
         }) => add_user(&cli.db, &username, &role, password),
-        Command::ImportBase { file } => import_base(&cli.db, &file),
+        Command::ImportBase {
+            file,
+            age_identity,
+            pki,
+        } => match platform_identity(age_identity, pki) {
+            Ok(identity) => import_base(&cli.db, &file, &identity),
+            Err(code) => code,
+        },
         Command::Open {
             record_id,
             age_identity,
@@ -359,16 +375,12 @@ fn review(db: &Path, cmd: ReviewCommand) -> ExitCode {
             age_identity,
             pki,
         } => {
-            let Some(identity_path) =
-                age_identity.or_else(|| pki.map(|dir| DemoPki::at(&dir).platform_age_identity))
-            else {
-                return fail("usage", "accept needs --age-identity or --pki");
-            };
-            let identity = match load_identity(&identity_path) {
+            let identity = match platform_identity(age_identity, pki) {
                 Ok(i) => i,
-                Err(e) => return fail(e.code(), e),
+                Err(code) => return code,
             };
             let mut db = db;
+            db.use_keys(register::RegisterKeys::from_identity(&identity));
             match register::accept(&mut db, &identity, record_id, &reviewer, Utc::now()) {
                 Ok(()) => decided(record_id, "accepted"),
                 Err(AcceptError::Db(e)) => refused_decision(record_id, e),
@@ -416,7 +428,20 @@ fn refused_decision(record_id: Uuid, error: super::DbError) -> ExitCode {
     }
 }
 
-fn import_base(db: &Path, file: &Path) -> ExitCode {
+/// The platform's `age` identity from `--age-identity FILE` or `--pki DIR`.
+fn platform_identity(
+    age_identity: Option<PathBuf>,
+    pki: Option<PathBuf>,
+) -> Result<age::x25519::Identity, ExitCode> {
+    let Some(path) =
+        age_identity.or_else(|| pki.map(|dir| DemoPki::at(&dir).platform_age_identity))
+    else {
+        return Err(fail("usage", "needs --age-identity or --pki"));
+    };
+    load_identity(&path).map_err(|e| fail(e.code(), e))
+}
+
+fn import_base(db: &Path, file: &Path, identity: &age::x25519::Identity) -> ExitCode {
     let text = match std::fs::read_to_string(file) {
         Ok(t) => t,
         Err(e) => return fail("unreadable", format!("{}: {e}", file.display())),
@@ -429,6 +454,7 @@ fn import_base(db: &Path, file: &Path) -> ExitCode {
         Ok(db) => db,
         Err(e) => return fail("platform_db", e),
     };
+    db.use_keys(register::RegisterKeys::from_identity(identity));
     match db.import_base(&people, Utc::now()) {
         Ok(n) => {
             print(json!({"ok": true, "imported": n}));

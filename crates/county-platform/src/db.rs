@@ -100,9 +100,11 @@ CREATE INDEX records_by_kiosk ON records(kiosk_id, received_at, record_id);
 /// townships' names as the records carry them; the list of return reasons,
 /// seeded with the fields a reason could be attached to until now; the
 /// base roster imported from the county's spreadsheets (who is known, per
-/// township, for progress) and the files imported; where a look-up entry
-/// came from (an import or an accepted record, which an import never
-/// overwrites).
+/// township, for progress) and the files imported; the look-up base
+/// sealed at rest and keyed by the person key (`base_entries`, replacing
+/// the clear `base_people`, whose rows are moved at start), with where an
+/// entry came from (an import or an accepted record, which an import
+/// never overwrites).
 const V3_REGISTER: &str = r#"
 CREATE TABLE persons (
     person_key     TEXT PRIMARY KEY,
@@ -138,6 +140,14 @@ INSERT INTO return_reasons (key, field, label, position) VALUES
     ('signature', 'signature', '签字确认', 13),
     ('other', 'other', '其他', 14);
 ALTER TABLE base_people ADD COLUMN source TEXT NOT NULL DEFAULT 'import';
+CREATE TABLE base_entries (
+    person_key    TEXT PRIMARY KEY,
+    record_id     TEXT NOT NULL,
+    township_code TEXT NOT NULL,
+    sealed        BLOB NOT NULL,
+    imported_at   TEXT NOT NULL,
+    source        TEXT NOT NULL CHECK (source IN ('import','accepted'))
+);
 CREATE TABLE base_roster (
     person_key    TEXT PRIMARY KEY,
     township_code TEXT NOT NULL,
@@ -176,6 +186,8 @@ pub enum DbError {
     NotFound(Uuid),
     #[error("record {0} is {1}, not awaiting review")]
     NotReviewable(Uuid, String),
+    #[error("the look-up base needs the platform's age key")]
+    NoKey,
 }
 
 pub(crate) fn ts(t: DateTime<Utc>) -> String {
@@ -248,6 +260,9 @@ impl Received {
 
 pub struct PlatformDb {
     pub(crate) conn: Connection,
+    /// The register's keys, once the platform's identity is known
+    /// (`use_keys`): the look-up base is sealed under them.
+    keys: Option<crate::register::RegisterKeys>,
 }
 
 pub(crate) fn parse_reasons(text: Option<String>) -> Result<Vec<Problem>, DbError> {
@@ -267,7 +282,7 @@ impl PlatformDb {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         sqlite_schema::migrate_to(&mut conn, &PLATFORM, PLATFORM.latest())?;
-        Ok(PlatformDb { conn })
+        Ok(PlatformDb { conn, keys: None })
     }
 
     pub fn existing(&self, record_id: Uuid) -> Result<Option<Existing>, DbError> {
@@ -448,41 +463,48 @@ impl PlatformDb {
             .optional()?)
     }
 
-    /// Adds or replaces people in the base database, keyed by ID number.
+    /// From now on the look-up base is sealed and keyed with `keys`.
+    pub fn use_keys(&mut self, keys: crate::register::RegisterKeys) {
+        self.keys = Some(keys);
+    }
+
+    pub(crate) fn keys(&self) -> Result<&crate::register::RegisterKeys, DbError> {
+        self.keys.as_ref().ok_or(DbError::NoKey)
+    }
+
+    /// Adds or replaces people in the base database (sealed, keyed by the
+    /// person key), as `import-base` does; an accepted record's entry is
+    /// not replaced by an import.
     pub fn import_base(
         &mut self,
         people: &[(IdNumber, Record)],
         now: DateTime<Utc>,
     ) -> Result<usize, DbError> {
-        let tx = self.conn.transaction()?;
-        {
-            let mut stmt = tx.prepare(
-                "INSERT INTO base_people (id_number, record_json, imported_at) VALUES (?1, ?2, ?3) \
-                 ON CONFLICT(id_number) DO UPDATE SET record_json = excluded.record_json, imported_at = excluded.imported_at",
-            )?;
-            for (id, record) in people {
-                let json =
-                    serde_json::to_string(record).map_err(|e| DbError::Corrupt(e.to_string()))?;
-                stmt.execute(params![id.as_str(), json, ts(now)])?;
+        // One transaction (put_base_entry borrows the connection itself).
+        self.conn.execute_batch("BEGIN")?;
+        let written = people
+            .iter()
+            .try_for_each(|(_, record)| self.put_base_entry(record, "import", now));
+        match written {
+            Ok(()) => self.conn.execute_batch("COMMIT")?,
+            Err(e) => {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                return Err(e);
             }
         }
-        tx.commit()?;
         Ok(people.len())
     }
 
     pub fn look_up(&self, id: &IdNumber) -> Result<Option<Record>, DbError> {
-        let json: Option<String> = self
+        let keys = self.keys()?;
+        let sealed: Option<Vec<u8>> = self
             .conn
             .query_row(
-                "SELECT record_json FROM base_people WHERE id_number = ?1",
-                [id.as_str()],
+                "SELECT sealed FROM base_entries WHERE person_key = ?1",
+                [keys.person_key(id.as_str())],
                 |r| r.get(0),
             )
             .optional()?;
-        json.map(|j| {
-            serde_json::from_str(&j)
-                .map_err(|_| DbError::Corrupt("a base record does not parse".into()))
-        })
-        .transpose()
+        sealed.map(|s| keys.open_record(&s)).transpose()
     }
 }

@@ -101,7 +101,12 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(db: PlatformDb, identity: age::x25519::Identity, faults: Arc<Faults>) -> AppState {
+    pub fn new(
+        mut db: PlatformDb,
+        identity: age::x25519::Identity,
+        faults: Arc<Faults>,
+    ) -> AppState {
+        db.use_keys(register::RegisterKeys::from_identity(&identity));
         AppState {
             db: Arc::new(Mutex::new(db)),
             identity: Arc::new(identity),
@@ -114,11 +119,7 @@ impl AppState {
     /// so records of one person link without the clear number being stored
     /// beside them.
     pub fn person_key(&self, id_number: &str) -> String {
-        use age::secrecy::ExposeSecret;
-        let secret = self.identity.to_string();
-        let key =
-            sha256_hex(format!("veteran-kiosk person key\n{}", secret.expose_secret()).as_bytes());
-        sha256_hex(format!("{key}\n{}", id_number.trim().to_ascii_uppercase()).as_bytes())
+        register::RegisterKeys::from_identity(&self.identity).person_key(id_number)
     }
 
     /// The database; a panic in another handler does not lock it for good.
@@ -226,9 +227,12 @@ pub fn start(
     faults: Arc<Faults>,
 ) -> Result<RunningPlatform, PlatformError> {
     let identity = load_identity(&config.age_identity)?;
-    let db = PlatformDb::open(&config.db)?;
-    // Records received before the register existed get their person rows
-    // and township names (nothing to do on later starts).
+    let mut db = PlatformDb::open(&config.db)?;
+    // What was kept before the register existed: the clear look-up base is
+    // sealed, records get their person rows and township names (nothing to
+    // do on later starts).
+    db.use_keys(register::RegisterKeys::from_identity(&identity));
+    db.seal_legacy_base()?;
     register::backfill(&db, &identity)?;
     let state = AppState::new(db, identity, faults);
     let bundles = config_bundles::ConfigState::open(&config.db, config.admin_keys.as_deref())

@@ -40,7 +40,11 @@ fn reviewers_import_a_base_list_and_are_refused_what_is_not_theirs_to_decide() {
 
     // The platform side: a base database, and the reviewer commands.
     let db = s(&dir.path().join("platform.sqlite3"));
-    let (code, out) = platform(&["--db", &db, "import-base", &first]);
+    let demo_pki =
+        s(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/config_data/demo-pki"));
+    let (code, _) = platform(&["--db", &db, "import-base", &first]);
+    assert_eq!(code, 2, "the base is sealed: the platform's key is needed");
+    let (code, out) = platform(&["--db", &db, "import-base", &first, "--pki", &demo_pki]);
     assert_eq!((code, &out["imported"]), (0, &Value::from(1)), "{out}");
     let (code, out) = platform(&["--db", &db, "review", "list"]);
     assert_eq!(

@@ -42,20 +42,18 @@ impl PlatformDb {
     /// The register: every person's accepted entry in the look-up base,
     /// by township then name; optionally one township.
     pub fn register_rows(&self, township: Option<&str>) -> Result<Vec<RegisterRow>, DbError> {
+        let keys = self.keys()?;
         let mut stmt = self.conn.prepare_cached(
-            "SELECT b.record_json, r.record_number, r.reviewed_at FROM base_people b \
-             LEFT JOIN records r ON r.record_id = json_extract(b.record_json, '$.meta.record_id') \
-             WHERE b.source = 'accepted' \
-             AND (?1 IS NULL OR json_extract(b.record_json, '$.meta.township.code') = ?1)",
+            "SELECT b.sealed, r.record_number, r.reviewed_at FROM base_entries b \
+             LEFT JOIN records r ON r.record_id = b.record_id \
+             WHERE b.source = 'accepted' AND (?1 IS NULL OR b.township_code = ?1)",
         )?;
         let mut rows = stmt.query(params![township])?;
         let mut out = Vec::new();
         while let Some(row) = rows.next()? {
-            let json: String = row.get(0)?;
-            let record: Record = serde_json::from_str(&json)
-                .map_err(|_| DbError::Corrupt("a base record does not parse".into()))?;
+            let sealed: Vec<u8> = row.get(0)?;
             out.push(RegisterRow {
-                record,
+                record: keys.open_record(&sealed)?,
                 record_number: row.get(1)?,
                 accepted_at: row.get(2)?,
             });

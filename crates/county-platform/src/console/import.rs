@@ -569,60 +569,70 @@ impl PlatformDb {
         now: DateTime<Utc>,
     ) -> Result<ImportEffect, DbError> {
         let effect = self.base_import_effect(rows)?;
-        let tx = self.conn.transaction()?;
-        {
-            let mut roster = tx.prepare(
-                "INSERT INTO base_roster (person_key, township_code, categories, row_sha256, imported_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(person_key) DO UPDATE SET \
-                 township_code = excluded.township_code, categories = excluded.categories, \
-                 row_sha256 = excluded.row_sha256, imported_at = excluded.imported_at \
-                 WHERE row_sha256 != excluded.row_sha256",
-            )?;
-            let mut base = tx.prepare(
-                "INSERT INTO base_people (id_number, record_json, imported_at, source) VALUES (?1, ?2, ?3, 'import') \
-                 ON CONFLICT(id_number) DO UPDATE SET record_json = excluded.record_json, imported_at = excluded.imported_at \
-                 WHERE base_people.source = 'import'",
-            )?;
-            let mut township = tx.prepare(
-                "INSERT INTO townships (code, name) VALUES (?1, ?2) ON CONFLICT(code) DO NOTHING",
-            )?;
-            for (person_key, row) in rows {
-                let changed = roster.execute(params![
-                    person_key,
-                    row.township_code,
-                    row.categories
-                        .iter()
-                        .map(|c| c.slug())
-                        .collect::<Vec<_>>()
-                        .join(","),
-                    row.content_sha256(),
-                    ts(now),
-                ])?;
-                if changed == 0 {
-                    continue;
-                }
-                let json = serde_json::to_string(&row.to_record(now))
-                    .map_err(|e| DbError::Corrupt(e.to_string()))?;
-                base.execute(params![row.id_number.as_str(), json, ts(now)])?;
-                if !row.township_code.is_empty() && !row.township_name.is_empty() {
-                    township.execute(params![row.township_code, row.township_name])?;
-                }
+        // One transaction (put_base_entry borrows the connection itself).
+        self.conn.execute_batch("BEGIN")?;
+        let written = self.write_rows(rows, file, imported_by, now, effect);
+        match written {
+            Ok(()) => self.conn.execute_batch("COMMIT")?,
+            Err(e) => {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                return Err(e);
             }
-            tx.execute(
-                "INSERT INTO base_imports (file_sha256, file_name, rows, changed, imported_at, imported_by) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(file_sha256) DO NOTHING",
-                params![
-                    file.0,
-                    file.1,
-                    rows.len() as i64,
-                    (effect.new + effect.changed) as i64,
-                    ts(now),
-                    imported_by
-                ],
-            )?;
         }
-        tx.commit()?;
         Ok(effect)
+    }
+
+    fn write_rows(
+        &self,
+        rows: &[(String, &BaseRow)],
+        file: (&str, &str),
+        imported_by: &str,
+        now: DateTime<Utc>,
+        effect: ImportEffect,
+    ) -> Result<(), DbError> {
+        let mut roster = self.conn.prepare_cached(
+            "INSERT INTO base_roster (person_key, township_code, categories, row_sha256, imported_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(person_key) DO UPDATE SET \
+             township_code = excluded.township_code, categories = excluded.categories, \
+             row_sha256 = excluded.row_sha256, imported_at = excluded.imported_at \
+             WHERE row_sha256 != excluded.row_sha256",
+        )?;
+        let mut township = self.conn.prepare_cached(
+            "INSERT INTO townships (code, name) VALUES (?1, ?2) ON CONFLICT(code) DO NOTHING",
+        )?;
+        for (person_key, row) in rows {
+            let changed = roster.execute(params![
+                person_key,
+                row.township_code,
+                row.categories
+                    .iter()
+                    .map(|c| c.slug())
+                    .collect::<Vec<_>>()
+                    .join(","),
+                row.content_sha256(),
+                ts(now),
+            ])?;
+            if changed == 0 {
+                continue;
+            }
+            self.put_base_entry(&row.to_record(now), "import", now)?;
+            if !row.township_code.is_empty() && !row.township_name.is_empty() {
+                township.execute(params![row.township_code, row.township_name])?;
+            }
+        }
+        self.conn.execute(
+            "INSERT INTO base_imports (file_sha256, file_name, rows, changed, imported_at, imported_by) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(file_sha256) DO NOTHING",
+            params![
+                file.0,
+                file.1,
+                rows.len() as i64,
+                (effect.new + effect.changed) as i64,
+                ts(now),
+                imported_by
+            ],
+        )?;
+        Ok(())
     }
 
     /// How many people the base roster holds.
