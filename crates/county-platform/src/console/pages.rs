@@ -50,6 +50,11 @@ button.secondary { background: #fff; color: #1f4e79; }
 .reason-row input { width: 100%; }
 .muted { color: #5b6775; font-size: 13px; }
 img.compare { max-width: 120px; max-height: 90px; border: 1px solid #aab4c0; }
+label.file-pick { position: relative; display: inline-flex; align-items: center; border: 1px solid #1f4e79; background: #fff; color: #1f4e79; padding: 5px 16px; cursor: pointer; }
+label.file-pick input[type=file] { position: absolute; inset: 0; width: 100%; opacity: 0; cursor: pointer; }
+label.file-pick .file-chosen { display: none; color: #1c6b2e; }
+label.file-pick input:valid ~ .file-none { display: none; }
+label.file-pick input:valid ~ .file-chosen { display: inline; }
 table.compact th, table.compact td { padding: 4px 5px; font-size: 13px; }
 svg.chart { display: block; margin-bottom: 10px; }
 .print-only { display: none; }
