@@ -441,12 +441,24 @@ pub fn check_rows(
         if name.is_empty() {
             problems.push("姓名为空".to_string());
         }
-        let id_number = match IdNumber::parse(&text(Column::IdNumber), today) {
-            Ok(id) => Some(id),
-            Err(e) => {
-                problems.push(format!("公民身份号码：{}", e.message_zh()));
+        let id_number = match cell(Column::IdNumber) {
+            // Excel keeps 15 significant digits of a number: an 18-digit
+            // number stored as one has lost its last digits, whatever they
+            // now happen to be.
+            Cell::Number(_) => {
+                problems.push(
+                    "公民身份号码在 Excel 中存成了数字，后几位已丢失，请将该列设为“文本”后重新填写"
+                        .to_string(),
+                );
                 None
             }
+            id_cell => match IdNumber::parse(&id_cell.text(), today) {
+                Ok(id) => Some(id),
+                Err(e) => {
+                    problems.push(format!("公民身份号码：{}", e.message_zh()));
+                    None
+                }
+            },
         };
         if let Some(id) = &id_number {
             if let Some(first) = seen.insert(id.as_str().to_string(), line) {
@@ -1003,6 +1015,13 @@ mod tests {
                 Cell::Empty,
             ],
             vec![Cell::Empty, Cell::Empty],
+            vec![
+                t("钱七"),
+                Cell::Number(350_524_195_503_150_000.0),
+                t("2"),
+                Cell::Empty,
+                Cell::Empty,
+            ],
         ];
         let townships = HashMap::from([("城关镇".to_string(), "350524100".to_string())]);
         let checked = check_rows(&table, &townships, today()).unwrap_or_else(|e| panic!("{e}"));
@@ -1013,7 +1032,8 @@ mod tests {
             vec![Category::DischargedSoldier, Category::DisabledServiceman]
         );
         let lines: Vec<usize> = checked.errors.iter().map(|e| e.line).collect();
-        assert_eq!(lines, vec![3, 4, 5]);
+        assert_eq!(lines, vec![3, 4, 5, 7]);
+        assert!(checked.errors[3].problems[0].contains("存成了数字"));
         assert!(checked.errors[0].problems[0].starts_with("公民身份号码："));
         assert!(checked.errors[1].problems[0].starts_with("人员类别："));
         assert!(checked.errors[2]
