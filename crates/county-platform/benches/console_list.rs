@@ -166,6 +166,15 @@ fn fill_base(path: &std::path::Path, records: u32, keys: &RegisterKeys) {
                 .execute(params![person_key(i), format!("3505241{:02}", i % 20)])
                 .unwrap();
         }
+        // The flags intake and acceptance keep.
+        tx.execute_batch(
+            "UPDATE base_roster SET \
+             registered = EXISTS (SELECT 1 FROM records r WHERE r.person_key = base_roster.person_key \
+                                  AND r.reviewed_by IS NOT 'intake-validation'), \
+             accepted = EXISTS (SELECT 1 FROM records r WHERE r.person_key = base_roster.person_key \
+                                AND r.state IN ('accepted', 'superseded'))",
+        )
+        .unwrap();
     }
     tx.commit().unwrap();
 }

@@ -153,9 +153,12 @@ CREATE TABLE base_roster (
     township_code TEXT NOT NULL,
     categories    TEXT NOT NULL,
     row_sha256    TEXT NOT NULL,
-    imported_at   TEXT NOT NULL
+    imported_at   TEXT NOT NULL,
+    registered    INTEGER NOT NULL DEFAULT 0,
+    accepted      INTEGER NOT NULL DEFAULT 0
 );
-CREATE INDEX base_roster_by_township ON base_roster(township_code);
+CREATE INDEX base_roster_by_township ON base_roster(township_code, registered, accepted);
+CREATE INDEX records_uploads ON records(received_at, township_code);
 CREATE TABLE base_imports (
     file_sha256 TEXT PRIMARY KEY,
     file_name   TEXT NOT NULL,

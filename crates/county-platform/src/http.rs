@@ -253,6 +253,9 @@ fn store_upload(
             (&existing, &readable_identity, &person_key)
         {
             db.note_person(key, id_number, &state.identity.to_public(), now)?;
+            if rejected.is_none() {
+                db.note_registered(key)?;
+            }
             db.note_township(&township.code, &township.name)?;
         }
         Ok(existing)

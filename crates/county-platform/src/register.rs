@@ -209,6 +209,29 @@ impl PlatformDb {
         Ok(legacy.len())
     }
 
+    /// A record of the person arrived and passed the intake: the base
+    /// roster counts them as registered (statistics' progress).
+    pub fn note_registered(&self, person_key: &str) -> Result<(), DbError> {
+        self.conn.execute(
+            "UPDATE base_roster SET registered = 1 WHERE person_key = ?1 AND registered = 0",
+            [person_key],
+        )?;
+        Ok(())
+    }
+
+    /// Sets the roster's flags of `person_key` from the records themselves
+    /// (for a person just imported).
+    pub(crate) fn refresh_roster_flags(&self, person_key: &str) -> Result<(), DbError> {
+        self.conn.execute(
+            "UPDATE base_roster SET \
+             registered = EXISTS (SELECT 1 FROM records r WHERE r.person_key = ?1 AND r.reviewed_by IS NOT ?2), \
+             accepted = EXISTS (SELECT 1 FROM base_entries e WHERE e.person_key = ?1 AND e.source = 'accepted') \
+             WHERE person_key = ?1",
+            params![person_key, crate::db::INTAKE_REVIEWER],
+        )?;
+        Ok(())
+    }
+
     /// Remembers a township's name as a record carries it (the newest wins).
     pub fn note_township(&self, code: &str, name: &str) -> Result<(), DbError> {
         if code.trim().is_empty() || name.trim().is_empty() {
@@ -370,6 +393,13 @@ pub fn accept(
     now: DateTime<Utc>,
 ) -> Result<(), AcceptError> {
     db.review(record_id, reviewer, None, now)?;
+    db.conn
+        .execute(
+            "UPDATE base_roster SET registered = 1, accepted = 1 \
+         WHERE person_key = (SELECT person_key FROM records WHERE record_id = ?1)",
+            [record_id.to_string()],
+        )
+        .map_err(DbError::from)?;
     let sealed = db.sealed(record_id)?.ok_or(DbError::NotFound(record_id))?;
     let (mut base, _) = seal::open::<Record>(&sealed, identity)
         .map_err(|e| AcceptError::NotInBase(e.code().to_string()))?;

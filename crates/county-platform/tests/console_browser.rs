@@ -1028,6 +1028,8 @@ async fn county_ledger_reasons_register_import_and_export_in_a_real_browser() {
         "东岭乡（超过7天未上传）",
         "从未上传",
         "三、登记进度（对照基础库）",
+        // 凤城镇 knows one person, who registered and was accepted.
+        "凤城镇 1 1 1 0",
         "残疾军人",
     ] {
         assert!(page.contains(expected), "{expected} missing from {page}");

@@ -628,6 +628,7 @@ impl PlatformDb {
                 continue;
             }
             self.put_base_entry(&row.to_record(now), "import", now)?;
+            self.refresh_roster_flags(person_key)?;
             if !row.township_code.is_empty() && !row.township_name.is_empty() {
                 township.execute(params![row.township_code, row.township_name])?;
             }
