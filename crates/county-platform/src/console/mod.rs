@@ -26,6 +26,8 @@ use trust::pki::{self, CertificateAuthority, DemoPki, PkiError, Validity, DEMO_C
 use trust::sha256_hex;
 
 pub mod auth;
+pub mod config_push;
+pub mod kiosks;
 pub mod list;
 pub mod pages;
 pub mod record_page;
@@ -138,6 +140,19 @@ pub fn routes() -> Router<ConsoleState> {
         .route("/users/update", post(update_user))
         .route("/audit", get(audit_page))
         .route("/stats", get(stats_page))
+        .route("/kiosks", get(kiosks::page))
+        .route("/kiosks/enrol", post(kiosks::enrol))
+        .route("/kiosks/sign-request", post(kiosks::sign_request))
+        .route("/kiosks/revoke", post(kiosks::revoke))
+        .route("/config", get(config_push::page))
+        .route("/config/preview", post(config_push::preview))
+        .route("/config/push", post(config_push::push))
+        .route(
+            "/config/upload",
+            post(config_push::upload).layer(axum::extract::DefaultBodyLimit::max(
+                trust::bundle::MAX_BUNDLE_BYTES + 64 * 1024,
+            )),
+        )
         .layer(middleware::from_fn(security_headers))
 }
 
@@ -794,6 +809,6 @@ fn action_zh(action: &str) -> &str {
         "photo_view" => "查看照片",
         "accept" => "审核通过",
         "return" => "退回",
-        other => other,
+        other => kiosks::action_zh(other),
     }
 }

@@ -49,6 +49,19 @@ button.secondary { background: #fff; color: #1f4e79; }
 .reason-row input { width: 100%; }
 .muted { color: #5b6775; font-size: 13px; }
 img.compare { max-width: 120px; max-height: 90px; border: 1px solid #aab4c0; }
+label.block { display: block; margin-bottom: 8px; font-size: 13px; }
+label.block input[type=text], label.block textarea { display: block; width: 100%; margin-top: 2px; font-size: 15px; }
+textarea { padding: 4px 6px; border: 1px solid #aab4c0; resize: vertical; }
+input[type=number] { width: 90px; padding: 4px 6px; border: 1px solid #aab4c0; }
+.filters-inline { display: flex; flex-wrap: wrap; gap: 8px 18px; align-items: end; margin-bottom: 10px; }
+.filters-inline label { display: flex; flex-direction: column; font-size: 13px; gap: 2px; }
+.help-grid { display: grid; grid-template-columns: 1fr 1fr; gap: 0 16px; }
+td.fingerprint, span.fingerprint { font-family: monospace; font-size: 13px; word-break: break-all; }
+td.wrap { white-space: pre-wrap; word-break: break-word; }
+table.changes ins { color: #1c6b2e; text-decoration: none; }
+.kiosk-preview { background: #0f3d66; color: #fff; padding: 18px 24px; max-width: 720px; }
+.kiosk-preview .kiosk-title { font-size: 24px; margin-bottom: 10px; }
+.kiosk-preview .kiosk-notice { font-size: 18px; white-space: pre-wrap; line-height: 1.6; }
 tr.changed del { color: #8a1c12; } tr.changed ins { color: #1c6b2e; text-decoration: none; font-weight: bold; }
 "#;
 
@@ -70,6 +83,8 @@ pub fn layout(title: &str, session: Option<&Session>, body: Markup) -> Markup {
                         nav {
                             a href="/records" { "记录审核" }
                             a href="/stats" { "统计" }
+                            a href="/kiosks" { "终端管理" }
+                            a href="/config" { "配置下发" }
                             @if session.role.may_manage_users() {
                                 a href="/users" { "用户管理" }
                                 a href="/audit" { "操作日志" }
