@@ -396,11 +396,18 @@ fn gate_request<B>(
             "county-platform: refused a request from revoked kiosk {:?} (certificate {})",
             peer.common_name, peer.sha256
         );
-        return Some(http::error(
+        let mut refusal = http::error(
             axum::http::StatusCode::FORBIDDEN,
             wire::error_code::KIOSK_REVOKED,
             "本终端已被县平台停用，请联系县退役军人事务局",
-        ));
+        );
+        // The body of the request is not read: the connection ends here,
+        // and the client must not reuse it.
+        refusal.headers_mut().insert(
+            axum::http::header::CONNECTION,
+            axum::http::HeaderValue::from_static("close"),
+        );
+        return Some(refusal);
     }
     // Administrators' pushes and status reads come with their own
     // certificates: they are not kiosks.

@@ -11,7 +11,7 @@
 //!   administrator's key file and push, and see a kiosk take the bundle,
 //!   check its signature and report the version, which the console shows.
 //!
-//! Screenshots go to docs/console/ (10-… to 14-…). Without chromium or
+//! Screenshots go to docs/console/ (10-… to 15-…). Without chromium or
 //! chromedriver the test is skipped loudly, except under CI.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -78,6 +78,10 @@ fn start_driver(chromedriver: &Path) -> Driver {
     let child = Command::new(chromedriver)
         .arg(format!("--port={port}"))
         .process_group(0)
+        // The file input's own words ("选择文件") follow the browser's UI
+        // language, which headless Chromium takes from the environment.
+        .env("LANGUAGE", "zh_CN")
+        .env("LANG", "zh_CN.UTF-8")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -548,6 +552,7 @@ async fn kiosks_are_enrolled_revoked_and_configured_from_a_real_browser() {
     submit(&browser, "form[action='/config/push'] button").await;
     let page = text(&browser).await;
     assert!(page.contains("已签名并下发第 2 版"), "{page}");
+    screenshot(&browser, "14-config-pushed").await;
 
     // Kiosk B takes it, checks the signature against its pinned key, reports it.
     let (status, body) = poll_config(&platform, &kiosk_b, OTHER_KIOSK, 1).await;
@@ -565,8 +570,10 @@ async fn kiosks_are_enrolled_revoked_and_configured_from_a_real_browser() {
             .clone(),
     )
     .unwrap();
-    assert!(
-        toml.contains("2027年春季信息采集开始了。\\n请带好身份证和相关证件。"),
+    let doc: toml_edit::DocumentMut = toml.parse().unwrap();
+    assert_eq!(
+        doc["texts"]["campaign_notice"].as_str(),
+        Some("2027年春季信息采集开始了。\n请带好身份证和相关证件。"),
         "{toml}"
     );
     assert!(toml.contains("idle_warning_seconds = 120"), "{toml}");
@@ -592,7 +599,14 @@ async fn kiosks_are_enrolled_revoked_and_configured_from_a_real_browser() {
         row.contains("第 2 版") && row.contains("第 2 版运行正常"),
         "{row}"
     );
-    screenshot(&browser, "14-config-pushed").await;
+    browser
+        .execute(
+            "document.getElementById(arguments[0]).scrollIntoView({block: 'end'});",
+            vec![json!(format!("report-{OTHER_KIOSK}"))],
+        )
+        .await
+        .unwrap();
+    screenshot(&browser, "15-config-versions").await;
 
     // A key that is not pinned signs nothing.
     let stranger = platform.dir.path().join("stranger.key");

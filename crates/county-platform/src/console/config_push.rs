@@ -388,7 +388,7 @@ fn page_answer(
                 h3 { "上传已离线签名的配置包" }
                 form.filters method="post" action="/config/upload" enctype="multipart/form-data" {
                     (pages::csrf_field(&session.csrf_token))
-                    label { "配置包（veteran-kiosk config sign 生成的 .bundle 文件）" input type="file" name="bundle" required; }
+                    (file_field("bundle", "配置包（veteran-kiosk config sign 生成的 .bundle 文件）"))
                     button type="submit" { "上传并下发" }
                 }
             }
@@ -426,6 +426,22 @@ fn edit_form(session: &Session, target: &Target, edit: &ConfigEdit) -> Markup {
                 }
             }
             button type="submit" { "预览" }
+        }
+    }
+}
+
+/// A file input whose words are the console's own (the browser's native
+/// "选择文件" follows its UI language): without script, `:valid` tells
+/// whether a file was chosen.
+fn file_field(name: &str, caption: &str) -> Markup {
+    html! {
+        div.file-field {
+            span.file-caption { (caption) }
+            label.file-pick {
+                input type="file" name=(name) required;
+                span.pick { "选择文件…" }
+                span.chosen {}
+            }
         }
     }
 }
@@ -612,7 +628,7 @@ pub async fn preview(
                         input type="hidden" name=(key) value=(n);
                     }
                     div.filters-inline {
-                        label { "管理员签名私钥文件（veteran-kiosk config keygen 生成）" input type="file" name="admin_key" required; }
+                        (file_field("admin_key", "管理员签名私钥文件（veteran-kiosk config keygen 生成）"))
                         button type="submit" { "签名并下发" }
                     }
                 }
