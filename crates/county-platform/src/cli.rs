@@ -44,7 +44,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Serve the HTTPS API (mutual TLS) until killed.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Reviewers: list, accept or reject received records.
     #[command(subcommand)]
     Review(ReviewCommand),
@@ -209,7 +209,7 @@ pub fn main() -> ExitCode {
         }
     }
     match cli.command {
-        Command::Serve(args) => serve(&cli.db, args),
+        Command::Serve(args) => serve(&cli.db, *args),
         Command::Review(cmd) => review(&cli.db, cmd),
         Command::User(UserCommand::Add {
             username,

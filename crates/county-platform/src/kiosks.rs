@@ -60,12 +60,15 @@ pub struct Revoked {
     pub certificates: HashSet<String>,
 }
 
+/// Per kiosk id: when its sighting was last written, and the backlog then.
+type Sightings = HashMap<String, (DateTime<Utc>, Option<u32>)>;
+
 /// The in-memory side of the registry that every kiosk request passes.
 #[derive(Debug, Default)]
 pub struct KioskGate {
     revoked: RwLock<Revoked>,
     /// Per kiosk: when "last seen" was last written, and the backlog then.
-    seen: Mutex<HashMap<String, (DateTime<Utc>, Option<u32>)>>,
+    seen: Mutex<Sightings>,
 }
 
 impl KioskGate {

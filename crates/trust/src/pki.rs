@@ -708,7 +708,6 @@ mod tests {
             crate::sha256_hex(der.as_ref())
         );
         // The certificate verifies against the CA as a client certificate.
-        use rustls::server::danger::ClientCertVerifier;
         let roots = Arc::new(root_store(&pki.ca).unwrap());
         let verifier =
             rustls::server::WebPkiClientVerifier::builder_with_provider(roots, crypto_provider())

@@ -279,10 +279,12 @@ fn register(
     township_code: &str,
     cert_pem: &str,
     validity: Validity,
-) -> Result<(), Response> {
+) -> Result<(), super::Refusal> {
     let refuse = |m: String| answer(state, session, Some(Err(m)), StatusCode::BAD_REQUEST);
     let Some(fingerprint) = pki::pem_fingerprint(cert_pem) else {
-        return Err(internal("an issued certificate has no fingerprint"));
+        return Err(Box::new(internal(
+            "an issued certificate has no fingerprint",
+        )));
     };
     let enrolled = state.app.db().enrol_kiosk(
         kiosk_id,
@@ -294,10 +296,10 @@ fn register(
     );
     match enrolled {
         Ok(Ok(())) => Ok(()),
-        Ok(Err(EnrolRefusal::Revoked)) => Err(refuse(format!(
+        Ok(Err(EnrolRefusal::Revoked)) => Err(Box::new(refuse(format!(
             "终端编号 {kiosk_id} 已被吊销，不能再用；请为新终端换一个编号。"
-        ))),
-        Err(e) => Err(internal(e)),
+        )))),
+        Err(e) => Err(Box::new(internal(e))),
     }
 }
 
@@ -341,7 +343,7 @@ pub async fn enrol(
         &issued.cert_pem,
         validity,
     ) {
-        return refusal;
+        return *refusal;
     }
     download(
         &kiosk_id,
@@ -393,7 +395,7 @@ pub async fn sign_request(
         &cert_pem,
         validity,
     ) {
-        return refusal;
+        return *refusal;
     }
     download(&kiosk_id, format!("{cert_pem}{ca_pem}"))
 }
