@@ -11,7 +11,7 @@
 //!   administrator's key file and push, and see a kiosk take the bundle,
 //!   check its signature and report the version, which the console shows.
 //!
-//! Screenshots go to docs/console/ (10-… to 15-…). Without chromium or
+//! Screenshots go to docs/console/ (kiosks-*.png, config-*.png). Without chromium or
 //! chromedriver the test is skipped loudly, except under CI.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -473,7 +473,7 @@ async fn kiosks_are_enrolled_revoked_and_configured_from_a_real_browser() {
     let a_fingerprint =
         trust::sha256_hex(pki::load_certs(&platform.pki.kiosk).unwrap()[0].as_ref());
     assert!(page.contains(&a_fingerprint[..16]), "{page}");
-    screenshot(&browser, "10-kiosks").await;
+    screenshot(&browser, "kiosks-1-registry").await;
 
     // Revoke kiosk A, with a reason.
     browser
@@ -491,7 +491,7 @@ async fn kiosks_are_enrolled_revoked_and_configured_from_a_real_browser() {
     assert!(page.contains(&format!("已吊销终端 {KIOSK_ID}")), "{page}");
     assert!(page.contains("原因：终端被盗，已报警"), "{page}");
     assert!(page.contains("吊销终端"), "{page}");
-    screenshot(&browser, "11-kiosk-revoked").await;
+    screenshot(&browser, "kiosks-2-revoked").await;
 
     // Refused at once, on the same kept-alive client: uploads and polls.
     let (status, body) = upload(&platform, &kiosk_a, KIOSK_ID, "FC-0002", 4).await;
@@ -524,7 +524,7 @@ async fn kiosks_are_enrolled_revoked_and_configured_from_a_real_browser() {
         .unwrap();
     let page = text(&browser).await;
     assert!(page.contains("以第 1 版"), "{page}");
-    screenshot(&browser, "12-config").await;
+    screenshot(&browser, "config-1-edit").await;
     fill(
         &browser,
         "textarea[name=notice]",
@@ -541,7 +541,7 @@ async fn kiosks_are_enrolled_revoked_and_configured_from_a_real_browser() {
     assert!(page.contains("预览：第 2 版"), "{page}");
     assert!(page.contains("2027年春季信息采集开始了"), "{page}");
     assert!(page.contains("120") && page.contains("90"), "{page}");
-    screenshot(&browser, "13-config-preview").await;
+    screenshot(&browser, "config-2-preview").await;
     browser
         .find(Locator::Css("input[name=admin_key]"))
         .await
@@ -552,7 +552,7 @@ async fn kiosks_are_enrolled_revoked_and_configured_from_a_real_browser() {
     submit(&browser, "form[action='/config/push'] button").await;
     let page = text(&browser).await;
     assert!(page.contains("已签名并下发第 2 版"), "{page}");
-    screenshot(&browser, "14-config-pushed").await;
+    screenshot(&browser, "config-3-pushed").await;
 
     // Kiosk B takes it, checks the signature against its pinned key, reports it.
     let (status, body) = poll_config(&platform, &kiosk_b, OTHER_KIOSK, 1).await;
@@ -606,7 +606,7 @@ async fn kiosks_are_enrolled_revoked_and_configured_from_a_real_browser() {
         )
         .await
         .unwrap();
-    screenshot(&browser, "15-config-versions").await;
+    screenshot(&browser, "config-4-versions").await;
 
     // A key that is not pinned signs nothing.
     let stranger = platform.dir.path().join("stranger.key");
