@@ -370,7 +370,19 @@ async fn serve(
                     let router = router.clone();
                     async move {
                         match refusal {
-                            Some(refusal) => Ok(refusal),
+                            Some(refusal) => {
+                                // Read what the kiosk is sending (an upload's
+                                // body) before answering: a client still
+                                // writing when the connection closes sees a
+                                // reset instead of the refusal.
+                                let body = axum::body::Body::new(request.into_body());
+                                let _ = tokio::time::timeout(
+                                    Duration::from_secs(30),
+                                    axum::body::to_bytes(body, wire::MAX_UPLOAD_BYTES),
+                                )
+                                .await;
+                                Ok(refusal)
+                            }
                             None => router.oneshot(request).await,
                         }
                     }
@@ -401,8 +413,7 @@ fn gate_request<B>(
             wire::error_code::KIOSK_REVOKED,
             "本终端已被县平台停用，请联系县退役军人事务局",
         );
-        // The body of the request is not read: the connection ends here,
-        // and the client must not reuse it.
+        // The connection ends here: the client must not reuse it.
         refusal.headers_mut().insert(
             axum::http::header::CONNECTION,
             axum::http::HeaderValue::from_static("close"),
