@@ -636,3 +636,85 @@ async fn kiosks_are_enrolled_revoked_and_configured_from_a_real_browser() {
         204
     );
 }
+
+/// Over plain HTTPS: a viewer sees the registry and the versions but may
+/// not enrol, revoke or push; a form without its CSRF token changes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kiosk_and_configuration_actions_are_for_administrators_with_a_token() {
+    let admin_key = AdminSigningKey::generate();
+    let platform = platform_with_admin_key(&admin_key);
+    let kiosk = platform.kiosk_client();
+    assert_eq!(
+        upload(&platform, &kiosk, KIOSK_ID, "FC-0001", 1).await.0,
+        201
+    );
+    let url = platform.console_url();
+    let client = platform.console_client();
+
+    let viewer = support::log_in(&platform, &client, VIEWER).await;
+    for (page, expected) in [("/kiosks", KIOSK_ID), ("/config", "已下发的配置版本")] {
+        let answer = client
+            .get(format!("{url}{page}"))
+            .header(COOKIE, &viewer)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status().as_u16(), 200, "{page}");
+        let body = answer.text().await.unwrap();
+        assert!(body.contains(expected), "{page}: {body}");
+        assert!(!body.contains("action=\"/kiosks/revoke\""), "{page}");
+        assert!(!body.contains("action=\"/config/preview\""), "{page}");
+    }
+    let (status, _) = console_post(
+        &platform,
+        &viewer,
+        "/kiosks/revoke",
+        &[("kiosk_id", KIOSK_ID), ("reason", "试试")],
+    )
+    .await;
+    assert_eq!(status, 403);
+
+    let admin = support::log_in(&platform, &client, ADMIN).await;
+    let refused = client
+        .post(format!("{url}/kiosks/revoke"))
+        .header(COOKIE, &admin)
+        .form(&[("kiosk_id", KIOSK_ID), ("reason", "没有令牌")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status().as_u16(), 403);
+    let multipart_without_token = client
+        .post(format!("{url}/config/push"))
+        .header(COOKIE, &admin)
+        .header(
+            reqwest::header::CONTENT_TYPE,
+            "multipart/form-data; boundary=B",
+        )
+        .body("--B\r\nContent-Disposition: form-data; name=\"target\"\r\n\r\nall\r\n--B--\r\n")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(multipart_without_token.status().as_u16(), 403);
+    // An empty reason is refused too; the kiosk is still let in.
+    let (status, body) = console_post(
+        &platform,
+        &admin,
+        "/kiosks/revoke",
+        &[("kiosk_id", KIOSK_ID), ("reason", "  ")],
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(body.contains("请填写吊销原因"), "{body}");
+    assert_eq!(
+        upload(&platform, &kiosk, KIOSK_ID, "FC-0002", 0).await.0,
+        201
+    );
+    assert!(platform
+        .api
+        .state
+        .db()
+        .revoked()
+        .unwrap()
+        .kiosk_ids
+        .is_empty());
+}
