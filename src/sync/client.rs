@@ -20,7 +20,7 @@ use trust::pki::{self, PkiError};
 use wire::records::{
     LookUpAnswer, LookUpQuery, ReviewAnswer, ReviewQuery, ReviewState, UploadAnswer,
 };
-use wire::{MAX_REVIEW_IDS, RECORD_NUMBER_HEADER};
+use wire::{KIOSK_BACKLOG_HEADER, MAX_REVIEW_IDS, RECORD_NUMBER_HEADER};
 
 /// How to reach the platform: the parsed URL and TLS material, handed on
 /// as the configuration parsed them (never turned back into paths).
@@ -186,12 +186,19 @@ pub fn mtls_client(
 pub struct PlatformClient {
     http: reqwest::blocking::Client,
     base: reqwest::Url,
+    /// Records waiting in the outbox, told to the platform with each
+    /// request ([`wire::KIOSK_BACKLOG_HEADER`]) for the county's registry.
+    backlog: std::sync::atomic::AtomicUsize,
 }
 
 impl PlatformClient {
     pub fn new(settings: &ClientSettings) -> Result<PlatformClient, ClientError> {
         let (http, base) = mtls_client(settings)?;
-        Ok(PlatformClient { http, base })
+        Ok(PlatformClient {
+            http,
+            base,
+            backlog: std::sync::atomic::AtomicUsize::new(0),
+        })
     }
 
     fn url(&self, path: &str) -> reqwest::Url {
@@ -201,6 +208,18 @@ impl PlatformClient {
         url
     }
 
+    /// How many signed records wait in the outbox (sent along from now on).
+    pub fn set_backlog(&self, records: usize) {
+        self.backlog
+            .store(records, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn backlog(&self) -> String {
+        self.backlog
+            .load(std::sync::atomic::Ordering::Relaxed)
+            .to_string()
+    }
+
     /// Sends one sealed record (`PUT /v1/records/{id}`).
     pub fn upload(&self, upload: &SealedUpload) -> UploadOutcome {
         let response = self
@@ -208,6 +227,7 @@ impl PlatformClient {
             .put(self.url(&format!("/v1/records/{}", upload.record_id)))
             .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
             .header(RECORD_NUMBER_HEADER, upload.record_number.as_str())
+            .header(KIOSK_BACKLOG_HEADER, self.backlog())
             .body(upload.sealed.clone())
             .send();
         let response = match response {
@@ -293,6 +313,7 @@ impl PlatformClient {
         let response = self
             .http
             .post(self.url(path))
+            .header(KIOSK_BACKLOG_HEADER, self.backlog())
             .json(query)
             .send()
             .map_err(|e| transport_outcome(&e))?;

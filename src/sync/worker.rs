@@ -77,6 +77,7 @@ fn step(
     report: &mut SyncReport,
 ) -> Result<Option<Task>, StoreError> {
     let task = core.next_task(now);
+    client.set_backlog(core.pending());
     match &task {
         Task::Upload(id) => {
             let outcome = match store.sealed(*id)? {

@@ -1,4 +1,4 @@
-//! The staff commands on the real binary: `pki demo`, `demo records`,
+//! The staff commands on the real binary: `pki demo`, `pki csr`, `demo records`,
 //! `queue add|list|stats|show`. The platform's reviewer commands are
 //! tested in crates/county-platform/tests/cli.rs.
 
@@ -122,4 +122,76 @@ fn staff_queue_a_paper_record_and_see_only_the_clear_part() {
         (code, &out["stats"]["by_state"]["signed"]),
         (0, &Value::from(1))
     );
+}
+
+/// `pki csr`: the kiosk's own key (owner-only) and a request the county CA
+/// signs into a certificate for that key; nothing is overwritten.
+#[test]
+fn a_kiosk_makes_its_own_key_and_a_request_the_county_ca_signs() {
+    let dir = tempfile::tempdir().unwrap();
+    let pki = dir.path().join("pki");
+    let (code, _) = kiosk(&["pki", "demo", &s(&pki)]);
+    assert_eq!(code, 0);
+    let key = dir.path().join("kiosk-key.pem");
+    let request = dir.path().join("kiosk.csr");
+    let args = [
+        "pki",
+        "csr",
+        "--kiosk-id",
+        "AX-FC-07",
+        "--key-out",
+        &s(&key),
+        "--out",
+        &s(&request),
+    ];
+    let (code, out) = kiosk(&args);
+    assert_eq!(
+        (code, &out["kiosk_id"]),
+        (0, &Value::from("AX-FC-07")),
+        "{out}"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "the kiosk's key is readable by others");
+    }
+    let parsed =
+        trust::pki::CertificateRequest::parse_pem(&std::fs::read_to_string(&request).unwrap())
+            .unwrap();
+    assert_eq!(parsed.common_name, "AX-FC-07");
+    let ca = trust::pki::CertificateAuthority::from_ca_files(
+        &pki.join("ca.pem"),
+        &pki.join("ca-key.pem"),
+    )
+    .unwrap();
+    let cert = ca
+        .sign_request(&parsed, trust::pki::Validity::days_from_today(30))
+        .unwrap();
+    let cert_path = dir.path().join("kiosk.pem");
+    std::fs::write(&cert_path, cert).unwrap();
+    // The certificate and the kiosk's key make a working client identity.
+    rustls::ClientConfig::builder_with_provider(trust::pki::crypto_provider())
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .unwrap()
+        .with_root_certificates(trust::pki::root_store(&pki.join("ca.pem")).unwrap())
+        .with_client_auth_cert(
+            trust::pki::load_certs(&cert_path).unwrap(),
+            trust::pki::load_key(&key).unwrap(),
+        )
+        .unwrap();
+    // Run again: nothing is overwritten.
+    let (code, out) = kiosk(&args);
+    assert_eq!(code, 2, "{out}");
+    let (code, _) = kiosk(&[
+        "pki",
+        "csr",
+        "--kiosk-id",
+        "bad id",
+        "--key-out",
+        "x",
+        "--out",
+        "y",
+    ]);
+    assert_eq!(code, 2);
 }

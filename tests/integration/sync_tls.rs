@@ -1,7 +1,8 @@
 //! Mutual TLS on loopback: the platform refuses a kiosk with no client
 //! certificate, one from another CA, or an expired one; the kiosk refuses a
 //! platform whose certificate another CA issued. A county certificate names
-//! one kiosk: a record that claims another kiosk is refused.
+//! one kiosk: a record that claims another kiosk is refused. The county
+//! hears the backlog the uploader reports, and refuses a revoked kiosk.
 
 use crate::sync_support;
 
@@ -170,4 +171,32 @@ fn a_platform_certificate_from_another_ca_is_refused_by_the_kiosk() {
     let upload = store.sealed(records[0].0.meta.record_id).unwrap().unwrap();
     assert_eq!(client.upload(&upload), UploadOutcome::Tls);
     assert!(impostor.state.db().list(None).unwrap().is_empty());
+}
+
+#[test]
+fn the_county_hears_the_backlog_and_refuses_a_revoked_kiosk_at_once() {
+    let world = World::new();
+    let client = world.client();
+    let mut store = world.store();
+    let records = demo_records(2, 3);
+    enqueue_all(&mut store, &records, &world.recipient());
+    client.set_backlog(store.pending().unwrap().len());
+    let first = store.sealed(records[0].0.meta.record_id).unwrap().unwrap();
+    assert_eq!(client.upload(&first), UploadOutcome::Stored);
+    let registry = world.platform.state.db().kiosk_registry().unwrap();
+    assert_eq!(registry.len(), 1);
+    assert_eq!(registry[0].kiosk_id, "AX-FC-01");
+    assert_eq!(registry[0].backlog, Some(2));
+    {
+        let mut db = world.platform.state.db();
+        assert!(db
+            .revoke_kiosk("AX-FC-01", "admin", "终端被盗", chrono::Utc::now())
+            .unwrap());
+        world.platform.state.kiosks.reload(&db).unwrap();
+    }
+    // The same client (its connection kept alive) is refused from the next
+    // request on; the record stays in the outbox.
+    let second = store.sealed(records[1].0.meta.record_id).unwrap().unwrap();
+    assert_eq!(client.upload(&second), UploadOutcome::UnexpectedStatus(403));
+    assert_eq!(world.platform_records().len(), 1);
 }

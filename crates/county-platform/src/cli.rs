@@ -45,7 +45,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Serve the HTTPS API (mutual TLS) until killed.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Reviewers: list, accept or reject received records.
     #[command(subcommand)]
     Review(ReviewCommand),
@@ -91,6 +91,11 @@ pub struct ServeArgs {
     /// configuration bundles.
     #[arg(long)]
     pub admin_keys: Option<PathBuf>,
+    /// The county CA's private key (PEM), to enrol kiosks from the console
+    /// (default with `--pki`: that directory's CA key). Without it the
+    /// console's enrolling is off.
+    #[arg(long)]
+    pub ca_key: Option<PathBuf>,
     /// Also serve the county staff's web console here (its own HTTPS
     /// listener; no client certificate).
     #[arg(long)]
@@ -223,7 +228,7 @@ pub fn main() -> ExitCode {
         }
     }
     match cli.command {
-        Command::Serve(args) => serve(&cli.db, args),
+        Command::Serve(args) => serve(&cli.db, *args),
         Command::Review(cmd) => review(&cli.db, cmd),
         Command::User(UserCommand::Add {
             username,
@@ -247,6 +252,7 @@ pub fn main() -> ExitCode {
 
 fn serve(db: &Path, args: ServeArgs) -> ExitCode {
     let admin_keys = args.admin_keys.clone();
+    let ca_key = args.ca_key.clone();
     let console = match console_config(&args) {
         Ok(c) => c,
         Err(e) => return fail(e.code(), e),
@@ -263,10 +269,14 @@ fn serve(db: &Path, args: ServeArgs) -> ExitCode {
                 age_identity: args.age_identity.unwrap_or(demo.platform_age_identity),
                 db: db.to_path_buf(),
                 admin_keys: None,
+                ca_key: None,
             }
         }
     };
     config.admin_keys = admin_keys;
+    if ca_key.is_some() {
+        config.ca_key = ca_key;
+    }
     let running = match start(&config, Arc::new(Faults::default())) {
         Ok(r) => r,
         Err(e) => return fail(e.code(), e),

@@ -61,6 +61,18 @@ impl ConfigState {
     }
 }
 
+impl ConfigState {
+    /// The bundles kept and the kiosks' reports (the console reads and pushes here too).
+    pub fn registry(&self) -> &BundleRegistry {
+        &self.registry
+    }
+
+    /// The administrator keys a push must be signed by.
+    pub fn admins(&self) -> &[AdminPublicKey] {
+        &self.admins
+    }
+}
+
 pub fn routes(state: ConfigState) -> Router<AppState> {
     Router::new()
         .route("/v1/config/bundles", put(push))

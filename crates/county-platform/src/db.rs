@@ -21,7 +21,7 @@ use wire::records::ReviewState;
 pub const PLATFORM: Schema = Schema {
     name: "county platform",
     application_id: 0x564B_504C,
-    migrations: &[V1, V2_CONSOLE, V3_REGISTER],
+    migrations: &[V1, V2_CONSOLE, V3_REGISTER, crate::kiosks::V4_KIOSKS],
 };
 
 const V1: &str = r#"

@@ -36,6 +36,7 @@ pub mod console;
 pub mod db;
 pub mod http;
 pub mod register;
+pub mod kiosks;
 pub mod registry;
 
 pub use db::{DbError, PlatformDb};
@@ -54,6 +55,10 @@ pub struct PlatformConfig {
     /// Administrators' Ed25519 keys, one `ed25519:…` line each: only
     /// configuration bundles they signed are taken (none: pushes refused).
     pub admin_keys: Option<PathBuf>,
+    /// The county CA's private key: with it, administrators enrol kiosks in
+    /// the console (issue a certificate, or sign a kiosk's request); without
+    /// it, enrolling is off and certificates are issued elsewhere.
+    pub ca_key: Option<PathBuf>,
 }
 
 impl PlatformConfig {
@@ -68,6 +73,7 @@ impl PlatformConfig {
             age_identity: pki.platform_age_identity,
             db: db.to_path_buf(),
             admin_keys: None,
+            ca_key: Some(pki.ca_key),
         }
     }
 }
@@ -98,6 +104,19 @@ pub struct AppState {
     db: Arc<Mutex<PlatformDb>>,
     identity: Arc<age::x25519::Identity>,
     pub faults: Arc<Faults>,
+    /// Revocation and sightings, checked on every kiosk request.
+    pub kiosks: Arc<kiosks::KioskGate>,
+    /// The configuration bundles and the county CA, for the console (set by [`start`]).
+    pub county: Option<Arc<CountyKeys>>,
+}
+
+/// What the console needs beyond the database to enrol kiosks and push
+/// configuration: the bundle registry, the pinned administrator keys, and
+/// the county CA (its key only when enrolling is on).
+pub struct CountyKeys {
+    pub bundles: config_bundles::ConfigState,
+    pub client_ca: PathBuf,
+    pub ca_key: Option<PathBuf>,
 }
 
 impl AppState {
@@ -111,6 +130,8 @@ impl AppState {
             db: Arc::new(Mutex::new(db)),
             identity: Arc::new(identity),
             faults,
+            kiosks: Arc::new(kiosks::KioskGate::default()),
+            county: None,
         }
     }
 
@@ -234,9 +255,15 @@ pub fn start(
     db.use_keys(register::RegisterKeys::from_identity(&identity));
     db.seal_legacy_base()?;
     register::backfill(&db, &identity)?;
-    let state = AppState::new(db, identity, faults);
+    let mut state = AppState::new(db, identity, faults);
+    state.kiosks.reload(&state.db())?;
     let bundles = config_bundles::ConfigState::open(&config.db, config.admin_keys.as_deref())
         .map_err(PlatformError::ConfigBundles)?;
+    state.county = Some(Arc::new(CountyKeys {
+        bundles: bundles.clone(),
+        client_ca: config.client_ca.clone(),
+        ca_key: config.ca_key.clone(),
+    }));
     let router = http::routes()
         .merge(config_bundles::routes(bundles))
         .with_state(state.clone());
@@ -273,13 +300,15 @@ pub fn start_tls(
         .enable_all()
         .build()?;
     let (shutdown, stop) = tokio::sync::watch::channel(false);
+    let gate_state = state.clone();
     let thread = std::thread::Builder::new()
         .name("county-platform".into())
         .spawn(move || {
             runtime.block_on(async move {
                 match TcpListener::from_std(listener) {
                     Ok(listener) => {
-                        serve(listener, acceptor, router, stop, require_client_cert).await
+                        let gate = require_client_cert.then_some(gate_state);
+                        serve(listener, acceptor, router, stop, gate).await
                     }
                     Err(e) => eprintln!("county-platform: cannot listen: {e}"),
                 }
@@ -299,7 +328,9 @@ async fn serve(
     acceptor: TlsAcceptor,
     router: axum::Router,
     mut stop: tokio::sync::watch::Receiver<bool>,
-    require_client_cert: bool,
+    // The kiosks' API: a client certificate is required, and each request
+    // passes the registry's gate. `None`: the console (no client certificate).
+    kiosk_gate: Option<AppState>,
 ) {
     loop {
         let accepted = tokio::select! {
@@ -311,6 +342,7 @@ async fn serve(
         };
         let acceptor = acceptor.clone();
         let router = router.clone();
+        let kiosk_gate = kiosk_gate.clone();
         tokio::spawn(async move {
             // A client that never finishes its handshake is dropped.
             let tls =
@@ -329,15 +361,39 @@ async fn serve(
                     common_name: pki::common_name(&der),
                     der: Arc::new(der),
                 });
-            if require_client_cert && peer.is_none() {
+            if kiosk_gate.is_some() && peer.is_none() {
                 return;
             }
             let service = hyper::service::service_fn(
                 move |mut request: hyper::Request<hyper::body::Incoming>| {
+                    // Checked per request, not per connection: a revocation
+                    // also ends a kept-alive connection's next request.
+                    let refusal = match (&kiosk_gate, &peer) {
+                        (Some(state), Some(peer)) => gate_request(state, peer, &request),
+                        _ => None,
+                    };
                     if let Some(peer) = &peer {
                         request.extensions_mut().insert(peer.clone());
                     }
-                    router.clone().oneshot(request)
+                    let router = router.clone();
+                    async move {
+                        match refusal {
+                            Some(refusal) => {
+                                // Read what the kiosk is sending (an upload's
+                                // body) before answering: a client still
+                                // writing when the connection closes sees a
+                                // reset instead of the refusal.
+                                let body = axum::body::Body::new(request.into_body());
+                                let _ = tokio::time::timeout(
+                                    Duration::from_secs(30),
+                                    axum::body::to_bytes(body, wire::MAX_UPLOAD_BYTES),
+                                )
+                                .await;
+                                Ok(refusal)
+                            }
+                            None => router.oneshot(request).await,
+                        }
+                    }
                 },
             );
             let _ = hyper::server::conn::http1::Builder::new()
@@ -345,4 +401,56 @@ async fn serve(
                 .await;
         });
     }
+}
+
+/// The registry's gate for one kiosk request: a revoked certificate or
+/// kiosk is refused (403 `kiosk_revoked`); otherwise the sighting (and the
+/// backlog the kiosk reports in [`wire::KIOSK_BACKLOG_HEADER`]) is noted.
+fn gate_request<B>(
+    state: &AppState,
+    peer: &PeerCert,
+    request: &hyper::Request<B>,
+) -> Option<axum::response::Response> {
+    if state.kiosks.refuses(peer) {
+        eprintln!(
+            "county-platform: refused a request from revoked kiosk {:?} (certificate {})",
+            peer.common_name, peer.sha256
+        );
+        let mut refusal = http::error(
+            axum::http::StatusCode::FORBIDDEN,
+            wire::error_code::KIOSK_REVOKED,
+            "本终端已被县平台停用，请联系县退役军人事务局",
+        );
+        // The connection ends here: the client must not reuse it.
+        refusal.headers_mut().insert(
+            axum::http::header::CONNECTION,
+            axum::http::HeaderValue::from_static("close"),
+        );
+        return Some(refusal);
+    }
+    // Administrators' pushes and status reads come with their own
+    // certificates: they are not kiosks.
+    let path = request.uri().path();
+    let admin_route = path == "/v1/config/kiosks"
+        || (path == "/v1/config/bundles" && request.method() == hyper::Method::PUT);
+    if admin_route {
+        return None;
+    }
+    let kiosk_id = peer
+        .common_name
+        .as_deref()
+        .and_then(kiosks::parse_kiosk_id)?;
+    let kiosk_id = kiosk_id.as_str();
+    let backlog = request
+        .headers()
+        .get(wire::KIOSK_BACKLOG_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u32>().ok());
+    let now = chrono::Utc::now();
+    if state.kiosks.sighting_due(kiosk_id, backlog, now) {
+        if let Err(e) = state.db().kiosk_seen(kiosk_id, &peer.sha256, backlog, now) {
+            eprintln!("county-platform: cannot note kiosk {kiosk_id} as seen: {e}");
+        }
+    }
+    None
 }

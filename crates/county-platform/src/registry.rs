@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use kiosk_core::kiosk::{KioskId, KioskIdentity};
 use thiserror::Error;
-use trust::bundle::{Bundle, BundleError};
+use trust::bundle::{Bundle, BundleError, Target};
 use trust::keys::AdminPublicKey;
 use wire::config::{KioskConfigReport, KioskStatus, Published};
 
@@ -130,6 +130,42 @@ impl BundleRegistry {
         }
         versions.sort_unstable();
         Ok(versions)
+    }
+
+    /// The highest version pushed (0: none yet).
+    pub fn latest_version(&self) -> Result<u64, RegistryError> {
+        Ok(self.versions()?.last().copied().unwrap_or(0))
+    }
+
+    /// Every bundle kept, newest first (a file damaged since is left out).
+    pub fn published(&self) -> Result<Vec<Bundle>, RegistryError> {
+        let mut out = Vec::new();
+        for version in self.versions()?.into_iter().rev() {
+            let path = self.bundle_path(version);
+            let bytes = fs::read(&path).map_err(io(&path))?;
+            out.extend(Bundle::parse(&bytes).ok());
+        }
+        Ok(out)
+    }
+
+    /// The configuration a new bundle for `target` starts from: the newest
+    /// bundle whose kiosks include all of `target`'s (for one kiosk, its
+    /// township's are found through `kiosk_township`).
+    pub fn base_for(
+        &self,
+        target: &Target,
+        kiosk_township: Option<&str>,
+    ) -> Result<Option<Bundle>, RegistryError> {
+        Ok(self
+            .published()?
+            .into_iter()
+            .find(|bundle| match (&bundle.target, target) {
+                (Target::All, _) => true,
+                (Target::Township(a), Target::Township(b)) => a == b,
+                (Target::Township(a), Target::Kiosk(_)) => kiosk_township == Some(a.as_str()),
+                (Target::Kiosk(a), Target::Kiosk(b)) => a == b,
+                _ => false,
+            }))
     }
 
     /// The newest bundle addressed to `kiosk` with a version above `after`.

@@ -255,6 +255,66 @@ impl CertificateAuthority {
         self.cert.pem()
     }
 
+    /// The issuer of a CA certificate file and its key: the CA is rebuilt
+    /// from its key and CN (see [`CertificateAuthority::from_key_pem`]) and
+    /// must then have exactly the subject and key of the certificate the
+    /// kiosks and the platform trust, or certificates it issued would not
+    /// chain; a CA not made this way is refused rather than issuing
+    /// certificates nobody accepts.
+    pub fn from_ca_files(ca_cert: &Path, ca_key: &Path) -> Result<CertificateAuthority, PkiError> {
+        use x509_cert::der::{Decode, Encode};
+        let certs = load_certs(ca_cert)?;
+        let bad = |detail: &str| PkiError::BadCertificate {
+            path: ca_cert.to_path_buf(),
+            detail: detail.to_string(),
+        };
+        let first = certs.first().ok_or_else(|| bad("empty"))?;
+        let trusted =
+            x509_cert::Certificate::from_der(first.as_ref()).map_err(|e| bad(&e.to_string()))?;
+        let common_name = common_name(first.as_ref()).ok_or_else(|| bad("no CN"))?;
+        let key_pem = fs::read_to_string(ca_key).map_err(|e| PkiError::Io {
+            path: ca_key.to_path_buf(),
+            detail: e.to_string(),
+        })?;
+        let ca = CertificateAuthority::from_key_pem(&common_name, &key_pem)?;
+        let rebuilt = x509_cert::Certificate::from_der(ca.cert.der().as_ref())
+            .map_err(|e| bad(&e.to_string()))?;
+        let same_subject = trusted.tbs_certificate.subject.to_der().ok()
+            == rebuilt.tbs_certificate.subject.to_der().ok();
+        let same_key = trusted.tbs_certificate.subject_public_key_info
+            == rebuilt.tbs_certificate.subject_public_key_info;
+        if !same_key {
+            return Err(bad("the CA key does not belong to this CA certificate"));
+        }
+        if !same_subject {
+            return Err(bad(
+                "the CA's subject cannot be reproduced (only CAs made by `veteran-kiosk pki` issue from the console)",
+            ));
+        }
+        Ok(ca)
+    }
+
+    /// A client certificate for a checked request: the holder of the
+    /// request's key gets the CN the request names.
+    pub fn sign_request(
+        &self,
+        request: &CertificateRequest,
+        validity: Validity,
+    ) -> Result<String, PkiError> {
+        let mut params = CertificateParams::new(Vec::<String>::new()).map_err(gen_err)?;
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+        let mut dn = DistinguishedName::new();
+        dn.push(DnType::CommonName, request.common_name.as_str());
+        params.distinguished_name = dn;
+        params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        params.use_authority_key_identifier_extension = true;
+        validity.apply(&mut params);
+        let cert = params
+            .signed_by(&request.public_key, &self.cert, &self.key)
+            .map_err(gen_err)?;
+        Ok(cert.pem())
+    }
+
     pub fn key_pem(&self) -> String {
         self.key.serialize_pem()
     }
@@ -298,6 +358,166 @@ impl CertificateAuthority {
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
         self.issue(params, common_name, validity)
     }
+}
+
+/// SHA-256 (lower-case hex) of the first certificate in a PEM text: the
+/// fingerprint the platform knows a kiosk certificate by (the same value as
+/// `PeerCert::sha256` of a connection holding it).
+pub fn pem_fingerprint(pem: &str) -> Option<String> {
+    CertificateDer::pem_slice_iter(pem.as_bytes())
+        .next()?
+        .ok()
+        .map(|der| crate::sha256_hex(der.as_ref()))
+}
+
+/// The subject CN of a name (the last CN; see [`common_name`]).
+fn name_common_name(name: &x509_cert::name::Name) -> Option<String> {
+    use x509_cert::der::asn1::{Ia5StringRef, PrintableStringRef, Utf8StringRef};
+    let value = name
+        .0
+        .iter()
+        .flat_map(|rdn| rdn.0.iter())
+        .rfind(|attribute| attribute.oid == const_oid::db::rfc4519::CN)?
+        .value
+        .clone();
+    if let Ok(text) = value.decode_as::<Utf8StringRef<'_>>() {
+        return Some(text.as_str().to_string());
+    }
+    if let Ok(text) = value.decode_as::<PrintableStringRef<'_>>() {
+        return Some(text.as_str().to_string());
+    }
+    value
+        .decode_as::<Ia5StringRef<'_>>()
+        .ok()
+        .map(|text| text.as_str().to_string())
+}
+
+/// A certificate request (PKCS#10) whose proof of possession was checked:
+/// whoever made it holds the private key of the public key inside.
+pub struct CertificateRequest {
+    /// The requested subject CN (for a kiosk: its id).
+    pub common_name: String,
+    public_key: RequestPublicKey,
+}
+
+/// The public key of a request, in the form rcgen signs a certificate for.
+struct RequestPublicKey {
+    raw: Vec<u8>,
+    algorithm: &'static rcgen::SignatureAlgorithm,
+}
+
+impl rcgen::PublicKeyData for RequestPublicKey {
+    fn der_bytes(&self) -> &[u8] {
+        &self.raw
+    }
+
+    fn algorithm(&self) -> &rcgen::SignatureAlgorithm {
+        self.algorithm
+    }
+}
+
+/// Why a certificate request is refused (each with a message for county staff).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RequestError {
+    #[error("not a PEM certificate request (PKCS#10)")]
+    NotARequest,
+    #[error("the request names no common name")]
+    NoCommonName,
+    #[error("only ECDSA P-256, ECDSA P-384 and Ed25519 requests are signed")]
+    UnsupportedKey,
+    #[error("the request's signature does not match its key: it was altered or made wrongly")]
+    BadSignature,
+}
+
+impl RequestError {
+    pub fn message_zh(&self) -> &'static str {
+        match self {
+            RequestError::NotARequest => {
+                "这不是证书请求文件（应以 -----BEGIN CERTIFICATE REQUEST----- 开头）。"
+            }
+            RequestError::NoCommonName => "证书请求中没有终端编号（CN）。",
+            RequestError::UnsupportedKey => {
+                "证书请求的密钥类型不受支持（仅支持 ECDSA P-256/P-384 和 Ed25519）。"
+            }
+            RequestError::BadSignature => "证书请求的签名与其公钥不符，可能已被篡改。",
+        }
+    }
+}
+
+impl CertificateRequest {
+    /// Parses a PEM request and checks its self-signature.
+    pub fn parse_pem(pem: &str) -> Result<CertificateRequest, RequestError> {
+        use ring::signature;
+        use rustls_pki_types::CertificateSigningRequestDer;
+        use x509_cert::der::{Decode, Encode};
+        let der = CertificateSigningRequestDer::from_pem_slice(pem.as_bytes())
+            .map_err(|_| RequestError::NotARequest)?;
+        let request = x509_cert::request::CertReq::from_der(der.as_ref())
+            .map_err(|_| RequestError::NotARequest)?;
+        let info = request
+            .info
+            .to_der()
+            .map_err(|_| RequestError::NotARequest)?;
+        let key = &request.info.public_key;
+        let raw = key.subject_public_key.raw_bytes().to_vec();
+        let curve = key
+            .algorithm
+            .parameters
+            .as_ref()
+            .and_then(|p| p.decode_as::<const_oid::ObjectIdentifier>().ok());
+        const EC_PUBLIC_KEY: const_oid::ObjectIdentifier =
+            const_oid::ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
+        const P256: const_oid::ObjectIdentifier =
+            const_oid::ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
+        const P384: const_oid::ObjectIdentifier =
+            const_oid::ObjectIdentifier::new_unwrap("1.3.132.0.34");
+        const ED25519: const_oid::ObjectIdentifier =
+            const_oid::ObjectIdentifier::new_unwrap("1.3.101.112");
+        const ECDSA_SHA256: const_oid::ObjectIdentifier =
+            const_oid::ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2");
+        const ECDSA_SHA384: const_oid::ObjectIdentifier =
+            const_oid::ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.3");
+        let (algorithm, verify): (
+            &'static rcgen::SignatureAlgorithm,
+            &'static dyn signature::VerificationAlgorithm,
+        ) = match (key.algorithm.oid, curve, request.algorithm.oid) {
+            (EC_PUBLIC_KEY, Some(P256), ECDSA_SHA256) => (
+                &rcgen::PKCS_ECDSA_P256_SHA256,
+                &signature::ECDSA_P256_SHA256_ASN1,
+            ),
+            (EC_PUBLIC_KEY, Some(P384), ECDSA_SHA384) => (
+                &rcgen::PKCS_ECDSA_P384_SHA384,
+                &signature::ECDSA_P384_SHA384_ASN1,
+            ),
+            (ED25519, None, ED25519) => (&rcgen::PKCS_ED25519, &signature::ED25519),
+            _ => return Err(RequestError::UnsupportedKey),
+        };
+        signature::UnparsedPublicKey::new(verify, &raw)
+            .verify(&info, request.signature.raw_bytes())
+            .map_err(|_| RequestError::BadSignature)?;
+        let common_name =
+            name_common_name(&request.info.subject).ok_or(RequestError::NoCommonName)?;
+        Ok(CertificateRequest {
+            common_name,
+            public_key: RequestPublicKey { raw, algorithm },
+        })
+    }
+}
+
+/// A new key pair and a certificate request for it (what a kiosk makes
+/// with `veteran-kiosk pki csr`): the private key never leaves the kiosk,
+/// the county CA signs the request.
+pub fn make_request(common_name: &str) -> Result<Issued, PkiError> {
+    let key = KeyPair::generate().map_err(gen_err)?;
+    let mut params = CertificateParams::new(Vec::<String>::new()).map_err(gen_err)?;
+    let mut dn = DistinguishedName::new();
+    dn.push(DnType::CommonName, common_name);
+    params.distinguished_name = dn;
+    let request = params.serialize_request(&key).map_err(gen_err)?;
+    Ok(Issued {
+        cert_pem: request.pem().map_err(gen_err)?,
+        key_pem: key.serialize_pem(),
+    })
 }
 
 /// File names inside a demo PKI directory.
@@ -466,6 +686,53 @@ mod tests {
             DemoPki::generate(dir.path(), "kiosk-test"),
             Err(PkiError::Exists(_))
         ));
+    }
+
+    #[test]
+    fn a_request_is_signed_into_a_certificate_that_chains_to_the_ca() {
+        let dir = tempfile::tempdir().unwrap();
+        let pki = DemoPki::generate(dir.path(), "kiosk-test").unwrap();
+        let ca = CertificateAuthority::from_ca_files(&pki.ca, &pki.ca_key).unwrap();
+        let made = make_request("ks-new-01").unwrap();
+        let request = CertificateRequest::parse_pem(&made.cert_pem).unwrap();
+        assert_eq!(request.common_name, "ks-new-01");
+        let cert_pem = ca
+            .sign_request(&request, Validity::days_from_today(30))
+            .unwrap();
+        let cert_path = dir.path().join("new.pem");
+        fs::write(&cert_path, &cert_pem).unwrap();
+        let der = load_certs(&cert_path).unwrap().remove(0);
+        assert_eq!(common_name(&der).as_deref(), Some("ks-new-01"));
+        assert_eq!(
+            pem_fingerprint(&cert_pem).unwrap(),
+            crate::sha256_hex(der.as_ref())
+        );
+        // The certificate verifies against the CA as a client certificate.
+        let roots = Arc::new(root_store(&pki.ca).unwrap());
+        let verifier =
+            rustls::server::WebPkiClientVerifier::builder_with_provider(roots, crypto_provider())
+                .build()
+                .unwrap();
+        verifier
+            .verify_client_cert(&der, &[], rustls_pki_types::UnixTime::now())
+            .unwrap();
+        // A request altered after signing is refused.
+        let mut body: Vec<u8> = made.cert_pem.clone().into_bytes();
+        let middle = body.len() / 2;
+        body[middle] = if body[middle] == b'A' { b'B' } else { b'A' };
+        assert!(CertificateRequest::parse_pem(&String::from_utf8(body).unwrap()).is_err());
+        assert_eq!(
+            CertificateRequest::parse_pem("junk").err(),
+            Some(RequestError::NotARequest)
+        );
+        // A CA key that is not this CA's is refused.
+        let other = dir.path().join("other-key.pem");
+        fs::write(
+            &other,
+            CertificateAuthority::generate("x").unwrap().key_pem(),
+        )
+        .unwrap();
+        assert!(CertificateAuthority::from_ca_files(&pki.ca, &other).is_err());
     }
 
     #[test]

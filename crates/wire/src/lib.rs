@@ -21,6 +21,10 @@ pub const MAX_UPLOAD_BYTES: usize = 32 * 1024 * 1024;
 pub const MAX_REVIEW_IDS: usize = 1000;
 /// Header with the kiosk's printed record number (informational).
 pub const RECORD_NUMBER_HEADER: &str = "x-record-number";
+/// Header a kiosk may send on any request: how many signed records wait in
+/// its outbox (a decimal count). Informational, for the county's kiosk
+/// registry; a platform that does not know it ignores it.
+pub const KIOSK_BACKLOG_HEADER: &str = "x-kiosk-backlog";
 
 /// A refusal's JSON body: `{"status": "error", "code", "message"}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -60,6 +64,9 @@ pub mod error_code {
     pub const KIOSK_CERTIFICATE_MISMATCH: &str = "kiosk_certificate_mismatch";
     /// 503: the platform takes no configuration pushes (no admin keys).
     pub const NO_ADMIN_KEYS: &str = "no_admin_keys";
+    /// 403: the county revoked this kiosk (or its certificate); every
+    /// request is refused until the kiosk is enrolled again under a new id.
+    pub const KIOSK_REVOKED: &str = "kiosk_revoked";
 }
 
 #[cfg(test)]

@@ -28,6 +28,8 @@ use trust::sha256_hex;
 pub mod auth;
 pub mod export;
 pub mod import;
+pub mod config_push;
+pub mod kiosks;
 pub mod list;
 pub mod pages;
 pub mod person_page;
@@ -147,6 +149,19 @@ pub fn routes() -> Router<ConsoleState> {
         .merge(import::routes())
         .merge(export::routes())
         .merge(person_page::routes())
+        .route("/kiosks", get(kiosks::page))
+        .route("/kiosks/enrol", post(kiosks::enrol))
+        .route("/kiosks/sign-request", post(kiosks::sign_request))
+        .route("/kiosks/revoke", post(kiosks::revoke))
+        .route("/config", get(config_push::page))
+        .route("/config/preview", post(config_push::preview))
+        .route("/config/push", post(config_push::push))
+        .route(
+            "/config/upload",
+            post(config_push::upload).layer(axum::extract::DefaultBodyLimit::max(
+                trust::bundle::MAX_BUNDLE_BYTES + 64 * 1024,
+            )),
+        )
         .layer(middleware::from_fn(security_headers))
 }
 
@@ -738,6 +753,6 @@ fn action_zh(action: &str) -> &str {
         "export_xlsx" => "导出名册（Excel）",
         "export_csv" => "导出名册（CSV）",
         "export_photos" => "导出照片",
-        other => other,
+        other => kiosks::action_zh(other),
     }
 }

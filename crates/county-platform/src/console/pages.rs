@@ -66,6 +66,26 @@ svg.chart { display: block; margin-bottom: 10px; }
   .section { border: none; padding: 0; page-break-inside: avoid; }
   .error { border: 1px solid #8a1c12; }
 }
+label.block { display: block; margin-bottom: 8px; font-size: 13px; }
+label.block input[type=text], label.block textarea { display: block; width: 100%; margin-top: 2px; font-size: 15px; }
+textarea { padding: 4px 6px; border: 1px solid #aab4c0; resize: vertical; }
+input[type=number] { width: 90px; padding: 4px 6px; border: 1px solid #aab4c0; }
+.filters-inline { display: flex; flex-wrap: wrap; gap: 8px 18px; align-items: end; margin-bottom: 10px; }
+.filters-inline label { display: flex; flex-direction: column; font-size: 13px; gap: 2px; }
+.help-grid { display: grid; grid-template-columns: 1fr 1fr; gap: 0 16px; }
+td.fingerprint, span.fingerprint { font-size: 13px; font-variant-numeric: tabular-nums; word-break: break-all; }
+td.wrap { white-space: pre-wrap; word-break: break-word; }
+table.changes ins { color: #1c6b2e; text-decoration: none; }
+.kiosk-preview { background: #0f3d66; color: #fff; padding: 18px 24px; max-width: 720px; }
+.kiosk-preview .kiosk-title { font-size: 24px; margin-bottom: 10px; }
+.kiosk-preview .kiosk-notice { font-size: 18px; white-space: pre-wrap; line-height: 1.6; }
+.file-field { display: flex; flex-direction: column; gap: 2px; font-size: 13px; }
+form .file-field label.file-pick { display: inline-flex; flex-direction: row; align-items: center; gap: 10px; position: relative; font-size: 13px; }
+label.file-pick input[type=file] { position: absolute; left: 0; top: 0; width: 1px; height: 1px; opacity: 0; }
+label.file-pick .pick { padding: 5px 16px; border: 1px solid #1f4e79; background: #fff; color: #1f4e79; cursor: pointer; font-size: 15px; }
+label.file-pick input:focus-visible ~ .pick { outline: 2px solid #1f4e79; outline-offset: 2px; }
+label.file-pick input:invalid ~ .chosen::after { content: "未选择文件"; color: #5b6775; }
+label.file-pick input:valid ~ .chosen::after { content: "已选择文件 ✓"; color: #1c6b2e; }
 tr.changed del { color: #8a1c12; } tr.changed ins { color: #1c6b2e; text-decoration: none; font-weight: bold; }
 "#;
 
@@ -87,6 +107,8 @@ pub fn layout(title: &str, session: Option<&Session>, body: Markup) -> Markup {
                         nav {
                             a href="/records" { "记录审核" }
                             a href="/stats" { "统计" }
+                            a href="/kiosks" { "终端管理" }
+                            a href="/config" { "配置下发" }
                             @if session.role.may_manage_users() {
                                 a href="/users" { "用户管理" }
                                 a href="/reasons" { "退回原因" }
