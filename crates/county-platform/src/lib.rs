@@ -35,8 +35,8 @@ pub mod config_bundles;
 pub mod console;
 pub mod db;
 pub mod http;
-pub mod register;
 pub mod kiosks;
+pub mod register;
 pub mod registry;
 
 pub use db::{DbError, PlatformDb};

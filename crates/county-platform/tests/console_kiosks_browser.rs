@@ -467,9 +467,13 @@ async fn kiosks_are_enrolled_revoked_and_configured_from_a_real_browser() {
         "第 1 版",
         "3 条",
         TOWNSHIP,
+        // The township by name (from the records), its code beneath.
+        "凤城镇",
     ] {
         assert!(page.contains(expected), "{expected} missing from {page}");
     }
+    // Times in China time, like the rest of the console.
+    assert!(!page.contains("UTC"), "{page}");
     let a_fingerprint =
         trust::sha256_hex(pki::load_certs(&platform.pki.kiosk).unwrap()[0].as_ref());
     assert!(page.contains(&a_fingerprint[..16]), "{page}");
@@ -599,6 +603,8 @@ async fn kiosks_are_enrolled_revoked_and_configured_from_a_real_browser() {
         row.contains("第 2 版") && row.contains("第 2 版运行正常"),
         "{row}"
     );
+    assert!(row.contains("凤城镇"), "{row}");
+    assert!(!text(&browser).await.contains("UTC"));
     browser
         .execute(
             "document.getElementById(arguments[0]).scrollIntoView({block: 'end'});",

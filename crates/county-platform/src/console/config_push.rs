@@ -9,22 +9,22 @@
 //! of the pinned administrator keys (`--admin-keys`). A bundle signed
 //! offline with `veteran-kiosk config sign` may be uploaded instead.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
-use axum::body::Bytes;
-use axum::extract::{Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::{Multipart, Query, State};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::Form;
 use maud::{html, Markup};
 use toml_edit::{value, DocumentMut, Item, Table};
 
 use super::auth::Role;
-use super::kiosks::short_time;
 use super::store::Session;
 use super::{
     check_csrf, form_value, html_page, internal, pages, require, require_form, ConsoleState,
 };
+use crate::db::DbError;
 use crate::registry::RegistryError;
 use trust::bundle::{Bundle, BundleError, BundlePath, Target, CONFIG_FILE};
 use trust::keys::AdminSigningKey;
@@ -222,10 +222,20 @@ fn parse_target(form_or_query: &[(String, String)]) -> Option<Target> {
     form_value(form_or_query, "target").and_then(|t| t.parse().ok())
 }
 
-fn target_zh(target: &Target) -> String {
+/// Township names by code, for showing targets and reports.
+type TownshipNames = HashMap<String, String>;
+
+fn township_names(state: &ConsoleState) -> Result<TownshipNames, DbError> {
+    Ok(state.app.db().townships()?.into_iter().collect())
+}
+
+fn target_zh(target: &Target, names: &TownshipNames) -> String {
     match target {
         Target::All => "全部终端".to_string(),
-        Target::Township(code) => format!("乡镇 {code} 的全部终端"),
+        Target::Township(code) => match names.get(code) {
+            Some(name) => format!("{name}（{code}）的全部终端"),
+            None => format!("乡镇 {code} 的全部终端"),
+        },
         Target::Kiosk(id) => format!("终端 {id}"),
     }
 }
@@ -317,8 +327,13 @@ fn page_answer(
         Ok(r) => r,
         Err(e) => return internal(e),
     };
-    let kiosks = match state.app.db().kiosk_registry() {
-        Ok(k) => k,
+    let kiosks_and_names = {
+        let db = state.app.db();
+        db.kiosk_registry()
+            .and_then(|k| Ok((k, db.townships()?.into_iter().collect::<TownshipNames>())))
+    };
+    let (kiosks, names) = match kiosks_and_names {
+        Ok(r) => r,
         Err(e) => return internal(e),
     };
     let mut targets = vec![Target::All];
@@ -366,7 +381,7 @@ fn page_answer(
                 form.filters method="get" action="/config" {
                     label { "下发范围" select name="target" {
                         @for t in &targets {
-                            option value=(t.to_string()) selected[t == target] { (target_zh(t)) }
+                            option value=(t.to_string()) selected[t == target] { (target_zh(t, &names)) }
                         }
                     } }
                     button.secondary type="submit" { "选择" }
@@ -375,8 +390,8 @@ fn page_answer(
                     Some(Ok(draft)) => {
                         @let current = ConfigEdit::from_toml(&draft.base_toml);
                         p.muted {
-                            "以第 " (draft.base.version) " 版（" (target_zh(&draft.base.target)) "）为基础修改，保存后作为第 "
-                            (draft.version) " 版下发给" (target_zh(target)) "。证书、设备等其余设置不变。"
+                            "以第 " (draft.base.version) " 版（" (target_zh(&draft.base.target, &names)) "）为基础修改，保存后作为第 "
+                            (draft.version) " 版下发给" (target_zh(target, &names)) "。证书、设备等其余设置不变。"
                         }
                         (edit_form(session, target, edit.unwrap_or(&current)))
                     }
@@ -388,13 +403,13 @@ fn page_answer(
                 h3 { "上传已离线签名的配置包" }
                 form.filters method="post" action="/config/upload" enctype="multipart/form-data" {
                     (pages::csrf_field(&session.csrf_token))
-                    (file_field("bundle", "配置包（veteran-kiosk config sign 生成的 .bundle 文件）"))
+                    (pages::file_picker("bundle", "配置包（veteran-kiosk config sign 生成的 .bundle 文件）", None))
                     button type="submit" { "上传并下发" }
                 }
             }
         }
-        (versions_table(&published, &reports))
-        (reports_table(&reports))
+        (versions_table(&published, &reports, &names))
+        (reports_table(&reports, &names))
     };
     html_page(status, pages::layout("配置下发", Some(session), body))
 }
@@ -430,23 +445,7 @@ fn edit_form(session: &Session, target: &Target, edit: &ConfigEdit) -> Markup {
     }
 }
 
-/// A file input whose words are the console's own (the browser's native
-/// "选择文件" follows its UI language): without script, `:valid` tells
-/// whether a file was chosen.
-fn file_field(name: &str, caption: &str) -> Markup {
-    html! {
-        div.file-field {
-            span.file-caption { (caption) }
-            label.file-pick {
-                input type="file" name=(name) required;
-                span.pick { "选择文件…" }
-                span.chosen {}
-            }
-        }
-    }
-}
-
-fn versions_table(published: &[Bundle], reports: &[KioskStatus]) -> Markup {
+fn versions_table(published: &[Bundle], reports: &[KioskStatus], names: &TownshipNames) -> Markup {
     html! {
         div.section {
             h3 { "已下发的配置版本" }
@@ -459,7 +458,7 @@ fn versions_table(published: &[Bundle], reports: &[KioskStatus]) -> Markup {
                         .map(|r| r.report.kiosk_id.as_str()).collect();
                     tr {
                         td { "第 " (bundle.version) " 版" }
-                        td { (target_zh(&bundle.target)) }
+                        td { (target_zh(&bundle.target, names)) }
                         td.fingerprint title=(bundle.sha256()) { (bundle.sha256().get(..16).unwrap_or("")) "…" }
                         td.fingerprint { (bundle.signer.to_string().get(..20).unwrap_or("")) "…" }
                         td { @if users.is_empty() { "—" } @else { (users.join("、")) } }
@@ -489,20 +488,20 @@ fn event_zh(event: &ConfigEvent) -> String {
     }
 }
 
-fn reports_table(reports: &[KioskStatus]) -> Markup {
+fn reports_table(reports: &[KioskStatus], names: &TownshipNames) -> Markup {
     html! {
         div.section {
-            h3 { "各终端报告的配置（时间为 UTC）" }
+            h3 { "各终端报告的配置" }
             table {
-                tr { th { "终端编号" } th { "乡镇代码" } th { "在用版本" } th { "最近情况" } th { "报告时间" } }
+                tr { th { "终端编号" } th { "乡镇" } th { "在用版本" } th { "最近情况" } th { "报告时间" } }
                 @if reports.is_empty() { tr { td colspan="5" { "还没有终端报告。" } } }
                 @for r in reports {
                     tr id=(format!("report-{}", r.report.kiosk_id)) {
                         td { (r.report.kiosk_id) }
-                        td { (r.report.township_code) }
+                        td { (pages::township_cell(&r.report.township_code, names)) }
                         td { "第 " (r.report.status.version) " 版" @if r.report.status.on_trial { "（试运行）" } }
                         td.wrap { (event_zh(&r.report.status.last_event)) }
-                        td { (short_time(&r.received_at.to_rfc3339())) }
+                        td { (pages::china_time(r.received_at)) }
                     }
                 }
             }
@@ -590,10 +589,14 @@ pub async fn preview(
         Ok(f) => f,
         Err(e) => return internal(e),
     };
+    let names = match township_names(&state) {
+        Ok(n) => n,
+        Err(e) => return internal(e),
+    };
     let digest =
         trust::sha256_hex(trust::bundle::manifest(draft.version, &target, &files).as_bytes());
     let body = html! {
-        h2 { "预览：第 " (draft.version) " 版，下发给" (target_zh(&target)) }
+        h2 { "预览：第 " (draft.version) " 版，下发给" (target_zh(&target, &names)) }
         @if changed.is_empty() {
             div.error role="alert" { "与第 " (draft.base.version) " 版相比没有任何改动。" }
         } @else {
@@ -628,7 +631,7 @@ pub async fn preview(
                         input type="hidden" name=(key) value=(n);
                     }
                     div.filters-inline {
-                        (file_field("admin_key", "管理员签名私钥文件（veteran-kiosk config keygen 生成）"))
+                        (pages::file_picker("admin_key", "管理员签名私钥文件（veteran-kiosk config keygen 生成）", None))
                         button type="submit" { "签名并下发" }
                     }
                 }
@@ -643,48 +646,26 @@ pub async fn preview(
     )
 }
 
+/// A multipart form that could not be read to its end.
+struct BrokenUpload;
+
 /// The fields of a `multipart/form-data` body, by name (files as their
-/// bytes). `None` when the body is not one.
-fn multipart_fields(headers: &HeaderMap, body: &[u8]) -> Option<Vec<(String, Vec<u8>)>> {
-    let content_type = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
-    let (kind, params) = content_type.split_once(';')?;
-    if !kind.trim().eq_ignore_ascii_case("multipart/form-data") {
-        return None;
-    }
-    let boundary = params
-        .split(';')
-        .map(str::trim)
-        .find_map(|p| p.strip_prefix("boundary="))?
-        .trim_matches('"');
-    if boundary.is_empty() {
-        return None;
-    }
-    let delimiter = format!("--{boundary}");
-    let next_part = format!("\r\n{delimiter}");
-    let find = |hay: &[u8], needle: &[u8]| hay.windows(needle.len()).position(|w| w == needle);
-    let mut rest = body.get(find(body, delimiter.as_bytes())? + delimiter.len()..)?;
+/// bytes). A body that is not multipart has no fields (so its CSRF check
+/// fails); one that breaks off or passes the route's body limit is
+/// `BrokenUpload`.
+async fn multipart_fields(
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<Vec<(String, Vec<u8>)>, BrokenUpload> {
+    let Ok(mut multipart) = multipart else {
+        return Ok(Vec::new());
+    };
     let mut fields = Vec::new();
-    while !rest.starts_with(b"--") {
-        rest = rest.strip_prefix(b"\r\n")?;
-        let header_end = find(rest, b"\r\n\r\n")?;
-        let part_headers = std::str::from_utf8(rest.get(..header_end)?).ok()?;
-        let name = part_headers
-            .split("\r\n")
-            .find(|line| {
-                line.to_ascii_lowercase()
-                    .starts_with("content-disposition:")
-            })?
-            .split(';')
-            .map(str::trim)
-            .find_map(|p| p.strip_prefix("name="))?
-            .trim_matches('"')
-            .to_string();
-        rest = rest.get(header_end + 4..)?;
-        let end = find(rest, next_part.as_bytes())?;
-        fields.push((name, rest.get(..end)?.to_vec()));
-        rest = rest.get(end + next_part.len()..)?;
+    while let Some(field) = multipart.next_field().await.map_err(|_| BrokenUpload)? {
+        let name = field.name().unwrap_or_default().to_string();
+        let bytes = field.bytes().await.map_err(|_| BrokenUpload)?;
+        fields.push((name, bytes.to_vec()));
     }
-    Some(fields)
+    Ok(fields)
 }
 
 /// The text fields of a multipart form as a urlencoded form would give them.
@@ -715,12 +696,18 @@ fn publish_refusal(err: &RegistryError) -> String {
     }
 }
 
-pub async fn push(State(state): State<ConsoleState>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn push(
+    State(state): State<ConsoleState>,
+    headers: HeaderMap,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Response {
     let session = match require(&state, &headers, admin) {
         Ok(s) => s,
         Err(r) => return *r,
     };
-    let fields = multipart_fields(&headers, &body).unwrap_or_default();
+    let Ok(fields) = multipart_fields(multipart).await else {
+        return broken_upload(&state, &session);
+    };
     let form = text_fields(&fields, "admin_key");
     if let Err(refusal) = check_csrf(&session, &form) {
         return *refusal;
@@ -820,6 +807,10 @@ async fn publish_answer(
                 return internal(e);
             }
             let target: Target = published.target.parse().unwrap_or(target.clone());
+            let names = match township_names(state) {
+                Ok(n) => n,
+                Err(e) => return internal(e),
+            };
             page_answer(
                 state,
                 session,
@@ -828,7 +819,7 @@ async fn publish_answer(
                 Some(Ok(format!(
                     "已签名并下发第 {} 版（{}），配置摘要 {}。终端下次查询配置时就会换用。",
                     published.version,
-                    target_zh(&target),
+                    target_zh(&target, &names),
                     published.sha256.get(..16).unwrap_or("")
                 ))),
                 StatusCode::OK,
@@ -846,16 +837,31 @@ async fn publish_answer(
     }
 }
 
+/// The answer to an upload that could not be read: nothing was checked,
+/// nothing changes.
+fn broken_upload(state: &ConsoleState, session: &Session) -> Response {
+    page_answer(
+        state,
+        session,
+        &Target::All,
+        None,
+        Some(Err(vec!["文件上传不完整，或文件过大，配置未下发。".into()])),
+        StatusCode::BAD_REQUEST,
+    )
+}
+
 pub async fn upload(
     State(state): State<ConsoleState>,
     headers: HeaderMap,
-    body: Bytes,
+    multipart: Result<Multipart, MultipartRejection>,
 ) -> Response {
     let session = match require(&state, &headers, admin) {
         Ok(s) => s,
         Err(r) => return *r,
     };
-    let fields = multipart_fields(&headers, &body).unwrap_or_default();
+    let Ok(fields) = multipart_fields(multipart).await else {
+        return broken_upload(&state, &session);
+    };
     if let Err(refusal) = check_csrf(&session, &text_fields(&fields, "bundle")) {
         return *refusal;
     }
@@ -930,32 +936,5 @@ mod tests {
         assert!(errors.iter().any(|e| e.contains("活动标题")));
         assert!(errors.iter().any(|e| e.contains("控制字符")));
         assert!(errors.iter().any(|e| e.contains("15 至 900")));
-    }
-
-    #[test]
-    fn a_multipart_body_is_read_field_by_field() {
-        let body = "preamble\r\n--XyZ\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\nabc\r\n\
-                    --XyZ\r\nContent-Disposition: form-data; name=\"admin_key\"; filename=\"a.key\"\r\n\
-                    Content-Type: application/octet-stream\r\n\r\n-----BEGIN\r\nline\r\n\r\n--XyZ--\r\n";
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            header::CONTENT_TYPE,
-            "multipart/form-data; boundary=XyZ".parse().unwrap(),
-        );
-        let fields = multipart_fields(&headers, body.as_bytes()).unwrap();
-        assert_eq!(
-            fields,
-            vec![
-                ("csrf".to_string(), b"abc".to_vec()),
-                ("admin_key".to_string(), b"-----BEGIN\r\nline\r\n".to_vec()),
-            ]
-        );
-        headers.insert(header::CONTENT_TYPE, "text/plain".parse().unwrap());
-        assert_eq!(multipart_fields(&headers, body.as_bytes()), None);
-        headers.insert(
-            header::CONTENT_TYPE,
-            "multipart/form-data; boundary=XyZ".parse().unwrap(),
-        );
-        assert_eq!(multipart_fields(&headers, b"--XyZ\r\nbroken"), None);
     }
 }

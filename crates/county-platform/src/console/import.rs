@@ -708,14 +708,7 @@ fn page(
             p.muted { "上传后先显示预览和逐行错误，管理员确认后才写入；重复导入同一文件不会改变数据。" }
             form.filters method="post" action="/import" enctype="multipart/form-data" {
                 (pages::csrf_field(&session.csrf_token))
-                // The browser's own file button speaks its install language;
-                // this label speaks Chinese, and says (by CSS, no script)
-                // whether a file is chosen.
-                label.file-pick {
-                    input type="file" name="file" accept=".xlsx,.csv" required aria-label="选择文件";
-                    span.file-none { "选择文件（.xlsx 或 .csv）" }
-                    span.file-chosen { "已选择文件 ✓ 可以上传" }
-                }
+                (pages::file_picker("file", "基础库文件（.xlsx 或 .csv）", Some(".xlsx,.csv")))
                 button type="submit" { "上传并预览" }
             }
         }

@@ -30,11 +30,6 @@ fn admin(role: Role) -> bool {
     role == Role::Admin
 }
 
-/// `2026-12-06T07:15:07.123456Z` → `2026-12-06 07:15:07`.
-pub(crate) fn short_time(ts: &str) -> String {
-    ts.get(..19).unwrap_or(ts).replace('T', " ")
-}
-
 /// The start of a fingerprint, enough to tell certificates apart on screen
 /// (the whole one is in the cell's title).
 fn short_fingerprint(sha: &str) -> String {
@@ -55,12 +50,12 @@ fn answer(
     message: Option<Result<String, String>>,
     status: StatusCode,
 ) -> Response {
-    let (rows, audit) = {
+    let (rows, audit, names) = {
         let db = state.app.db();
-        match db
-            .kiosk_registry()
-            .and_then(|rows| Ok((rows, db.kiosk_audit(50)?)))
-        {
+        match db.kiosk_registry().and_then(|rows| {
+            let names: HashMap<String, String> = db.townships()?.into_iter().collect();
+            Ok((rows, db.kiosk_audit(50)?, names))
+        }) {
             Ok(r) => r,
             Err(e) => return internal(e),
         }
@@ -87,8 +82,8 @@ fn answer(
             Some(Err(m)) => div.error role="alert" { (m) },
             None => {},
         }
-        p.muted { "每台自助终端凭县 CA 签发的证书连接平台。吊销后，该终端的上传和配置查询立即被拒绝，其他终端不受影响。时间均为 UTC。" }
-        (registry_table(&rows, &reports))
+        p.muted { "每台自助终端凭县 CA 签发的证书连接平台。吊销后，该终端的上传和配置查询立即被拒绝，其他终端不受影响。" }
+        (registry_table(&rows, &reports, &names))
         @if is_admin {
             (revoke_form(session, &rows))
             @if enrolling {
@@ -99,10 +94,10 @@ fn answer(
             div.section {
                 h3 { "终端和配置操作记录（最近50条）" }
                 table {
-                    tr { th { "时间（UTC）" } th { "用户" } th { "操作" } th { "对象" } th { "说明" } }
+                    tr { th { "时间" } th { "用户" } th { "操作" } th { "对象" } th { "说明" } }
                     @for entry in &audit {
                         tr {
-                            td { (short_time(&entry.at)) }
+                            td { (pages::china_time_text(&entry.at)) }
                             td { (entry.username) }
                             td { (action_zh(&entry.action)) }
                             td { (entry.kiosk_id.as_deref().unwrap_or("—")) }
@@ -125,11 +120,15 @@ pub(crate) fn action_zh(action: &str) -> &str {
     }
 }
 
-fn registry_table(rows: &[KioskRow], reports: &HashMap<String, KioskStatus>) -> Markup {
+fn registry_table(
+    rows: &[KioskRow],
+    reports: &HashMap<String, KioskStatus>,
+    names: &HashMap<String, String>,
+) -> Markup {
     html! {
         table.kiosks {
             tr {
-                th { "终端编号" } th { "乡镇代码" } th { "证书指纹" } th { "最近连接" }
+                th { "终端编号" } th { "乡镇" } th { "证书指纹" } th { "最近连接" }
                 th { "最近上传" } th { "配置版本" } th { "待上传" } th { "状态" }
             }
             @if rows.is_empty() {
@@ -141,16 +140,18 @@ fn registry_table(rows: &[KioskRow], reports: &HashMap<String, KioskStatus>) -> 
                 tr id=(format!("kiosk-{}", row.kiosk_id)) {
                     td { (row.kiosk_id) }
                     td {
-                        @if row.township_code.is_empty() {
-                            @match report { Some(r) => (r.report.township_code), None => "—" }
-                        } @else { (row.township_code) }
+                        @let code = match report {
+                            Some(r) if row.township_code.is_empty() => r.report.township_code.as_str(),
+                            _ => row.township_code.as_str(),
+                        };
+                        @if code.is_empty() { "—" } @else { (pages::township_cell(code, names)) }
                     }
                     td.fingerprint title=(row.certificates.join("\n")) {
                         @match &fingerprint { Some(sha) => (short_fingerprint(sha)), None => "—" }
                         @if row.certificates.len() > 1 { br; span.muted { "共 " (row.certificates.len()) " 张证书" } }
                     }
-                    td { @match &row.last_seen { Some(t) => (short_time(t)), None => "尚未连接" } }
-                    td { @match &row.last_upload { Some(t) => (short_time(t)), None => "—" } }
+                    td { @match &row.last_seen { Some(t) => (pages::china_time_text(t)), None => "尚未连接" } }
+                    td { @match &row.last_upload { Some(t) => (pages::china_time_text(t)), None => "—" } }
                     td {
                         @match report {
                             Some(r) => {
@@ -166,7 +167,7 @@ fn registry_table(rows: &[KioskRow], reports: &HashMap<String, KioskStatus>) -> 
                             Some(at) => {
                                 span.state-rejected { "已吊销" }
                                 br;
-                                span.muted { (short_time(at)) "，" (row.revoked_by.as_deref().unwrap_or("")) }
+                                span.muted { (pages::china_time_text(at)) "，" (row.revoked_by.as_deref().unwrap_or("")) }
                                 br;
                                 span.muted { "原因：" (row.revoke_reason.as_deref().unwrap_or("")) }
                             }

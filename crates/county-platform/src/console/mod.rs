@@ -26,9 +26,9 @@ use trust::pki::{self, CertificateAuthority, DemoPki, PkiError, Validity, DEMO_C
 use trust::sha256_hex;
 
 pub mod auth;
+pub mod config_push;
 pub mod export;
 pub mod import;
-pub mod config_push;
 pub mod kiosks;
 pub mod list;
 pub mod pages;

@@ -50,11 +50,6 @@ button.secondary { background: #fff; color: #1f4e79; }
 .reason-row input { width: 100%; }
 .muted { color: #5b6775; font-size: 13px; }
 img.compare { max-width: 120px; max-height: 90px; border: 1px solid #aab4c0; }
-label.file-pick { position: relative; display: inline-flex; align-items: center; border: 1px solid #1f4e79; background: #fff; color: #1f4e79; padding: 5px 16px; cursor: pointer; }
-label.file-pick input[type=file] { position: absolute; inset: 0; width: 100%; opacity: 0; cursor: pointer; }
-label.file-pick .file-chosen { display: none; color: #1c6b2e; }
-label.file-pick input:valid ~ .file-none { display: none; }
-label.file-pick input:valid ~ .file-chosen { display: inline; }
 table.compact th, table.compact td { padding: 4px 5px; font-size: 13px; }
 svg.chart { display: block; margin-bottom: 10px; }
 .print-only { display: none; }
@@ -80,12 +75,14 @@ table.changes ins { color: #1c6b2e; text-decoration: none; }
 .kiosk-preview .kiosk-title { font-size: 24px; margin-bottom: 10px; }
 .kiosk-preview .kiosk-notice { font-size: 18px; white-space: pre-wrap; line-height: 1.6; }
 .file-field { display: flex; flex-direction: column; gap: 2px; font-size: 13px; }
-form .file-field label.file-pick { display: inline-flex; flex-direction: row; align-items: center; gap: 10px; position: relative; font-size: 13px; }
-label.file-pick input[type=file] { position: absolute; left: 0; top: 0; width: 1px; height: 1px; opacity: 0; }
-label.file-pick .pick { padding: 5px 16px; border: 1px solid #1f4e79; background: #fff; color: #1f4e79; cursor: pointer; font-size: 15px; }
-label.file-pick input:focus-visible ~ .pick { outline: 2px solid #1f4e79; outline-offset: 2px; }
-label.file-pick input:invalid ~ .chosen::after { content: "未选择文件"; color: #5b6775; }
-label.file-pick input:valid ~ .chosen::after { content: "已选择文件 ✓"; color: #1c6b2e; }
+.file-field label.file-pick { position: relative; display: inline-flex; flex-direction: row; align-items: center; gap: 10px; font-size: 13px; cursor: pointer; }
+.file-field label.file-pick input[type=file] { position: absolute; left: 0; top: 0; width: 1px; height: 1px; opacity: 0; }
+.file-field label.file-pick .pick { padding: 5px 16px; border: 1px solid #1f4e79; background: #fff; color: #1f4e79; font-size: 15px; }
+.file-field label.file-pick input:focus-visible ~ .pick { outline: 2px solid #1f4e79; outline-offset: 2px; }
+.file-field label.file-pick .file-none { color: #5b6775; }
+.file-field label.file-pick .file-chosen { display: none; color: #1c6b2e; }
+.file-field label.file-pick input:valid ~ .file-none { display: none; }
+.file-field label.file-pick input:valid ~ .file-chosen { display: inline; }
 tr.changed del { color: #8a1c12; } tr.changed ins { color: #1c6b2e; text-decoration: none; font-weight: bold; }
 "#;
 
@@ -169,6 +166,25 @@ pub fn refused(session: Option<&Session>, title: &str, message: &str) -> Markup 
     )
 }
 
+/// A required file input whose words are the console's own: the browser's
+/// native button ("选择文件" or "Choose File") follows its UI language, so
+/// the input is hidden under a Chinese button, and `:valid` (no script)
+/// tells whether a file was chosen. `accept` lists the file endings the
+/// dialog offers first, e.g. ".xlsx,.csv".
+pub fn file_picker(name: &str, caption: &str, accept: Option<&str>) -> Markup {
+    html! {
+        div.file-field {
+            span.file-caption { (caption) }
+            label.file-pick {
+                input type="file" name=(name) accept=[accept] required aria-label=(caption);
+                span.pick { "选择文件…" }
+                span.file-none { "未选择文件" }
+                span.file-chosen { "已选择文件 ✓" }
+            }
+        }
+    }
+}
+
 pub fn role_options(selected: Option<Role>) -> Markup {
     html! {
         @for role in Role::ALL {
@@ -191,6 +207,16 @@ pub fn china_time_text(stored: &str) -> String {
     DateTime::parse_from_rfc3339(stored)
         .map(|t| china_time(t.with_timezone(&Utc)))
         .unwrap_or_else(|_| stored.to_string())
+}
+
+/// A township as a table cell shows it: the name, with the code beneath
+/// in small print (staff type codes into the enrolment form); the code
+/// alone when no name is known.
+pub fn township_cell(code: &str, names: &std::collections::HashMap<String, String>) -> Markup {
+    html! {
+        (township_label(code, names))
+        @if names.contains_key(code) { br; span.muted { (code) } }
+    }
 }
 
 /// A township by name, with its code for the clerk who knows codes; the
