@@ -701,6 +701,22 @@ async fn kiosk_and_configuration_actions_are_for_administrators_with_a_token() {
         .await
         .unwrap();
     assert_eq!(multipart_without_token.status().as_u16(), 403);
+    // A body that breaks off mid-file is refused in Chinese; nothing is published.
+    let broken_upload = client
+        .post(format!("{url}/config/upload"))
+        .header(COOKIE, &admin)
+        .header(
+            reqwest::header::CONTENT_TYPE,
+            "multipart/form-data; boundary=B",
+        )
+        .body("--B\r\nContent-Disposition: form-data; name=\"bundle\"; filename=\"v2.bundle\"\r\n\r\nPK")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(broken_upload.status().as_u16(), 400);
+    let body = broken_upload.text().await.unwrap();
+    assert!(body.contains("文件上传不完整"), "{body}");
+    assert!(body.contains("还没有下发过配置"), "{body}");
     // An empty reason is refused too; the kiosk is still let in.
     let (status, body) = console_post(
         &platform,
