@@ -937,4 +937,14 @@ mod tests {
         assert!(errors.iter().any(|e| e.contains("控制字符")));
         assert!(errors.iter().any(|e| e.contains("15 至 900")));
     }
+
+    #[test]
+    fn a_township_target_is_named_when_the_platform_knows_the_name() {
+        let names: TownshipNames = [("350524100".to_string(), "凤城镇".to_string())].into();
+        let known: Target = "township:350524100".parse().unwrap();
+        let unknown: Target = "township:350524101".parse().unwrap();
+        assert_eq!(target_zh(&known, &names), "凤城镇（350524100）的全部终端");
+        assert_eq!(target_zh(&unknown, &names), "乡镇 350524101 的全部终端");
+        assert_eq!(target_zh(&Target::All, &names), "全部终端");
+    }
 }
