@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(
   pkgconf libpcsclite-dev pcscd vsmartcard-vpcd   # smart-card readers (PC/SC)
   libclang-dev nasm libudev-dev                    # camera (nokhwa/V4L2), serial ports
+  libturbojpeg0-dev                                # JPEG encode/decode (libjpeg-turbo, photo/jpeg.rs)
   fonts-dejavu-core libfontconfig1-dev libxkbcommon-dev xvfb  # Slint UI
   socat                                            # serial test helpers
   librime1 rime-data-luna-pinyin rime-prelude rime-essay  # pinyin input (librime, luna_pinyin_simp)

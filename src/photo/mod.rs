@@ -21,6 +21,7 @@ pub mod error;
 pub mod geometry;
 pub mod image_ops;
 pub mod issue;
+pub mod jpeg;
 pub mod measure;
 pub mod standard;
 pub mod standardize;

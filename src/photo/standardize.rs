@@ -9,6 +9,7 @@ use super::assess::{assess_frame, assess_portrait, FrameSetup, Thresholds};
 use super::encode::{encode_under_cap, EncodedJpeg, PhotoKind};
 use super::error::PhotoError;
 use super::issue::Issue;
+use super::jpeg::decode_jpeg;
 use super::measure::{measure, Measures};
 use super::standard::{OUTPUT_HEIGHT, OUTPUT_WIDTH};
 
@@ -101,9 +102,7 @@ pub fn standardize(
     let portrait =
         cut_standard_portrait(image, &measures, thresholds).map_err(StandardizeError::Refused)?;
     let jpeg = encode_under_cap(&portrait, PhotoKind::Portrait)?;
-    let decoded = image::load_from_memory(&jpeg.bytes)
-        .map_err(|err| PhotoError::Encode(err.to_string()))?
-        .to_rgb8();
+    let decoded = decode_jpeg(&jpeg.bytes)?;
     let faces = analyzer.detect(&decoded, Search::Thorough)?;
     let result_measures = measure(&decoded, &faces);
     let issues = assess_portrait(&result_measures, thresholds);
