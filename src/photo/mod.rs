@@ -41,8 +41,8 @@ pub use issue::{Direction, Issue};
 pub use measure::{measure, FaceMeasures, Measures};
 pub use standard::{OUTPUT_HEIGHT, OUTPUT_WIDTH};
 pub use standardize::{
-    cut_standard_portrait, standardize, standardize_as_far_as_possible, ManualPortrait,
-    StandardPortrait, StandardizeError,
+    cut_standard_portrait, standardize, standardize_as_far_as_possible, standardize_live_frame,
+    ManualPortrait, StandardPortrait, StandardizeError,
 };
 
 use image::RgbImage;
