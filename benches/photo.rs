@@ -119,16 +119,24 @@ fn bench(c: &mut Criterion) {
         });
     }
 
-    // A 1280×720 camera frame (the astronaut scaled to its height) whose
-    // face the coach found on its 640×360 preview: the capture path.
-    let scaled = imageops::resize(&a, 720, 720, FilterType::Lanczos3);
-    let mut hd_frame = RgbImage::from_pixel(1280, 720, Rgb([120, 120, 125]));
-    imageops::replace(&mut hd_frame, &scaled, 280, 0);
+    // A 1280×720 camera frame of someone close enough for the standard
+    // crop (the astronaut scaled to 1400 px, its top left 1280×720), whose face
+    // the coach found on its 640×360 preview: the capture path.
+    let scaled = imageops::resize(&a, 1400, 1400, FilterType::Lanczos3);
+    let hd_frame = imageops::crop_imm(&scaled, 0, 0, 1280, 720).to_image();
     let preview = imageops::resize(&hd_frame, 640, 360, FilterType::Triangle);
     let preview_faces = analyzer.detect(&preview, Search::Frame).expect("detect");
     assert_eq!(preview_faces.len(), 1, "the preview shows one face");
-    assert!(
-        standardize_live_frame(&analyzer, &hd_frame, &preview_faces, 2.0, &thresholds).is_ok()
+    let live = standardize_live_frame(&analyzer, &hd_frame, &preview_faces, 2.0, &thresholds);
+    if let Err(err) = &live {
+        panic!("the 1280x720 frame must make a portrait: {err}");
+    }
+    let full_measures = analyzer
+        .analyze(&hd_frame, Search::Thorough)
+        .expect("analyze");
+    eprintln!(
+        "1280x720 frame: standard crop {:?} (scripts/photo-compare.py cuts the same)",
+        veteran_kiosk::photo::standardize::crop_pixels(&full_measures)
     );
     group.bench_function("standardize_live_frame_1280x720", |b| {
         b.iter(|| {

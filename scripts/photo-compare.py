@@ -106,12 +106,12 @@ def main():
         data, quality, size = encode_under_cap(image, cap, min_q, shrink)
         details[name] = {"bytes": len(data), "quality": quality, "size": list(size)}
 
-    # A 1280x720 camera frame: the astronaut scaled to the frame height.
-    frame = Image.new("RGB", (1280, 720), (120, 120, 125))
-    frame.paste(astronaut.resize((720, 720), Image.LANCZOS), (280, 0))
+    # The bench's 1280x720 camera frame: the astronaut scaled to 1400 px,
+    # its top left 1280x720, and the standard crop the kiosk cuts there
+    # (printed by the bench).
+    frame = astronaut.resize((1400, 1400), Image.LANCZOS).crop((0, 0, 1280, 720))
     frame_bgr = cv2.cvtColor(np.asarray(frame), cv2.COLOR_RGB2BGR)
-    # The crop the kiosk cuts around this head (358:441, head 72 % of it).
-    crop = (479, 24, 479 + 368, 24 + 453)
+    crop = (369, 0, 369 + 497, 0 + 612)
 
     def standard_portrait():
         cut = frame_bgr[crop[1]:crop[3], crop[0]:crop[2]]
@@ -122,12 +122,10 @@ def main():
     results["standard_portrait_1280x720"] = median_ms(standard_portrait, 21)
 
     cascade = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")
-    small = frame.resize((640, 360), Image.BILINEAR)
     coach = Image.new("RGB", (640, 480), (120, 120, 125))
     coach.paste(astronaut.resize((480, 480), Image.BILINEAR), (80, 0))
     coach_grey = cv2.cvtColor(np.asarray(coach), cv2.COLOR_RGB2GRAY)
     empty_grey = np.full((480, 640), 121, dtype=np.uint8)
-    del small
 
     def detect(grey):
         return cascade.detectMultiScale(grey, scaleFactor=1.1, minNeighbors=5, minSize=(60, 60))

@@ -2,7 +2,7 @@
 //! a search that predicts the answer from each encoding; for document
 //! photos, fewer pixels when even a low quality does not fit.
 
-use image::imageops::{self, FilterType};
+use image::imageops;
 use image::RgbImage;
 use serde::Serialize;
 
@@ -254,12 +254,9 @@ pub fn encode_under_cap(image: &RgbImage, kind: PhotoKind) -> Result<EncodedJpeg
                 smallest,
             });
         }
-        current = std::borrow::Cow::Owned(imageops::resize(
-            current.as_ref(),
-            width,
-            height,
-            FilterType::Triangle,
-        ));
+        // Area averaging: several times faster than a Triangle resize on
+        // a big page, and as free of aliasing when shrinking.
+        current = std::borrow::Cow::Owned(imageops::thumbnail(current.as_ref(), width, height));
         // Fewer pixels carry a little more detail each; the search
         // corrects the rest.
         prior = Some(SizeModel {

@@ -25,9 +25,9 @@ use image::RgbImage;
 
 use crate::devices::camera::{Camera, CameraError, CameraStatus, CameraView, Frame};
 use crate::photo::{
-    assess_frame, encode_document, measure, standardize_as_far_as_possible,
-    standardize_live_frame, Advice, Coach, CoachConfig, FrameSetup, PhotoKind, PortraitAnalyzer,
-    Search, StandardizeError, Thresholds,
+    assess_frame, encode_document, measure, standardize_as_far_as_possible, standardize_live_frame,
+    Advice, Coach, CoachConfig, FrameSetup, PhotoKind, PortraitAnalyzer, Search, StandardizeError,
+    Thresholds,
 };
 use kiosk_core::category::DocumentKind;
 use kiosk_core::record::{DocumentPhoto, PhotoRef};
