@@ -12,9 +12,10 @@ use std::time::Duration;
 use criterion::{criterion_group, criterion_main, Criterion};
 use image::imageops::{self, FilterType};
 use image::{Rgb, RgbImage};
+use veteran_kiosk::photo::jpeg::JpegDecoder;
 use veteran_kiosk::photo::{
-    cut_standard_portrait, encode_under_cap, measure, standardize, PhotoKind, PortraitAnalyzer,
-    Search, Thresholds, MODEL_FILE_NAME,
+    cut_standard_portrait, encode_jpeg, encode_under_cap, measure, standardize,
+    standardize_live_frame, PhotoKind, PortraitAnalyzer, Search, Thresholds, MODEL_FILE_NAME,
 };
 
 fn root() -> PathBuf {
@@ -117,6 +118,48 @@ fn bench(c: &mut Criterion) {
             b.iter(|| encode_under_cap(black_box(image), kind))
         });
     }
+
+    // A 1280×720 camera frame of someone close enough for the standard
+    // crop (the astronaut scaled to 1400 px, its top left 1280×720), whose face
+    // the coach found on its 640×360 preview: the capture path.
+    let scaled = imageops::resize(&a, 1400, 1400, FilterType::Lanczos3);
+    let hd_frame = imageops::crop_imm(&scaled, 0, 0, 1280, 720).to_image();
+    let preview = imageops::resize(&hd_frame, 640, 360, FilterType::Triangle);
+    let preview_faces = analyzer.detect(&preview, Search::Frame).expect("detect");
+    assert_eq!(preview_faces.len(), 1, "the preview shows one face");
+    let live = standardize_live_frame(&analyzer, &hd_frame, &preview_faces, 2.0, &thresholds);
+    if let Err(err) = &live {
+        panic!("the 1280x720 frame must make a portrait: {err}");
+    }
+    let full_measures = analyzer
+        .analyze(&hd_frame, Search::Thorough)
+        .expect("analyze");
+    eprintln!(
+        "1280x720 frame: standard crop {:?} (scripts/photo-compare.py cuts the same)",
+        veteran_kiosk::photo::standardize::crop_pixels(&full_measures)
+    );
+    group.bench_function("standardize_live_frame_1280x720", |b| {
+        b.iter(|| {
+            standardize_live_frame(
+                &analyzer,
+                black_box(&hd_frame),
+                &preview_faces,
+                2.0,
+                &thresholds,
+            )
+        })
+    });
+
+    // MJPEG camera frames through libjpeg-turbo, whole and shrunk in the
+    // decoder for the preview.
+    let mjpeg = encode_jpeg(&hd_frame, 85).expect("jpeg");
+    let mut decoder = JpegDecoder::new().expect("decoder");
+    group.bench_function("decode_mjpeg_1280x720", |b| {
+        b.iter(|| decoder.decode(black_box(&mjpeg)))
+    });
+    group.bench_function("decode_mjpeg_1280x720_to_640x360", |b| {
+        b.iter(|| decoder.decode_within(black_box(&mjpeg), 640, 640))
+    });
     group.finish();
 }
 

@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(
   pkgconf libpcsclite-dev pcscd vsmartcard-vpcd   # smart-card readers (PC/SC)
   libclang-dev nasm libudev-dev                    # camera (nokhwa/V4L2), serial ports
+  libturbojpeg0-dev                                # JPEG encode/decode (libjpeg-turbo, photo/jpeg.rs)
   fonts-dejavu-core libfontconfig1-dev libxkbcommon-dev xvfb  # Slint UI
   socat                                            # serial test helpers
   librime1 rime-data-luna-pinyin rime-prelude rime-essay  # pinyin input (librime, luna_pinyin_simp)
@@ -29,6 +30,13 @@ fi
 if ! command -v cargo >/dev/null 2>&1; then
   echo "setup: cargo not found; install Rust (rustup) first" >&2
   exit 1
+fi
+
+# scripts/photo-compare.py (docs/photo.md, Figures) needs Pillow and OpenCV; OpenCV 5
+# dropped the Haar face detector the script compares with, hence "<5". Optional.
+if command -v python3 >/dev/null 2>&1 && ! python3 -c "import PIL, cv2, numpy" 2>/dev/null; then
+  python3 -m pip install --quiet Pillow "opencv-python-headless<5" numpy \
+    || echo "setup: pip could not install the photo comparison's packages (optional)" >&2
 fi
 
 # Models and sample photographs come from package registries, pinned and checked.

@@ -3,13 +3,13 @@
 
 use std::path::{Path, PathBuf};
 
-use clap::{Args, Subcommand};
+use clap::{Args, Subcommand, ValueEnum};
 use serde_json::{json, Value};
 
 use super::Outcome;
 use crate::photo::{
-    assess_portrait, assess_portrait_file, decode_photo, standardize, Issue, PhotoError,
-    PortraitAnalyzer, Search, StandardizeError, Thresholds,
+    assess_portrait, assess_portrait_file, decode_photo, encode_under_cap, standardize, Issue,
+    PhotoError, PhotoKind, PortraitAnalyzer, Search, StandardizeError, Thresholds,
 };
 
 #[derive(Args, Debug, Clone, Default)]
@@ -30,6 +30,39 @@ pub enum PhotoCommand {
         #[command(flatten)]
         model: ModelArg,
     },
+    /// Encode a picture under its kind's size cap the way the kiosk does
+    /// (highest JPEG quality that fits; documents shrunk when even a low
+    /// quality does not) and print bytes, quality, size and milliseconds.
+    Encode {
+        #[arg(long, value_enum)]
+        kind: EncodeKind,
+        input: PathBuf,
+        output: PathBuf,
+    },
+}
+
+/// The photo kinds of the plan (§四(二)) by their command-line names.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EncodeKind {
+    /// Certificate page, ≤ 300 000 bytes.
+    Certificate,
+    /// Photo of the ID card, ≤ 40 000 bytes.
+    IdCard,
+    /// Standard portrait, ≤ 300 000 bytes, never shrunk.
+    Portrait,
+    /// The ID card chip's portrait, ≤ 3 000 bytes.
+    Chip,
+}
+
+impl From<EncodeKind> for PhotoKind {
+    fn from(kind: EncodeKind) -> PhotoKind {
+        match kind {
+            EncodeKind::Certificate => PhotoKind::Certificate,
+            EncodeKind::IdCard => PhotoKind::IdCardPhoto,
+            EncodeKind::Portrait => PhotoKind::Portrait,
+            EncodeKind::Chip => PhotoKind::CardPortrait,
+        }
+    }
 }
 
 fn problems_json(issues: &[Issue]) -> Value {
@@ -101,6 +134,59 @@ pub fn run(cmd: PhotoCommand) -> Outcome {
         } => match standardize_file(&input, &output, &model) {
             Ok(outcome) | Err(outcome) => outcome,
         },
+        PhotoCommand::Encode {
+            kind,
+            input,
+            output,
+        } => match encode_file(kind, &input, &output) {
+            Ok(outcome) | Err(outcome) => outcome,
+        },
+    }
+}
+
+/// `photo encode`: the milliseconds are the encoding alone (reading and
+/// decoding the input, and writing, are not counted), so they compare with
+/// another tool's encoding of the same pixels.
+fn encode_file(name: EncodeKind, input: &Path, output: &Path) -> Result<Outcome, Outcome> {
+    let kind = PhotoKind::from(name);
+    let name = name
+        .to_possible_value()
+        .map(|value| value.get_name().to_owned())
+        .unwrap_or_default();
+    let bytes = read_file(input)?;
+    let image = decode_photo(&bytes).map_err(|err| fail(&input.display().to_string(), &err))?;
+    let started = std::time::Instant::now();
+    let encoded = encode_under_cap(&image, kind);
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    match encoded {
+        Ok(jpeg) => {
+            std::fs::write(output, &jpeg.bytes)
+                .map_err(|err| fail(&format!("cannot write {}", output.display()), &err))?;
+            print(&json!({
+                "ok": true,
+                "kind": name,
+                "cap": kind.max_bytes(),
+                "bytes": jpeg.bytes.len(),
+                "quality": jpeg.quality,
+                "width": jpeg.width,
+                "height": jpeg.height,
+                "input_width": image.width(),
+                "input_height": image.height(),
+                "ms": (ms * 100.0).round() / 100.0,
+            }));
+            Ok(Outcome::Ok)
+        }
+        Err(err @ PhotoError::CannotFit { .. }) => {
+            print(&json!({
+                "ok": false,
+                "kind": name,
+                "cap": kind.max_bytes(),
+                "problems": [{ "code": err.code(), "message": err.message_zh() }],
+                "ms": (ms * 100.0).round() / 100.0,
+            }));
+            Ok(Outcome::Problems)
+        }
+        Err(err) => Err(fail("encode", &err)),
     }
 }
 

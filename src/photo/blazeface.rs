@@ -51,6 +51,32 @@ pub struct FaceDetection {
     pub landmarks: FaceLandmarks,
 }
 
+impl FaceDetection {
+    /// The same detection in an image `factor` times as large.
+    pub fn scaled(&self, factor: f32) -> FaceDetection {
+        let point = |p: Point| Point::new(p.x * factor, p.y * factor);
+        let b = self.face_box;
+        let l = self.landmarks;
+        FaceDetection {
+            face_box: Rect::new(
+                b.x * factor,
+                b.y * factor,
+                b.width * factor,
+                b.height * factor,
+            ),
+            score: self.score,
+            landmarks: FaceLandmarks {
+                left_eye: point(l.left_eye),
+                right_eye: point(l.right_eye),
+                nose: point(l.nose),
+                mouth: point(l.mouth),
+                left_ear: point(l.left_ear),
+                right_ear: point(l.right_ear),
+            },
+        }
+    }
+}
+
 /// Where a square network input sits in the source image: source pixel =
 /// `origin + input pixel * scale`.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -21,6 +21,7 @@ pub mod error;
 pub mod geometry;
 pub mod image_ops;
 pub mod issue;
+pub mod jpeg;
 pub mod measure;
 pub mod standard;
 pub mod standardize;
@@ -40,8 +41,8 @@ pub use issue::{Direction, Issue};
 pub use measure::{measure, FaceMeasures, Measures};
 pub use standard::{OUTPUT_HEIGHT, OUTPUT_WIDTH};
 pub use standardize::{
-    cut_standard_portrait, standardize, standardize_as_far_as_possible, ManualPortrait,
-    StandardPortrait, StandardizeError,
+    cut_standard_portrait, standardize, standardize_as_far_as_possible, standardize_live_frame,
+    ManualPortrait, StandardPortrait, StandardizeError,
 };
 
 use image::RgbImage;

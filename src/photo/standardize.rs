@@ -6,9 +6,11 @@ use thiserror::Error;
 
 use super::analyzer::{PortraitAnalyzer, Search};
 use super::assess::{assess_frame, assess_portrait, FrameSetup, Thresholds};
+use super::blazeface::FaceDetection;
 use super::encode::{encode_under_cap, EncodedJpeg, PhotoKind};
 use super::error::PhotoError;
 use super::issue::Issue;
+use super::jpeg::decode_jpeg;
 use super::measure::{measure, Measures};
 use super::standard::{OUTPUT_HEIGHT, OUTPUT_WIDTH};
 
@@ -98,13 +100,42 @@ pub fn standardize(
     thresholds: &Thresholds,
 ) -> Result<StandardPortrait, StandardizeError> {
     let measures = analyzer.analyze(image, Search::Thorough)?;
+    finish_standard_portrait(analyzer, image, &measures, thresholds, Search::Thorough)
+}
+
+/// [`standardize`] for a camera frame whose faces the live coach has just
+/// found on its smaller preview copy (`faces_on_preview`, `preview_scale`
+/// = frame width / preview width): the faces are looked at once more on the
+/// full frame (one detector pass each) instead of searched for again, and
+/// the finished portrait is checked with one look ([`Search::Frame`]); the
+/// coach has watched this scene for over a second already. What comes out
+/// meets the same portrait checks.
+pub fn standardize_live_frame(
+    analyzer: &PortraitAnalyzer,
+    image: &RgbImage,
+    faces_on_preview: &[FaceDetection],
+    preview_scale: f32,
+    thresholds: &Thresholds,
+) -> Result<StandardPortrait, StandardizeError> {
+    let faces = analyzer.confirm_on_full_size(image, faces_on_preview, preview_scale)?;
+    let measures = measure(image, &faces);
+    finish_standard_portrait(analyzer, image, &measures, thresholds, Search::Frame)
+}
+
+/// Cut, encode, and check the encoded result again (`recheck` search), so
+/// what is stored is what was judged.
+fn finish_standard_portrait(
+    analyzer: &PortraitAnalyzer,
+    image: &RgbImage,
+    measures: &Measures,
+    thresholds: &Thresholds,
+    recheck: Search,
+) -> Result<StandardPortrait, StandardizeError> {
     let portrait =
-        cut_standard_portrait(image, &measures, thresholds).map_err(StandardizeError::Refused)?;
+        cut_standard_portrait(image, measures, thresholds).map_err(StandardizeError::Refused)?;
     let jpeg = encode_under_cap(&portrait, PhotoKind::Portrait)?;
-    let decoded = image::load_from_memory(&jpeg.bytes)
-        .map_err(|err| PhotoError::Encode(err.to_string()))?
-        .to_rgb8();
-    let faces = analyzer.detect(&decoded, Search::Thorough)?;
+    let decoded = decode_jpeg(&jpeg.bytes)?;
+    let faces = analyzer.detect(&decoded, recheck)?;
     let result_measures = measure(&decoded, &faces);
     let issues = assess_portrait(&result_measures, thresholds);
     if !issues.is_empty() {

@@ -136,3 +136,127 @@ fn standardize_writes_a_standard_portrait_or_says_why_not() {
     assert_eq!(codes(&json), ["face_too_small"]);
     assert!(!refused.exists());
 }
+
+/// A busy picture JPEG cannot squeeze much: gradients, fine stripes and
+/// seeded noise (the same kind photo_encode.rs uses).
+fn busy_picture(width: u32, height: u32) -> image::RgbImage {
+    let mut state = 0x9E37_79B9u32;
+    image::RgbImage::from_fn(width, height, |x, y| {
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        let noise = (state % 40) as i32 - 20;
+        let stripe = if (x / 3 + y / 5) % 2 == 0 { 25 } else { -25 };
+        let r = (x * 200 / width) as i32 + stripe + noise;
+        let g = (y * 200 / height) as i32 - stripe + noise;
+        let b = 128 + stripe / 2 - noise;
+        image::Rgb([
+            r.clamp(0, 255) as u8,
+            g.clamp(0, 255) as u8,
+            b.clamp(0, 255) as u8,
+        ])
+    })
+}
+
+#[test]
+fn photo_encode_prints_one_json_object_and_writes_a_jpeg_under_the_cap() {
+    let dir = scratch_dir("photo-encode");
+    let cases = [
+        ("certificate", 300_000u64, busy_picture(2000, 1500), true),
+        ("id-card", 40_000, busy_picture(1280, 808), true),
+        ("portrait", 300_000, large_astronaut(), false),
+        ("chip", 3_000, busy_picture(102, 126), true),
+    ];
+    for (kind, cap, picture, may_shrink) in cases {
+        let input = dir.join(format!("{kind}.png"));
+        std::fs::write(&input, png_bytes(&picture)).expect("write");
+        let output = dir.join(format!("{kind}.jpg"));
+        let out = kiosk(&[
+            "photo",
+            "encode",
+            "--kind",
+            kind,
+            path_str(&input),
+            path_str(&output),
+        ]);
+        let json = json_of(&out);
+        assert_eq!(out.status.code(), Some(0), "{kind}: {json}");
+        assert_eq!(json["ok"], Value::Bool(true), "{json}");
+        assert_eq!(json["kind"], kind);
+        assert_eq!(json["cap"].as_u64(), Some(cap));
+        let written = std::fs::read(&output).expect("output written");
+        assert_eq!(json["bytes"].as_u64(), Some(written.len() as u64), "{json}");
+        assert!(written.len() as u64 <= cap, "{kind}: {json}");
+        let decoded = image::load_from_memory_with_format(&written, image::ImageFormat::Jpeg)
+            .expect("a JPEG");
+        assert_eq!(
+            (json["width"].as_u64(), json["height"].as_u64()),
+            (
+                Some(u64::from(decoded.width())),
+                Some(u64::from(decoded.height()))
+            ),
+            "{json}"
+        );
+        let quality = json["quality"].as_u64().expect("quality");
+        assert!((1..=100).contains(&quality), "{json}");
+        assert!(json["ms"].as_f64().expect("ms") >= 0.0, "{json}");
+        if !may_shrink {
+            assert_eq!(
+                (decoded.width(), decoded.height()),
+                picture.dimensions(),
+                "{json}"
+            );
+        }
+        // Shrinking keeps the proportions.
+        let aspect = |w: u32, h: u32| f64::from(w) / f64::from(h);
+        let (w, h) = picture.dimensions();
+        assert!(
+            (aspect(decoded.width(), decoded.height()) / aspect(w, h) - 1.0).abs() < 0.01,
+            "{kind}: {json}"
+        );
+    }
+}
+
+#[test]
+fn photo_encode_refuses_a_portrait_that_cannot_fit_and_bad_input() {
+    let dir = scratch_dir("photo-encode-bad");
+    // A portrait is never shrunk: a huge busy one cannot fit.
+    let input = dir.join("huge.png");
+    std::fs::write(&input, png_bytes(&busy_picture(2400, 2400))).expect("write");
+    let output = dir.join("huge.jpg");
+    let out = kiosk(&[
+        "photo",
+        "encode",
+        "--kind",
+        "portrait",
+        path_str(&input),
+        path_str(&output),
+    ]);
+    let json = json_of(&out);
+    assert_eq!(out.status.code(), Some(1), "{json}");
+    assert_eq!(codes(&json), ["too_large_file"]);
+    assert!(!output.exists());
+
+    let junk = dir.join("junk.jpg");
+    std::fs::write(&junk, b"not a picture").expect("write");
+    let out = kiosk(&[
+        "photo",
+        "encode",
+        "--kind",
+        "certificate",
+        path_str(&junk),
+        path_str(&output),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+
+    let out = kiosk(&[
+        "photo",
+        "encode",
+        "--kind",
+        "passport",
+        path_str(&input),
+        path_str(&output),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+}

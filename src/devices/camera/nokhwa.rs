@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use ::nokhwa::pixel_format::RgbFormat;
 use ::nokhwa::utils::{
-    ApiBackend, CameraFormat, CameraIndex, RequestedFormat, RequestedFormatType,
+    ApiBackend, CameraFormat, CameraIndex, FrameFormat, RequestedFormat, RequestedFormatType,
 };
 use ::nokhwa::Camera as NokhwaHandle;
 use ::nokhwa::FormatDecoder;
@@ -17,6 +17,7 @@ use super::{
     choose_mode, Camera, CameraError, CameraInfo, CameraMode, CameraSelector, CameraStatus, Frame,
 };
 use crate::devices::deadline::{Guarded, Overrun};
+use crate::photo::jpeg::decode_jpeg;
 
 pub struct NokhwaCamera {
     selector: CameraSelector,
@@ -130,6 +131,26 @@ fn mode_of(format: &CameraFormat) -> CameraMode {
     }
 }
 
+/// One camera buffer as an RGB frame. MJPEG (what most USB cameras send at
+/// 720p and above) goes through libjpeg-turbo, the same library the photos
+/// are encoded with; the raw formats through nokhwa's converters.
+fn decode_frame(buffer: &::nokhwa::Buffer) -> Result<Frame, CameraError> {
+    let bad_frame = |err: &dyn std::fmt::Display| CameraError::BadFrame(err.to_string());
+    let (width, height, rgb) = if buffer.source_frame_format() == FrameFormat::MJPEG {
+        let image = decode_jpeg(buffer.buffer()).map_err(|err| bad_frame(&err))?;
+        let (width, height) = image.dimensions();
+        (width, height, image.into_raw())
+    } else {
+        let image = buffer
+            .decode_image::<RgbFormat>()
+            .map_err(|err| bad_frame(&err))?;
+        let (width, height) = image.dimensions();
+        (width, height, image.into_raw())
+    };
+    Frame::from_rgb(width, height, rgb)
+        .ok_or_else(|| CameraError::BadFrame("frame size does not add up".into()))
+}
+
 /// Whether our RGB decoder handles this pixel format.
 fn decodable(format: &CameraFormat) -> bool {
     RgbFormat::FORMATS.contains(&format.format())
@@ -167,12 +188,7 @@ impl Camera for NokhwaCamera {
             let buffer = handle
                 .frame()
                 .map_err(|err| CameraError::Disconnected(err.to_string()))?;
-            let image = buffer
-                .decode_image::<RgbFormat>()
-                .map_err(|err| CameraError::BadFrame(err.to_string()))?;
-            let (width, height) = image.dimensions();
-            Frame::from_rgb(width, height, image.into_raw())
-                .ok_or_else(|| CameraError::BadFrame("frame size does not add up".into()))
+            decode_frame(&buffer)
         });
         if matches!(result, Err(CameraError::Disconnected(_))) {
             self.close();
@@ -209,5 +225,41 @@ impl Camera for NokhwaCamera {
             "V4L2 camera ({}, at least {}x{})",
             self.selector, self.min_width, self.min_height
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ::nokhwa::utils::Resolution;
+
+    #[test]
+    fn mjpeg_frames_decode_through_libjpeg_turbo() {
+        let picture = image::RgbImage::from_fn(64, 48, |x, y| {
+            image::Rgb([(x * 4) as u8, (y * 5) as u8, 90])
+        });
+        let jpeg = crate::photo::encode_jpeg(&picture, 90).expect("encodes");
+        let buffer = ::nokhwa::Buffer::new(Resolution::new(64, 48), &jpeg, FrameFormat::MJPEG);
+        let frame = decode_frame(&buffer).expect("decodes");
+        assert_eq!(
+            (frame.width, frame.height, frame.rgb.len()),
+            (64, 48, 64 * 48 * 3)
+        );
+        let middle = (24 * 64 + 32) * 3;
+        assert!(frame.rgb[middle].abs_diff(128) < 8, "{}", frame.rgb[middle]);
+
+        let broken = ::nokhwa::Buffer::new(Resolution::new(64, 48), b"junk", FrameFormat::MJPEG);
+        assert!(matches!(
+            decode_frame(&broken),
+            Err(CameraError::BadFrame(_))
+        ));
+    }
+
+    #[test]
+    fn raw_frames_still_decode() {
+        let rgb: Vec<u8> = (0..4 * 2 * 3).map(|i| i as u8).collect();
+        let buffer = ::nokhwa::Buffer::new(Resolution::new(4, 2), &rgb, FrameFormat::RAWRGB);
+        let frame = decode_frame(&buffer).expect("decodes");
+        assert_eq!(frame.rgb, rgb);
     }
 }

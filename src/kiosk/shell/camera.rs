@@ -25,8 +25,9 @@ use image::RgbImage;
 
 use crate::devices::camera::{Camera, CameraError, CameraStatus, CameraView, Frame};
 use crate::photo::{
-    assess_frame, encode_document, standardize, standardize_as_far_as_possible, Advice, Coach,
-    CoachConfig, FrameSetup, PhotoKind, PortraitAnalyzer, Search, StandardizeError, Thresholds,
+    assess_frame, encode_document, measure, standardize_as_far_as_possible, standardize_live_frame,
+    Advice, Coach, CoachConfig, FrameSetup, PhotoKind, PortraitAnalyzer, Search, StandardizeError,
+    Thresholds,
 };
 use kiosk_core::category::DocumentKind;
 use kiosk_core::record::{DocumentPhoto, PhotoRef};
@@ -595,8 +596,8 @@ impl Worker {
             );
             return Some(live);
         };
-        let measures = match analyzer.analyze(&small, Search::Frame) {
-            Ok(measures) => measures,
+        let faces = match analyzer.detect(&small, Search::Frame) {
+            Ok(faces) => faces,
             Err(err) => {
                 tracing::error!("face analysis failed: {err}");
                 self.fail_live(generation, err.message_zh());
@@ -604,6 +605,7 @@ impl Worker {
                 return None;
             }
         };
+        let measures = measure(&small, &faces);
         let capture_scale = image.width() as f32 / small.width().max(1) as f32;
         let issues = assess_frame(
             &measures,
@@ -632,7 +634,13 @@ impl Worker {
                 ok: true,
             }),
         );
-        match standardize(&analyzer, &image, &Thresholds::default()) {
+        match standardize_live_frame(
+            &analyzer,
+            &image,
+            &faces,
+            capture_scale,
+            &Thresholds::default(),
+        ) {
             Ok(portrait) => {
                 let photo = self.store(portrait.jpeg.bytes);
                 tracing::info!(
