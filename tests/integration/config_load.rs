@@ -32,7 +32,7 @@ fn check(change: impl FnOnce(&Path), expected: Expect) {
 fn the_shipped_configuration_loads() {
     let config = Config::load(&repo().join("kiosk-config")).unwrap();
     assert_eq!(config.kiosk.id.as_str(), "demo-kiosk-01");
-    assert_eq!(config.kiosk.township.code, "430121001");
+    assert_eq!(config.kiosk.township.code, "350524100");
     assert_eq!(config.accessibility.text_size, TextSize::Large);
     assert!(
         config.staff.pin_hash.matches("246810"),
@@ -100,7 +100,7 @@ fn mistakes_name_file_line_and_key() {
         expect!["config_invalid_value | <dir>/kiosk.toml:29:7: platform.url: the platform is reached over https only"],
     );
     check(
-        |d| edit(d, "code = \"430121001\"", "code = \"4301210\""),
+        |d| edit(d, "code = \"350524100\"", "code = \"4301210\""),
         expect!["config_invalid_value | <dir>/kiosk.toml:23:8: kiosk.township.code: a township code is nine digits: the six-digit GB/T 2260 county code and the township's three"],
     );
     check(
@@ -220,7 +220,7 @@ fn files_keys_and_certificates_are_checked() {
 #[test]
 fn site_file_replaces_what_differs_per_kiosk() {
     let site_kiosk =
-        "[kiosk]\nid = \"ks-07\"\n[kiosk.township]\ncode = \"430121002\"\nname = \"榔梨街道\"\n";
+        "[kiosk]\nid = \"ks-07\"\n[kiosk.township]\ncode = \"350524101\"\nname = \"蓬莱镇\"\n";
     // Another kiosk brings its own certificate, issued to its id.
     let site_tls = "[tls]\nca_certificate = \"site/tls/county-ca.pem\"\ncertificate = \"site/tls/kiosk.pem\"\nprivate_key = \"site/tls/kiosk.key\"\n";
     let tmp = tempfile::tempdir().unwrap();
@@ -237,7 +237,7 @@ fn site_file_replaces_what_differs_per_kiosk() {
     fs::write(&site, format!("{site_kiosk}{site_tls}")).unwrap();
     let config = Config::load_with_site(&dir, Some(&site)).unwrap();
     assert_eq!(config.kiosk.id.as_str(), "ks-07");
-    assert_eq!(config.kiosk.township.name, "榔梨街道");
+    assert_eq!(config.kiosk.township.name, "蓬莱镇");
     // Without it, the shipped certificate names another kiosk.
     fs::write(&site, site_kiosk).unwrap();
     assert_eq!(
@@ -280,7 +280,7 @@ fn what_needs_a_restart() {
         ("poll", "config_poll_seconds = 300", "config_poll_seconds = 60", false),
         ("printer", "dir = \"assets/demo/printed\"", "dir = \"/tmp/printed\"", true),
         ("url", "https://127.0.0.1:8443/", "https://127.0.0.1:9443/", true),
-        ("kiosk", "name = \"星沙街道\"", "name = \"榔梨街道\"", true),
+        ("kiosk", "name = \"凤城镇\"", "name = \"蓬莱镇\"", true),
         (
             "recipient",
             "platform_recipient = \"age146gx8zjgsvyg5xqugffss5hsmd6jx804kd29f703aqn3ld0qpcksulun4j\"",
