@@ -450,6 +450,10 @@ fn full_registration_with_simulated_card_camera_and_printer() {
         assert_eq!(sim.printed.len(), 1);
         let record = &sim.enqueued[0];
         assert_eq!(record.identity.name, "王建国");
+        assert!(
+            record.identity.id_number.starts_with("350524"),
+            "an 安溪县 resident"
+        );
         assert_eq!(record.identity.phone, "13800138000");
         assert_eq!(record.living.monthly_income_yuan, Some(1800));
         assert_eq!(record.needs.len(), 1);
@@ -462,6 +466,51 @@ fn full_registration_with_simulated_card_camera_and_printer() {
     }
     h.advance(21.0);
     assert_eq!(h.screen(), Screen::Attract);
+}
+
+/// A person the county already knows comes back: the identity page shows
+/// what the county has; "没有变化" takes them from the portrait straight to
+/// the review, and the new record supersedes the county's one.
+#[test]
+fn a_returning_person_sees_the_county_record_and_confirms_it() {
+    let h = harness();
+    register_until_review(&h, false);
+    h.tap("打印回执");
+    h.advance(2.5);
+    h.tap("工作人员确认签字");
+    h.enter_pin(PIN);
+    assert_eq!(h.screen(), Screen::Done);
+    let earlier = h.sim.borrow().enqueued[0].clone();
+    {
+        let mut sim = h.sim.borrow_mut();
+        sim.county_base.push(earlier.clone());
+        sim.cards.push_back(Ok(stand_in::sample_card().unwrap()));
+    }
+    h.advance(21.0);
+    assert_eq!(h.screen(), Screen::Attract);
+    h.tap("开始登记");
+    h.advance(2.5);
+    assert_eq!(h.screen(), Screen::Identity);
+    let identity = h.ui.global::<veteran_kiosk::ui::IdentityView>();
+    let summary = identity.get_county_summary().to_string();
+    assert!(summary.contains("人员类别：退役士兵"), "{summary}");
+    assert!(summary.contains("联系电话：13800138000"), "{summary}");
+    h.screenshot("03d-identity-returning");
+    h.tap("没有变化");
+    assert_eq!(h.screen(), Screen::Portrait);
+    assert_eq!(identity.get_county_summary(), "");
+    h.advance(4.0);
+    h.tap("下一步");
+    assert_eq!(h.screen(), Screen::Review);
+    assert_eq!(
+        h.record(|r| r.meta.supersedes),
+        Some(earlier.meta.record_id)
+    );
+    assert_eq!(
+        h.record(|r| r.living.monthly_income_yuan),
+        Some(1800),
+        "filled in from the county's record"
+    );
 }
 
 /// Someone the coach cannot get to an automatic photo (cannot come
