@@ -33,6 +33,7 @@ pub fn staff_settings() -> StaffSettings {
     let accounts = match PinHash::derive("2468", b"demo-kiosk-salt", argon2::Params::default()) {
         Ok(pin) => vec![StaffAccount {
             staff_id: "demo-staff".into(),
+            name: "演示工作人员".into(),
             pin,
         }],
         Err(err) => {

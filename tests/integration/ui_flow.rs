@@ -33,6 +33,10 @@ struct Harness {
 }
 
 fn harness() -> Harness {
+    harness_with_staff(stand_in::staff_settings())
+}
+
+fn harness_with_staff(staff: kiosk_core::session::StaffSettings) -> Harness {
     slint::platform::set_platform(Box::new(TestingBackend::new(TestingBackendOptions {
         mock_time: true,
         threading: false,
@@ -50,8 +54,7 @@ fn harness() -> Harness {
     let start = Utc.with_ymd_and_hms(2025, 3, 1, 1, 0, 0).unwrap();
     let clock = Rc::new(Cell::new(start));
     let c = Rc::clone(&clock);
-    let session =
-        Session::new(stand_in::session_settings(), start).with_staff(stand_in::staff_settings());
+    let session = Session::new(stand_in::session_settings(), start).with_staff(staff);
     let running = kiosk::start(
         &ui,
         session,
@@ -666,6 +669,53 @@ fn printer_out_of_paper_then_retry_stores_one_record() {
     let sim = h.sim.borrow();
     assert_eq!(sim.printed.len(), 1);
     assert_eq!(sim.enqueued.len(), 1);
+}
+
+/// Several staff members: each picks their name on the PIN pad and types
+/// their own PIN; one member's lock does not lock the other out, and the
+/// menu names who opened it.
+#[test]
+fn each_staff_member_picks_their_name_and_has_their_own_lock() {
+    let pin = |digits: &str| {
+        kiosk_core::staff::PinHash::derive(
+            digits,
+            b"ui-test-salt",
+            argon2::Params::new(8, 1, 1, None).unwrap(),
+        )
+        .unwrap()
+    };
+    let account = |id: &str, name: &str, digits: &str| kiosk_core::staff::StaffAccount {
+        staff_id: id.into(),
+        name: name.into(),
+        pin: pin(digits),
+    };
+    let h = harness_with_staff(kiosk_core::session::StaffSettings {
+        accounts: vec![
+            account("fc-01", "陈丽华", "1357"),
+            account("fc-02", "林志明", "8642"),
+            account("fc-03", "苏雅琴", "9753"),
+        ],
+        ..stand_in::staff_settings()
+    });
+    h.sim.borrow_mut().cards.clear();
+    h.tap("开始登记");
+    h.tap("工作人员入口");
+    let staff = h.ui.global::<StaffView>();
+    assert_eq!(staff.get_panel(), "pin");
+    h.enter_pin("1357");
+    assert_eq!(staff.get_pin_message(), "请先点您的名字，再输入密码");
+    h.tap("陈丽华");
+    assert_eq!(staff.get_chosen_member(), "fc-01");
+    h.screenshot("18b-staff-pin-choose-name");
+    for _ in 0..5 {
+        h.enter_pin("8642");
+    }
+    assert_eq!(staff.get_locked_seconds(), 30);
+    h.tap("林志明");
+    assert_eq!(staff.get_locked_seconds(), 0, "林志明 is not locked");
+    h.enter_pin("8642");
+    assert_eq!(staff.get_panel(), "menu");
+    assert_eq!(staff.get_staff_id(), "fc-02");
 }
 
 #[test]
