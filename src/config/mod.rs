@@ -127,10 +127,26 @@ pub fn new_pin_hash(pin: &str) -> Result<PinHash, String> {
     PinHash::derive(pin, &salt, argon2::Params::default()).map_err(|err| err.to_string())
 }
 
+/// The staff who may open staff mode and sign for what they witness, each
+/// with their own PIN (and so their own lockout).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StaffSettings {
+    pub members: Vec<StaffMember>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffMember {
+    /// What records (`witnessed_by`, portrait acceptance) and the audit log
+    /// carry: letters, digits, `-`, `_`, `.`.
+    pub id: String,
+    /// Shown on the PIN pad for the member to pick.
+    pub name: String,
     pub pin_hash: PinHash,
 }
+
+/// The id the single PIN of an older configuration (`[staff] pin_hash`)
+/// signs under.
+pub const SHARED_STAFF_ID: &str = "staff";
 
 /// Texts shown on screen, set by the county for the campaign.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -351,10 +367,7 @@ pub(crate) fn load_parts(dir: &Path, site: Option<&Path>) -> Result<ConfigParts,
             high_contrast: raw.accessibility.high_contrast,
             spoken_prompts: raw.accessibility.spoken_prompts,
         },
-        staff: StaffSettings {
-            pin_hash: PinHash::parse(raw.staff.pin_hash.get_ref())
-                .map_err(|e| invalid(&main, &raw.staff.pin_hash, e.to_string()))?,
-        },
+        staff: convert_staff(&main, raw.staff)?,
         texts: convert_texts(&main, raw.texts)?,
         county: convert_county(&main, raw.county)?,
     })
@@ -371,7 +384,7 @@ struct RawConfig {
     devices: Option<DeviceSettings>,
     session: RawSession,
     accessibility: RawAccessibility,
-    staff: RawStaff,
+    staff: Spanned<RawStaff>,
     texts: RawTexts,
     county: RawCounty,
 }
@@ -435,6 +448,18 @@ struct RawAccessibility {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawStaff {
+    /// The one shared PIN of older configurations; still loads, as the
+    /// member `staff`.
+    pin_hash: Option<Spanned<String>>,
+    #[serde(default)]
+    members: Vec<RawStaffMember>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStaffMember {
+    id: Spanned<String>,
+    name: Spanned<String>,
     pin_hash: Spanned<String>,
 }
 
@@ -635,6 +660,61 @@ fn screen_text(text: &str, chars: std::ops::RangeInclusive<usize>) -> Result<Str
         return Err("the text contains control characters".to_string());
     }
     Ok(trimmed.to_string())
+}
+
+fn convert_staff(
+    source: &TomlSource,
+    raw: Spanned<RawStaff>,
+) -> Result<StaffSettings, ConfigError> {
+    let pin = |value: &Spanned<String>| {
+        PinHash::parse(value.get_ref()).map_err(|e| invalid(source, value, e.to_string()))
+    };
+    let mut members: Vec<StaffMember> = Vec::new();
+    if let Some(shared) = &raw.get_ref().pin_hash {
+        members.push(StaffMember {
+            id: SHARED_STAFF_ID.to_string(),
+            name: "工作人员".to_string(),
+            pin_hash: pin(shared)?,
+        });
+    }
+    for member in &raw.get_ref().members {
+        let id = parse_staff_id(member.id.get_ref()).map_err(|e| invalid(source, &member.id, e))?;
+        if members.iter().any(|m| m.id == id) {
+            return Err(invalid(
+                source,
+                &member.id,
+                format!("staff id `{id}` is given twice"),
+            ));
+        }
+        let name = screen_text(member.name.get_ref(), 1..=20)
+            .map_err(|e| invalid(source, &member.name, e))?;
+        members.push(StaffMember {
+            id,
+            name,
+            pin_hash: pin(&member.pin_hash)?,
+        });
+    }
+    if members.is_empty() {
+        return Err(invalid(
+            source,
+            &raw,
+            "no staff: give `[[staff.members]]` (id, name, pin_hash) or `pin_hash`".to_string(),
+        ));
+    }
+    Ok(StaffSettings { members })
+}
+
+/// A staff member's id as records and the audit log carry it.
+pub fn parse_staff_id(text: &str) -> Result<String, String> {
+    let ok = (1..=32).contains(&text.len())
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if ok {
+        Ok(text.to_string())
+    } else {
+        Err("a staff id is 1 to 32 letters, digits, `-`, `_` or `.`".to_string())
+    }
 }
 
 fn convert_texts(source: &TomlSource, raw: RawTexts) -> Result<Texts, ConfigError> {

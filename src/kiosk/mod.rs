@@ -55,12 +55,16 @@ pub struct Kiosk {
 /// What the running kiosk takes from a new configuration without a restart.
 pub fn staff_settings_of(config: &Config, installed_version: u64, sha256: &str) -> StaffSettings {
     StaffSettings {
-        accounts: vec![kiosk_core::staff::StaffAccount {
-            // One PIN per kiosk (the configuration holds one hash): the
-            // audit log names the kiosk's staff role, never a person.
-            staff_id: "staff".into(),
-            pin: config.staff.pin_hash.clone(),
-        }],
+        accounts: config
+            .staff
+            .members
+            .iter()
+            .map(|member| kiosk_core::staff::StaffAccount {
+                staff_id: member.id.clone(),
+                name: member.name.clone(),
+                pin: member.pin_hash.clone(),
+            })
+            .collect(),
         config_version: installed_version.to_string(),
         config_hash: sha256.to_string(),
     }

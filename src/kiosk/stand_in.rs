@@ -14,8 +14,8 @@ pub fn session_settings() -> SessionSettings {
     SessionSettings {
         kiosk_id: "demo-kiosk".into(),
         township: Township {
-            code: "110101001".into(),
-            name: "东华门街道".into(),
+            code: "350524100".into(),
+            name: "凤城镇".into(),
         },
         idle_warning_after: Duration::seconds(120),
         idle_wipe_after_warning: Duration::seconds(30),
@@ -33,6 +33,7 @@ pub fn staff_settings() -> StaffSettings {
     let accounts = match PinHash::derive("2468", b"demo-kiosk-salt", argon2::Params::default()) {
         Ok(pin) => vec![StaffAccount {
             staff_id: "demo-staff".into(),
+            name: "演示工作人员".into(),
             pin,
         }],
         Err(err) => {
@@ -51,7 +52,7 @@ pub fn campaign() -> Campaign {
     Campaign {
         title_zh: "退役军人和其他优抚对象信息采集".into(),
         notice_zh: "为更好地服务退役军人和其他优抚对象，县退役军人事务局开展信息采集。请带好身份证、户口本和相关证件，按屏幕提示自助登记，工作人员在旁协助。".into(),
-        place_zh: "东华门街道退役军人服务站".into(),
+        place_zh: "安溪县凤城镇退役军人服务站".into(),
     }
 }
 
@@ -71,7 +72,7 @@ pub fn help_texts() -> crate::config::HelpTexts {
 /// A sample card for the simulated reader (test data, not a person).
 pub fn sample_card() -> Option<CardRead> {
     let today = Utc::now().date_naive();
-    let first17 = *b"11010119500307001";
+    let first17 = *b"35052419500307001";
     let check = kiosk_core::id_number::check_digit(&first17);
     let number = format!("{}{check}", std::str::from_utf8(&first17).ok()?);
     Some(CardRead {
@@ -80,9 +81,9 @@ pub fn sample_card() -> Option<CardRead> {
             sex: Sex::Male,
             nation: Nation::from_code(1)?,
             birth_date: NaiveDate::from_ymd_opt(1950, 3, 7)?,
-            address: "北京市东城区景山前街4号".into(),
+            address: "福建省安溪县凤城镇河滨路8号".into(),
             id_number: IdNumber::parse(&number, today).ok()?,
-            authority: "北京市公安局东城分局".into(),
+            authority: "安溪县公安局".into(),
             valid_from: NaiveDate::from_ymd_opt(2010, 1, 1)?,
             valid_to: Validity::LongTerm,
         },

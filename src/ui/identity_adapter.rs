@@ -5,8 +5,8 @@ use chrono::Datelike;
 
 use kiosk_core::card::Nation;
 use kiosk_core::id_number::IdNumber;
-use kiosk_core::record::IdentitySource;
-use kiosk_core::session::{Event, View};
+use kiosk_core::record::{IdentitySource, Record};
+use kiosk_core::session::{Event, Step, View};
 
 use super::{inline_problem, AppWindow, Dispatch, IdentityView};
 use slint::ComponentHandle;
@@ -17,6 +17,44 @@ pub fn connect(ui: &AppWindow, dispatch: &Dispatch) {
     g.on_phone_edited(move |text| d.send(Event::PhoneEntered(text.to_string())));
     let d = dispatch.clone();
     g.on_current_address_edited(move |text| d.send(Event::CurrentAddressEntered(text.to_string())));
+    let d = dispatch.clone();
+    g.on_found_confirmed(move || d.send(Event::FoundRecordConfirmed));
+    let d = dispatch.clone();
+    g.on_found_to_update(move || d.send(Event::FoundRecordToUpdate));
+}
+
+/// What the county has of a returning person, one fact a line, in the
+/// words of the pages that ask for it.
+fn county_summary(record: &Record) -> String {
+    let categories: Vec<&str> = record
+        .categories
+        .iter()
+        .map(|c| c.category().name_zh())
+        .collect();
+    let mut lines = vec![format!(
+        "人员类别：{}",
+        if categories.is_empty() {
+            "（无）".to_string()
+        } else {
+            categories.join("、")
+        }
+    )];
+    if !record.identity.phone.is_empty() {
+        lines.push(format!("联系电话：{}", record.identity.phone));
+    }
+    if !record.identity.current_address.is_empty() {
+        lines.push(format!("现住址：{}", record.identity.current_address));
+    }
+    if let Some(signed) = &record.signature {
+        let day = kiosk_core::time::china_date(signed.signed_at);
+        lines.push(format!(
+            "上次登记：{}年{}月{}日",
+            day.year(),
+            day.month(),
+            day.day()
+        ));
+    }
+    lines.join("\n")
 }
 
 pub fn show(ui: &AppWindow, view: &View) {
@@ -68,6 +106,12 @@ pub fn show(ui: &AppWindow, view: &View) {
         }
         .into(),
     );
+    // Once the person answered, the question goes away.
+    let summary = match (view.county_record, view.returning) {
+        (Some(county), None) if view.step == Step::Identity => county_summary(county),
+        _ => String::new(),
+    };
+    g.set_county_summary(summary.into());
     g.set_phone(id.phone.as_str().into());
     g.set_current_address(id.current_address.as_str().into());
     g.set_phone_problem(inline_problem(&view.problems, "identity.phone"));

@@ -2,7 +2,7 @@
 
 use kiosk_core::session::{Event, PinPurpose, StaffCommand, StaffPanel, View};
 
-use super::{local_time, AppWindow, DeviceRow, Dispatch, QueueRow, StaffView};
+use super::{local_time, AppWindow, DeviceRow, Dispatch, QueueRow, StaffMemberRow, StaffView};
 use slint::{ComponentHandle, ModelRc, VecModel};
 
 fn command(name: &str) -> Option<StaffCommand> {
@@ -24,6 +24,8 @@ pub fn connect(ui: &AppWindow, dispatch: &Dispatch) {
     let g = ui.global::<StaffView>();
     let d = dispatch.clone();
     g.on_pin_entered(move |pin| d.send(Event::PinEntered(pin.to_string())));
+    let d = dispatch.clone();
+    g.on_member_chosen(move |id| d.send(Event::StaffMemberChosen(id.to_string())));
     let d = dispatch.clone();
     g.on_pin_cancelled(move || d.send(Event::PinCancelled));
     let d = dispatch.clone();
@@ -58,6 +60,27 @@ pub fn show(ui: &AppWindow, view: &View) {
             .map_or(0, |s| i32::try_from(s).unwrap_or(i32::MAX)),
     );
     g.set_staff_id(staff.staff_id.unwrap_or("").into());
+    // With one member there is nobody to pick: the PIN is theirs.
+    let rows: Vec<ModelRc<StaffMemberRow>> = if staff.members.len() > 1 {
+        staff
+            .members
+            .chunks(2)
+            .map(|pair| {
+                let row: Vec<StaffMemberRow> = pair
+                    .iter()
+                    .map(|(id, name)| StaffMemberRow {
+                        id: (*id).into(),
+                        name: (*name).into(),
+                    })
+                    .collect();
+                ModelRc::new(VecModel::from(row))
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    g.set_member_rows(ModelRc::new(VecModel::from(rows)));
+    g.set_chosen_member(staff.chosen_member.unwrap_or("").into());
     g.set_helping(view.helping);
     g.set_can_enter_manually(staff.can_enter_manually);
     g.set_config_version(staff.config_version.into());

@@ -123,7 +123,7 @@ fn bad_bundles_are_refused_and_the_old_configuration_stays() {
         ("older version", good(4, "all")),
         ("equal version", good(5, "all")),
         ("for another kiosk", good(6, "kiosk:other-kiosk")),
-        ("for another township", good(6, "township:430121002")),
+        ("for another township", good(6, "township:350524101")),
         ("invalid content", sign_dir(&broken, 6, "all", &admin())),
         ("renames the kiosk", sign_dir(&renamed, 7, "all", &admin())),
         ("not a bundle", b"{\"hello\": 1}".to_vec()),
@@ -160,7 +160,7 @@ fn bad_bundles_are_refused_and_the_old_configuration_stays() {
         older version: bundle_not_newer | version 4 is not newer than version 5 in force
         equal version: bundle_not_newer | version 5 is not newer than version 5 in force
         for another kiosk: bundle_not_for_this_kiosk | the bundle is for kiosk:other-kiosk, not for this kiosk
-        for another township: bundle_not_for_this_kiosk | the bundle is for township:430121002, not for this kiosk
+        for another township: bundle_not_for_this_kiosk | the bundle is for township:350524101, not for this kiosk
         invalid content: bundle_invalid_content | the configuration in the bundle does not load: kiosk.toml:81:24: session.wipe_warning_seconds: 3 seconds is not between 20 and 300
         renames the kiosk: bundle_invalid_content | the configuration in the bundle does not load: kiosk.toml:40:15: tls.certificate: the certificate is issued to "demo-kiosk-01", but this kiosk is "demo-kiosk-02": the platform would refuse its records
         not a bundle: bundle_malformed | not a configuration bundle: unknown field `hello`, expected one of `format`, `version`, `target`, `signer`, `signature`, `files` at line 1 column 8
@@ -178,7 +178,7 @@ fn bad_bundles_are_refused_and_the_old_configuration_stays() {
     // A newer good one is.
     let accepted = kiosk
         .store
-        .accept(&good(8, "township:430121001"), &kiosk.config)
+        .accept(&good(8, "township:350524100"), &kiosk.config)
         .unwrap();
     assert_eq!(accepted.installed.version, 8);
     assert!(!accepted.restart_needed);
@@ -402,7 +402,7 @@ fn reports_are_delivered_once_and_newer_ones_stay_pending() {
 #[test]
 fn bundles_round_trip_through_the_cli_format() {
     let kiosk = Kiosk::new();
-    let bytes = sign_dir(&kiosk.factory, 9, "township:430121001", &admin());
+    let bytes = sign_dir(&kiosk.factory, 9, "township:350524100", &admin());
     let bundle = Bundle::parse(&bytes).unwrap();
     bundle
         .check_signature(kiosk.config.county.administrator_keys())
@@ -495,7 +495,7 @@ fn the_poller_brings_a_pushed_bundle_into_force_and_reports_it() {
 
     // An administrator pushes a hot change; the next round takes it.
     let v3 = with_title(&kiosk.tmp, "v3", "冬季集中采集");
-    platform.publish(sign_dir(&v3, 3, "township:430121001", &admin()));
+    platform.publish(sign_dir(&v3, 3, "township:350524100", &admin()));
     platform.publish(sign_dir(&v3, 4, "kiosk:someone-else", &admin()));
     let t1 = poller.next_at();
     assert_eq!(t1, t0 + interval);
@@ -609,7 +609,7 @@ fn the_registry_keeps_pushes_and_serves_the_newest_bundle_for_each_kiosk() {
             .map_err(|e| e.code())
     };
     assert_eq!(push(1, "all"), Ok(1));
-    assert_eq!(push(2, "township:430121001"), Ok(2));
+    assert_eq!(push(2, "township:350524100"), Ok(2));
     assert_eq!(push(3, "kiosk:other-kiosk"), Ok(3));
     assert_eq!(push(2, "all"), Err("bundle_version_exists"));
     assert_eq!(
@@ -757,7 +757,7 @@ fn cli_keygen_sign_verify_show() {
             None,
         )
     };
-    let (code, signed) = sign("4", "township:430121001", &demo_key, "ok.bundle");
+    let (code, signed) = sign("4", "township:350524100", &demo_key, "ok.bundle");
     assert_eq!(code, 0, "{signed}");
     let warnings = signed["warnings"].to_string();
     assert!(
@@ -778,7 +778,7 @@ fn cli_keygen_sign_verify_show() {
         (1, Some("bundle_unknown_signer"))
     );
 
-    // The directory names kiosk demo-kiosk-01 of township 430121001.
+    // The directory names kiosk demo-kiosk-01 of township 350524100.
     let (code, refused) = sign("4", "kiosk:another", &demo_key, "wrong.bundle");
     assert_eq!(
         (code, refused["code"].as_str()),

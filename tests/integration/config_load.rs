@@ -32,13 +32,22 @@ fn check(change: impl FnOnce(&Path), expected: Expect) {
 fn the_shipped_configuration_loads() {
     let config = Config::load(&repo().join("kiosk-config")).unwrap();
     assert_eq!(config.kiosk.id.as_str(), "demo-kiosk-01");
-    assert_eq!(config.kiosk.township.code, "430121001");
+    assert_eq!(config.kiosk.township.code, "350524100");
     assert_eq!(config.accessibility.text_size, TextSize::Large);
+    let staff: Vec<(&str, &str)> = config
+        .staff
+        .members
+        .iter()
+        .map(|m| (m.id.as_str(), m.name.as_str()))
+        .collect();
+    assert_eq!(staff, [("fc-01", "陈丽华"), ("fc-02", "林志明")]);
     assert!(
-        config.staff.pin_hash.matches("246810"),
+        config.staff.members[0].pin_hash.matches("246810"),
         "the documented demo PIN"
     );
-    assert!(!config.staff.pin_hash.matches("246811"));
+    assert!(!config.staff.members[0].pin_hash.matches("246811"));
+    assert!(config.staff.members[1].pin_hash.matches("135790"));
+    assert!(!config.staff.members[1].pin_hash.matches("246810"));
     assert_eq!(config.county.administrators.len(), 1);
     assert_eq!(config.tls.certificate_chain.len(), 1);
     let settings = config.session_settings();
@@ -100,7 +109,7 @@ fn mistakes_name_file_line_and_key() {
         expect!["config_invalid_value | <dir>/kiosk.toml:29:7: platform.url: the platform is reached over https only"],
     );
     check(
-        |d| edit(d, "code = \"430121001\"", "code = \"4301210\""),
+        |d| edit(d, "code = \"350524100\"", "code = \"4301210\""),
         expect!["config_invalid_value | <dir>/kiosk.toml:23:8: kiosk.township.code: a township code is nine digits: the six-digit GB/T 2260 county code and the township's three"],
     );
     check(
@@ -109,11 +118,11 @@ fn mistakes_name_file_line_and_key() {
     );
     check(
         |d| edit(d, "campaign_title = \"", "campaign_title = \" \\u0007"),
-        expect!["config_invalid_value | <dir>/kiosk.toml:105:18: texts.campaign_title: the text contains control characters"],
+        expect!["config_invalid_value | <dir>/kiosk.toml:117:18: texts.campaign_title: the text contains control characters"],
     );
     check(
         |d| edit(d, "sign = \"", "sign = \"  \" # \""),
-        expect!["config_invalid_value | <dir>/kiosk.toml:123:8: texts.help.sign: the text must have 1 to 1000 characters, it has 0"],
+        expect!["config_invalid_value | <dir>/kiosk.toml:135:8: texts.help.sign: the text must have 1 to 1000 characters, it has 0"],
     );
     check(
         |d| edit(d, "[session]", "[sesion]"),
@@ -128,8 +137,8 @@ fn mistakes_name_file_line_and_key() {
         expect!["config_unknown_key | <dir>/kiosk.toml:46:1: devices.card_reader: unknown field `auto_present_ms`, expected one of `port`, `baud`, `timeout_ms`"],
     );
     check(
-        |d| edit(d, "[staff]", "[staff\n"),
-        expect!["config_syntax | <dir>/kiosk.toml:97:7: unclosed table, expected `]`"],
+        |d| edit(d, "[[staff.members]]", "[[staff.members]\n"),
+        expect!["config_syntax | <dir>/kiosk.toml:105:17: unclosed array table, expected `]`"],
     );
 }
 
@@ -178,22 +187,22 @@ fn files_keys_and_certificates_are_checked() {
     );
     check(
         |d| edit(d, "pin_hash = \"$argon2id$v=19$m=19456", "pin_hash = \"$argon2id$v=19$m=oops"),
-        expect!["config_invalid_value | <dir>/kiosk.toml:101:12: staff.pin_hash: bad Argon2 parameters: invalid parameter value: contains invalid character: 'o'"],
+        expect!["config_invalid_value | <dir>/kiosk.toml:108:12: staff.members[0].pin_hash: bad Argon2 parameters: invalid parameter value: contains invalid character: 'o'"],
     );
     check(
         |d| edit(d, "pin_hash = \"", "pin_hash = \"1234\" # \""),
-        expect!["config_invalid_value | <dir>/kiosk.toml:101:12: staff.pin_hash: not a PHC password hash string: password hash string missing field"],
+        expect!["config_invalid_value | <dir>/kiosk.toml:108:12: staff.members[0].pin_hash: not a PHC password hash string: password hash string missing field"],
     );
     check(
         |d| edit(d, "platform_recipient = \"age1", "platform_recipient = \"age2"),
-        expect!["config_invalid_value | <dir>/kiosk.toml:128:22: county.platform_recipient: not an age X25519 recipient (age1…): invalid Bech32 encoding"],
+        expect!["config_invalid_value | <dir>/kiosk.toml:140:22: county.platform_recipient: not an age X25519 recipient (age1…): invalid Bech32 encoding"],
     );
     check(
         |d| {
             let identity_point = "ed25519:AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
             edit(d, "ed25519:B1zrqVWdUs4/Mix0sl1b8HNawa3r6v+7nCIOSC0KnzA=", identity_point)
         },
-        expect!["config_invalid_value | <dir>/kiosk.toml:134:7: county.administrators[0].key: this is not a usable Ed25519 public key"],
+        expect!["config_invalid_value | <dir>/kiosk.toml:146:7: county.administrators[0].key: this is not a usable Ed25519 public key"],
     );
     check(
         |d| {
@@ -205,11 +214,11 @@ fn files_keys_and_certificates_are_checked() {
             );
             fs::write(d.join("kiosk.toml"), text).unwrap();
         },
-        expect!["config_invalid_value | <dir>/kiosk.toml:128:18: county.administrators: at least one administrator key is needed, or the kiosk could never be reconfigured"],
+        expect!["config_invalid_value | <dir>/kiosk.toml:140:18: county.administrators: at least one administrator key is needed, or the kiosk could never be reconfigured"],
     );
     check(
         |d| edit(d, "key = \"ed25519:", "key = \"ssh-ed25519:"),
-        expect!["config_invalid_value | <dir>/kiosk.toml:134:7: county.administrators[0].key: a public key looks like `ed25519:` followed by 44 base64 characters"],
+        expect!["config_invalid_value | <dir>/kiosk.toml:146:7: county.administrators[0].key: a public key looks like `ed25519:` followed by 44 base64 characters"],
     );
     check(
         |d| fs::remove_file(d.join("kiosk.toml")).unwrap(),
@@ -217,10 +226,50 @@ fn files_keys_and_certificates_are_checked() {
     );
 }
 
+/// An older configuration with one shared `[staff] pin_hash` still loads,
+/// as the member "staff"; members need distinct ids and at least one must
+/// be there.
+#[test]
+fn the_old_single_staff_pin_still_loads_and_members_are_checked() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = factory_copy(tmp.path(), "cfg");
+    let text = fs::read_to_string(dir.join("kiosk.toml")).unwrap();
+    let hash = text
+        .lines()
+        .find_map(|l| l.strip_prefix("pin_hash = "))
+        .unwrap()
+        .to_string();
+    let start = text.find("[[staff.members]]").unwrap();
+    let end = text.find("# ---- texts on screen").unwrap();
+    let with_staff = |staff: &str| format!("{}{staff}\n{}", &text[..start], &text[end..]);
+    fs::write(
+        dir.join("kiosk.toml"),
+        with_staff(&format!("[staff]\npin_hash = {hash}\n")),
+    )
+    .unwrap();
+    let config = Config::load(&dir).unwrap();
+    assert_eq!(config.staff.members.len(), 1);
+    assert_eq!(config.staff.members[0].id, "staff");
+    assert!(config.staff.members[0].pin_hash.matches("246810"));
+
+    let refused = |staff: String| {
+        fs::write(dir.join("kiosk.toml"), with_staff(&staff)).unwrap();
+        let err = Config::load(&dir).unwrap_err();
+        format!("{} | {}", err.code(), err).replace(&dir.display().to_string(), "<dir>")
+    };
+    let member = |id: &str| {
+        format!("[[staff.members]]\nid = \"{id}\"\nname = \"陈丽华\"\npin_hash = {hash}\n")
+    };
+    expect_test::expect!["config_invalid_value | <dir>/kiosk.toml:110:6: staff.members[1].id: staff id `fc-01` is given twice"]
+        .assert_eq(&refused(format!("{}{}", member("fc-01"), member("fc-01"))));
+    expect_test::expect!["config_invalid_value | <dir>/kiosk.toml:106:6: staff.members[0].id: a staff id is 1 to 32 letters, digits, `-`, `_` or `.`"].assert_eq(&refused(member("fc 01")));
+    expect_test::expect!["config_invalid_value | <dir>/kiosk.toml:105:1: staff: no staff: give `[[staff.members]]` (id, name, pin_hash) or `pin_hash`"].assert_eq(&refused("[staff]\n".to_string()));
+}
+
 #[test]
 fn site_file_replaces_what_differs_per_kiosk() {
     let site_kiosk =
-        "[kiosk]\nid = \"ks-07\"\n[kiosk.township]\ncode = \"430121002\"\nname = \"榔梨街道\"\n";
+        "[kiosk]\nid = \"ks-07\"\n[kiosk.township]\ncode = \"350524101\"\nname = \"蓬莱镇\"\n";
     // Another kiosk brings its own certificate, issued to its id.
     let site_tls = "[tls]\nca_certificate = \"site/tls/county-ca.pem\"\ncertificate = \"site/tls/kiosk.pem\"\nprivate_key = \"site/tls/kiosk.key\"\n";
     let tmp = tempfile::tempdir().unwrap();
@@ -237,7 +286,7 @@ fn site_file_replaces_what_differs_per_kiosk() {
     fs::write(&site, format!("{site_kiosk}{site_tls}")).unwrap();
     let config = Config::load_with_site(&dir, Some(&site)).unwrap();
     assert_eq!(config.kiosk.id.as_str(), "ks-07");
-    assert_eq!(config.kiosk.township.name, "榔梨街道");
+    assert_eq!(config.kiosk.township.name, "蓬莱镇");
     // Without it, the shipped certificate names another kiosk.
     fs::write(&site, site_kiosk).unwrap();
     assert_eq!(
@@ -280,7 +329,7 @@ fn what_needs_a_restart() {
         ("poll", "config_poll_seconds = 300", "config_poll_seconds = 60", false),
         ("printer", "dir = \"assets/demo/printed\"", "dir = \"/tmp/printed\"", true),
         ("url", "https://127.0.0.1:8443/", "https://127.0.0.1:9443/", true),
-        ("kiosk", "name = \"星沙街道\"", "name = \"榔梨街道\"", true),
+        ("kiosk", "name = \"凤城镇\"", "name = \"蓬莱镇\"", true),
         (
             "recipient",
             "platform_recipient = \"age146gx8zjgsvyg5xqugffss5hsmd6jx804kd29f703aqn3ld0qpcksulun4j\"",

@@ -137,7 +137,7 @@ fn pushed_bundles_reach_a_running_kiosk_and_a_refused_certificate_rolls_back() {
         "campaign_title = \"冬季集中采集\"",
     );
     let bundle = world.dir.join("v1.bundle");
-    std::fs::write(&bundle, sign_dir(&v1, 1, "township:430121001", &admin())).unwrap();
+    std::fs::write(&bundle, sign_dir(&v1, 1, "township:350524100", &admin())).unwrap();
     let output = Command::new(env!("CARGO_BIN_EXE_veteran-kiosk"))
         .args(["config", "push"])
         .arg(&bundle)

@@ -41,7 +41,8 @@ use veteran_kiosk::ui::{AppWindow, AttractView, Nav, PortraitView, Screen};
 
 use config_support::*;
 
-/// The shipped demo staff PIN (kiosk-config/kiosk.toml).
+/// The shipped demo's first staff member (kiosk-config/kiosk.toml) and her PIN.
+const STAFF_ID: &str = "fc-01";
 const STAFF_PIN: &str = "246810";
 /// The demo cards, read in name order.
 const FIRST_CARD: &str = "01-lin-guohua.json";
@@ -384,6 +385,11 @@ fn a_full_registration_through_the_product_reaches_the_platform_and_leaves_nothi
         printing(&running) == PrintState::AwaitingSignature
     });
     send_at(&running, Event::WitnessRequested, Step::Sign);
+    send_at(
+        &running,
+        Event::StaffMemberChosen(STAFF_ID.into()),
+        Step::Sign,
+    );
     send_at(&running, Event::PinEntered(STAFF_PIN.into()), Step::Sign);
     wait_until(&running, secs(10), "the outbox's answer", || {
         step(&running) == Step::Done
@@ -424,6 +430,11 @@ fn a_full_registration_through_the_product_reaches_the_platform_and_leaves_nothi
 
     // Staff send now from the staff menu.
     send_at(&running, Event::StaffGesture, Step::Done);
+    send_at(
+        &running,
+        Event::StaffMemberChosen(STAFF_ID.into()),
+        Step::Done,
+    );
     send_at(&running, Event::PinEntered(STAFF_PIN.into()), Step::Done);
     send_at(&running, Event::Staff(StaffCommand::SyncNow), Step::Done);
     wait_until(&running, secs(30), "the sync's answer", || {
@@ -463,7 +474,7 @@ fn a_full_registration_through_the_product_reaches_the_platform_and_leaves_nothi
     assert_eq!(sealed_record.identity.id_number, FIRST_ID);
     assert_eq!(sealed_record.meta.state, RecordState::Signed);
     let signature = sealed_record.signature.as_ref().unwrap();
-    assert_eq!(signature.witnessed_by, "staff");
+    assert_eq!(signature.witnessed_by, STAFF_ID);
     let photo = sealed_record.photos.portrait.as_ref().unwrap();
     let jpeg = blobs.get(&photo.sha256).expect("the portrait blob");
     let decoded = decode_photo(jpeg).unwrap();
@@ -504,7 +515,7 @@ fn a_full_registration_through_the_product_reaches_the_platform_and_leaves_nothi
         .into_iter()
         .map(|e| (e.action, e.staff_id))
         .collect();
-    let staff = || Some("staff".to_string());
+    let staff = || Some(STAFF_ID.to_string());
     assert_eq!(
         actions,
         vec![
@@ -738,6 +749,11 @@ fn the_shipped_demo_registers_a_person_from_attract_to_done() {
         printing(&running) == PrintState::AwaitingSignature
     });
     send_at(&running, Event::WitnessRequested, Step::Sign);
+    send_at(
+        &running,
+        Event::StaffMemberChosen(STAFF_ID.into()),
+        Step::Sign,
+    );
     send_at(&running, Event::PinEntered(STAFF_PIN.into()), Step::Sign);
     wait_until(&running, secs(10), "done", || step(&running) == Step::Done);
     assert_eq!(ui.global::<Nav>().get_screen(), Screen::Done);
@@ -755,6 +771,11 @@ fn the_shipped_demo_registers_a_person_from_attract_to_done() {
 
     // The record reaches the platform (staff send it now, as on a kiosk).
     send_at(&running, Event::StaffGesture, Step::Done);
+    send_at(
+        &running,
+        Event::StaffMemberChosen(STAFF_ID.into()),
+        Step::Done,
+    );
     send_at(&running, Event::PinEntered(STAFF_PIN.into()), Step::Done);
     send_at(&running, Event::Staff(StaffCommand::SyncNow), Step::Done);
     wait_until(&running, secs(30), "the record at the platform", || {

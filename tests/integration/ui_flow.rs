@@ -33,6 +33,10 @@ struct Harness {
 }
 
 fn harness() -> Harness {
+    harness_with_staff(stand_in::staff_settings())
+}
+
+fn harness_with_staff(staff: kiosk_core::session::StaffSettings) -> Harness {
     slint::platform::set_platform(Box::new(TestingBackend::new(TestingBackendOptions {
         mock_time: true,
         threading: false,
@@ -50,8 +54,7 @@ fn harness() -> Harness {
     let start = Utc.with_ymd_and_hms(2025, 3, 1, 1, 0, 0).unwrap();
     let clock = Rc::new(Cell::new(start));
     let c = Rc::clone(&clock);
-    let session =
-        Session::new(stand_in::session_settings(), start).with_staff(stand_in::staff_settings());
+    let session = Session::new(stand_in::session_settings(), start).with_staff(staff);
     let running = kiosk::start(
         &ui,
         session,
@@ -450,6 +453,10 @@ fn full_registration_with_simulated_card_camera_and_printer() {
         assert_eq!(sim.printed.len(), 1);
         let record = &sim.enqueued[0];
         assert_eq!(record.identity.name, "王建国");
+        assert!(
+            record.identity.id_number.starts_with("350524"),
+            "an 安溪县 resident"
+        );
         assert_eq!(record.identity.phone, "13800138000");
         assert_eq!(record.living.monthly_income_yuan, Some(1800));
         assert_eq!(record.needs.len(), 1);
@@ -462,6 +469,51 @@ fn full_registration_with_simulated_card_camera_and_printer() {
     }
     h.advance(21.0);
     assert_eq!(h.screen(), Screen::Attract);
+}
+
+/// A person the county already knows comes back: the identity page shows
+/// what the county has; "没有变化" takes them from the portrait straight to
+/// the review, and the new record supersedes the county's one.
+#[test]
+fn a_returning_person_sees_the_county_record_and_confirms_it() {
+    let h = harness();
+    register_until_review(&h, false);
+    h.tap("打印回执");
+    h.advance(2.5);
+    h.tap("工作人员确认签字");
+    h.enter_pin(PIN);
+    assert_eq!(h.screen(), Screen::Done);
+    let earlier = h.sim.borrow().enqueued[0].clone();
+    {
+        let mut sim = h.sim.borrow_mut();
+        sim.county_base.push(earlier.clone());
+        sim.cards.push_back(Ok(stand_in::sample_card().unwrap()));
+    }
+    h.advance(21.0);
+    assert_eq!(h.screen(), Screen::Attract);
+    h.tap("开始登记");
+    h.advance(2.5);
+    assert_eq!(h.screen(), Screen::Identity);
+    let identity = h.ui.global::<veteran_kiosk::ui::IdentityView>();
+    let summary = identity.get_county_summary().to_string();
+    assert!(summary.contains("人员类别：退役士兵"), "{summary}");
+    assert!(summary.contains("联系电话：13800138000"), "{summary}");
+    h.screenshot("03d-identity-returning");
+    h.tap("没有变化");
+    assert_eq!(h.screen(), Screen::Portrait);
+    assert_eq!(identity.get_county_summary(), "");
+    h.advance(4.0);
+    h.tap("下一步");
+    assert_eq!(h.screen(), Screen::Review);
+    assert_eq!(
+        h.record(|r| r.meta.supersedes),
+        Some(earlier.meta.record_id)
+    );
+    assert_eq!(
+        h.record(|r| r.living.monthly_income_yuan),
+        Some(1800),
+        "filled in from the county's record"
+    );
 }
 
 /// Someone the coach cannot get to an automatic photo (cannot come
@@ -617,6 +669,53 @@ fn printer_out_of_paper_then_retry_stores_one_record() {
     let sim = h.sim.borrow();
     assert_eq!(sim.printed.len(), 1);
     assert_eq!(sim.enqueued.len(), 1);
+}
+
+/// Several staff members: each picks their name on the PIN pad and types
+/// their own PIN; one member's lock does not lock the other out, and the
+/// menu names who opened it.
+#[test]
+fn each_staff_member_picks_their_name_and_has_their_own_lock() {
+    let pin = |digits: &str| {
+        kiosk_core::staff::PinHash::derive(
+            digits,
+            b"ui-test-salt",
+            argon2::Params::new(8, 1, 1, None).unwrap(),
+        )
+        .unwrap()
+    };
+    let account = |id: &str, name: &str, digits: &str| kiosk_core::staff::StaffAccount {
+        staff_id: id.into(),
+        name: name.into(),
+        pin: pin(digits),
+    };
+    let h = harness_with_staff(kiosk_core::session::StaffSettings {
+        accounts: vec![
+            account("fc-01", "陈丽华", "1357"),
+            account("fc-02", "林志明", "8642"),
+            account("fc-03", "苏雅琴", "9753"),
+        ],
+        ..stand_in::staff_settings()
+    });
+    h.sim.borrow_mut().cards.clear();
+    h.tap("开始登记");
+    h.tap("工作人员入口");
+    let staff = h.ui.global::<StaffView>();
+    assert_eq!(staff.get_panel(), "pin");
+    h.enter_pin("1357");
+    assert_eq!(staff.get_pin_message(), "请先点您的名字，再输入密码");
+    h.tap("陈丽华");
+    assert_eq!(staff.get_chosen_member(), "fc-01");
+    h.screenshot("18b-staff-pin-choose-name");
+    for _ in 0..5 {
+        h.enter_pin("8642");
+    }
+    assert_eq!(staff.get_locked_seconds(), 30);
+    h.tap("林志明");
+    assert_eq!(staff.get_locked_seconds(), 0, "林志明 is not locked");
+    h.enter_pin("8642");
+    assert_eq!(staff.get_panel(), "menu");
+    assert_eq!(staff.get_staff_id(), "fc-02");
 }
 
 #[test]

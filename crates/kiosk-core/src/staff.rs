@@ -111,10 +111,13 @@ impl fmt::Debug for PinHash {
     }
 }
 
-/// One staff member who may open staff mode: an id (not a name) and a PIN.
+/// One staff member who may open staff mode and sign for what they
+/// witness: an id (what records and the audit log carry), the name shown on
+/// the PIN pad for them to pick, and their own PIN.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StaffAccount {
     pub staff_id: String,
+    pub name: String,
     pub pin: PinHash,
 }
 

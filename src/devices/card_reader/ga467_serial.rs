@@ -148,4 +148,8 @@ impl CardReader for Ga467SerialReader {
             self.port_name, self.baud
         )
     }
+
+    fn describe_zh(&self) -> String {
+        format!("串口读卡器（{}，{} 波特）", self.port_name, self.baud)
+    }
 }

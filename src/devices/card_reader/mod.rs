@@ -210,7 +210,11 @@ pub trait CardReader: Send {
     /// SAM management number and self-check, for the staff screen.
     fn sam_info(&mut self) -> Result<SamInfo, ReaderError>;
 
+    /// What reader this is, for logs (English).
     fn describe(&self) -> String;
+
+    /// What reader this is, for the staff screen (Chinese).
+    fn describe_zh(&self) -> String;
 }
 
 /// One GA 467 request and its response, over whatever carries the frames.

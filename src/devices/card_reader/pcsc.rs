@@ -373,6 +373,16 @@ impl CardReader for PcscReader {
         };
         format!("PC/SC reader ({reader}, {mode})")
     }
+
+    fn describe_zh(&self) -> String {
+        let reader = self.filter.as_deref().unwrap_or("第一个读卡器");
+        let mode = match self.mode {
+            PcscMode::Auto => "自动识别".to_string(),
+            PcscMode::Sam(kind) => format!("安全模块 {kind:?}"),
+            PcscMode::ChipSerialOnly => "只读芯片序列号".to_string(),
+        };
+        format!("PC/SC 读卡器（{reader}，{mode}）")
+    }
 }
 
 /// For the staff screen and tests: every reader pcscd knows.

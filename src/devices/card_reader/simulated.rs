@@ -344,6 +344,10 @@ impl CardReader for SimulatedReader {
     fn describe(&self) -> String {
         format!("simulated reader ({})", self.dir.display())
     }
+
+    fn describe_zh(&self) -> String {
+        format!("模拟读卡器（读取 {}）", self.dir.display())
+    }
 }
 
 fn decode(bytes: &[u8], today: NaiveDate) -> Result<CardRead, ReaderError> {

@@ -77,6 +77,10 @@ impl CardReader for TestReader {
     fn describe(&self) -> String {
         "test reader".into()
     }
+
+    fn describe_zh(&self) -> String {
+        "测试读卡器".into()
+    }
 }
 
 #[cfg(test)]

@@ -146,6 +146,15 @@ impl ReceiptPrinter for EscPosPrinter {
             Transport::File { path } => format!("file {}", path.display()),
         }
     }
+
+    fn describe_zh(&self) -> String {
+        match &self.transport {
+            Transport::Network { address } => format!("网络打印机 {address}"),
+            Transport::Usb { device } => format!("USB 打印机 {}", device.display()),
+            Transport::Serial { port, baud } => format!("串口打印机 {port}（{baud} 波特）"),
+            Transport::File { path } => format!("打印到文件 {}", path.display()),
+        }
+    }
 }
 
 fn resolve(address: &str) -> Result<SocketAddr, PrinterError> {

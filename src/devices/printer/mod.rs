@@ -29,8 +29,11 @@ pub trait ReceiptPrinter: Send {
     /// [`crate::receipt::to_escpos`]). Checks the status before and after.
     fn print(&mut self, receipt: &[u8]) -> Result<PrintReport, PrinterError>;
 
-    /// A short description for the staff screen ("network 192.168.1.50:9100").
+    /// A short description for logs ("network 192.168.1.50:9100").
     fn describe(&self) -> String;
+
+    /// The same for the staff screen, in Chinese ("网络打印机 192.168.1.50:9100").
+    fn describe_zh(&self) -> String;
 }
 
 /// A finished print.

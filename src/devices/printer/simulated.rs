@@ -115,6 +115,10 @@ impl ReceiptPrinter for SimulatedPrinter {
     fn describe(&self) -> String {
         format!("simulated printer ({})", self.dir.display())
     }
+
+    fn describe_zh(&self) -> String {
+        format!("模拟打印机（存到 {}）", self.dir.display())
+    }
 }
 
 #[cfg(test)]

@@ -83,6 +83,10 @@ impl ReceiptPrinter for TestPrinter {
     fn describe(&self) -> String {
         "test printer".into()
     }
+
+    fn describe_zh(&self) -> String {
+        "测试打印机".into()
+    }
 }
 
 #[cfg(test)]

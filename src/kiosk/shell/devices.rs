@@ -255,8 +255,8 @@ fn run_worker(
             }
             Ok(Job::CheckDevices) => {
                 let lines = vec![
-                    reader_line(&reader.status(), &reader.describe()),
-                    printer_line(&printer.status(), &printer.describe()),
+                    reader_line(&reader.status(), &reader.describe_zh()),
+                    printer_line(&printer.status(), &printer.describe_zh()),
                 ];
                 if answers.send(Event::DevicesChecked(lines)).is_err() {
                     return;
@@ -394,6 +394,9 @@ mod tests {
         }
         fn describe(&self) -> String {
             "panicking test printer".into()
+        }
+        fn describe_zh(&self) -> String {
+            "会崩溃的测试打印机".into()
         }
     }
 

@@ -85,6 +85,11 @@ pub enum Event {
     LookUpAnswered(Option<Box<Record>>),
     /// Answer to [`Effect::LoadDraft`]: a draft of this person within the window.
     DraftFound(Option<Box<Record>>),
+    /// A returning person says the county's record shown to them is still
+    /// right ("没有变化").
+    FoundRecordConfirmed,
+    /// A returning person has changes to the county's record ("有变化").
+    FoundRecordToUpdate,
     PhoneEntered(String),
     CurrentAddressEntered(String),
     PortraitTaken(PhotoRef),
@@ -162,6 +167,9 @@ pub enum Event {
     HelpClosed,
     /// The discreet staff gesture (e.g. a long press on the logo).
     StaffGesture,
+    /// A staff member picked their name on the PIN pad (when there are
+    /// several); the PIN is then checked against theirs only.
+    StaffMemberChosen(String),
     PinEntered(String),
     PinCancelled,
     Staff(StaffCommand),

@@ -74,6 +74,7 @@ impl Session {
             }
             (_, Event::HelpClosed) => {}
             (_, Event::StaffGesture) => self.open_pin(PinPurpose::OpenStaffMode),
+            (_, Event::StaffMemberChosen(id)) => self.choose_member(&id),
             (_, Event::PinEntered(pin)) => self.on_pin(&pin, now, fx),
             (_, Event::PinCancelled) => {
                 if matches!(
@@ -129,6 +130,14 @@ impl Session {
                 self.on_lookup(found.map(|r| *r), now)
             }
             (Step::Identity, Event::DraftFound(Some(draft))) => self.on_draft(*draft, now),
+            (Step::Identity, Event::FoundRecordConfirmed) if self.county_record.is_some() => {
+                self.returning = Some(Returning::Confirmed);
+                self.next(Step::Identity, now, fx);
+            }
+            (Step::Identity, Event::FoundRecordToUpdate) if self.county_record.is_some() => {
+                self.returning = Some(Returning::Updating);
+                self.next(Step::Identity, now, fx);
+            }
             (_, Event::DraftFound(_)) | (_, Event::LookUpAnswered(_)) => {}
             (_, Event::PhotoFailed { message_zh }) => {
                 self.notice = Some(message_zh.clone());
@@ -316,6 +325,9 @@ impl Session {
         record.photos.card_portrait_note = "未配置身份证照片解码库，仅保存原始数据".into();
         self.record = Some(record);
         self.found_in_base = None;
+        self.county_record = None;
+        self.returning = None;
+        self.resumed_draft = false;
         self.go(Step::Identity, fx);
         fx.push(Effect::LoadDraft(t.id_number.clone()));
         fx.push(Effect::LookUpPerson(t.id_number.clone()));
@@ -363,6 +375,9 @@ impl Session {
         record.photos.card_photo = Some(card_photo);
         self.record = Some(record);
         self.found_in_base = None;
+        self.county_record = None;
+        self.returning = None;
+        self.resumed_draft = false;
         self.go(Step::Identity, fx);
         if let Ok(id) = id {
             fx.push(Effect::LoadDraft(id.clone()));
@@ -370,26 +385,45 @@ impl Session {
         }
     }
 
-    /// The county knows this person: keep the fresh identity from the card,
-    /// take everything else from their record so they only check and complete.
+    /// The county knows this person: keep the fresh identity from the card
+    /// and fill in from their record only what the person has not entered
+    /// yet, so they check and complete instead of retyping. The county's
+    /// record is kept to be shown: the person confirms it or updates it.
+    /// A resumed draft is the person's own latest word and is never
+    /// overwritten, whichever answer came first.
     pub(super) fn on_lookup(&mut self, found: Option<Record>, now: DateTime<Utc>) {
         self.found_in_base = Some(found.is_some());
+        let resumed_draft = self.resumed_draft;
         let (Some(current), Some(found)) = (self.record.as_mut(), found) else {
             return;
         };
         if found.identity.id_number != current.identity.id_number {
             return;
         }
-        current.categories = found.categories;
-        current.living = found.living;
-        current.identity.phone = found.identity.phone;
-        current.identity.current_address = found.identity.current_address;
-        current.meta.supersedes = Some(found.meta.record_id);
-        current.meta.updated_at = now;
+        if current.meta.supersedes.is_none() {
+            current.meta.supersedes = Some(found.meta.record_id);
+        }
+        if !resumed_draft {
+            if current.categories.is_empty() {
+                current.categories = found.categories.clone();
+            }
+            if current.living == LivingConditions::default() {
+                current.living = found.living.clone();
+            }
+            if current.identity.phone.is_empty() {
+                current.identity.phone = found.identity.phone.clone();
+            }
+            if current.identity.current_address.is_empty() {
+                current.identity.current_address = found.identity.current_address.clone();
+            }
+            current.meta.updated_at = now;
+        }
+        self.county_record = Some(Box::new(found));
     }
 
     /// A draft of this person from an interrupted session: resume it, with
-    /// the identity just read.
+    /// the identity just read. It wins over what a look-up filled in before
+    /// it arrived (the draft is what the person said last).
     pub(super) fn on_draft(&mut self, draft: Record, now: DateTime<Utc>) {
         let Some(current) = self.record.as_mut() else {
             return;
@@ -399,17 +433,25 @@ impl Session {
         {
             return;
         }
-        let identity = current.identity.clone();
+        let mut identity = current.identity.clone();
+        // The card does not carry what the person typed: keep the draft's.
+        identity.phone = draft.identity.phone.clone();
+        identity.current_address = draft.identity.current_address.clone();
         let photos_card = current.photos.card_photo.clone();
+        let supersedes = current.meta.supersedes;
         *current = draft;
         current.identity = identity;
         if photos_card.is_some() {
             current.photos.card_photo = photos_card;
         }
+        if current.meta.supersedes.is_none() {
+            current.meta.supersedes = supersedes;
+        }
         current.meta.updated_at = now;
         // The session continues under the draft's id, so the draft is
         // replaced rather than duplicated.
         self.record_id = current.meta.record_id;
+        self.resumed_draft = true;
         self.notice = Some("已找到您上次未完成的登记，可以接着填写".into());
     }
 
@@ -628,7 +670,13 @@ impl Session {
                     self.notice = Some(PORTRAIT_NEEDS_STAFF_ZH.into());
                     return;
                 }
-                Step::Categories
+                // A returning person who said nothing changed checks the
+                // whole record on the review page instead of every page.
+                if self.returning == Some(Returning::Confirmed) && !chosen.is_empty() {
+                    Step::Review
+                } else {
+                    Step::Categories
+                }
             }
             Step::Categories => {
                 let violations = category::check_selection(&chosen);

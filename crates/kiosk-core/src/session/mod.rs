@@ -23,6 +23,8 @@ use staff::StaffState;
 pub use staff::{PinPurpose, StaffCommand, StaffPanel, StaffSettings};
 pub use view::{ChecklistItem, PageProblem, PrintState, StaffView, View};
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
@@ -58,6 +60,15 @@ impl SessionSettings {
     }
 }
 
+/// A returning person's answer to the county's record shown to them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Returning {
+    /// "没有变化": after the portrait, straight to the review.
+    Confirmed,
+    /// "有变化": every page, filled in from the county's record.
+    Updating,
+}
+
 /// Text size the person chose; reset for the next person.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum TextSize {
@@ -74,6 +85,14 @@ pub struct Session {
     step: Step,
     record: Option<Record>,
     found_in_base: Option<bool>,
+    /// The county's record of this person, from the look-up, shown for the
+    /// person to confirm or update.
+    county_record: Option<Box<Record>>,
+    /// What a returning person chose about the county's record.
+    returning: Option<Returning>,
+    /// A draft of an interrupted session was resumed: a look-up answer
+    /// must not overwrite it.
+    resumed_draft: bool,
     notice: Option<String>,
     print: PrintState,
     last_activity: DateTime<Utc>,
@@ -94,8 +113,9 @@ pub struct Session {
     /// The staff member helping, in help-on-behalf mode.
     helping: Option<String>,
     staff: Option<StaffState>,
-    /// Survives wipes: a wipe must not reset the wrong-PIN count.
-    pin_lock: PinLock,
+    /// Each staff member's wrong-PIN count and lock, by staff id. Survives
+    /// wipes: a wipe must not reset a wrong-PIN count.
+    pin_locks: BTreeMap<String, PinLock>,
     queue: Vec<QueueLine>,
     devices: Vec<DeviceLine>,
 }
@@ -110,6 +130,9 @@ impl Session {
             step: Step::Attract,
             record: None,
             found_in_base: None,
+            county_record: None,
+            returning: None,
+            resumed_draft: false,
             notice: None,
             print: PrintState::NotStarted,
             last_activity: now,
@@ -126,7 +149,7 @@ impl Session {
             help_open: false,
             helping: None,
             staff: None,
-            pin_lock: PinLock::default(),
+            pin_locks: BTreeMap::new(),
             queue: Vec::new(),
             devices: Vec::new(),
         }
@@ -230,9 +253,9 @@ impl Session {
         // Everything of the person goes; the PIN lockout and staff settings stay.
         let settings = self.settings.clone();
         let staff_settings = std::mem::take(&mut self.staff_settings);
-        let pin_lock = std::mem::take(&mut self.pin_lock);
+        let pin_locks = std::mem::take(&mut self.pin_locks);
         *self = Session::new(settings, now).with_staff(staff_settings);
-        self.pin_lock = pin_lock;
+        self.pin_locks = pin_locks;
     }
 }
 

@@ -56,6 +56,9 @@ pub struct StaffSettings {
 #[derive(Debug, Clone)]
 pub(super) struct StaffState {
     pub(super) panel: StaffPanel,
+    /// The staff member about to type their PIN (picked by name on the
+    /// pad; the only one when there is one).
+    pub(super) member: Option<String>,
     pub(super) staff_id: Option<String>,
     pub(super) pin_message: Option<String>,
     pub(super) sync_message: Option<String>,
@@ -76,6 +79,38 @@ impl Session {
         }));
     }
 
+    /// An audit entry for what a staff member did before they are
+    /// identified (a wrong PIN under their name).
+    fn audit_for(
+        &self,
+        staff_id: &str,
+        action: AuditAction,
+        now: DateTime<Utc>,
+        fx: &mut Vec<Effect>,
+    ) {
+        fx.push(Effect::Audit(AuditEntry {
+            at: now,
+            kiosk_id: self.settings.kiosk_id.clone(),
+            staff_id: Some(staff_id.to_string()),
+            action,
+        }));
+    }
+
+    /// A staff member picked their name on the PIN pad.
+    pub(super) fn choose_member(&mut self, staff_id: &str) {
+        let known = self
+            .staff_settings
+            .accounts
+            .iter()
+            .any(|a| a.staff_id == staff_id);
+        if let Some(staff) = self.staff.as_mut() {
+            if matches!(staff.panel, StaffPanel::Pin(_)) && known {
+                staff.member = Some(staff_id.to_string());
+                staff.pin_message = None;
+            }
+        }
+    }
+
     pub(super) fn open_pin(&mut self, purpose: PinPurpose) {
         // A second gesture while staff mode is open does nothing.
         if self
@@ -86,8 +121,13 @@ impl Session {
         {
             return;
         }
+        let only_member = match self.staff_settings.accounts.as_slice() {
+            [only] => Some(only.staff_id.clone()),
+            _ => None,
+        };
         self.staff = Some(StaffState {
             panel: StaffPanel::Pin(purpose),
+            member: only_member,
             staff_id: None,
             pin_message: None,
             sync_message: None,
@@ -98,19 +138,36 @@ impl Session {
         let Some(StaffPanel::Pin(purpose)) = self.staff.as_ref().map(|s| s.panel) else {
             return;
         };
-        let accounts = &self.staff_settings.accounts;
-        let outcome = self.pin_lock.attempt(now, || {
-            accounts
-                .iter()
-                .find(|a| a.pin.matches(pin))
-                .map(|a| a.staff_id.clone())
-        });
+        let Some(member) = self.staff.as_ref().and_then(|s| s.member.clone()) else {
+            if let Some(staff) = self.staff.as_mut() {
+                staff.pin_message = Some("请先点您的名字，再输入密码".into());
+            }
+            return;
+        };
+        let Some(account) = self
+            .staff_settings
+            .accounts
+            .iter()
+            .find(|a| a.staff_id == member)
+        else {
+            return;
+        };
+        // Each member has their own lock: one member's wrong tries do not
+        // lock out the others.
+        let outcome = self
+            .pin_locks
+            .entry(member.clone())
+            .or_default()
+            .attempt(now, || {
+                account.pin.matches(pin).then(|| account.staff_id.clone())
+            });
         let message = match outcome {
             PinOutcome::Accepted(staff_id) => {
                 match purpose {
                     PinPurpose::OpenStaffMode => {
                         self.staff = Some(StaffState {
                             panel: StaffPanel::Menu,
+                            member: None,
                             staff_id: Some(staff_id),
                             pin_message: None,
                             sync_message: None,
@@ -142,12 +199,12 @@ impl Session {
                 return;
             }
             PinOutcome::Wrong { tries_left } => {
-                self.audit(AuditAction::PinRejected, now, fx);
+                self.audit_for(&member, AuditAction::PinRejected, now, fx);
                 format!("密码不对，还可以再试 {tries_left} 次")
             }
             PinOutcome::LockedOut { until } => {
                 let seconds = (until - now).num_seconds();
-                self.audit(AuditAction::PinLockedOut { seconds }, now, fx);
+                self.audit_for(&member, AuditAction::PinLockedOut { seconds }, now, fx);
                 format!("密码错误次数过多，请 {seconds} 秒后再试")
             }
             PinOutcome::StillLocked { until } => {

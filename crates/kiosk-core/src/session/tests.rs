@@ -14,7 +14,7 @@ use crate::id_number::tests::{date, make};
 use crate::id_number::IdNumber;
 use crate::id_number::Sex;
 use crate::record::{
-    self, DocumentPhoto, IdentitySource, NeedArea, PhotoRef, RecordState, Township,
+    self, DocumentPhoto, IdentitySource, NeedArea, PhotoRef, Record, RecordState, Township,
 };
 use crate::staff::PinHash;
 use crate::staff::StaffAccount;
@@ -51,6 +51,7 @@ fn staff_settings() -> StaffSettings {
     StaffSettings {
         accounts: vec![StaffAccount {
             staff_id: "staff-03".into(),
+            name: "陈丽华".into(),
             pin: PinHash::derive(
                 PIN,
                 b"test-salt",
@@ -622,6 +623,146 @@ fn a_record_found_in_the_county_base_is_completed_not_retyped() {
     assert_eq!(r.photos.portrait, None);
 }
 
+/// The county's record of 王建国 (accepted earlier) and a draft of an
+/// interrupted session of his with other answers.
+fn county_record_and_draft() -> (Record, Record) {
+    let mut earlier = session();
+    run(&mut earlier, to_review());
+    let mut found = earlier.record().unwrap().clone();
+    found.meta.record_id = Uuid::from_u128(0x77);
+    found.meta.state = RecordState::Accepted;
+    found.identity.phone = "0595-23231234".into();
+    let mut draft = found.clone();
+    draft.meta.record_id = Uuid::from_u128(0x99);
+    draft.meta.state = RecordState::Draft;
+    draft.categories = vec![record::CategoryDetails::empty(Category::MartyrFamily)];
+    draft.identity.phone = "13912345678".into();
+    (found, draft)
+}
+
+fn start_and_card() -> Vec<(i64, Event)> {
+    vec![
+        (
+            0,
+            Event::Start {
+                record_id: record_id(),
+            },
+        ),
+        (5, card("王建国")),
+    ]
+}
+
+#[test]
+fn a_look_up_answer_after_a_resumed_draft_never_overwrites_it() {
+    let (found, draft) = county_record_and_draft();
+    let mut script = start_and_card();
+    script.push((6, Event::DraftFound(Some(Box::new(draft)))));
+    script.push((7, Event::LookUpAnswered(Some(Box::new(found)))));
+    let mut s = session();
+    run(&mut s, script);
+    let view = s.view(at(7));
+    let r = view.record.unwrap();
+    assert_eq!(r.categories[0].category(), Category::MartyrFamily);
+    assert_eq!(r.identity.phone, "13912345678");
+    assert_eq!(r.meta.record_id, Uuid::from_u128(0x99));
+    // The new record still replaces the county's one.
+    assert_eq!(r.meta.supersedes, Some(Uuid::from_u128(0x77)));
+    assert!(view.resumed_draft);
+    assert_eq!(
+        view.county_record.map(|c| c.identity.phone.as_str()),
+        Some("0595-23231234")
+    );
+}
+
+#[test]
+fn a_draft_arriving_after_the_look_up_wins_over_what_the_look_up_filled_in() {
+    let (found, draft) = county_record_and_draft();
+    let mut script = start_and_card();
+    script.push((6, Event::LookUpAnswered(Some(Box::new(found)))));
+    script.push((7, Event::DraftFound(Some(Box::new(draft)))));
+    let mut s = session();
+    run(&mut s, script);
+    let r = s.record().unwrap();
+    assert_eq!(r.categories[0].category(), Category::MartyrFamily);
+    assert_eq!(r.identity.phone, "13912345678");
+    assert_eq!(r.meta.supersedes, Some(Uuid::from_u128(0x77)));
+}
+
+#[test]
+fn a_look_up_fills_in_only_what_the_person_has_not_entered_yet() {
+    let (found, _) = county_record_and_draft();
+    let mut script = start_and_card();
+    script.push((6, Event::PhoneEntered("13700001111".into())));
+    script.push((7, Event::LookUpAnswered(Some(Box::new(found)))));
+    let mut s = session();
+    run(&mut s, script);
+    let r = s.record().unwrap();
+    assert_eq!(r.identity.phone, "13700001111");
+    assert_eq!(r.categories[0].category(), Category::DischargedSoldier);
+}
+
+#[test]
+fn a_returning_person_who_confirms_goes_from_the_portrait_to_the_review() {
+    let (found, _) = county_record_and_draft();
+    let mut script = start_and_card();
+    script.extend([
+        (6, Event::DraftFound(None)),
+        (6, Event::LookUpAnswered(Some(Box::new(found)))),
+        (10, Event::FoundRecordConfirmed),
+        (20, Event::PortraitTaken(photo(1))),
+        (22, Event::Next),
+    ]);
+    check(
+        script,
+        expect![[r#"
+            +0 Start { record_id: 00000000-0000-0000-0000-000000001234 } -> InsertCard WaitForCard
+            +5 CardRead -> Identity StopCardReader, LoadDraft(110101********0013), LookUpPerson(110101********0013)
+            +6 DraftFound(None) -> Identity
+            +6 LookUpAnswered(Some) -> Identity
+            +10 FoundRecordConfirmed -> Portrait StartCamera
+            +20 PortraitTaken -> Portrait StopCamera
+            +22 Next -> Review StopCamera
+        "#]],
+    );
+}
+
+#[test]
+fn a_returning_person_with_changes_walks_every_page_and_a_new_person_cannot_confirm() {
+    let (found, _) = county_record_and_draft();
+    let mut script = start_and_card();
+    script.extend([
+        (6, Event::LookUpAnswered(Some(Box::new(found)))),
+        (10, Event::FoundRecordToUpdate),
+        (20, Event::PortraitTaken(photo(1))),
+        (22, Event::Next),
+    ]);
+    check(
+        script,
+        expect![[r#"
+            +0 Start { record_id: 00000000-0000-0000-0000-000000001234 } -> InsertCard WaitForCard
+            +5 CardRead -> Identity StopCardReader, LoadDraft(110101********0013), LookUpPerson(110101********0013)
+            +6 LookUpAnswered(Some) -> Identity
+            +10 FoundRecordToUpdate -> Portrait StartCamera
+            +20 PortraitTaken -> Portrait StopCamera
+            +22 Next -> Categories StopCamera
+        "#]],
+    );
+    let mut script = start_and_card();
+    script.extend([
+        (6, Event::LookUpAnswered(None)),
+        (10, Event::FoundRecordConfirmed),
+    ]);
+    check(
+        script,
+        expect![[r#"
+            +0 Start { record_id: 00000000-0000-0000-0000-000000001234 } -> InsertCard WaitForCard
+            +5 CardRead -> Identity StopCardReader, LoadDraft(110101********0013), LookUpPerson(110101********0013)
+            +6 LookUpAnswered(None) -> Identity
+            +10 FoundRecordConfirmed -> Identity
+        "#]],
+    );
+}
+
 #[test]
 fn a_tap_on_a_review_problem_jumps_to_its_page_and_back() {
     let mut script = to_review();
@@ -716,11 +857,11 @@ fn staff_pin_lockout_survives_a_wipe_and_audits_without_personal_data() {
         +0 Start { record_id: 00000000-0000-0000-0000-000000001234 } -> InsertCard WaitForCard
         +1 CardRead -> Identity StopCardReader, LoadDraft(110101********0013), LookUpPerson(110101********0013)
         +2 StaffGesture -> Identity
-        +3 PinEntered("0000") -> Identity Audit(-, pin_rejected)
-        +4 PinEntered("0000") -> Identity Audit(-, pin_rejected)
-        +5 PinEntered("0000") -> Identity Audit(-, pin_rejected)
-        +6 PinEntered("0000") -> Identity Audit(-, pin_rejected)
-        +7 PinEntered("0000") -> Identity Audit(-, pin_locked_out)
+        +3 PinEntered("0000") -> Identity Audit(staff-03, pin_rejected)
+        +4 PinEntered("0000") -> Identity Audit(staff-03, pin_rejected)
+        +5 PinEntered("0000") -> Identity Audit(staff-03, pin_rejected)
+        +6 PinEntered("0000") -> Identity Audit(staff-03, pin_rejected)
+        +7 PinEntered("0000") -> Identity Audit(staff-03, pin_locked_out)
         +10 PinEntered("2468") -> Identity
         +11 Cancel -> Attract WipeDraft(4660)
         +12 StaffGesture -> Attract
@@ -735,6 +876,109 @@ fn staff_pin_lockout_survives_a_wipe_and_audits_without_personal_data() {
         +44 Staff(SyncNow) -> Attract
     "#]]
     .assert_eq(&log);
+}
+
+fn two_members() -> StaffSettings {
+    let pin = |digits: &str| {
+        PinHash::derive(
+            digits,
+            b"test-salt",
+            argon2::Params::new(8, 1, 1, None).unwrap(),
+        )
+        .unwrap()
+    };
+    StaffSettings {
+        accounts: vec![
+            StaffAccount {
+                staff_id: "fc-01".into(),
+                name: "陈丽华".into(),
+                pin: pin("1357"),
+            },
+            StaffAccount {
+                staff_id: "fc-02".into(),
+                name: "林志明".into(),
+                pin: pin("8642"),
+            },
+        ],
+        ..staff_settings()
+    }
+}
+
+#[test]
+fn each_staff_member_picks_their_name_signs_with_their_own_pin_and_has_their_own_lock() {
+    let mut s = Session::new(settings(), t0()).with_staff(two_members());
+    let mut script = vec![
+        (0, Event::StaffGesture),
+        // Without a name picked there is nothing to check the PIN against.
+        (1, Event::PinEntered("1357".into())),
+        (2, Event::StaffMemberChosen("nobody".into())),
+        (3, Event::StaffMemberChosen("fc-01".into())),
+        // The other member's PIN does not open under this name.
+        (4, Event::PinEntered("8642".into())),
+    ];
+    for i in 0..4 {
+        script.push((5 + i, Event::PinEntered("0000".into())));
+    }
+    script.extend([
+        (10, Event::PinEntered("1357".into())),
+        (11, Event::StaffMemberChosen("fc-02".into())),
+        (12, Event::PinEntered("8642".into())),
+        (13, Event::Staff(StaffCommand::Close)),
+    ]);
+    let log = run(&mut s, script);
+    expect![[r#"
+        +0 StaffGesture -> Attract
+        +1 PinEntered("1357") -> Attract
+        +2 StaffMemberChosen("nobody") -> Attract
+        +3 StaffMemberChosen("fc-01") -> Attract
+        +4 PinEntered("8642") -> Attract Audit(fc-01, pin_rejected)
+        +5 PinEntered("0000") -> Attract Audit(fc-01, pin_rejected)
+        +6 PinEntered("0000") -> Attract Audit(fc-01, pin_rejected)
+        +7 PinEntered("0000") -> Attract Audit(fc-01, pin_rejected)
+        +8 PinEntered("0000") -> Attract Audit(fc-01, pin_locked_out)
+        +10 PinEntered("1357") -> Attract
+        +11 StaffMemberChosen("fc-02") -> Attract
+        +12 PinEntered("8642") -> Attract Audit(fc-02, staff_mode_opened)
+        +13 Staff(Close) -> Attract Audit(fc-02, staff_mode_closed)
+    "#]]
+    .assert_eq(&log);
+    // fc-01 is still locked; fc-02 opened staff mode meanwhile.
+    s.handle(Event::StaffGesture, at(14));
+    s.handle(Event::StaffMemberChosen("fc-01".into()), at(15));
+    let view = s.view(at(15));
+    let staff = view.staff.unwrap();
+    assert_eq!(
+        staff.members,
+        vec![("fc-01", "陈丽华"), ("fc-02", "林志明")]
+    );
+    assert_eq!(staff.chosen_member, Some("fc-01"));
+    assert!(staff.pin_locked_for.is_some());
+}
+
+#[test]
+fn the_witness_is_the_member_who_typed_their_pin() {
+    let mut s = Session::new(settings(), t0()).with_staff(two_members());
+    let mut script = to_review();
+    script.extend([
+        (90, Event::PrintRequested),
+        (92, Event::Printed(PrintOutcome::Printed)),
+        (95, Event::WitnessRequested),
+        (96, Event::StaffMemberChosen("fc-02".into())),
+        (97, Event::PinEntered("8642".into())),
+    ]);
+    let mut witnessed = None;
+    for (seconds, event) in script {
+        for effect in s.handle(event, at(seconds)) {
+            if let Effect::Enqueue(valid) = effect {
+                witnessed = valid
+                    .record()
+                    .signature
+                    .as_ref()
+                    .map(|sig| sig.witnessed_by.clone());
+            }
+        }
+    }
+    assert_eq!(witnessed.as_deref(), Some("fc-02"));
 }
 
 #[test]
@@ -1129,7 +1373,7 @@ fn without_an_automatic_capture_a_shutter_button_appears_and_staff_accept_the_is
             +34 PortraitTakenWithIssues { photo: PhotoRef { sha256: "0101010 -> Portrait StopCamera
             +35 Next -> Portrait «照片还有问题，请工作人员确认后再继续»
             +36 StaffAcceptPortrait -> Portrait
-            +37 PinEntered("0000") -> Portrait Audit(-, pin_rejected)
+            +37 PinEntered("0000") -> Portrait Audit(staff-03, pin_rejected)
             +38 PinEntered("2468") -> Portrait Audit(staff-03, portrait_accepted)
             +39 Next -> Categories StopCamera
         "#]],

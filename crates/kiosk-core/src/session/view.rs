@@ -15,6 +15,12 @@ pub struct View<'a> {
     pub record: Option<&'a Record>,
     /// Whether the county platform already had this person.
     pub found_in_base: Option<bool>,
+    /// The county's record of a returning person, to confirm or update.
+    pub county_record: Option<&'a Record>,
+    /// What the returning person chose, once they did.
+    pub returning: Option<Returning>,
+    /// A draft of an interrupted session was resumed.
+    pub resumed_draft: bool,
     pub category_options: Vec<OptionState>,
     pub pending_category_hints: Vec<String>,
     /// The certificates to photograph, each with whether it is done.
@@ -69,7 +75,11 @@ pub struct StaffView<'a> {
     pub panel: StaffPanel,
     /// Who opened staff mode, once the PIN told.
     pub staff_id: Option<&'a str>,
-    /// Seconds the PIN pad stays locked.
+    /// The staff members to pick from on the PIN pad: (id, name).
+    pub members: Vec<(&'a str, &'a str)>,
+    /// The member whose PIN is being typed.
+    pub chosen_member: Option<&'a str>,
+    /// Seconds the PIN pad stays locked (for the chosen member).
     pub pin_locked_for: Option<i64>,
     pub pin_message: Option<&'a str>,
     pub queue: &'a [QueueLine],
@@ -116,6 +126,9 @@ impl Session {
             step: self.step,
             record: self.record.as_ref(),
             found_in_base: self.found_in_base,
+            county_record: self.county_record.as_deref(),
+            returning: self.returning,
+            resumed_draft: self.resumed_draft,
             category_options: category::option_states(&chosen),
             pending_category_hints: category::pending_requirements(&chosen),
             document_checklist: self.checklist(&chosen),
@@ -139,9 +152,18 @@ impl Session {
             staff: self.staff.as_ref().map(|s| StaffView {
                 panel: s.panel,
                 staff_id: s.staff_id.as_deref(),
-                pin_locked_for: self
-                    .pin_lock
-                    .locked_until(now)
+                members: self
+                    .staff_settings
+                    .accounts
+                    .iter()
+                    .map(|a| (a.staff_id.as_str(), a.name.as_str()))
+                    .collect(),
+                chosen_member: s.member.as_deref(),
+                pin_locked_for: s
+                    .member
+                    .as_ref()
+                    .and_then(|m| self.pin_locks.get(m))
+                    .and_then(|lock| lock.locked_until(now))
                     .map(|until| whole_seconds_left(until - now).max(1)),
                 pin_message: s.pin_message.as_deref(),
                 queue: &self.queue,
