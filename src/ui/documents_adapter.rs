@@ -13,7 +13,10 @@ pub fn connect(ui: &AppWindow, dispatch: &Dispatch) {
             .ok()
             .and_then(|i| DocumentKind::ALL.get(i))
         {
-            d.send(Event::TakePhoto(PhotoPurpose::Document(*kind)));
+            d.send(Event::TakePhoto(PhotoPurpose::Document {
+                kind: *kind,
+                page: 1,
+            }));
         }
     });
 }

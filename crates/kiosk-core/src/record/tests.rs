@@ -274,6 +274,7 @@ fn relations_allowed_per_category() {
             r.documents.push(DocumentPhoto {
                 kind: DocumentKind::MartyrCertificate,
                 photo: r.documents[0].photo.clone(),
+                page: 1,
             });
         },
         expect![""],
