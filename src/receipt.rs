@@ -338,16 +338,33 @@ fn width(c: char) -> usize {
 }
 
 /// Break `text` into lines of at most `columns` display columns, never
-/// inside a character.
+/// inside a character, and not inside a run of Latin letters and digits
+/// (a certificate number, `K7Q2-M9XD`) unless the run is longer than half
+/// a line.
 pub fn wrap(text: &str, columns: usize) -> Vec<String> {
+    let is_word = |c: char| c.is_ascii_alphanumeric();
     let mut lines = Vec::new();
     let mut line = String::new();
     let mut used = 0;
     for c in text.chars() {
         let w = width(c);
         if used + w > columns && !line.is_empty() {
+            // Carry the word in progress over when it is short.
+            let run_start = line
+                .char_indices()
+                .rev()
+                .take_while(|(_, ch)| is_word(*ch))
+                .last()
+                .map(|(at, _)| at);
+            let carried = match run_start {
+                Some(at) if is_word(c) && at > 0 && line.len() - at <= columns / 2 => {
+                    line.split_off(at)
+                }
+                _ => String::new(),
+            };
             lines.push(std::mem::take(&mut line));
-            used = 0;
+            used = carried.chars().map(width).sum();
+            line = carried;
         }
         line.push(c);
         used += w;
@@ -645,6 +662,27 @@ mod tests {
         let printed = printer.state().printed.clone();
         assert_eq!(printed.len(), 2);
         assert_eq!(printed[0], printed[1], "a reprint is the same receipt");
+    }
+
+    #[test]
+    fn a_certificate_number_is_not_broken_when_it_fits_on_the_next_line() {
+        expect![[r#"
+            [
+                "  残疾军人证编号：闽军残字第",
+                "0123456号",
+            ]
+        "#]]
+        .assert_debug_eq(&wrap("  残疾军人证编号：闽军残字第0123456号", 32));
+        // Longer than half a line: broken where the line ends.
+        let long = "编号：ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+        assert_eq!(wrap(long, 32).concat(), long);
+        assert_eq!(wrap(long, 32)[0].chars().map(width).sum::<usize>(), 32);
+    }
+
+    #[test]
+    fn control_characters_never_reach_the_paper() {
+        let lines = wrap_hanging("  说明：下周\u{1b}@送来\n复印件\u{1d}V0", 32);
+        assert_eq!(lines, ["  说明：下周@送来 复印件V0"]);
     }
 
     #[test]

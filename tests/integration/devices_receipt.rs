@@ -94,25 +94,46 @@ fn every_field_arrives_at_the_printer_in_gb18030() {
         退役军人和其他优抚对象
         信息采集回执
         --------------------------------
+        记录编号：WSWR-6N24-8MJ6
         采集点：凤城镇（350524100）
         终端编号：AX-FC-01
         打印时间：2026年11月30日 10:31
         --------------------------------
+        【身份信息】
         姓名：林国华
         公民身份号码：350524********0010
-        对象类别：
-          (2) 退役士兵
-          (7) 残疾军人
-        已出示证件：
+        联系电话：139****1234
+        【人员类别】
+        (2) 退役士兵
+          安置方式：回乡生产
+          入伍时间：1973年12月01日
+          退役时间：1978年03月01日
+          残疾等级：六级
+        (7) 残疾军人
+          残疾等级：六级
+          致残原因：因公
+          残疾军人证编号：闽军残字第
+            012345号
+        【基本生活状况】
+          工作情况：务农
+          本人月平均收入：1800元
+          养老保险：城乡居民基本养老保险
+          医疗保险：城乡居民基本医疗保险
+          住房情况：自有住房
+          享受的社会救助：都没有
+          享受的国家抚恤补助：伤残抚恤金
+          享受的残疾人两项补贴：都没有
+        【困难诉求】
+          医疗：腿伤每逢阴雨天疼痛，希望
+                就近复查更方便
+        【证件】
+        已出示：
           身份证
           户口本
           退伍证
           残疾军人证
-        记录编号：
-        6f1c1c9e-6a4b-4c1e-9a55-
-        2f0d2d6f4e11
         --------------------------------
-        核验码：043DE289C61ED1C9
+        核验码：0070D45647E4091A
         --------------------------------
         本人确认以上信息真实、准确。
 
@@ -132,7 +153,7 @@ fn every_field_arrives_at_the_printer_in_gb18030() {
     assert_eq!(
         qr,
         vec![&Item::Qr(
-            "VK1:6f1c1c9e-6a4b-4c1e-9a55-2f0d2d6f4e11:043DE289C61ED1C9".into()
+            "VK1:6f1c1c9e-6a4b-4c1e-9a55-2f0d2d6f4e11:0070D45647E4091A".into()
         )]
     );
     assert_eq!(items.last(), Some(&Item::Cut));
@@ -158,7 +179,8 @@ fn another_person_with_rare_characters_and_other_categories() {
     assert!(text.contains(&"姓名：𠮷秀英".to_string()), "{text:?}");
     assert!(text.contains(&"采集点：蓬莱镇（350524104）".to_string()));
     assert!(text.contains(&"终端编号：AX-PL-02".to_string()));
-    assert!(text.contains(&"00000000-0000-4000-8000-".to_string()));
+    let number = veteran_kiosk::store::record_number(&record.meta.record_id);
+    assert!(text.contains(&format!("记录编号：{number}")), "{text:?}");
     let digest = receipt::content_digest(&record);
     assert!(text.contains(&format!("核验码：{digest}")));
     assert!(items.contains(&Item::Qr(format!(
@@ -201,14 +223,14 @@ fn the_receipt_command_writes_the_same_bytes_and_previews_text() {
     assert_eq!(status, 0);
     let summary: serde_json::Value = serde_json::from_slice(&stdout).unwrap();
     assert_eq!(summary["ok"], true);
-    assert_eq!(summary["digest"], "043DE289C61ED1C9");
+    assert_eq!(summary["digest"], "0070D45647E4091A");
     assert_eq!(std::fs::read(&out).unwrap(), receipt_bytes(&demo_record()));
 
     let (status, stdout, _) = cli(&["receipt", DEMO, "--text", at]);
     assert_eq!(status, 0);
     let preview = String::from_utf8(stdout).unwrap();
     assert!(preview.contains("公民身份号码：350524********0010"));
-    assert!(preview.contains("[二维码 VK1:6f1c1c9e-6a4b-4c1e-9a55-2f0d2d6f4e11:043DE289C61ED1C9]"));
+    assert!(preview.contains("[二维码 VK1:6f1c1c9e-6a4b-4c1e-9a55-2f0d2d6f4e11:0070D45647E4091A]"));
     assert!(!preview.contains(FULL_ID));
 }
 
