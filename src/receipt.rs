@@ -192,7 +192,7 @@ fn living_lines(record: &Record) -> Vec<String> {
         .filter_map(|field| {
             let mut value = answer(field)?;
             if field.key == "monthly_income_yuan" {
-                value.push_str("元");
+                value.push('元');
             }
             Some(format!("  {}：{value}", short_label(field)))
         })
