@@ -810,7 +810,7 @@ impl Session {
                     _ => Step::Categories,
                 }
             }
-            "documents" => Step::Documents,
+            "documents" | "missing_documents" => Step::Documents,
             "living" => Step::Living,
             "needs" => Step::Needs,
             _ => return None,
