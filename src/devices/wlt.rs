@@ -224,8 +224,8 @@ fn encode(image: &image::DynamicImage, quality: u8) -> Result<Vec<u8>, WltError>
 pub enum CardPortrait {
     /// Decoded: a JPG of at most 3 KB for `photos.card_portrait`.
     Jpeg(Vec<u8>),
-    /// Not decoded: the note goes into `photos.card_portrait_note`; the raw
-    /// WLT bytes are kept with the card read.
+    /// Not decoded: the note goes into `photos.card_portrait_note`; the
+    /// session keeps the raw WLT bytes in `photos.card_portrait_wlt`.
     NotDecoded { note_zh: String },
 }
 
