@@ -73,14 +73,17 @@ fn full_record(seed: u64) -> (Record, Blobs) {
         DocumentPhoto {
             kind: DocumentKind::HouseholdRegister,
             photo: photo(2),
+            page: 1,
         },
         DocumentPhoto {
             kind: DocumentKind::DischargeCertificate,
             photo: photo(3),
+            page: 1,
         },
         DocumentPhoto {
             kind: DocumentKind::DisabledServicemanCertificate,
             photo: photo(4),
+            page: 1,
         },
     ];
     (record, blobs)

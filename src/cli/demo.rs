@@ -619,9 +619,11 @@ pub fn generate(
     }
     let documents = kinds
         .into_iter()
-        .map(|kind| DocumentPhoto {
-            kind,
-            photo: photo_ref(&mut blobs, pool.get(PhotoKind::Document, &mut rng)),
+        .map(|kind| {
+            DocumentPhoto::first_page(
+                kind,
+                photo_ref(&mut blobs, pool.get(PhotoKind::Document, &mut rng)),
+            )
         })
         .collect();
 
@@ -631,10 +633,27 @@ pub fn generate(
     let record_id = Uuid::from_u64_pair(rng.next_u64(), rng.next_u64());
     // A proper v4 UUID: the version and variant bits set.
     let record_id = uuid::Builder::from_random_bytes(*record_id.as_bytes()).into_uuid();
-    let card_portrait_note = if card_portrait.is_none() && !typed {
-        "未配置身份证照片解码库，仅保存原始数据".to_string()
+    // A card read by the reader keeps the chip's raw portrait; the note says
+    // what the record holds, as the kiosk's session writes it.
+    let card_portrait_wlt = if typed {
+        None
     } else {
-        String::new()
+        // Not from `rng`: the rest of the generated data stays as it was.
+        let seed: u32 = identity.id_number.bytes().map(u32::from).sum();
+        let raw: Vec<u8> = (0..kiosk_core::record::CHIP_PORTRAIT_LEN as u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) ^ seed).to_be_bytes()[0])
+            .collect();
+        kiosk_core::record::ChipPortraitData::new(raw)
+    };
+    let card_portrait_note = match (&card_portrait, &card_portrait_wlt) {
+        (None, Some(raw)) => format!(
+            "未配置身份证照片解码库，芯片照片未解码；已保存芯片原始照片数据（{} 字节），可由县级解码",
+            raw.len()
+        ),
+        (Some(_), Some(raw)) => {
+            format!("芯片照片已解码；芯片原始照片数据（{} 字节）一并保存", raw.len())
+        }
+        _ => String::new(),
     };
     let record = Record {
         meta: Meta {
@@ -655,10 +674,12 @@ pub fn generate(
             portrait: Some(portrait),
             card_portrait,
             card_portrait_note,
+            card_portrait_wlt,
             card_photo,
             ..Photos::default()
         },
         documents,
+        missing_documents: Vec::new(),
         signature: Some(Signature {
             receipt_printed_at: printed_at,
             signed_at,

@@ -33,6 +33,9 @@ pub struct ReceiptArgs {
     /// Validate as of this date (YYYY-MM-DD).
     #[arg(long)]
     pub today: Option<String>,
+    /// Paper width in millimetres: 58 or 80.
+    #[arg(long, default_value = "58")]
+    pub paper: String,
 }
 
 fn unreadable(what: &Path, why: impl std::fmt::Display) -> Outcome {
@@ -72,6 +75,9 @@ pub fn run(args: ReceiptArgs) -> Outcome {
             .map(|signature| signature.receipt_printed_at)
             .unwrap_or_else(Utc::now),
     };
+    let Some(paper) = receipt::Paper::parse_mm(&args.paper) else {
+        return usage(format_args!("--paper {:?} is not 58 or 80", args.paper));
+    };
     let valid = match record::validate(&record, today) {
         Ok(valid) => valid,
         Err(problems) => {
@@ -83,7 +89,7 @@ pub fn run(args: ReceiptArgs) -> Outcome {
         }
     };
     let layout = receipt::build(&valid, printed_at);
-    let bytes = match receipt::to_escpos(&layout) {
+    let bytes = match receipt::to_escpos(&layout, paper) {
         Ok(bytes) => bytes,
         Err(err) => return usage(err),
     };
@@ -93,7 +99,7 @@ pub fn run(args: ReceiptArgs) -> Outcome {
         }
     }
     if args.text {
-        print!("{}", receipt::to_text(&layout));
+        print!("{}", receipt::to_text(&layout, paper));
     } else {
         println!(
             "{}",
@@ -101,6 +107,7 @@ pub fn run(args: ReceiptArgs) -> Outcome {
                 "ok": true,
                 "problems": [],
                 "record_id": record.meta.record_id,
+                "record_number": crate::store::record_number(&record.meta.record_id),
                 "digest": receipt::content_digest(&record),
                 "qr": receipt::qr_payload(&record),
                 "bytes": bytes.len(),

@@ -224,7 +224,7 @@ mod tests {
         assert_eq!(
             devices.wlt.portrait(&[0; 1024]),
             CardPortrait::NotDecoded {
-                note_zh: "身份证照片解码库无法加载，芯片照片未解码（原始数据已保留）".into()
+                note_zh: "身份证照片解码库无法加载，芯片照片未解码".into()
             }
         );
     }

@@ -35,7 +35,7 @@ pub const WLT_LEN: usize = 1024;
 const DECODE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// Note for the record when the portrait could not be decoded.
-pub const NO_DECODER_NOTE: &str = "未配置身份证照片解码库，芯片照片未解码（原始数据已保留）";
+pub const NO_DECODER_NOTE: &str = "未配置身份证照片解码库，芯片照片未解码";
 
 type UnpackFn = unsafe extern "C" fn(*const u8, *mut u8, i32) -> i32;
 
@@ -80,9 +80,9 @@ impl WltError {
     pub fn message_zh(&self) -> String {
         match self {
             WltError::Load { .. } | WltError::Symbol { .. } => {
-                "身份证照片解码库无法加载，芯片照片未解码（原始数据已保留）".into()
+                "身份证照片解码库无法加载，芯片照片未解码".into()
             }
-            _ => "芯片照片解码失败（原始数据已保留）".into(),
+            _ => "芯片照片解码失败".into(),
         }
     }
 }
@@ -224,8 +224,8 @@ fn encode(image: &image::DynamicImage, quality: u8) -> Result<Vec<u8>, WltError>
 pub enum CardPortrait {
     /// Decoded: a JPG of at most 3 KB for `photos.card_portrait`.
     Jpeg(Vec<u8>),
-    /// Not decoded: the note goes into `photos.card_portrait_note`; the raw
-    /// WLT bytes are kept with the card read.
+    /// Not decoded: the note goes into `photos.card_portrait_note`; the
+    /// session keeps the raw WLT bytes in `photos.card_portrait_wlt`.
     NotDecoded { note_zh: String },
 }
 
@@ -256,7 +256,7 @@ mod tests {
         assert_eq!(
             card_portrait(&[0u8; WLT_LEN], None),
             CardPortrait::NotDecoded {
-                note_zh: "未配置身份证照片解码库，芯片照片未解码（原始数据已保留）".into()
+                note_zh: "未配置身份证照片解码库，芯片照片未解码".into()
             }
         );
     }

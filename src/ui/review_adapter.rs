@@ -117,7 +117,25 @@ fn summary(record: &Record) -> Vec<ReviewLine> {
             ));
         }
     }
-    let documents: Vec<&str> = record.documents.iter().map(|d| d.kind.name_zh()).collect();
+    // Each certificate once, with its pages when there are several.
+    let documents: Vec<String> = record
+        .documents
+        .iter()
+        .filter(|d| d.page == 1)
+        .map(|d| {
+            let pages = record.documents.iter().filter(|o| o.kind == d.kind).count();
+            match pages {
+                1 => d.kind.name_zh().to_string(),
+                n => format!("{}（{n}页）", d.kind.name_zh()),
+            }
+        })
+        .chain(
+            record
+                .missing_documents
+                .iter()
+                .map(|m| format!("{}：{}", m.kind.name_zh(), m.reason.name_zh())),
+        )
+        .collect();
     lines.push(line(
         "证件照片",
         if documents.is_empty() {

@@ -46,6 +46,7 @@ pub fn show(ui: &AppWindow, view: &View) {
         StaffPanel::Pin(PinPurpose::OpenStaffMode) => ("pin", "open"),
         StaffPanel::Pin(PinPurpose::WitnessSignature) => ("pin", "witness"),
         StaffPanel::Pin(PinPurpose::AcceptPortrait) => ("pin", "portrait"),
+        StaffPanel::Pin(PinPurpose::MarkDocumentMissing) => ("pin", "document"),
         StaffPanel::Menu => ("menu", ""),
         StaffPanel::Queue => ("queue", ""),
         StaffPanel::Devices => ("devices", ""),

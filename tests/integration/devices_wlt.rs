@@ -107,7 +107,7 @@ fn decoder_failures_are_noted_not_fatal() {
     assert_eq!(
         card_portrait(&wlt(), Some(&failing)),
         CardPortrait::NotDecoded {
-            note_zh: "芯片照片解码失败（原始数据已保留）".into()
+            note_zh: "芯片照片解码失败".into()
         }
     );
     let decoder = WltDecoder::load(&config(&library, "unpack", WltOutput::Bgr)).unwrap();

@@ -41,7 +41,7 @@ fn a_hanging_decoder_times_out() {
     assert_eq!(
         portrait,
         CardPortrait::NotDecoded {
-            note_zh: "芯片照片解码失败（原始数据已保留）".into()
+            note_zh: "芯片照片解码失败".into()
         }
     );
     assert_eq!(

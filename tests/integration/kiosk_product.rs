@@ -338,7 +338,7 @@ fn a_full_registration_through_the_product_reaches_the_platform_and_leaves_nothi
     {
         send_at(
             &running,
-            Event::TakePhoto(PhotoPurpose::Document(kind)),
+            Event::TakePhoto(PhotoPurpose::Document { kind, page: 1 }),
             Step::Documents,
         );
         wait_until(&running, secs(15), "a document photo", || {
@@ -721,7 +721,7 @@ fn the_shipped_demo_registers_a_person_from_attract_to_done() {
     {
         send_at(
             &running,
-            Event::TakePhoto(PhotoPurpose::Document(kind)),
+            Event::TakePhoto(PhotoPurpose::Document { kind, page: 1 }),
             Step::Documents,
         );
         wait_until(&running, secs(15), "a document photo", || {

@@ -300,9 +300,18 @@ fn still_photos_of_the_card_and_certificates_are_stored_under_their_caps() {
     let mut run = Run::start(Box::new(camera.clone()), None);
     let cases = [
         (PhotoPurpose::IdCard, 40_000),
-        (PhotoPurpose::Document(DocumentKind::IdCard), 40_000),
         (
-            PhotoPurpose::Document(DocumentKind::DischargeCertificate),
+            PhotoPurpose::Document {
+                kind: DocumentKind::IdCard,
+                page: 1,
+            },
+            40_000,
+        ),
+        (
+            PhotoPurpose::Document {
+                kind: DocumentKind::DischargeCertificate,
+                page: 1,
+            },
             300_000,
         ),
     ];
@@ -312,7 +321,9 @@ fn still_photos_of_the_card_and_certificates_are_stored_under_their_caps() {
         let answer = run.wait_for(Duration::from_secs(20), |_| true);
         let photo = match (purpose, answer) {
             (PhotoPurpose::IdCard, Some(Event::CardPhotoTaken(photo))) => photo,
-            (PhotoPurpose::Document(kind), Some(Event::DocumentTaken(doc))) if doc.kind == kind => {
+            (PhotoPurpose::Document { kind, .. }, Some(Event::DocumentTaken(doc)))
+                if doc.kind == kind =>
+            {
                 doc.photo
             }
             (_, other) => panic!("{purpose:?}: {other:?}"),
@@ -573,9 +584,10 @@ fn without_the_face_model_the_person_is_told_at_once_and_takes_the_picture_by_ha
     );
     run.execute(Effect::StopCamera);
 
-    run.execute(Effect::CapturePhoto(PhotoPurpose::Document(
-        DocumentKind::HouseholdRegister,
-    )));
+    run.execute(Effect::CapturePhoto(PhotoPurpose::Document {
+        kind: DocumentKind::HouseholdRegister,
+        page: 1,
+    }));
     let answer = run.wait_for(Duration::from_secs(10), |e| {
         matches!(e, Event::DocumentTaken(_) | Event::PhotoFailed { .. })
     });
@@ -672,9 +684,10 @@ fn a_dead_camera_worker_still_answers_the_portrait_and_every_photo() {
     // Asked after the death: answered at once, on the next poll.
     run.events.clear();
     run.execute(Effect::StartCamera);
-    run.execute(Effect::CapturePhoto(PhotoPurpose::Document(
-        DocumentKind::HouseholdRegister,
-    )));
+    run.execute(Effect::CapturePhoto(PhotoPurpose::Document {
+        kind: DocumentKind::HouseholdRegister,
+        page: 1,
+    }));
     run.tick();
     assert_eq!(
         run.events.iter().filter(|e| gone(e)).count(),

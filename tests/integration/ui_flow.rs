@@ -16,6 +16,7 @@ use i_slint_backend_testing::{ElementHandle, TestingBackend, TestingBackendOptio
 use slint::platform::{PointerEventButton, WindowEvent};
 use slint::{ComponentHandle, LogicalPosition, Model};
 
+use kiosk_core::category::DocumentKind;
 use kiosk_core::record::Record;
 use kiosk_core::session::{Event, PhotoPurpose, PrintOutcome, Session, StaffCommand};
 use kiosk_core::staff::AuditAction;
@@ -343,6 +344,21 @@ fn register_until_review(h: &Harness, shots: bool) {
     h.tap("下一步");
     assert_eq!(h.screen(), Screen::Documents);
     h.tap("拍摄户口本");
+    // 户口本 has its 首页 and the person's own page: a second page.
+    h.tap("加拍户口本第2页");
+    let pages = h.record(|r| {
+        r.documents
+            .iter()
+            .map(|d| (d.kind, d.page))
+            .collect::<Vec<_>>()
+    });
+    assert_eq!(
+        pages,
+        [
+            (DocumentKind::HouseholdRegister, 1),
+            (DocumentKind::HouseholdRegister, 2)
+        ]
+    );
     h.tap("拍摄退伍证");
     shot("08-documents");
     h.tap("下一步");
@@ -562,6 +578,56 @@ fn a_person_the_coach_cannot_get_there_takes_the_photo_by_hand_and_staff_accept_
         .any(|entry| entry.action == AuditAction::PortraitAccepted));
     h.tap("下一步");
     assert_eq!(h.screen(), Screen::Categories);
+}
+
+/// Someone who lost their discharge certificate: staff mark it 遗失 with a
+/// note and their PIN, and the person goes on; the record carries the mark.
+#[test]
+fn a_lost_certificate_is_marked_by_staff_and_does_not_block() {
+    let h = harness();
+    h.tap("开始登记");
+    h.advance(2.5);
+    h.type_into("联系电话（手机或座机）", "13800138000");
+    h.tap("下一步");
+    h.advance(4.0);
+    h.tap("下一步");
+    assert_eq!(h.screen(), Screen::Categories);
+    h.tap("2. 退役士兵");
+    h.tap("下一步");
+    h.tap("安置方式：回乡生产");
+    h.type_into("入伍时间 年", "1968");
+    h.type_into("入伍时间 月", "3");
+    h.type_into("入伍时间 日", "1");
+    h.type_into("退役时间 年", "1973");
+    h.type_into("退役时间 月", "1");
+    h.type_into("退役时间 日", "15");
+    h.tap("下一步");
+    assert_eq!(h.screen(), Screen::Documents);
+    h.tap("拍摄户口本");
+    let row = "退伍证或入伍档案材料（如退伍军人登记表复印件）";
+    h.tap(&format!("{row}没有带来"));
+    h.type_into("证件情况说明（可不填）", "1985年搬家时遗失");
+    h.screenshot("08b-documents-staff-mark");
+    h.tap(&format!("标记{row}遗失"));
+    assert_eq!(h.ui.global::<StaffView>().get_panel(), "pin");
+    assert_eq!(h.ui.global::<StaffView>().get_pin_purpose(), "document");
+    h.enter_pin(PIN);
+    assert_eq!(h.ui.global::<StaffView>().get_panel(), "");
+    let marks = h.record(|r| r.missing_documents.clone());
+    assert_eq!(marks.len(), 1);
+    assert_eq!(marks[0].kind, DocumentKind::DischargeCertificate);
+    assert_eq!(marks[0].reason, kiosk_core::record::MissingReason::Lost);
+    assert_eq!(marks[0].note, "1985年搬家时遗失");
+    assert_eq!(marks[0].marked_by, "demo-staff");
+    assert!(h
+        .sim
+        .borrow()
+        .audit
+        .iter()
+        .any(|entry| entry.action == AuditAction::DocumentMarkedMissing));
+    h.screenshot("08c-documents-marked");
+    h.tap("下一步");
+    assert_eq!(h.screen(), Screen::Living);
 }
 
 #[test]

@@ -194,11 +194,16 @@ fn store_upload(
         Ok(r) => (r.meta.township.code.clone(), r.meta.supersedes),
         Err(_) => (String::new(), None),
     };
-    // What the console's list filters on. A record missing a certificate
-    // is refused at intake by the core's own rule (`document_missing`);
-    // a refused record's categories are not kept (it is not opened again).
+    // What the console's list filters on. A certificate not shown is
+    // marked by staff at the kiosk (未带/遗失/待补) and the record comes in;
+    // one neither shown nor marked is refused at intake by the core's own
+    // rule (`document_missing`). A refused record's categories are not kept
+    // (it is not opened again).
     let (categories, documents_missing): (Vec<Category>, bool) = match &checked {
-        Ok(r) => (r.categories.iter().map(|d| d.category()).collect(), false),
+        Ok(r) => (
+            r.categories.iter().map(|d| d.category()).collect(),
+            !r.missing_documents.is_empty(),
+        ),
         Err(reasons) => (
             Vec::new(),
             reasons.iter().any(|r| r.code == "document_missing"),

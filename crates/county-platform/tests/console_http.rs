@@ -484,4 +484,90 @@ async fn the_ledger_pages_need_their_role_and_their_forms_a_token() {
     // A token is used once.
     let again = confirm(admin.clone(), csrf.clone()).await.unwrap();
     assert_eq!(again.status(), StatusCode::BAD_REQUEST);
+
+/// A certificate staff marked as not shown reaches the county: the record
+/// page shows the mark, the "missing certificates" filter finds the
+/// record, and the chip portrait's raw bytes are offered as a download.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn marked_certificates_and_the_raw_chip_portrait_reach_the_console() {
+    use kiosk_core::category::DocumentKind;
+    use kiosk_core::record::{MissingDocument, MissingReason};
+    let platform = Platform::start();
+    let (mut record, blobs) = support::demo_record();
+    record
+        .documents
+        .retain(|d| d.kind != DocumentKind::DisabledServicemanCertificate);
+    record.missing_documents.push(MissingDocument {
+        kind: DocumentKind::DisabledServicemanCertificate,
+        reason: MissingReason::Lost,
+        note: "1998年洪水中遗失，正在补办".into(),
+        marked_by: "staff-07".into(),
+        marked_at: record.meta.updated_at,
+    });
+    assert_eq!(platform.send(&record, &blobs, "FC-0002").await, 201);
+    let marked = record.meta.record_id;
+    let (mut plain, blobs) = support::demo_record();
+    plain.photos.card_portrait_wlt = None;
+    plain.photos.card_portrait_note = "读卡器未提供芯片照片数据".into();
+    assert_eq!(platform.send(&plain, &blobs, "FC-0003").await, 201);
+    let other = plain.meta.record_id;
+
+    let client = platform.console_client();
+    let url = platform.console_url();
+    let reviewer = log_in(&platform, &client, REVIEWER).await;
+    let get = |path: String| {
+        client
+            .get(format!("{url}{path}"))
+            .header(COOKIE, &reviewer)
+            .send()
+    };
+    let page = get(format!("/records/{marked}")).await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let page = page.text().await.unwrap();
+    for shown in [
+        "未出示的证件",
+        "残疾军人证",
+        "遗失",
+        "1998年洪水中遗失，正在补办",
+        "staff-07",
+        "芯片原始照片数据",
+        "1024 字节",
+    ] {
+        assert!(page.contains(shown), "{shown} missing from the page");
+    }
+    let list = get("/records?missing=1".into()).await.unwrap();
+    let list = list.text().await.unwrap();
+    assert!(
+        list.contains(&marked.to_string()),
+        "the filter finds the marked record"
+    );
+    assert!(!list.contains(&other.to_string()), "and only that one");
+
+    let download = get(format!("/records/{marked}/chip-portrait.wlt"))
+        .await
+        .unwrap();
+    assert_eq!(download.status(), StatusCode::OK);
+    assert_eq!(
+        download.headers()["content-type"],
+        "application/octet-stream"
+    );
+    assert!(download.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .starts_with("attachment;"));
+    let bytes = download.bytes().await.unwrap();
+    let kept = record.photos.card_portrait_wlt.as_ref().unwrap();
+    assert_eq!(&bytes[..], kept.as_bytes());
+    assert_eq!(bytes.len(), 1024);
+    let none = get(format!("/records/{other}/chip-portrait.wlt"))
+        .await
+        .unwrap();
+    assert_eq!(none.status(), StatusCode::NOT_FOUND);
+    // Not without a login.
+    let anonymous = client
+        .get(format!("{url}/records/{marked}/chip-portrait.wlt"))
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(anonymous.status(), StatusCode::OK);
 }

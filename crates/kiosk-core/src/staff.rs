@@ -221,6 +221,8 @@ pub enum AuditAction {
     SignatureWitnessed,
     /// A portrait with issues accepted (the record says which).
     PortraitAccepted,
+    /// A certificate marked as not shown (the record says which and why).
+    DocumentMarkedMissing,
     SessionCancelled,
 }
 

@@ -381,10 +381,12 @@ fn status_line_of(health: &Health) -> DeviceLine {
 /// 40 KB by the plan whether taken for the identity or as a document.
 pub fn photo_kind(purpose: PhotoPurpose) -> PhotoKind {
     match purpose {
-        PhotoPurpose::IdCard | PhotoPurpose::Document(DocumentKind::IdCard) => {
-            PhotoKind::IdCardPhoto
-        }
-        PhotoPurpose::Document(_) => PhotoKind::Certificate,
+        PhotoPurpose::IdCard
+        | PhotoPurpose::Document {
+            kind: DocumentKind::IdCard,
+            ..
+        } => PhotoKind::IdCardPhoto,
+        PhotoPurpose::Document { .. } => PhotoKind::Certificate,
     }
 }
 
@@ -802,7 +804,9 @@ impl Worker {
         let photo = self.store(encoded.bytes);
         match purpose {
             PhotoPurpose::IdCard => Event::CardPhotoTaken(photo),
-            PhotoPurpose::Document(kind) => Event::DocumentTaken(DocumentPhoto { kind, photo }),
+            PhotoPurpose::Document { kind, page } => {
+                Event::DocumentTaken(DocumentPhoto { kind, photo, page })
+            }
         }
     }
 
@@ -992,13 +996,25 @@ mod tests {
     fn still_photos_get_their_plan_caps() {
         let cap = |purpose| photo_kind(purpose).max_bytes();
         assert_eq!(cap(PhotoPurpose::IdCard), 40_000);
-        assert_eq!(cap(PhotoPurpose::Document(DocumentKind::IdCard)), 40_000);
         assert_eq!(
-            cap(PhotoPurpose::Document(DocumentKind::HouseholdRegister)),
+            cap(PhotoPurpose::Document {
+                kind: DocumentKind::IdCard,
+                page: 1,
+            }),
+            40_000
+        );
+        assert_eq!(
+            cap(PhotoPurpose::Document {
+                kind: DocumentKind::HouseholdRegister,
+                page: 1,
+            }),
             300_000
         );
         assert_eq!(
-            cap(PhotoPurpose::Document(DocumentKind::MartyrCertificate)),
+            cap(PhotoPurpose::Document {
+                kind: DocumentKind::MartyrCertificate,
+                page: 1,
+            }),
             300_000
         );
     }

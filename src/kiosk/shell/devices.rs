@@ -248,7 +248,8 @@ fn run_worker(
             Ok(Job::ArmReader) => armed = true,
             Ok(Job::DisarmReader) => armed = false,
             Ok(Job::Print(valid, at)) => {
-                let outcome = receipt::print(printer, &valid, at);
+                // 58 mm: it fits 80 mm paper too, with a margin.
+                let outcome = receipt::print(printer, &valid, at, receipt::Paper::default());
                 if answers.send(Event::Printed(outcome)).is_err() {
                     return;
                 }

@@ -250,9 +250,10 @@ impl Shell for SimulatedShell {
                     PhotoPurpose::IdCard => {
                         Event::CardPhotoTaken(photo_ref(&format!("card-{n}"), 30_000))
                     }
-                    PhotoPurpose::Document(kind) => Event::DocumentTaken(DocumentPhoto {
+                    PhotoPurpose::Document { kind, page } => Event::DocumentTaken(DocumentPhoto {
                         kind,
                         photo: photo_ref(&format!("doc-{n}"), 180_000),
+                        page,
                     }),
                 };
                 s.due.push((now, event));
@@ -481,10 +482,12 @@ pub(crate) mod test_support {
             E::DocumentTaken(kiosk_core::record::DocumentPhoto {
                 kind: kiosk_core::category::DocumentKind::HouseholdRegister,
                 photo: photo(2),
+                page: 1,
             }),
             E::DocumentTaken(kiosk_core::record::DocumentPhoto {
                 kind: kiosk_core::category::DocumentKind::MartyrCertificate,
                 photo: photo(3),
+                page: 1,
             }),
             E::Next,
             field("work", FieldEdit::Choose(4)),

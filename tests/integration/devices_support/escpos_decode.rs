@@ -1,6 +1,8 @@
 //! Reads ESC/POS bytes back: GB18030 text lines, QR code data, cuts. Any
 //! command it does not know fails the test, so a receipt cannot hide bytes
-//! from the checks.
+//! from the checks. A raster image (`GS v 0`) is read as a picture and
+//! decoded as a QR code with `rqrr`, as a phone would scan the paper; an
+//! image that is not a readable QR code fails the test.
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Item {
@@ -79,6 +81,15 @@ pub fn decode(bytes: &[u8]) -> Vec<Item> {
                     }
                     i += 5 + len;
                 }
+                b'v' if arg(2) == b'0' => {
+                    let row_bytes = usize::from(arg(4)) | usize::from(arg(5)) << 8;
+                    let height = usize::from(arg(6)) | usize::from(arg(7)) << 8;
+                    let start = i + 8;
+                    let end = start + row_bytes * height;
+                    assert!(end <= bytes.len(), "truncated raster image at {i}");
+                    items.push(Item::Qr(scan_qr(&bytes[start..end], row_bytes, height)));
+                    i = end;
+                }
                 other => panic!("unknown GS {other:#04x} at {i}"),
             },
             0x10 => panic!("stray DLE at {i}"),
@@ -93,6 +104,41 @@ pub fn decode(bytes: &[u8]) -> Vec<Item> {
         "text after the last line feed: {text:02X?}"
     );
     items
+}
+
+/// The raster image's dots as a grey picture (a dot is black), scanned for
+/// exactly one QR code.
+fn scan_qr(bits: &[u8], row_bytes: usize, height: usize) -> String {
+    let width = row_bytes * 8;
+    let dark = |x: usize, y: usize| bits[y * row_bytes + x / 8] & (0x80 >> (x % 8)) != 0;
+    let mut image = rqrr::PreparedImage::prepare_from_greyscale(width, height, |x, y| {
+        if dark(x, y) {
+            0
+        } else {
+            255
+        }
+    });
+    let grids = image.detect_grids();
+    assert_eq!(grids.len(), 1, "one QR code in the {width}×{height} image");
+    let (_, content) = grids[0].decode().expect("the QR code decodes");
+    content
+}
+
+/// The size of the raster images, `(dots wide, dots high)`, in order.
+pub fn image_sizes(bytes: &[u8]) -> Vec<(usize, usize)> {
+    let mut sizes = Vec::new();
+    let mut at = 0;
+    while let Some(found) = bytes[at..]
+        .windows(4)
+        .position(|w| w == [0x1D, b'v', b'0', 0])
+    {
+        let i = at + found;
+        let row_bytes = usize::from(bytes[i + 4]) | usize::from(bytes[i + 5]) << 8;
+        let height = usize::from(bytes[i + 6]) | usize::from(bytes[i + 7]) << 8;
+        sizes.push((row_bytes * 8, height));
+        at = i + 8 + row_bytes * height;
+    }
+    sizes
 }
 
 /// The text lines only.

@@ -37,7 +37,8 @@ pub struct Filter {
     pub to: Option<NaiveDate>,
     pub has_problems: bool,
     pub category: Option<Category>,
-    /// Only records where a certificate their categories need is missing.
+    /// Only records where a certificate their categories need is missing
+    /// (marked by staff as not shown, or refused for lacking it).
     pub documents_missing: bool,
     /// Keyset: the last (received_at, record_id) of the previous page.
     pub after: Option<(String, String)>,

@@ -139,6 +139,10 @@ pub fn routes() -> Router<ConsoleState> {
             "/records/{record_id}/photos/{photo}",
             get(record_page::photo),
         )
+        .route(
+            "/records/{record_id}/chip-portrait.wlt",
+            get(record_page::chip_portrait),
+        )
         .route("/records/{record_id}/decision", post(record_page::decide))
         .route("/users", get(users_page).post(add_user))
         .route("/users/unlock", post(unlock_user))
@@ -741,6 +745,7 @@ fn action_zh(action: &str) -> &str {
         "user_password" => "重设用户密码",
         "record_view" => "查看记录",
         "photo_view" => "查看照片",
+        "chip_portrait_download" => "下载芯片照片数据",
         "accept" => "审核通过",
         "return" => "退回",
         "reason_add" => "新增退回原因",

@@ -21,7 +21,8 @@ use kiosk_core::card::Nation;
 use kiosk_core::category::Category;
 use kiosk_core::classified;
 use kiosk_core::forms::{self, Field, FieldKind};
-use kiosk_core::record::{NeedArea, PhotoRef, Record};
+use kiosk_core::id_number::IdNumber;
+use kiosk_core::record::{DocumentPhoto, NeedArea, PhotoRef, Record};
 use kiosk_core::Problem;
 use trust::seal;
 
@@ -331,11 +332,68 @@ fn named_photos(record: &Record) -> Vec<(String, String, &PhotoRef)> {
     for (i, doc) in record.documents.iter().enumerate() {
         out.push((
             format!("document-{}", i + 1),
-            doc.kind.name_zh().to_string(),
+            document_name(doc),
             &doc.photo,
         ));
     }
     out
+}
+
+/// "户口本", or "户口本 第2页" for a further page.
+fn document_name(doc: &DocumentPhoto) -> String {
+    match doc.page {
+        1 => doc.kind.name_zh().to_string(),
+        page => format!("{} 第{page}页", doc.kind.name_zh()),
+    }
+}
+
+/// The chip portrait as read from the card (WLT), for the county to decode
+/// with the vendor's library: a download, never shown.
+pub async fn chip_portrait(
+    State(state): State<ConsoleState>,
+    headers: HeaderMap,
+    UrlPath(record_id): UrlPath<String>,
+) -> Response {
+    let session = match require(&state, &headers, Role::may_open_records) {
+        Ok(s) => s,
+        Err(r) => return *r,
+    };
+    let record_id = match parse_record_id(&session, &record_id) {
+        Ok(id) => id,
+        Err(r) => return *r,
+    };
+    let worker = state.clone();
+    let opened = tokio::task::spawn_blocking(move || open_record(&worker, record_id)).await;
+    let opened = match opened {
+        Ok(Ok(o)) => o,
+        Ok(Err(e)) => return open_failed(&session, e),
+        Err(e) => return internal(e),
+    };
+    let Some(raw) = opened.record.photos.card_portrait_wlt.as_ref() else {
+        return html_page(
+            StatusCode::NOT_FOUND,
+            pages::refused(
+                Some(&session),
+                "没有芯片照片数据",
+                "这条记录没有保存身份证芯片的原始照片数据。",
+            ),
+        );
+    };
+    let _ = state.app.db().audit(
+        session.username.as_str(),
+        "chip_portrait_download",
+        Some(&record_id.to_string()),
+        state.now(),
+    );
+    let disposition = format!("attachment; filename=\"{record_id}-chip-portrait.wlt\"");
+    (
+        [
+            (header::CONTENT_TYPE, "application/octet-stream".to_string()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        raw.as_bytes().to_vec(),
+    )
+        .into_response()
 }
 
 pub async fn photo(
@@ -726,6 +784,17 @@ fn record_markup(
                     @if !record.photos.card_portrait_note.is_empty() {
                         (kv("芯片照片说明", record.photos.card_portrait_note.clone()))
                     }
+                    @if let Some(raw) = &record.photos.card_portrait_wlt {
+                        tr {
+                            th { "芯片原始照片数据" }
+                            td {
+                                a href=(format!("/records/{record_id}/chip-portrait.wlt")) download {
+                                    "下载（WLT 格式，" (raw.len()) " 字节）"
+                                }
+                                span.muted { " 需用身份证阅读器厂商的解码库解码" }
+                            }
+                        }
+                    }
                 }
             }
             (photo_figures(record_id, &identity_photos))
@@ -767,7 +836,22 @@ fn record_markup(
                 table {
                     tr { th { "证件" } th { "大小" } }
                     @for doc in &record.documents {
-                        tr { td { (doc.kind.name_zh()) } td { (doc.photo.bytes / 1024) " KB" } }
+                        tr { td { (document_name(doc)) } td { (doc.photo.bytes / 1024) " KB" } }
+                    }
+                }
+            }
+            @if !record.missing_documents.is_empty() {
+                h4 { "未出示的证件（工作人员标记）" }
+                table.missing-documents {
+                    tr { th { "证件" } th { "情况" } th { "说明" } th { "标记人" } th { "标记时间" } }
+                    @for missing in &record.missing_documents {
+                        tr {
+                            td { (missing.kind.name_zh()) }
+                            td { strong { (missing.reason.name_zh()) } }
+                            td { (or_none(&missing.note)) }
+                            td { (missing.marked_by) }
+                            td { (missing.marked_at.format("%Y-%m-%d %H:%M")) " UTC" }
+                        }
                     }
                 }
             }

@@ -266,6 +266,7 @@ pub fn demo_record() -> (Record, Blobs) {
         .map(|(i, doc)| DocumentPhoto {
             kind: doc.kind,
             photo: photo(&mut blobs, jpeg(800, 560, colours[i % colours.len()])),
+            page: 1,
         })
         .collect();
     (record, blobs)

@@ -20,6 +20,11 @@ pub const PORTRAIT_MAX_BYTES: u64 = 300_000;
 pub const CARD_PHOTO_MAX_BYTES: u64 = 40_000;
 pub const CARD_PORTRAIT_MAX_BYTES: u64 = 3_000;
 pub const DOCUMENT_MAX_BYTES: u64 = 300_000;
+/// Pages kept of one document kind (户口本 首页 and 本人页; certificates
+/// with more than one information page). Each page has its own size cap.
+pub const MAX_DOCUMENT_PAGES: u8 = 6;
+/// Length of the chip portrait (WLT) in a GA 467 card read.
+pub const CHIP_PORTRAIT_LEN: usize = 1024;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -36,9 +41,14 @@ pub struct Record {
     pub needs: Vec<Need>,
     #[serde(default)]
     pub photos: Photos,
-    /// Certificates photographed at the kiosk.
+    /// Certificates photographed at the kiosk, the pages of one kind in
+    /// page order.
     #[serde(default)]
     pub documents: Vec<DocumentPhoto>,
+    /// Certificates the person could not show, each marked by staff (the
+    /// plan collects certificates "as far as possible", §四(二)).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub missing_documents: Vec<MissingDocument>,
     #[serde(default)]
     pub signature: Option<Signature>,
 }
@@ -343,9 +353,14 @@ pub struct Photos {
     pub portrait: Option<PhotoRef>,
     /// The chip's portrait as JPG (≤3 KB), when a decoder was available.
     pub card_portrait: Option<PhotoRef>,
-    /// Why there is no card portrait (e.g. no WLT decoder configured).
+    /// What the record holds of the chip portrait, in words for the county
+    /// (e.g. no WLT decoder configured, the raw data kept).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub card_portrait_note: String,
+    /// The chip portrait exactly as read (WLT, 1,024 bytes), kept so the
+    /// county can decode it with the vendor's library.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card_portrait_wlt: Option<ChipPortraitData>,
     /// Photo of the ID card (≤40 KB); required when identity was typed.
     pub card_photo: Option<PhotoRef>,
     /// What the photo coach still found wrong with the portrait, in the
@@ -371,11 +386,121 @@ pub struct PortraitAcceptance {
     pub accepted_at: DateTime<Utc>,
 }
 
+/// The chip portrait's raw bytes; base64 (standard alphabet, padded) in
+/// JSON.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ChipPortraitData(Vec<u8>);
+
+impl ChipPortraitData {
+    /// `None` for an empty read: nothing to keep.
+    pub fn new(bytes: Vec<u8>) -> Option<ChipPortraitData> {
+        (!bytes.is_empty()).then_some(ChipPortraitData(bytes))
+    }
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for ChipPortraitData {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ChipPortraitData({} bytes)", self.0.len())
+    }
+}
+
+impl Serialize for ChipPortraitData {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use base64::Engine;
+        serializer.serialize_str(&base64::engine::general_purpose::STANDARD.encode(&self.0))
+    }
+}
+
+impl<'de> Deserialize<'de> for ChipPortraitData {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use base64::Engine;
+        let text = String::deserialize(deserializer)?;
+        base64::engine::general_purpose::STANDARD
+            .decode(text.trim())
+            .map(ChipPortraitData)
+            .map_err(|err| serde::de::Error::custom(format!("card_portrait_wlt: {err}")))
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DocumentPhoto {
     pub kind: DocumentKind,
     pub photo: PhotoRef,
+    /// Which page of the document, from 1 (records before pages existed
+    /// hold one page of each kind).
+    #[serde(default = "first_page", skip_serializing_if = "is_first_page")]
+    pub page: u8,
+}
+
+fn first_page() -> u8 {
+    1
+}
+
+fn is_first_page(page: &u8) -> bool {
+    *page == 1
+}
+
+impl DocumentPhoto {
+    /// The first (or only) page of a document.
+    pub fn first_page(kind: DocumentKind, photo: PhotoRef) -> DocumentPhoto {
+        DocumentPhoto {
+            kind,
+            photo,
+            page: 1,
+        }
+    }
+}
+
+/// A certificate not shown, as staff marked it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MissingDocument {
+    pub kind: DocumentKind,
+    pub reason: MissingReason,
+    /// What staff add (e.g. "下周一送来复印件"); may be empty.
+    #[serde(default)]
+    pub note: String,
+    /// Staff member's id (not a name).
+    pub marked_by: String,
+    pub marked_at: DateTime<Utc>,
+}
+
+/// Why a certificate was not shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MissingReason {
+    /// 未带: exists, not brought today.
+    NotBrought,
+    /// 遗失: lost.
+    Lost,
+    /// 待补: to be handed in later.
+    ToFollow,
+}
+
+impl MissingReason {
+    pub const ALL: [MissingReason; 3] = [
+        MissingReason::NotBrought,
+        MissingReason::Lost,
+        MissingReason::ToFollow,
+    ];
+
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            MissingReason::NotBrought => "未带",
+            MissingReason::Lost => "遗失",
+            MissingReason::ToFollow => "待补",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

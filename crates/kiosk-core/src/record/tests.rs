@@ -274,6 +274,7 @@ fn relations_allowed_per_category() {
             r.documents.push(DocumentPhoto {
                 kind: DocumentKind::MartyrCertificate,
                 photo: r.documents[0].photo.clone(),
+                page: 1,
             });
         },
         expect![""],
@@ -442,4 +443,112 @@ fn a_record_state_reads_back_from_its_name_which_is_its_json() {
             Err(UnknownRecordState(text.to_string()))
         );
     }
+}
+
+fn missing(kind: DocumentKind, reason: MissingReason, note: &str) -> MissingDocument {
+    MissingDocument {
+        kind,
+        reason,
+        note: note.into(),
+        marked_by: "staff-03".into(),
+        marked_at: chrono::DateTime::parse_from_rfc3339("2026-11-30T02:20:00Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc),
+    }
+}
+
+#[test]
+fn a_certificate_not_shown_is_marked_by_staff() {
+    use DocumentKind::{DisabledServicemanCertificate as Disabled, HouseholdRegister as Household};
+    // Marked instead of photographed: nothing blocks.
+    check(
+        |r| {
+            r.documents.retain(|doc| doc.kind != Disabled);
+            r.missing_documents
+                .push(missing(Disabled, MissingReason::Lost, "1998年洪水中遗失"));
+        },
+        expect![""],
+    );
+    check(
+        |r| {
+            r.documents.retain(|doc| doc.kind != Household);
+            r.missing_documents
+                .push(missing(Household, MissingReason::NotBrought, ""));
+        },
+        expect![""],
+    );
+    // A mark needs the staff member; photographed and marked contradict;
+    // one mark per kind; the note is guarded like all free text.
+    check(
+        |r| {
+            r.documents.retain(|doc| doc.kind != Disabled);
+            let mut unsigned = missing(Disabled, MissingReason::ToFollow, "");
+            unsigned.marked_by = " ".into();
+            r.missing_documents.push(unsigned);
+            r.missing_documents
+                .push(missing(Disabled, MissingReason::ToFollow, "原在51234部队"));
+            r.missing_documents
+                .push(missing(Household, MissingReason::NotBrought, ""));
+        },
+        expect![[r#"
+            missing_documents[0].marked_by missing 请填写标记缺少证件的工作人员编号
+            missing_documents[1].kind duplicate 残疾军人证被标记了两次
+            missing_documents[1].note classified_text “51234部队”是部队代号，属于涉密信息，请删除后再继续
+            missing_documents[2].kind contradiction 户口本已拍摄，不应再标记为未带"#]],
+    );
+    // Old records (no marks) load; a mark round-trips.
+    let mut record = valid();
+    record
+        .missing_documents
+        .push(missing(Disabled, MissingReason::ToFollow, "下周补交"));
+    let json = serde_json::to_string(&record).unwrap();
+    assert!(json.contains(r#""reason":"to_follow""#));
+    assert_eq!(serde_json::from_str::<Record>(&json).unwrap(), record);
+    assert!(!serde_json::to_string(&valid())
+        .unwrap()
+        .contains("missing_documents"));
+}
+
+#[test]
+fn pages_of_a_certificate_are_numbered_in_order_each_under_the_cap() {
+    let page = |r: &Record, kind: DocumentKind, page: u8, bytes: u64| {
+        let mut doc = r.documents.iter().find(|d| d.kind == kind).unwrap().clone();
+        doc.page = page;
+        doc.photo.bytes = bytes;
+        doc
+    };
+    check(
+        |r| {
+            let second = page(r, DocumentKind::HouseholdRegister, 2, 150_000);
+            r.documents.insert(1, second);
+        },
+        expect![""],
+    );
+    check(
+        |r| {
+            let too_big = page(r, DocumentKind::HouseholdRegister, 2, 300_001);
+            let gap = page(r, DocumentKind::DischargeCertificate, 3, 1_000);
+            r.documents.insert(1, too_big);
+            r.documents.push(gap);
+        },
+        expect![[r#"
+            documents[1].photo.bytes photo_too_large 户口本第2页超过 300 KB 的上限
+            documents[4].page document_page 退伍证的页码应依次为第1页、第2页……，这里是第3页"#]],
+    );
+    check(
+        |r| {
+            for n in 2..=MAX_DOCUMENT_PAGES + 1 {
+                let extra = page(r, DocumentKind::HouseholdRegister, n, 1_000);
+                r.documents.push(extra);
+            }
+        },
+        expect!["documents[8].page document_page 户口本最多拍摄 6 页"],
+    );
+    // A page number travels only when it is not the first.
+    let mut record = valid();
+    let second = page(&record, DocumentKind::HouseholdRegister, 2, 1_000);
+    record.documents.insert(1, second);
+    let json = serde_json::to_string(&record).unwrap();
+    assert_eq!(json.matches(r#""page":"#).count(), 1);
+    assert_eq!(serde_json::from_str::<Record>(&json).unwrap(), record);
 }

@@ -664,29 +664,95 @@ fn check_photos(record: &Record, out: &mut Problems) {
         ),
         (None, IdentitySource::Card) => {}
     }
+    check_documents(record, out);
+}
+
+/// The certificate photos (each page under its own cap, the pages of a
+/// kind numbered 1, 2, … once each), the marks staff left for those not
+/// shown, and whether every certificate called for is shown or marked.
+fn check_documents(record: &Record, out: &mut Problems) {
     for (i, doc) in record.documents.iter().enumerate() {
+        let name = match doc.page {
+            1 => doc.kind.name_zh().to_string(),
+            page => format!("{}第{page}页", doc.kind.name_zh()),
+        };
         check_photo(
             out,
             &format!("documents[{i}].photo"),
             &doc.photo,
             DOCUMENT_MAX_BYTES,
-            doc.kind.name_zh(),
+            &name,
         );
+        let earlier_pages = record.documents[..i]
+            .iter()
+            .filter(|d| d.kind == doc.kind)
+            .count();
+        let expected = u8::try_from(earlier_pages + 1).unwrap_or(u8::MAX);
+        if doc.page > MAX_DOCUMENT_PAGES {
+            out.push(
+                format!("documents[{i}].page"),
+                "document_page",
+                format!("{}最多拍摄 {MAX_DOCUMENT_PAGES} 页", doc.kind.name_zh()),
+            );
+        } else if doc.page != expected {
+            out.push(
+                format!("documents[{i}].page"),
+                "document_page",
+                format!(
+                    "{}的页码应依次为第1页、第2页……，这里是第{}页",
+                    doc.kind.name_zh(),
+                    doc.page
+                ),
+            );
+        }
     }
-    // Every chosen category's certificate must have been photographed, and
-    // everyone's household register. The ID card itself is covered by the
-    // chip read or by the card photo checked above.
-    let shown: Vec<DocumentKind> = record.documents.iter().map(|d| d.kind).collect();
+    for (i, mark) in record.missing_documents.iter().enumerate() {
+        let field = |name: &str| format!("missing_documents[{i}].{name}");
+        if is_blank(&mark.marked_by) {
+            out.missing(field("marked_by"), "标记缺少证件的工作人员编号");
+        }
+        if record.documents.iter().any(|d| d.kind == mark.kind) {
+            out.push(
+                field("kind"),
+                "contradiction",
+                format!(
+                    "{}已拍摄，不应再标记为{}",
+                    mark.kind.name_zh(),
+                    mark.reason.name_zh()
+                ),
+            );
+        }
+        if record.missing_documents[..i]
+            .iter()
+            .any(|m| m.kind == mark.kind)
+        {
+            out.push(
+                field("kind"),
+                "duplicate",
+                format!("{}被标记了两次", mark.kind.name_zh()),
+            );
+        }
+        out.free_text(&field("note"), &mark.note);
+    }
+    // Every chosen category's certificate must have been photographed or
+    // marked by staff as not shown, and everyone's household register.
+    // The ID card itself is covered by the chip read or by the card photo.
+    let accounted: Vec<DocumentKind> = record
+        .documents
+        .iter()
+        .map(|d| d.kind)
+        .chain(record.missing_documents.iter().map(|m| m.kind))
+        .collect();
     let household = DocumentRequirement {
         any_of: &[DocumentKind::HouseholdRegister],
     };
-    if !household.is_met_by(&shown) {
+    if !household.is_met_by(&accounted) {
         out.push("documents", "document_missing", "请拍摄户口本本人页");
     }
     for (i, details) in record.categories.iter().enumerate() {
         let category = details.category();
         for requirement in category.required_documents() {
-            if !requirement.is_met_by(&shown) {
+            if !requirement.is_met_by(&accounted) {
                 out.push(
                     format!("categories[{i}]"),
                     "document_missing",

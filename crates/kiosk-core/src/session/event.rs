@@ -10,8 +10,8 @@ use crate::category::{Category, DocumentKind};
 use crate::forms::FieldEdit;
 use crate::id_number::IdNumber;
 use crate::record::{
-    CategoryDetails, DocumentPhoto, LivingConditions, Need, NeedArea, PhotoRef, Record,
-    RecordState, ValidRecord,
+    CategoryDetails, DocumentPhoto, LivingConditions, MissingReason, Need, NeedArea, PhotoRef,
+    Record, RecordState, ValidRecord,
 };
 use crate::staff::AuditEntry;
 
@@ -40,7 +40,9 @@ pub enum PrintOutcome {
 pub enum PhotoPurpose {
     /// The ID card itself, when the identity is typed.
     IdCard,
-    Document(DocumentKind),
+    /// One page of a certificate: page 1 first, a higher page adds or
+    /// retakes a further information page.
+    Document { kind: DocumentKind, page: u8 },
 }
 
 /// One record in the local queue, for the staff queue view.
@@ -111,6 +113,15 @@ pub enum Event {
     CardPhotoTaken(PhotoRef),
     DocumentTaken(DocumentPhoto),
     DocumentRemoved(usize),
+    /// Staff mark a certificate the person cannot show (asks for a staff
+    /// PIN; the PIN names who marked it).
+    MarkDocumentMissing {
+        kind: DocumentKind,
+        reason: MissingReason,
+        note: String,
+    },
+    /// The mark on a certificate is taken back (it was found after all).
+    UnmarkDocument(DocumentKind),
     /// The camera could not give a photo; plain words for the person.
     PhotoFailed {
         message_zh: String,

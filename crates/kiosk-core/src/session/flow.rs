@@ -5,17 +5,75 @@ use super::*;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::card::{CardRead, Nation};
-use crate::category::{self, Category};
+use crate::category::{self, Category, DocumentKind};
 use crate::forms;
 use crate::id_number::IdNumber;
 use crate::record::{
-    self, CardIdentity, CategoryDetails, Identity, IdentitySource, LivingConditions, Meta, Need,
-    Photos, Record, RecordState, Signature,
+    self, CardIdentity, CategoryDetails, ChipPortraitData, DocumentPhoto, Identity, IdentitySource,
+    LivingConditions, Meta, MissingReason, Need, Photos, Record, RecordState, Signature,
 };
 use crate::{FieldPath, Problem};
 
 /// Said when a portrait with issues waits for staff.
 pub(super) const PORTRAIT_NEEDS_STAFF_ZH: &str = "照片还有问题，请工作人员确认后再继续";
+
+/// A certificate mark staff asked for, until their PIN says who they are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct PendingMark {
+    kind: DocumentKind,
+    reason: MissingReason,
+    note: String,
+}
+
+/// What the record holds of the chip portrait, said truthfully: the raw
+/// data only when it was kept, with why it was not decoded (`why_not`,
+/// from the decoder) if there is no decoded photo.
+fn chip_portrait_note(photos: &Photos, why_not: Option<&str>) -> String {
+    let kept = photos.card_portrait_wlt.as_ref().map(ChipPortraitData::len);
+    let why_not = why_not
+        .map(str::trim)
+        .filter(|text| !text.is_empty())
+        .unwrap_or("芯片照片尚未解码");
+    match (&photos.card_portrait, kept) {
+        (Some(_), Some(len)) => format!("芯片照片已解码；芯片原始照片数据（{len} 字节）一并保存"),
+        (Some(_), None) => String::new(),
+        (None, Some(len)) => {
+            format!("{why_not}；已保存芯片原始照片数据（{len} 字节），可由县级解码")
+        }
+        (None, None) => format!("{why_not}；读卡器未提供芯片照片数据"),
+    }
+}
+
+/// How many pages of `kind` the record holds.
+fn pages_of(record: &Record, kind: DocumentKind) -> u8 {
+    let count = record.documents.iter().filter(|d| d.kind == kind).count();
+    u8::try_from(count).unwrap_or(u8::MAX)
+}
+
+/// A certificate page arrived: it replaces the same page, or follows the
+/// last page of its kind. A page that would leave a gap is dropped. A
+/// certificate shown after all loses its "not shown" mark.
+fn place_document(record: &mut Record, doc: DocumentPhoto) {
+    if let Some(same) = record
+        .documents
+        .iter_mut()
+        .find(|d| d.kind == doc.kind && d.page == doc.page)
+    {
+        *same = doc;
+        return;
+    }
+    let pages = pages_of(record, doc.kind);
+    if doc.page != pages.saturating_add(1) || doc.page > record::MAX_DOCUMENT_PAGES {
+        return;
+    }
+    record.missing_documents.retain(|m| m.kind != doc.kind);
+    let after_last_page = record
+        .documents
+        .iter()
+        .rposition(|d| d.kind == doc.kind)
+        .map_or(record.documents.len(), |at| at + 1);
+    record.documents.insert(after_last_page, doc);
+}
 
 /// The screens of the flow, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -104,11 +162,9 @@ impl Session {
             (_, Event::CardPortraitDecoded { photo, note_zh }) => {
                 if let Some(record) = self.record.as_mut() {
                     if record.identity.source == IdentitySource::Card {
-                        record.photos.card_portrait_note = match photo {
-                            Some(_) => String::new(),
-                            None => note_zh,
-                        };
                         record.photos.card_portrait = photo;
+                        record.photos.card_portrait_note =
+                            chip_portrait_note(&record.photos, Some(&note_zh));
                     }
                 }
             }
@@ -202,18 +258,41 @@ impl Session {
                     *slot = forms::edit_details(slot, &key, &edit);
                 }
             }),
-            (Step::Documents, Event::TakePhoto(purpose @ PhotoPurpose::Document(_))) => {
-                fx.push(Effect::CapturePhoto(purpose));
+            (
+                Step::Documents,
+                Event::TakePhoto(purpose @ PhotoPurpose::Document { kind, page }),
+            ) => {
+                // Page n retakes it; one past the last adds a page.
+                let pages = self.record.as_ref().map_or(0, |r| pages_of(r, kind));
+                if page >= 1
+                    && page <= pages.saturating_add(1)
+                    && page <= record::MAX_DOCUMENT_PAGES
+                {
+                    fx.push(Effect::CapturePhoto(purpose));
+                }
             }
-            (_, Event::DocumentTaken(doc)) => self.edit(now, fx, |r| {
-                // A new photo of the same certificate replaces the old one.
-                r.documents.retain(|d| d.kind != doc.kind);
-                r.documents.push(doc);
-            }),
+            (_, Event::DocumentTaken(doc)) => self.edit(now, fx, |r| place_document(r, doc)),
             (_, Event::DocumentRemoved(index)) => self.edit(now, fx, |r| {
                 if index < r.documents.len() {
-                    r.documents.remove(index);
+                    let removed = r.documents.remove(index);
+                    // The later pages move up: pages stay 1, 2, … in order.
+                    for doc in r.documents.iter_mut().skip(index) {
+                        if doc.kind == removed.kind {
+                            doc.page = doc.page.saturating_sub(1).max(1);
+                        }
+                    }
                 }
+            }),
+            (Step::Documents, Event::MarkDocumentMissing { kind, reason, note }) => {
+                let photographed = self.record.as_ref().is_some_and(|r| pages_of(r, kind) > 0);
+                // The ID card is covered by the chip read or the card photo.
+                if !photographed && kind != DocumentKind::IdCard {
+                    self.pending_mark = Some(PendingMark { kind, reason, note });
+                    self.open_pin(PinPurpose::MarkDocumentMissing);
+                }
+            }
+            (Step::Documents, Event::UnmarkDocument(kind)) => self.edit(now, fx, |r| {
+                r.missing_documents.retain(|m| m.kind != kind);
             }),
             (_, Event::LivingEdited(living)) => self.edit(now, fx, |r| r.living = living),
             (_, Event::LivingFieldEdited { key, edit }) => self.edit(now, fx, |r| {
@@ -322,7 +401,10 @@ impl Session {
         };
         let identity = identity_from_card(&card);
         let mut record = self.new_record(identity, now);
-        record.photos.card_portrait_note = "未配置身份证照片解码库，仅保存原始数据".into();
+        // The chip portrait as read, for the county to decode; the note
+        // says what is kept until the decoder answers (`CardPortraitDecoded`).
+        record.photos.card_portrait_wlt = ChipPortraitData::new(read.photo_wlt);
+        record.photos.card_portrait_note = chip_portrait_note(&record.photos, None);
         self.record = Some(record);
         self.found_in_base = None;
         self.county_record = None;
@@ -473,6 +555,7 @@ impl Session {
             needs: Vec::new(),
             photos: Photos::default(),
             documents: Vec::new(),
+            missing_documents: Vec::new(),
             signature: None,
         }
     }
@@ -629,6 +712,31 @@ impl Session {
         });
     }
 
+    /// Staff gave their PIN for the certificate mark waiting in the session.
+    pub(super) fn mark_document_missing(
+        &mut self,
+        staff_id: String,
+        now: DateTime<Utc>,
+        fx: &mut Vec<Effect>,
+    ) {
+        let Some(PendingMark { kind, reason, note }) = self.pending_mark.take() else {
+            return;
+        };
+        self.edit(now, fx, |r| {
+            let mark = record::MissingDocument {
+                kind,
+                reason,
+                note: note.trim().to_string(),
+                marked_by: staff_id,
+                marked_at: now,
+            };
+            match r.missing_documents.iter_mut().find(|m| m.kind == kind) {
+                Some(old) => *old = mark,
+                None => r.missing_documents.push(mark),
+            }
+        });
+    }
+
     pub(super) fn go(&mut self, step: Step, fx: &mut Vec<Effect>) {
         let leaving_portrait = self.step == Step::Portrait && step != Step::Portrait;
         if leaving_portrait {
@@ -750,7 +858,7 @@ impl Session {
                     _ => Step::Categories,
                 }
             }
-            "documents" => Step::Documents,
+            "documents" | "missing_documents" => Step::Documents,
             "living" => Step::Living,
             "needs" => Step::Needs,
             _ => return None,

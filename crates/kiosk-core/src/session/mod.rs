@@ -18,6 +18,7 @@ mod view;
 pub use event::{
     CardFailure, DeviceLine, Effect, Event, ManualIdentity, PhotoPurpose, PrintOutcome, QueueLine,
 };
+use flow::PendingMark;
 pub use flow::Step;
 use staff::StaffState;
 pub use staff::{PinPurpose, StaffCommand, StaffPanel, StaffSettings};
@@ -107,6 +108,8 @@ pub struct Session {
     /// The "拍照" button is shown.
     manual_capture_offered: bool,
     came_from_review: bool,
+    /// A certificate mark waiting for a staff PIN.
+    pending_mark: Option<PendingMark>,
     text_size: TextSize,
     high_contrast: bool,
     help_open: bool,
@@ -144,6 +147,7 @@ impl Session {
             portrait_since: None,
             manual_capture_offered: false,
             came_from_review: false,
+            pending_mark: None,
             text_size,
             high_contrast,
             help_open: false,

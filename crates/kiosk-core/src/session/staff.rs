@@ -24,6 +24,9 @@ pub enum PinPurpose {
     WitnessSignature,
     /// A staff member accepts a portrait that still has issues.
     AcceptPortrait,
+    /// A staff member marks a certificate as not shown (the mark waits in
+    /// the session until the PIN names who made it).
+    MarkDocumentMissing,
 }
 
 /// A button of the staff menu.
@@ -194,6 +197,16 @@ impl Session {
                         }));
                         self.notice = None;
                         self.accept_portrait(staff_id, now, fx);
+                    }
+                    PinPurpose::MarkDocumentMissing => {
+                        self.staff = None;
+                        fx.push(Effect::Audit(AuditEntry {
+                            at: now,
+                            kiosk_id: self.settings.kiosk_id.clone(),
+                            staff_id: Some(staff_id.clone()),
+                            action: AuditAction::DocumentMarkedMissing,
+                        }));
+                        self.mark_document_missing(staff_id, now, fx);
                     }
                 }
                 return;

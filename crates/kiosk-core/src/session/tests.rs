@@ -150,13 +150,17 @@ fn to_review() -> Vec<(i64, Event)> {
         (52, Event::Next),
         (
             55,
-            Event::TakePhoto(PhotoPurpose::Document(DocumentKind::HouseholdRegister)),
+            Event::TakePhoto(PhotoPurpose::Document {
+                kind: DocumentKind::HouseholdRegister,
+                page: 1,
+            }),
         ),
         (
             56,
             Event::DocumentTaken(DocumentPhoto {
                 kind: DocumentKind::HouseholdRegister,
                 photo: photo(2),
+                page: 1,
             }),
         ),
         (
@@ -164,6 +168,7 @@ fn to_review() -> Vec<(i64, Event)> {
             Event::DocumentTaken(DocumentPhoto {
                 kind: DocumentKind::DischargeCertificate,
                 photo: photo(3),
+                page: 1,
             }),
         ),
         (62, Event::Next),
@@ -288,7 +293,7 @@ fn full_registration_flow() {
             +45 DetailsFieldEdited { index: 0, key: "enlisted_on", edit: Dat -> CategoryDetails(0)
             +50 DetailsFieldEdited { index: 0, key: "discharged_on", edit: D -> CategoryDetails(0)
             +52 Next -> Documents
-            +55 TakePhoto(Document(HouseholdRegister)) -> Documents CapturePhoto(Document(HouseholdRegister))
+            +55 TakePhoto(Document { kind: HouseholdRegister, page: 1 }) -> Documents CapturePhoto(Document { kind: HouseholdRegister, page: 1 })
             +56 DocumentTaken(HouseholdRegister) -> Documents
             +60 DocumentTaken(DischargeCertificate) -> Documents
             +62 Next -> Living
@@ -1235,7 +1240,12 @@ fn the_decoded_chip_portrait_goes_into_the_record_or_says_why_not() {
     s.handle(decoded(None, "身份证照片解码失败"), at(1));
     let photos = &s.record().unwrap().photos;
     assert_eq!(photos.card_portrait, None);
-    assert_eq!(photos.card_portrait_note, "身份证照片解码失败");
+    // This card read gave no chip portrait: the note says so.
+    assert_eq!(photos.card_portrait_wlt, None);
+    assert_eq!(
+        photos.card_portrait_note,
+        "身份证照片解码失败；读卡器未提供芯片照片数据"
+    );
 
     // Before any card (a late answer after a wipe): ignored.
     let mut s = session();
@@ -1466,4 +1476,315 @@ fn without_the_face_model_capture_is_manual_at_once_and_staff_confirm_it() {
         acceptance.map(|a| (a.issues, a.accepted_by)),
         Some((vec!["没有经过自动检查".to_string()], "staff-03".to_string()))
     );
+}
+
+fn card_with_chip_portrait(name: &str, wlt: Vec<u8>) -> Event {
+    let Event::CardRead(mut read) = card(name) else {
+        unreachable!()
+    };
+    read.photo_wlt = wlt;
+    Event::CardRead(read)
+}
+
+#[test]
+fn without_a_decoder_the_raw_chip_portrait_is_kept_and_the_note_says_so() {
+    let wlt: Vec<u8> = (0..1024u32).map(|i| (i * 7 % 251) as u8).collect();
+    let mut s = session();
+    s.handle(
+        Event::Start {
+            record_id: record_id(),
+        },
+        at(0),
+    );
+    s.handle(card_with_chip_portrait("王建国", wlt.clone()), at(1));
+    s.handle(
+        Event::CardPortraitDecoded {
+            photo: None,
+            note_zh: "未配置身份证照片解码库，芯片照片未解码".into(),
+        },
+        at(1),
+    );
+    let record = s.record().unwrap().clone();
+    let kept = record.photos.card_portrait_wlt.as_ref().unwrap();
+    assert_eq!(kept.as_bytes(), &wlt[..]);
+    assert_eq!(
+        record.photos.card_portrait_note,
+        "未配置身份证照片解码库，芯片照片未解码；已保存芯片原始照片数据（1024 字节），可由县级解码"
+    );
+    // It travels as base64 and comes back byte for byte.
+    let json = serde_json::to_value(&record).unwrap();
+    let text = json["photos"]["card_portrait_wlt"].as_str().unwrap();
+    assert_eq!(text.len(), 1368, "1,024 bytes in base64");
+    let back: record::Record = serde_json::from_value(json).unwrap();
+    assert_eq!(back, record);
+
+    // Decoded as well: the photo and the raw data, and the note says both.
+    s.handle(
+        Event::CardPortraitDecoded {
+            photo: Some(photo(9)),
+            note_zh: String::new(),
+        },
+        at(2),
+    );
+    let photos = &s.record().unwrap().photos;
+    assert_eq!(photos.card_portrait, Some(photo(9)));
+    assert_eq!(photos.card_portrait_wlt.as_ref().unwrap().len(), 1024);
+    assert_eq!(
+        photos.card_portrait_note,
+        "芯片照片已解码；芯片原始照片数据（1024 字节）一并保存"
+    );
+}
+
+/// `to_review` without the discharge certificate, ending on the
+/// documents page.
+fn to_documents_without_certificate() -> Vec<(i64, Event)> {
+    to_review()
+        .into_iter()
+        .take_while(|(seconds, _)| *seconds < 60)
+        .collect()
+}
+
+fn doc(kind: DocumentKind, page: u8, n: u8) -> Event {
+    Event::DocumentTaken(DocumentPhoto {
+        kind,
+        photo: photo(n),
+        page,
+    })
+}
+
+fn mark(kind: DocumentKind, reason: record::MissingReason, note: &str) -> Event {
+    Event::MarkDocumentMissing {
+        kind,
+        reason,
+        note: note.into(),
+    }
+}
+
+#[test]
+fn a_certificate_staff_mark_as_missing_no_longer_blocks_signing() {
+    use record::MissingReason;
+    let mut s = session();
+    run(&mut s, to_documents_without_certificate());
+    let codes = |s: &Session| -> Vec<String> {
+        s.view(at(100))
+            .problems
+            .iter()
+            .map(|p| p.problem.code.clone())
+            .collect()
+    };
+    let document_codes: Vec<String> = codes(&s)
+        .into_iter()
+        .filter(|code| code.starts_with("document"))
+        .collect();
+    assert_eq!(
+        document_codes,
+        ["document_missing"],
+        "unmarked, it still counts"
+    );
+    let checklist = s.view(at(60)).document_checklist;
+    assert_eq!(
+        checklist[1].name_zh,
+        "退伍证或入伍档案材料（如退伍军人登记表复印件）"
+    );
+    assert!(!checklist[1].done && checklist[1].marked.is_none());
+
+    let log = run(
+        &mut s,
+        vec![
+            // A wrong PIN marks nothing; the right one names who marked it.
+            (
+                61,
+                mark(
+                    DocumentKind::DischargeCertificate,
+                    MissingReason::Lost,
+                    " 1985年搬家时遗失 ",
+                ),
+            ),
+            (62, Event::PinEntered("0000".into())),
+            (63, Event::PinEntered(PIN.into())),
+            // The ID card cannot be marked: the chip read covers it.
+            (
+                64,
+                mark(DocumentKind::IdCard, MissingReason::NotBrought, ""),
+            ),
+            (65, Event::Next),
+            (70, living("work", FieldEdit::Choose(2))),
+        ],
+    );
+    expect![[r#"
+        +61 MarkDocumentMissing { kind: DischargeCertificate, reason: Lo -> Documents
+        +62 PinEntered("0000") -> Documents Audit(-, pin_rejected)
+        +63 PinEntered("2468") -> Documents Audit(staff-03, document_marked_missing)
+        +64 MarkDocumentMissing { kind: IdCard, reason: NotBrought, note -> Documents
+        +65 Next -> Living
+        +70 LivingFieldEdited { key: "work", edit: Choose(2) } -> Living
+    "#]]
+    .assert_eq(&log);
+    let marks = &s.record().unwrap().missing_documents;
+    assert_eq!(marks.len(), 1);
+    assert_eq!(marks[0].kind, DocumentKind::DischargeCertificate);
+    assert_eq!(marks[0].reason, MissingReason::Lost);
+    assert_eq!(marks[0].note, "1985年搬家时遗失");
+    assert_eq!(marks[0].marked_by, "staff-03");
+    assert_eq!(marks[0].marked_at, at(63));
+
+    // The rest of the form, then signing goes through.
+    let rest: Vec<(i64, Event)> = to_review()
+        .into_iter()
+        .filter(|(seconds, _)| *seconds > 70)
+        .collect();
+    run(&mut s, rest);
+    assert_eq!(s.view(at(86)).step, Step::Review);
+    assert!(codes(&s).is_empty(), "{:?}", codes(&s));
+    let log = run(
+        &mut s,
+        vec![
+            (90, Event::PrintRequested),
+            (95, Event::Printed(PrintOutcome::Printed)),
+            (120, Event::WitnessRequested),
+            (125, Event::PinEntered(PIN.into())),
+        ],
+    );
+    assert!(log.contains("Enqueue(Signed)"), "{log}");
+}
+
+#[test]
+fn a_mark_is_taken_back_or_dropped_when_the_certificate_is_photographed() {
+    use record::MissingReason;
+    let mut s = session();
+    run(&mut s, to_documents_without_certificate());
+    let marked = |s: &Session| s.record().unwrap().missing_documents.len();
+    run(
+        &mut s,
+        vec![
+            (
+                61,
+                mark(
+                    DocumentKind::DischargeCertificate,
+                    MissingReason::NotBrought,
+                    "",
+                ),
+            ),
+            (62, Event::PinEntered(PIN.into())),
+        ],
+    );
+    assert_eq!(marked(&s), 1);
+    let checklist = s.view(at(62)).document_checklist;
+    assert_eq!(
+        checklist[1].marked.as_ref().map(|m| m.reason),
+        Some(MissingReason::NotBrought)
+    );
+    run(
+        &mut s,
+        vec![(
+            63,
+            Event::UnmarkDocument(DocumentKind::DischargeCertificate),
+        )],
+    );
+    assert_eq!(marked(&s), 0);
+    run(
+        &mut s,
+        vec![
+            (
+                64,
+                mark(
+                    DocumentKind::DischargeCertificate,
+                    MissingReason::ToFollow,
+                    "下周送来",
+                ),
+            ),
+            (65, Event::PinEntered(PIN.into())),
+        ],
+    );
+    assert_eq!(marked(&s), 1);
+    // The person found it after all: the photo replaces the mark.
+    run(
+        &mut s,
+        vec![(66, doc(DocumentKind::DischargeCertificate, 1, 3))],
+    );
+    assert_eq!(marked(&s), 0);
+    // A photographed certificate cannot be marked missing.
+    let fx = s.handle(
+        mark(DocumentKind::DischargeCertificate, MissingReason::Lost, ""),
+        at(67),
+    );
+    assert!(fx.is_empty());
+    assert!(s.view(at(67)).staff.is_none(), "no PIN pad opened");
+}
+
+#[test]
+fn a_certificate_keeps_its_pages_in_order() {
+    use DocumentKind::{DischargeCertificate as Discharge, HouseholdRegister as Household};
+    let mut s = session();
+    run(&mut s, to_documents_without_certificate());
+    let pages = |s: &Session| -> Vec<(DocumentKind, u8, u8)> {
+        s.record()
+            .unwrap()
+            .documents
+            .iter()
+            .map(|d| (d.kind, d.page, d.photo.sha256.as_bytes()[63] - b'0'))
+            .collect()
+    };
+    let take = |kind, page| Event::TakePhoto(PhotoPurpose::Document { kind, page });
+    let log = run(
+        &mut s,
+        vec![
+            // Page 2 of the household register (本人页) may be added…
+            (61, take(Household, 2)),
+            // …but not page 4 while there are only 1, and never page 0.
+            (62, take(Household, 4)),
+            (63, take(Household, 0)),
+        ],
+    );
+    expect![[r#"
+        +61 TakePhoto(Document { kind: HouseholdRegister, page: 2 }) -> Documents CapturePhoto(Document { kind: HouseholdRegister, page: 2 })
+        +62 TakePhoto(Document { kind: HouseholdRegister, page: 4 }) -> Documents
+        +63 TakePhoto(Document { kind: HouseholdRegister, page: 0 }) -> Documents
+    "#]]
+    .assert_eq(&log);
+    run(
+        &mut s,
+        vec![
+            (64, doc(Discharge, 1, 5)),
+            (65, doc(Household, 2, 4)),
+            // A page that would leave a gap is dropped.
+            (66, doc(Household, 4, 7)),
+            // Retaking page 1 replaces it in place.
+            (67, doc(Household, 1, 6)),
+        ],
+    );
+    assert_eq!(
+        pages(&s),
+        [(Household, 1, 6), (Household, 2, 4), (Discharge, 1, 5)]
+    );
+    let checklist = s.view(at(67)).document_checklist;
+    assert_eq!(checklist[0].pages, [2]);
+    assert_eq!(checklist[1].pages, [1, 0]);
+    let document_problems = |s: &Session, now| {
+        s.view(at(now))
+            .problems
+            .iter()
+            .filter(|p| p.problem.code.starts_with("document"))
+            .count()
+    };
+    assert_eq!(document_problems(&s, 67), 0);
+    // Up to the cap, each page under its own size cap.
+    for page in 3..=record::MAX_DOCUMENT_PAGES {
+        run(&mut s, vec![(68, doc(Household, page, 8))]);
+    }
+    let fx = s.handle(take(Household, record::MAX_DOCUMENT_PAGES + 1), at(69));
+    assert!(fx.is_empty(), "no page past the cap");
+    assert_eq!(
+        s.record().unwrap().documents.len(),
+        usize::from(record::MAX_DOCUMENT_PAGES) + 1
+    );
+    // Removing page 1 moves the later pages up.
+    run(&mut s, vec![(70, Event::DocumentRemoved(0))]);
+    let household: Vec<u8> = pages(&s)
+        .iter()
+        .filter(|(kind, ..)| *kind == Household)
+        .map(|(_, page, _)| *page)
+        .collect();
+    assert_eq!(household, [1, 2, 3, 4, 5]);
+    assert_eq!(document_problems(&s, 70), 0);
 }

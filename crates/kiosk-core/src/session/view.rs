@@ -68,6 +68,10 @@ pub struct ChecklistItem {
     pub name_zh: String,
     pub required: bool,
     pub done: bool,
+    /// Pages photographed of each kind of `any_of`, in the same order.
+    pub pages: Vec<u8>,
+    /// Staff marked it as not shown (on any of its kinds).
+    pub marked: Option<record::MissingDocument>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -186,30 +190,37 @@ impl Session {
     /// The certificates to photograph. The ID card itself is covered by the
     /// chip read (or the card photo on manual entry), so it is not listed.
     pub(super) fn checklist(&self, chosen: &[Category]) -> Vec<ChecklistItem> {
-        let shown: Vec<DocumentKind> = self
-            .record
-            .as_ref()
-            .map(|r| r.documents.iter().map(|d| d.kind).collect())
-            .unwrap_or_default();
+        let empty = Vec::new();
+        let (documents, marks) = self.record.as_ref().map_or((&empty, &[][..]), |r| {
+            (&r.documents, &r.missing_documents[..])
+        });
+        let shown: Vec<DocumentKind> = documents.iter().map(|d| d.kind).collect();
+        let item = |any_of: &[DocumentKind], name_zh: String, required: bool| {
+            let pages = any_of
+                .iter()
+                .map(|kind| {
+                    let count = shown.iter().filter(|k| *k == kind).count();
+                    u8::try_from(count).unwrap_or(u8::MAX)
+                })
+                .collect();
+            ChecklistItem {
+                any_of: any_of.to_vec(),
+                name_zh,
+                required,
+                done: any_of.iter().any(|k| shown.contains(k)),
+                pages,
+                marked: marks.iter().find(|m| any_of.contains(&m.kind)).cloned(),
+            }
+        };
         let mut items: Vec<ChecklistItem> = category::documents_for(chosen)
             .into_iter()
             .filter(|req| req.any_of != [DocumentKind::IdCard])
-            .map(|req| ChecklistItem {
-                any_of: req.any_of.to_vec(),
-                name_zh: req.name_zh(),
-                required: true,
-                done: req.is_met_by(&shown),
-            })
+            .map(|req| item(req.any_of, req.name_zh(), true))
             .collect();
         items.extend(
             category::OPTIONAL_DOCUMENTS
                 .iter()
-                .map(|kind| ChecklistItem {
-                    any_of: vec![*kind],
-                    name_zh: format!("{}（有的话）", kind.name_zh()),
-                    required: false,
-                    done: shown.contains(kind),
-                }),
+                .map(|kind| item(&[*kind], format!("{}（有的话）", kind.name_zh()), false)),
         );
         items
     }
