@@ -484,6 +484,7 @@ async fn the_ledger_pages_need_their_role_and_their_forms_a_token() {
     // A token is used once.
     let again = confirm(admin.clone(), csrf.clone()).await.unwrap();
     assert_eq!(again.status(), StatusCode::BAD_REQUEST);
+}
 
 /// A certificate staff marked as not shown reaches the county: the record
 /// page shows the mark, the "missing certificates" filter finds the

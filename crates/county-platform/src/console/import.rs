@@ -384,6 +384,7 @@ impl BaseRow {
             needs: Vec::new(),
             photos: Default::default(),
             documents: Vec::new(),
+            missing_documents: Vec::new(),
             signature: None,
         }
     }

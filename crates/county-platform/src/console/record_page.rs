@@ -21,7 +21,6 @@ use kiosk_core::card::Nation;
 use kiosk_core::category::Category;
 use kiosk_core::classified;
 use kiosk_core::forms::{self, Field, FieldKind};
-use kiosk_core::id_number::IdNumber;
 use kiosk_core::record::{DocumentPhoto, NeedArea, PhotoRef, Record};
 use kiosk_core::Problem;
 use trust::seal;
