@@ -13,13 +13,16 @@ use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Duration, Utc};
 use kiosk_core::id_number::IdNumber;
 use kiosk_core::record::{self, Record, ValidRecord};
+use kiosk_core::session::Event;
 use rusqlite::Connection;
 use veteran_kiosk::cli::demo::{allowed_selections, generate, DemoOptions, PhotoPool};
 use veteran_kiosk::config::apply::{ConfigStore, Refusal};
+use veteran_kiosk::kiosk::shell::records::{RecordsSettings, RecordsShell, SessionPhotos};
 use veteran_kiosk::store::{Blobs, LocalKey, Store, StoreError};
 
 use config_support::*;
@@ -309,4 +312,93 @@ fn a_full_disk_while_applying_a_configuration_keeps_the_old_one_whole() {
         .begin_start()
         .unwrap();
     assert_eq!(start.config.texts.campaign_title, "第二版配置");
+}
+
+/// Polls the records shell (bounded) until an event matches.
+fn wait_for(shell: &mut RecordsShell, what: impl Fn(&Event) -> bool) -> Event {
+    let mut seen = Vec::new();
+    for _ in 0..600 {
+        for event in shell.poll() {
+            if what(&event) {
+                return event;
+            }
+            seen.push(event);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!("no such answer from the records shell; saw {seen:?}");
+}
+
+fn enqueue(
+    shell: &mut RecordsShell,
+    photos: &SessionPhotos,
+    record: &Record,
+    blobs: &Blobs,
+) -> Event {
+    *photos.lock().unwrap() = blobs.clone();
+    shell.enqueue(Box::new(valid(record)), Utc::now());
+    wait_for(shell, |e| matches!(e, Event::Enqueued(_)))
+}
+
+fn outbox_status(shell: &RecordsShell) -> (bool, String) {
+    let line = shell.status_lines().remove(0);
+    (line.ok, line.status_zh)
+}
+
+#[test]
+fn the_store_thread_tells_the_person_and_staff_and_queues_once_space_is_freed() {
+    let disk = SmallDisk::mount("3m");
+    let scratch = tempfile::tempdir().unwrap();
+    let photos: SessionPhotos = Arc::new(Mutex::new(Blobs::new()));
+    let settings = RecordsSettings {
+        db: disk.path().join("outbox.sqlite3"),
+        local_key: disk.path().join("local.agekey"),
+        recipient: age::x25519::Identity::generate().to_public(),
+        draft_window: Duration::hours(2),
+        platform: None,
+        audit_log: scratch.path().join("audit.jsonl"),
+    };
+    let mut shell = RecordsShell::start(settings, photos.clone()).unwrap();
+    let (record, blobs) = signed_record(3);
+
+    disk.fill();
+    // A draft with photos does not fit: the person is told, in Chinese.
+    let mut draft = record.clone();
+    draft.meta.state = kiosk_core::record::RecordState::Draft;
+    draft.signature = None;
+    *photos.lock().unwrap() = blobs.clone();
+    shell.save_draft(Box::new(draft), Utc::now());
+    let told = wait_for(&mut shell, |e| matches!(e, Event::DraftNotSaved { .. }));
+    let Event::DraftNotSaved { message_zh } = told else {
+        unreachable!()
+    };
+    assert!(message_zh.contains("存储空间已满"), "{message_zh}");
+
+    // Queuing the signed record fails and says so; never "saved".
+    let refused = enqueue(&mut shell, &photos, &record, &blobs);
+    let Event::Enqueued(Err(message_zh)) = &refused else {
+        panic!("want a refusal, got {refused:?}");
+    };
+    assert!(
+        message_zh.contains("存储空间已满") && message_zh.contains("再次确认签字"),
+        "{message_zh}"
+    );
+    assert!(!message_zh.contains("已保存"), "{message_zh}");
+    // Staff see it on the status screen.
+    let (ok, status_zh) = outbox_status(&shell);
+    assert!(!ok && status_zh.contains("存储空间已满"), "{status_zh}");
+
+    disk.free();
+    // The same record, from memory, goes through on the retry.
+    assert_eq!(
+        enqueue(&mut shell, &photos, &record, &blobs),
+        Event::Enqueued(Ok(()))
+    );
+    let (ok, status_zh) = outbox_status(&shell);
+    assert!(ok && !status_zh.contains("存储空间已满"), "{status_zh}");
+    drop(shell);
+    let store = Store::open(&disk.path().join("outbox.sqlite3")).unwrap();
+    assert_eq!(store.pending().unwrap(), vec![record.meta.record_id]);
+    drop(store);
+    assert_eq!(integrity(&disk.path().join("outbox.sqlite3")), "ok");
 }

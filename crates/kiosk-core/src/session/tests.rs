@@ -533,7 +533,10 @@ fn a_failed_save_keeps_the_record_and_can_be_confirmed_again() {
                 staff_id: "staff-03".into(),
             },
         ),
-        (101, Event::Enqueued(Err("本机存储空间已满，没能保存".into()))),
+        (
+            101,
+            Event::Enqueued(Err("本机存储空间已满，没能保存".into())),
+        ),
         (
             110,
             Event::SignatureConfirmed {
