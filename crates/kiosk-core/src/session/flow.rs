@@ -284,12 +284,12 @@ impl Session {
                     self.notice = Some(message_zh);
                 }
             },
-            (_, Event::DraftNotSaved { message_zh }) => {
-                // Only while a record is being filled in; the store's own
-                // status line tells staff in any case.
-                if self.record.is_some() && self.step != Step::Done {
-                    self.notice = Some(message_zh);
-                }
+            // Only while a record is being filled in; the store's own
+            // status line tells staff in any case.
+            (step, Event::DraftNotSaved { message_zh })
+                if self.record.is_some() && step != Step::Done =>
+            {
+                self.notice = Some(message_zh);
             }
             (Step::Review, Event::JumpToField(field)) => {
                 let problems = self
