@@ -233,7 +233,9 @@ impl StoreError {
             }
             StoreError::DiskFull(_) => "本机存储空间已满，没能保存，请工作人员清理空间",
             StoreError::Io(_) => "本机存储设备读写出错，没能保存，请联系工作人员检查设备",
-            StoreError::Damaged(_) => "本机登记数据文件损坏，请联系工作人员",
+            StoreError::Damaged(_) => {
+                "本机登记数据文件损坏：请不要删除或覆盖它，关机后联系县里技术人员取回其中的记录"
+            }
             StoreError::Seal(e) => e.message_zh(),
             StoreError::NotSigned(_) => "记录还没有签字确认，不能提交",
             StoreError::Conflict(_) => "已有一份编号相同但内容不同的记录",

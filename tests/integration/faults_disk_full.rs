@@ -402,3 +402,32 @@ fn the_store_thread_tells_the_person_and_staff_and_queues_once_space_is_freed() 
     drop(store);
     assert_eq!(integrity(&disk.path().join("outbox.sqlite3")), "ok");
 }
+
+/// Not a full disk, but found the same way, by SQLite's code: an outbox
+/// whose header was overwritten is refused at start as damaged, with words
+/// telling staff not to delete it.
+#[test]
+fn an_outbox_with_a_torn_header_is_refused_at_start_as_damaged() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("outbox.sqlite3");
+    let platform = age::x25519::Identity::generate();
+    {
+        let mut store = Store::open(&path).unwrap();
+        let (record, blobs) = signed_record(4);
+        store
+            .enqueue(&valid(&record), &blobs, &platform.to_public())
+            .unwrap();
+    }
+    let mut bytes = fs::read(&path).unwrap();
+    bytes[..100].fill(0x5a);
+    fs::write(&path, &bytes).unwrap();
+
+    let err = Store::open(&path).err().unwrap();
+    assert!(matches!(err, StoreError::Damaged(_)), "{err:?}");
+    assert_eq!(err.code(), "store_damaged");
+    assert!(
+        err.message_zh().contains("不要删除"),
+        "{}",
+        err.message_zh()
+    );
+}
