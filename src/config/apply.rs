@@ -120,8 +120,16 @@ impl StoreError {
     pub fn message_zh(&self) -> String {
         match self {
             StoreError::DoesNotLoad(err) => err.message_zh(),
+            StoreError::Io { source, .. } if source.kind() == std::io::ErrorKind::StorageFull => {
+                "本机存储空间已满，新配置没有装上，仍按原配置运行；请工作人员清理空间".to_string()
+            }
             _ => "本机配置无法使用，请联系县级管理员".to_string(),
         }
+    }
+
+    /// The disk is full: freeing space and trying again will work.
+    pub fn is_disk_full(&self) -> bool {
+        matches!(self, StoreError::Io { source, .. } if source.kind() == std::io::ErrorKind::StorageFull)
     }
 }
 
@@ -402,6 +410,26 @@ impl ConfigStore {
         }
         let sha256 = bundle.sha256();
         let staged = self.stage(&bundle.files)?;
+        // From here on a failure (a full disk) must not leave the staged
+        // copy taking the space that trying again needs.
+        match self.install_staged(&bundle, sha256, staged.clone(), current) {
+            Err(refusal) => {
+                if let Err(err) = remove_dir_all(&staged) {
+                    tracing::warn!(code = err.code(), "could not remove a staged bundle: {err}");
+                }
+                Err(refusal)
+            }
+            ok => ok,
+        }
+    }
+
+    fn install_staged(
+        &mut self,
+        bundle: &Bundle,
+        sha256: String,
+        staged: PathBuf,
+        current: &Config,
+    ) -> Result<Accepted, Refusal> {
         let loaded = Config::load_with_site(&staged, self.site().as_deref());
         let config = match loaded {
             Ok(config) if config.kiosk.id != current.kiosk.id => Err(Refusal::ChangesKioskId {
@@ -445,7 +473,12 @@ impl ConfigStore {
             sha256,
         };
         next.report_delivered = false;
-        self.commit(next)?;
+        if let Err(err) = self.commit(next) {
+            // Not in force: the published copy would only take up space
+            // (and a retry publishes it again).
+            let _ = fs::remove_dir_all(self.version_dir(&installed));
+            return Err(err.into());
+        }
         self.sweep()?;
         Ok(Accepted {
             restart_needed: Config::restart_needed(current, &config),
@@ -636,6 +669,15 @@ fn stage_files(root: &Path, files: &BTreeMap<BundlePath, Vec<u8>>) -> Result<Pat
     let staged = root.join(name);
     remove_dir_all(&staged)?;
     fs::create_dir(&staged).map_err(io_err("create", &staged))?;
+    write_staged(&staged, files).inspect_err(|_| {
+        // Half a bundle is of no use and takes the space a retry needs.
+        let _ = fs::remove_dir_all(&staged);
+    })?;
+    Ok(staged)
+}
+
+fn write_staged(staged: &Path, files: &BTreeMap<BundlePath, Vec<u8>>) -> Result<(), StoreError> {
+    let staged = staged.to_path_buf();
     let mut dirs = vec![staged.clone()];
     for (path, data) in files {
         let target = path.under(&staged);
@@ -658,7 +700,7 @@ fn stage_files(root: &Path, files: &BTreeMap<BundlePath, Vec<u8>>) -> Result<Pat
     for dir in &dirs {
         fsync_dir(dir)?;
     }
-    Ok(staged)
+    Ok(())
 }
 
 /// Move a staged directory into `versions/` durably.
@@ -686,7 +728,10 @@ fn write_state(root: &Path, state: &State) -> Result<(), StoreError> {
         }
         _ => {}
     }
-    write_file_synced(&tmp, &json)?;
+    write_file_synced(&tmp, &json).inspect_err(|_| {
+        // The state in force is untouched; a partial copy is only clutter.
+        let _ = fs::remove_file(&tmp);
+    })?;
     fs::rename(&tmp, &path).map_err(io_err("rename", &tmp))?;
     fsync_dir(root)
 }

@@ -149,9 +149,19 @@ pub struct SealedUpload {
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error(transparent)]
-    Schema(#[from] SchemaError),
+    Schema(SchemaError),
     #[error("database error: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Sqlite(rusqlite::Error),
+    /// SQLITE_FULL (ENOSPC underneath): the transaction was rolled back,
+    /// nothing of it is in the file.
+    #[error("the disk is full: {0}")]
+    DiskFull(rusqlite::Error),
+    /// SQLITE_IOERR (EIO and the like): the storage itself failed.
+    #[error("the storage failed: {0}")]
+    Io(rusqlite::Error),
+    /// SQLITE_CORRUPT / SQLITE_NOTADB: the file itself is damaged.
+    #[error("the outbox file is damaged: {0}")]
+    Damaged(rusqlite::Error),
     #[error(transparent)]
     Seal(#[from] SealError),
     #[error("record {0} is not signed; only signed records are queued")]
@@ -166,12 +176,43 @@ pub enum StoreError {
     Corrupt(String),
 }
 
+impl From<rusqlite::Error> for StoreError {
+    /// Sorted by SQLite's result code (never by message text), so a full
+    /// disk or a failing card reaches people as what it is.
+    fn from(err: rusqlite::Error) -> StoreError {
+        use rusqlite::ErrorCode;
+        match err.sqlite_error_code() {
+            Some(ErrorCode::DiskFull) => StoreError::DiskFull(err),
+            Some(ErrorCode::SystemIoFailure) => StoreError::Io(err),
+            Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase) => StoreError::Damaged(err),
+            _ => StoreError::Sqlite(err),
+        }
+    }
+}
+
+impl From<SchemaError> for StoreError {
+    fn from(err: SchemaError) -> StoreError {
+        match err {
+            SchemaError::Sqlite(err) => StoreError::from(err),
+            other => StoreError::Schema(other),
+        }
+    }
+}
+
 impl StoreError {
+    /// The disk is full: freeing space and trying again will work.
+    pub fn is_disk_full(&self) -> bool {
+        matches!(self, StoreError::DiskFull(_))
+    }
+
     pub fn code(&self) -> &'static str {
         match self {
             StoreError::Schema(SchemaError::TooNew { .. }) => "store_too_new",
             StoreError::Schema(SchemaError::NotOurs { .. }) => "store_not_ours",
             StoreError::Schema(SchemaError::Sqlite(_)) | StoreError::Sqlite(_) => "store_io",
+            StoreError::DiskFull(_) => "store_disk_full",
+            StoreError::Io(_) => "store_device_io",
+            StoreError::Damaged(_) => "store_damaged",
             StoreError::Seal(e) => e.code(),
             StoreError::NotSigned(_) => "not_signed",
             StoreError::Conflict(_) => "record_conflict",
@@ -189,6 +230,11 @@ impl StoreError {
             StoreError::Schema(SchemaError::NotOurs { .. }) => "数据文件不是本机的登记数据库",
             StoreError::Schema(SchemaError::Sqlite(_)) | StoreError::Sqlite(_) => {
                 "保存失败，请联系工作人员"
+            }
+            StoreError::DiskFull(_) => "本机存储空间已满，没能保存，请工作人员清理空间",
+            StoreError::Io(_) => "本机存储设备读写出错，没能保存，请联系工作人员检查设备",
+            StoreError::Damaged(_) => {
+                "本机登记数据文件损坏：请不要删除或覆盖它，关机后联系县里技术人员取回其中的记录"
             }
             StoreError::Seal(e) => e.message_zh(),
             StoreError::NotSigned(_) => "记录还没有签字确认，不能提交",

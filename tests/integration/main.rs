@@ -25,6 +25,7 @@ mod devices_printer;
 mod devices_receipt;
 mod devices_wlt;
 mod devices_wlt_timeout;
+mod faults_disk_full;
 mod input_engines;
 mod input_keyboard;
 mod input_speech;

@@ -159,8 +159,15 @@ pub enum Event {
     },
     /// "工作人员确认" on the signing page: opens the PIN pad.
     WitnessRequested,
-    /// Answer to [`Effect::Enqueue`]: durably stored (or not).
+    /// Answer to [`Effect::Enqueue`]: durably stored (or not; then the
+    /// error is in plain words for the person and staff).
     Enqueued(Result<(), String>),
+    /// An [`Effect::SaveDraft`] failed (a full disk): the session goes on
+    /// in memory, but the person and staff must know that a power cut now
+    /// would lose what was entered.
+    DraftNotSaved {
+        message_zh: String,
+    },
     /// The person answered the idle warning.
     StillHere,
     /// "结束登记" tapped: ask before wiping.

@@ -353,7 +353,7 @@ impl Session {
                     self.done_since = Some(now);
                     fx.push(Effect::Speak("登记完成，谢谢您".into()));
                 }
-                Err(_) => {
+                Err(message_zh) => {
                     // Stay on the signing page with the signed record in
                     // memory; staff can retry and nothing is lost.
                     self.print = PrintState::AwaitingSignature;
@@ -361,9 +361,24 @@ impl Session {
                         r.signature = None;
                         r.meta.state = RecordState::Draft;
                     }
-                    self.notice = Some("保存记录时出错，请联系工作人员，记录不会丢失".into());
+                    // The store's words say why (a full disk is not a broken
+                    // kiosk); a blank answer still gets a message.
+                    let message_zh = if message_zh.trim().is_empty() {
+                        "保存记录时出错，请联系工作人员，记录不会丢失".to_string()
+                    } else {
+                        message_zh
+                    };
+                    fx.push(Effect::Speak(message_zh.clone()));
+                    self.notice = Some(message_zh);
                 }
             },
+            // Only while a record is being filled in; the store's own
+            // status line tells staff in any case.
+            (step, Event::DraftNotSaved { message_zh })
+                if self.record.is_some() && step != Step::Done =>
+            {
+                self.notice = Some(message_zh);
+            }
             (Step::Review, Event::JumpToField(field)) => {
                 let problems = self
                     .record

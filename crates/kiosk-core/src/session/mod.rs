@@ -221,6 +221,7 @@ impl Session {
             Event::LookUpAnswered(_)
                 | Event::DraftFound(_)
                 | Event::Enqueued(_)
+                | Event::DraftNotSaved { .. }
                 | Event::QueueLoaded(_)
                 | Event::DevicesChecked(_)
                 | Event::SyncFinished { .. }

@@ -539,7 +539,10 @@ fn a_failed_save_keeps_the_record_and_can_be_confirmed_again() {
                 staff_id: "staff-03".into(),
             },
         ),
-        (101, Event::Enqueued(Err("disk full".into()))),
+        (
+            101,
+            Event::Enqueued(Err("本机存储空间已满，没能保存".into())),
+        ),
         (
             110,
             Event::SignatureConfirmed {
@@ -552,10 +555,62 @@ fn a_failed_save_keeps_the_record_and_can_be_confirmed_again() {
     let tail: Vec<&str> = log.lines().skip(to_review().len() + 2).collect();
     expect![[r#"
         +100 SignatureConfirmed { staff_id: "staff-03" } -> Sign Enqueue(Signed)
-        +101 Enqueued(Err("disk full")) -> Sign «保存记录时出错，请联系工作人员，记录不会丢失»
+        +101 Enqueued(Err("本机存储空间已满，没能保存")) -> Sign «本机存储空间已满，没能保存»
         +110 SignatureConfirmed { staff_id: "staff-03" } -> Sign Enqueue(Signed)"#]]
     .assert_eq(&tail.join("\n"));
     assert!(s.record().is_some());
+}
+
+#[test]
+fn a_failed_save_with_no_words_still_says_it_was_not_saved() {
+    let mut script = to_review();
+    script.extend([
+        (90, Event::Next),
+        (95, Event::Printed(PrintOutcome::Printed)),
+        (
+            100,
+            Event::SignatureConfirmed {
+                staff_id: "staff-03".into(),
+            },
+        ),
+        (101, Event::Enqueued(Err(" ".into()))),
+    ]);
+    let mut s = session();
+    let log = run(&mut s, script);
+    let last = log.lines().last().unwrap_or_default();
+    assert!(
+        last.ends_with("-> Sign «保存记录时出错，请联系工作人员，记录不会丢失»"),
+        "{last}"
+    );
+}
+
+#[test]
+fn a_draft_not_saved_is_told_while_filling_in_and_not_after() {
+    let mut script = to_review();
+    script.truncate(6);
+    script.push((
+        13,
+        Event::DraftNotSaved {
+            message_zh: "本机存储空间已满，没能保存".into(),
+        },
+    ));
+    let mut s = session();
+    let log = run(&mut s, script);
+    let last = log.lines().last().unwrap_or_default();
+    assert!(last.ends_with("«本机存储空间已满，没能保存»"), "{last}");
+
+    // Before a session has a record there is nothing to warn about.
+    let mut idle = session();
+    let log = run(
+        &mut idle,
+        vec![(
+            1,
+            Event::DraftNotSaved {
+                message_zh: "本机存储空间已满，没能保存".into(),
+            },
+        )],
+    );
+    assert!(!log.contains('«'), "{log}");
 }
 
 #[test]

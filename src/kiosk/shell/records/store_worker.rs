@@ -188,8 +188,14 @@ impl StoreWorker {
             } => {
                 self.clock.set(now);
                 let result = self.store.save_draft(&self.key, &record, &photos, now);
+                let message_zh = result.as_ref().err().map(draft_not_saved_zh);
                 self.note("save the draft", &record.meta.record_id, result);
-                return true;
+                match message_zh {
+                    // The person keeps going, but is told that what they
+                    // typed is only in memory until the store works again.
+                    Some(message_zh) => Answer::Event(Event::DraftNotSaved { message_zh }),
+                    None => return true,
+                }
             }
             StoreJob::LoadDraft {
                 id,
@@ -274,7 +280,7 @@ impl StoreWorker {
                     "could not queue a record: {e}"
                 );
                 self.failed(&e);
-                Err(format!("{}，记录不会丢失，请联系工作人员", e.message_zh()))
+                Err(enqueue_failed_zh(&e))
             }
         }
     }
@@ -335,6 +341,23 @@ impl StoreWorker {
     fn failed(&self, e: &StoreError) {
         lock(&self.outbox).error_zh = Some(e.message_zh());
     }
+}
+
+/// What the person and staff read when a signed record could not be
+/// queued: never "saved"; the record stays on screen, and confirming the
+/// signature again queues it once the cause is dealt with.
+fn enqueue_failed_zh(e: &StoreError) -> String {
+    format!(
+        "{}。记录不会丢失：填写的内容都还在，处理好后请工作人员再次确认签字即可保存",
+        e.message_zh()
+    )
+}
+
+fn draft_not_saved_zh(e: &StoreError) -> String {
+    format!(
+        "{}。您可以继续填写，但填写的内容暂时没有存到本机，请告诉工作人员",
+        e.message_zh()
+    )
 }
 
 /// "K7Q2-M9XD-3F8A　110105********002X": the record number staff can look
