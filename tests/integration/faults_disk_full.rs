@@ -27,6 +27,24 @@ use veteran_kiosk::store::{Blobs, LocalKey, Store, StoreError};
 
 use config_support::*;
 
+/// The user's or group's numeric id, as `id -u` / `id -g` print it.
+fn id_of(flag: &str) -> String {
+    let out = Command::new("id").arg(flag).output().unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// `program` run as root: directly when we are root, else through
+/// `sudo -n` (the set-up scripts use sudo the same way on a non-root CI).
+fn as_root(program: &str) -> Command {
+    if id_of("-u") == "0" {
+        Command::new(program)
+    } else {
+        let mut sudo = Command::new("sudo");
+        sudo.arg("-n").arg(program);
+        sudo
+    }
+}
+
 /// A tmpfs of `size` mounted on a fresh directory, unmounted on drop.
 struct SmallDisk {
     _parent: tempfile::TempDir,
@@ -39,12 +57,13 @@ impl SmallDisk {
         let parent = tempfile::tempdir().unwrap();
         let mount_point = parent.path().join("disk");
         fs::create_dir(&mount_point).unwrap();
-        let output = Command::new("mount")
+        let (uid, gid) = (id_of("-u"), id_of("-g"));
+        let output = as_root("mount")
             .args([
                 "-t",
                 "tmpfs",
                 "-o",
-                &format!("size={size},mode=0700"),
+                &format!("size={size},mode=0700,uid={uid},gid={gid}"),
                 "tmpfs",
             ])
             .arg(&mount_point)
@@ -52,7 +71,7 @@ impl SmallDisk {
         match output {
             Ok(out) if out.status.success() => {}
             Ok(out) => panic!(
-                "cannot mount a tmpfs to fill (these tests need root, as in CI): mount said {}",
+                "cannot mount a tmpfs to fill (these tests need root, or sudo without a password, as the README's set-up has): mount said {}",
                 String::from_utf8_lossy(&out.stderr).trim()
             ),
             Err(e) => panic!("cannot run mount(8) to make a small disk to fill: {e}"),
@@ -98,10 +117,10 @@ impl SmallDisk {
 
 impl Drop for SmallDisk {
     fn drop(&mut self) {
-        let status = Command::new("umount").arg(&self.mount_point).status();
+        let status = as_root("umount").arg(&self.mount_point).status();
         if !matches!(status, Ok(s) if s.success()) {
             // Something still holds a file open: detach it anyway.
-            let _ = Command::new("umount")
+            let _ = as_root("umount")
                 .arg("-l")
                 .arg(&self.mount_point)
                 .status();
