@@ -664,6 +664,7 @@ pub fn generate(
             signed_at,
             witnessed_by: format!("staff-{:02}", 1 + rng.next_u64() % 9),
         }),
+        checks: Vec::new(),
     };
     debug_assert!(record::problems(&record, today).is_empty());
     (record, blobs)
