@@ -54,9 +54,7 @@ fn answer(field: &Field) -> String {
         FieldKind::Text { value } if value.trim().is_empty() => "（未填）".into(),
         FieldKind::Text { value } => value.clone(),
         FieldKind::Number { value } => value.map_or("（未填）".into(), |v| v.to_string()),
-        FieldKind::Date { value } => value.map_or("（未填）".into(), |d| {
-            d.format("%Y年%m月%d日").to_string()
-        }),
+        FieldKind::Date { value } => value.map_or("（未填）".into(), |d| d.to_zh()),
     }
 }
 
