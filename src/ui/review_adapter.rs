@@ -166,4 +166,14 @@ pub fn show(ui: &AppWindow, view: &View) {
         })
         .collect();
     g.set_problems(ModelRc::new(VecModel::from(problems)));
+    let checks: Vec<ProblemRow> = view
+        .checks
+        .iter()
+        .map(|p| ProblemRow {
+            page: page_name(p.step).into(),
+            field: p.problem.field.as_deref().unwrap_or_default().into(),
+            message: format!("【{}】{}", p.problem.severity.as_zh(), p.problem.message).into(),
+        })
+        .collect();
+    g.set_checks(ModelRc::new(VecModel::from(checks)));
 }
