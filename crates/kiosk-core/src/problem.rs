@@ -8,7 +8,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// A problem found in some input: a stable machine `code`, the `field` it
 /// concerns (a path such as `identity.id_number`), a message in plain
 /// Chinese for the person at the kiosk, and how much it weighs.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Problem {
     pub code: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -50,6 +50,21 @@ impl Severity {
             Severity::Advice => "提示",
             Severity::NeedsChecking => "待核实",
         }
+    }
+}
+
+/// Debug-prints an error as it did before severities existed (logs and
+/// snapshots read the same); any other severity is shown.
+impl fmt::Debug for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut out = f.debug_struct("Problem");
+        out.field("code", &self.code)
+            .field("field", &self.field)
+            .field("message", &self.message);
+        if !self.severity.is_error() {
+            out.field("severity", &self.severity);
+        }
+        out.finish()
     }
 }
 
