@@ -415,7 +415,13 @@ mod tests {
             let field = details_fields(&edited).remove(1);
             (field.answer_zh(), edit_notice_zh(&d(y, m, day)))
         };
-        let cases: &[((&str, &str, &str), Option<&str>, Option<&str>)] = &[
+        // (typed parts, the answer kept, what the person is told)
+        type Case<'a> = (
+            (&'a str, &'a str, &'a str),
+            Option<&'a str>,
+            Option<&'a str>,
+        );
+        let cases: &[Case] = &[
             (("1968", "", ""), Some("1968年"), None),
             (("1968", "3", ""), Some("1968年3月"), None),
             (("1968", "3", "1"), Some("1968年3月1日"), None),
