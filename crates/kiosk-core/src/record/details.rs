@@ -25,14 +25,14 @@ pub enum CategoryDetails {
         #[serde(default)]
         disability_grade: Option<u8>,
         /// Who was state-supported (国家供养): the plan's rank conditions.
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         state_support_rank: Option<StateSupportRank>,
     },
     /// 3 军队离退休干部和退休士官
     RetiredOfficerNco {
         kind: Option<RetirementKind>,
         /// 移交政府安置 or 军队管理; absent in records made before.
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         management: Option<RetiredManagement>,
         enlisted_on: Option<PartialDate>,
         retired_on: Option<PartialDate>,
@@ -47,7 +47,7 @@ pub enum CategoryDetails {
     DemobilisedServiceman {
         group: Option<DemobilisedGroup>,
         /// 在乡 or retired from another department (the second group).
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         standing: Option<DemobilisedStanding>,
         enlisted_on: Option<PartialDate>,
         demobilised_on: Option<PartialDate>,
@@ -66,7 +66,7 @@ pub enum CategoryDetails {
     /// 8 伤残民兵民工
     DisabledMilitia {
         /// 民兵, 民工, 预备役人员 or others.
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         person_kind: Option<MilitiaKind>,
         disability_grade: Option<u8>,
         cause: Option<DisabilityCause>,
@@ -83,7 +83,7 @@ pub enum CategoryDetails {
         relation: Option<Relation>,
         member_name: String,
         /// 中国人民解放军 or 中国人民武装警察部队.
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         force: Option<ServingForce>,
     },
 }
