@@ -36,7 +36,7 @@ use crate::devices::printer::{print_outcome, PrinterError, ReceiptPrinter};
 use crate::store::record_number;
 use crate::ui::needs_adapter::area_name;
 use kiosk_core::category::DocumentKind;
-use kiosk_core::forms::{self, Field, FieldKind};
+use kiosk_core::forms::{self, Field};
 use kiosk_core::id_number::mask_id_text;
 use kiosk_core::record::{CategoryDetails, IdentitySource, Record, ValidRecord};
 use kiosk_core::session::PrintOutcome;
@@ -140,32 +140,6 @@ pub fn qr_payload(record: &Record) -> String {
     format!("VK1:{}:{}", record.meta.record_id, content_digest(record))
 }
 
-/// What a field holds, as the receipt says it; `None` when not answered.
-/// (The same answers the review page shows.)
-fn answer(field: &Field) -> Option<String> {
-    match &field.kind {
-        FieldKind::Choice { options, selected } => {
-            selected.and_then(|i| options.get(i)).map(|s| s.to_string())
-        }
-        FieldKind::Multi {
-            options,
-            selected,
-            answered,
-        } => answered.then(|| {
-            let chosen: Vec<&str> = options
-                .iter()
-                .zip(selected)
-                .filter(|(_, s)| **s)
-                .map(|(o, _)| *o)
-                .collect();
-            chosen.join("、")
-        }),
-        FieldKind::Text { value } => Some(value.trim().to_string()).filter(|v| !v.is_empty()),
-        FieldKind::Number { value } => value.map(|v| v.to_string()),
-        FieldKind::Date { value } => value.map(|d| d.format("%Y年%m月%d日").to_string()),
-    }
-}
-
 /// A field's label without its explanation in brackets.
 fn short_label(field: &Field) -> &'static str {
     field.label_zh.split('（').next().unwrap_or(field.label_zh)
@@ -178,7 +152,7 @@ pub fn category_lines(details: &CategoryDetails) -> Vec<String> {
     let category = details.category();
     let mut lines = vec![format!("({}) {}", category.code(), category.full_name_zh())];
     for field in forms::details_fields(details) {
-        if let Some(value) = answer(&field) {
+        if let Some(value) = field.answer_zh() {
             lines.push(format!("  {}：{value}", short_label(&field)));
         }
     }
@@ -190,7 +164,7 @@ fn living_lines(record: &Record) -> Vec<String> {
     forms::living_fields(&record.living)
         .iter()
         .filter_map(|field| {
-            let mut value = answer(field)?;
+            let mut value = field.answer_zh()?;
             if field.key == "monthly_income_yuan" {
                 value.push('元');
             }

@@ -25,11 +25,12 @@ use crate::sync::core::SplitMix64;
 use kiosk_core::category::{check_selection, Category, DocumentKind};
 use kiosk_core::id_number::{check_digit, Sex};
 use kiosk_core::record::{
-    self, BereavedFamily, CardIdentity, CategoryDetails, DemobilisedGroup, DisabilityCause,
-    DisabilitySubsidy, DocumentPhoto, Housing, Identity, IdentitySource, LivingConditions,
-    MedicalInsurance, Meta, Need, NeedArea, OfficerPlacement, PensionInsurance, PhotoRef, Photos,
-    Record, RecordState, RedArmyKind, Relation, RetirementKind, Signature, SocialAssistance,
-    SoldierPlacement, StaffRetirementKind, StateBenefit, Township, WorkStatus, SCHEMA_VERSION,
+    self, BereavedFamily, CardIdentity, CategoryDetails, DemobilisedGroup, DemobilisedStanding,
+    DisabilityCause, DisabilitySubsidy, DocumentPhoto, Housing, Identity, IdentitySource,
+    LivingConditions, MedicalInsurance, Meta, MilitiaKind, Need, NeedArea, OfficerPlacement,
+    PensionInsurance, PhotoRef, Photos, Record, RecordState, RedArmyKind, Relation,
+    RetiredManagement, RetirementKind, ServingForce, Signature, SocialAssistance, SoldierPlacement,
+    StaffRetirementKind, StateBenefit, StateSupportRank, Township, WorkStatus, SCHEMA_VERSION,
 };
 
 #[derive(Subcommand, Debug)]
@@ -419,8 +420,8 @@ pub fn generate(
                 }
                 CategoryDetails::TransferredOfficer {
                     placement: Some(*pick(&mut rng, &fits)),
-                    enlisted_on: Some(enlisted),
-                    transferred_on: Some(left),
+                    enlisted_on: Some(enlisted.into()),
+                    transferred_on: Some(left.into()),
                 }
             }
             Category::DischargedSoldier => {
@@ -437,11 +438,14 @@ pub fn generate(
                 if disabled && grade <= 4 {
                     fits.push(SoldierPlacement::StateSupported);
                 }
+                let placement = *pick(&mut rng, &fits);
                 CategoryDetails::DischargedSoldier {
-                    placement: Some(*pick(&mut rng, &fits)),
-                    enlisted_on: Some(enlisted),
-                    discharged_on: Some(left),
+                    placement: Some(placement),
+                    enlisted_on: Some(enlisted.into()),
+                    discharged_on: Some(left.into()),
                     disability_grade: disabled.then_some(grade),
+                    state_support_rank: (placement == SoldierPlacement::StateSupported)
+                        .then_some(StateSupportRank::JuniorNco),
                 }
             }
             Category::RetiredOfficerNco => CategoryDetails::RetiredOfficerNco {
@@ -449,8 +453,9 @@ pub fn generate(
                     &mut rng,
                     &[RetirementKind::RetiredCadre, RetirementKind::RetiredNco],
                 )),
-                enlisted_on: Some(enlisted),
-                retired_on: Some(years(enlisted, 25).min(today - Duration::days(30))),
+                management: Some(RetiredManagement::HandedToGovernment),
+                enlisted_on: Some(enlisted.into()),
+                retired_on: Some(years(enlisted, 25).min(today - Duration::days(30)).into()),
             },
             Category::RetiredNonEnlistedStaff => {
                 let started = years(birth, 18);
@@ -459,8 +464,8 @@ pub fn generate(
                         &mut rng,
                         &[StaffRetirementKind::Retired, StaffRetirementKind::Resigned],
                     )),
-                    started_work_on: Some(started),
-                    retired_on: Some(years(started, 30).min(today - Duration::days(30))),
+                    started_work_on: Some(started.into()),
+                    retired_on: Some(years(started, 30).min(today - Duration::days(30)).into()),
                 }
             }
             Category::DemobilisedServiceman => CategoryDetails::DemobilisedServiceman {
@@ -469,8 +474,9 @@ pub fn generate(
                 } else {
                     DemobilisedGroup::UnderRegulations
                 }),
-                enlisted_on: Some(enlisted),
-                demobilised_on: Some(left),
+                standing: early_demob.then_some(DemobilisedStanding::InVillage),
+                enlisted_on: Some(enlisted.into()),
+                demobilised_on: Some(left.into()),
             },
             Category::RedArmyVeteran => CategoryDetails::RedArmyVeteran {
                 kind: Some(*pick(
@@ -481,7 +487,7 @@ pub fn generate(
                         RedArmyKind::Separated,
                     ],
                 )),
-                enlisted_on: Some(enlisted),
+                enlisted_on: Some(enlisted.into()),
             },
             Category::DisabledServiceman => CategoryDetails::DisabledServiceman {
                 disability_grade: Some(grade),
@@ -496,6 +502,7 @@ pub fn generate(
                 certificate_number: format!("闽军残字第{:06}号", rng.next_u64() % 1_000_000),
             },
             Category::DisabledMilitia => CategoryDetails::DisabledMilitia {
+                person_kind: Some(MilitiaKind::Militia),
                 disability_grade: Some(grade),
                 cause: Some(*pick(
                     &mut rng,
@@ -509,11 +516,9 @@ pub fn generate(
                 let family = BereavedFamily {
                     relation: Some(*pick(&mut rng, &relation_any)),
                     deceased_name: format!("{}{}", pick(&mut rng, SURNAMES), pick(&mut rng, GIVEN)),
-                    deceased_on: Some(between(
-                        &mut rng,
-                        date(1950, 1, 1),
-                        today - Duration::days(400),
-                    )),
+                    deceased_on: Some(
+                        between(&mut rng, date(1950, 1, 1), today - Duration::days(400)).into(),
+                    ),
                     receives_pension: Some(rng.next_u64() % 2 == 0),
                 };
                 match category {
@@ -525,6 +530,7 @@ pub fn generate(
             Category::ServingMemberFamily => CategoryDetails::ServingMemberFamily {
                 relation: Some(*pick(&mut rng, &relation_family)),
                 member_name: format!("{}{}", pick(&mut rng, SURNAMES), pick(&mut rng, GIVEN)),
+                force: Some(ServingForce::Pla),
             },
         };
         categories.push(details);
@@ -579,10 +585,26 @@ pub fn generate(
         } else {
             vec![]
         }),
-        state_benefits: Some(if has(Category::DisabledServiceman) {
-            vec![StateBenefit::DisabilityPension]
-        } else {
-            vec![]
+        // As the categories say: a regular pension where a family module
+        // says so, a disability pension for categories 7 and 8.
+        state_benefits: Some({
+            let receives_pension = categories.iter().any(|d| {
+                matches!(
+                    d,
+                    CategoryDetails::MartyrFamily(f)
+                    | CategoryDetails::KilledOnDutyFamily(f)
+                    | CategoryDetails::DiedOfIllnessFamily(f) if f.receives_pension == Some(true)
+                )
+            });
+            let disabled = has(Category::DisabledServiceman) || has(Category::DisabledMilitia);
+            let mut benefits = Vec::new();
+            if receives_pension {
+                benefits.push(StateBenefit::RegularPension);
+            }
+            if disabled {
+                benefits.push(StateBenefit::DisabilityPension);
+            }
+            benefits
         }),
         disability_subsidies: Some(if rng.next_u64() % 6 == 0 {
             vec![DisabilitySubsidy::LivingAllowance]
@@ -685,6 +707,7 @@ pub fn generate(
             signed_at,
             witnessed_by: format!("staff-{:02}", 1 + rng.next_u64() % 9),
         }),
+        checks: Vec::new(),
     };
     debug_assert!(record::problems(&record, today).is_empty());
     (record, blobs)

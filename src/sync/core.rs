@@ -373,6 +373,7 @@ mod tests {
             code: "missing".into(),
             field: Some("identity.name".into()),
             message: "请填写姓名".into(),
+            severity: Default::default(),
         }
     }
 

@@ -262,11 +262,11 @@ pub(crate) fn form_rows(
                 }
                 FieldKind::Date { value } => {
                     row.kind = "date".into();
+                    // Only the parts remembered; the others stay empty.
                     if let Some(d) = value {
-                        use chrono::Datelike;
                         row.year = d.year().to_string().into();
-                        row.month = d.month().to_string().into();
-                        row.day = d.day().to_string().into();
+                        row.month = d.month().map(|m| m.to_string()).unwrap_or_default().into();
+                        row.day = d.day().map(|d| d.to_string()).unwrap_or_default().into();
                     }
                 }
             }

@@ -54,9 +54,7 @@ fn answer(field: &Field) -> String {
         FieldKind::Text { value } if value.trim().is_empty() => "（未填）".into(),
         FieldKind::Text { value } => value.clone(),
         FieldKind::Number { value } => value.map_or("（未填）".into(), |v| v.to_string()),
-        FieldKind::Date { value } => value.map_or("（未填）".into(), |d| {
-            d.format("%Y年%m月%d日").to_string()
-        }),
+        FieldKind::Date { value } => value.map_or("（未填）".into(), |d| d.to_zh()),
     }
 }
 
@@ -186,4 +184,14 @@ pub fn show(ui: &AppWindow, view: &View) {
         })
         .collect();
     g.set_problems(ModelRc::new(VecModel::from(problems)));
+    let checks: Vec<ProblemRow> = view
+        .checks
+        .iter()
+        .map(|p| ProblemRow {
+            page: page_name(p.step).into(),
+            field: p.problem.field.as_deref().unwrap_or_default().into(),
+            message: format!("【{}】{}", p.problem.severity.as_zh(), p.problem.message).into(),
+        })
+        .collect();
+    g.set_checks(ModelRc::new(VecModel::from(checks)));
 }

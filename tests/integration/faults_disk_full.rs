@@ -120,10 +120,7 @@ impl Drop for SmallDisk {
         let status = as_root("umount").arg(&self.mount_point).status();
         if !matches!(status, Ok(s) if s.success()) {
             // Something still holds a file open: detach it anyway.
-            let _ = as_root("umount")
-                .arg("-l")
-                .arg(&self.mount_point)
-                .status();
+            let _ = as_root("umount").arg("-l").arg(&self.mount_point).status();
         }
     }
 }

@@ -169,6 +169,7 @@ fn states_move_forward_only_and_a_correction_supersedes() {
         code: "photo_unclear".into(),
         field: Some("photos.portrait".into()),
         message: "照片不清晰".into(),
+        severity: Default::default(),
     }];
     let t = now();
     for action in [

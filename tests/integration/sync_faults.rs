@@ -210,6 +210,7 @@ fn review_outcomes_are_polled_back() {
         code: "photo_unclear".into(),
         field: Some("photos.portrait".into()),
         message: "照片不清晰，请重新拍摄".into(),
+        severity: Default::default(),
     }];
     let db = world.platform.state.db();
     db.review(a, "reviewer-1", None, Utc::now()).unwrap();

@@ -1035,3 +1035,71 @@ fn help_texts_from_configuration_open_are_spoken_and_close() {
     assert_eq!(h.help_panel(), None);
     assert!(!h.ui.global::<veteran_kiosk::ui::HelpView>().get_open());
 }
+
+/// A person who remembers only the year of enlistment and the year and
+/// month of discharge: the details page keeps just that, the review reads
+/// it back in words, and a finding that does not block (伤残抚恤金 without
+/// a disabled category) is listed for staff, yet the receipt can be printed.
+#[test]
+fn remembered_years_and_a_check_for_staff_on_screen() {
+    let h = harness();
+    register_until_review(&h, false);
+    // Back to the living conditions, then to the details.
+    h.tap("上一步");
+    h.tap("上一步");
+    assert_eq!(h.screen(), Screen::Living);
+    h.tap("享受的国家抚恤补助（可多选）：伤残抚恤金");
+    h.tap("上一步");
+    h.tap("上一步");
+    assert_eq!(h.screen(), Screen::Details);
+    h.type_into("入伍时间 日", "");
+    h.type_into("入伍时间 月", "");
+    h.type_into("退役时间 日", "");
+    h.screenshot("07b-details-year-only");
+    let dates = h.record(|r| match &r.categories[0] {
+        kiosk_core::record::CategoryDetails::DischargedSoldier {
+            enlisted_on,
+            discharged_on,
+            ..
+        } => (*enlisted_on, *discharged_on),
+        _ => (None, None),
+    });
+    assert_eq!(
+        dates,
+        (
+            Some(kiosk_core::PartialDate::Year(1968)),
+            Some(kiosk_core::PartialDate::YearMonth(1973, 1))
+        )
+    );
+    // A month that does not exist: not kept, and the page says why.
+    h.type_into("退役时间 月", "13");
+    assert_eq!(h.notice(), "月份应为 1 到 12");
+    assert_eq!(
+        h.record(|r| match &r.categories[0] {
+            kiosk_core::record::CategoryDetails::DischargedSoldier { discharged_on, .. } =>
+                *discharged_on,
+            _ => None,
+        }),
+        None
+    );
+    // The cleared date empties the year box drawn from it: type it again.
+    h.type_into("退役时间 年", "1973");
+    h.type_into("退役时间 月", "1");
+    assert_eq!(h.notice(), "");
+    for _ in 0..4 {
+        h.tap("下一步");
+    }
+    assert_eq!(h.screen(), Screen::Review);
+    assert!(
+        !h.find("【请核对】享受伤残抚恤金的一般是残疾军人或伤残民兵民工，请核对人员类别")
+            .is_empty(),
+        "the warning is listed for staff"
+    );
+    assert!(
+        !h.find("1968年").is_empty(),
+        "the year reads back as a year"
+    );
+    h.screenshot("11b-review-checks-for-staff");
+    h.tap("打印回执");
+    assert_eq!(h.screen(), Screen::Sign);
+}

@@ -154,6 +154,7 @@ fn a_queued_record_reaches_the_platform_and_its_review_comes_back() {
         code: "photo_unclear".into(),
         field: Some("photos.portrait".into()),
         message: "照片不清晰，请重新拍摄".into(),
+        severity: Default::default(),
     };
     world
         .platform

@@ -179,6 +179,7 @@ pub fn parse_reason(text: &str) -> Option<Problem> {
         code: code.to_string(),
         field: field.filter(|f| !f.is_empty()).map(Into::into),
         message: message.trim().to_string(),
+        severity: Default::default(),
     })
 }
 

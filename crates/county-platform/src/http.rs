@@ -111,6 +111,7 @@ fn open_and_check(
             code: error_code::KIOSK_CERTIFICATE_MISMATCH.into(),
             field: Some("meta.kiosk_id".into()),
             message: "记录上的采集点编号与发送它的终端证书不符，请核对本机配置".into(),
+            severity: Default::default(),
         });
     }
     for (field, photo) in photo_refs(&record) {
@@ -119,6 +120,7 @@ fn open_and_check(
                 code: "photo_missing".into(),
                 field: Some(field.into()),
                 message: "记录中的照片文件缺失或不符".into(),
+                severity: Default::default(),
             });
         }
     }

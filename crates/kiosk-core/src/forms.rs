@@ -11,8 +11,7 @@
 //! Nothing is ever pre-selected: a field whose value is `None` shows no
 //! choice, and "none" answers are explicit options.
 
-use chrono::NaiveDate;
-
+use crate::partial_date::{DateInputError, PartialDate};
 use crate::record::fields::{self, FieldSlot, Slot};
 use crate::record::{CategoryDetails, LivingConditions};
 
@@ -48,8 +47,9 @@ pub enum FieldKind {
     Number {
         value: Option<u32>,
     },
+    /// What is remembered: a year, a year and month, or a day.
     Date {
-        value: Option<NaiveDate>,
+        value: Option<PartialDate>,
     },
 }
 
@@ -62,7 +62,9 @@ pub enum FieldEdit {
     Text(String),
     /// Digits as typed; anything that is not a whole number clears it.
     Number(String),
-    /// Year, month and day as typed; a day that does not exist clears it.
+    /// Year, month and day as typed; an empty month (and day) keeps only
+    /// the year, an empty day the year and month. Parts that are no date
+    /// clear it (and [`edit_notice_zh`] says why).
     Date {
         year: String,
         month: String,
@@ -70,11 +72,51 @@ pub enum FieldEdit {
     },
 }
 
-/// Parse typed year, month, day into a date, if it exists.
-pub fn parse_date_parts(year: &str, month: &str, day: &str) -> Option<NaiveDate> {
-    let number = |s: &str| s.trim().parse::<u32>().ok();
-    let year = i32::try_from(number(year)?).ok()?;
-    NaiveDate::from_ymd_opt(year, number(month)?, number(day)?)
+/// Parse typed year, month, day into a date at the precision given.
+pub fn parse_date_parts(year: &str, month: &str, day: &str) -> Option<PartialDate> {
+    PartialDate::from_parts(year, month, day).ok()
+}
+
+/// What to tell the person about an edit that could not be kept, in plain
+/// Chinese; `None` when it was kept or is still being typed (a year of
+/// fewer than four digits, or nothing yet).
+pub fn edit_notice_zh(edit: &FieldEdit) -> Option<&'static str> {
+    let FieldEdit::Date { year, month, day } = edit else {
+        return None;
+    };
+    match PartialDate::from_parts(year, month, day) {
+        Ok(_) => None,
+        Err(DateInputError::NoYear) if month.trim().is_empty() && day.trim().is_empty() => None,
+        Err(DateInputError::BadYear) if year.trim().chars().count() < 4 => None,
+        Err(error) => Some(error.message_zh()),
+    }
+}
+
+impl Field {
+    /// The answer as the person would read it back; `None` when unanswered.
+    pub fn answer_zh(&self) -> Option<String> {
+        match &self.kind {
+            FieldKind::Choice { options, selected } => {
+                selected.and_then(|i| options.get(i)).map(|o| o.to_string())
+            }
+            FieldKind::Multi {
+                options,
+                selected,
+                answered,
+            } => answered.then(|| {
+                options
+                    .iter()
+                    .zip(selected)
+                    .filter(|(_, on)| **on)
+                    .map(|(o, _)| *o)
+                    .collect::<Vec<_>>()
+                    .join("、")
+            }),
+            FieldKind::Text { value } => Some(value.trim().to_string()).filter(|v| !v.is_empty()),
+            FieldKind::Number { value } => value.map(|v| v.to_string()),
+            FieldKind::Date { value } => value.map(PartialDate::to_zh),
+        }
+    }
 }
 
 fn parse_number(text: &str) -> Option<u32> {
@@ -246,7 +288,7 @@ mod tests {
             ],
             expect![[r#"
                 placement (安置方式): choice[5] = 自主择业
-                enlisted_on (入伍时间): date Some(1980-09-01)
+                enlisted_on (入伍时间): date Some(Day(1980-09-01))
                 transferred_on (转业时间): date None
             "#]],
         );
@@ -263,9 +305,9 @@ mod tests {
                 ("deceased_on", d(" 1979 ", "02", "17")),
             ],
             expect![[r#"
-                relation (您与逝者的关系): choice[5] = 配偶
+                relation (您与逝者的关系): choice[6] = 配偶
                 deceased_name (逝者姓名): text "李四"
-                deceased_on (牺牲或病故时间（知道的话）): date Some(1979-02-17)
+                deceased_on (牺牲或病故时间（知道的话）): date Some(Day(1979-02-17))
                 receives_pension (是否享受定期抚恤金): choice[2] = 否
             "#]],
         );
@@ -280,6 +322,7 @@ mod tests {
                 ("disability_grade", FieldEdit::Choose(5)),
             ],
             expect![[r#"
+                person_kind (致残时的身份): choice[4] = -
                 disability_grade (残疾等级): choice[10] = 六级
                 cause (致残原因): choice[2] = -
                 certificate_number (证件编号): text ""
@@ -359,6 +402,54 @@ mod tests {
             assert_eq!(parse_date_parts(y, m, day), None, "{y}-{m}-{day}");
         }
         assert!(parse_date_parts("2000", "2", "29").is_some());
+    }
+
+    #[test]
+    fn a_date_keeps_what_is_remembered_and_says_why_not() {
+        let keep = |y: &str, m: &str, day: &str| {
+            let edited = edit_details(
+                &CategoryDetails::empty(Category::DischargedSoldier),
+                "enlisted_on",
+                &d(y, m, day),
+            );
+            let field = details_fields(&edited).remove(1);
+            (field.answer_zh(), edit_notice_zh(&d(y, m, day)))
+        };
+        // (typed parts, the answer kept, what the person is told)
+        type Case<'a> = (
+            (&'a str, &'a str, &'a str),
+            Option<&'a str>,
+            Option<&'a str>,
+        );
+        let cases: &[Case] = &[
+            (("1968", "", ""), Some("1968年"), None),
+            (("1968", "3", ""), Some("1968年3月"), None),
+            (("1968", "3", "1"), Some("1968年3月1日"), None),
+            // Still typing the year: nothing kept, nothing said.
+            (("196", "", ""), None, None),
+            (("", "", ""), None, None),
+            (("1968", "13", ""), None, Some("月份应为 1 到 12")),
+            (
+                ("1968", "", "5"),
+                None,
+                Some("填写了日却没有填月份，请补上月份或把日空着"),
+            ),
+            (
+                ("1968", "2", "30"),
+                None,
+                Some("这个月没有这一天，请核对；记不清日的可以空着"),
+            ),
+            (
+                ("", "3", ""),
+                None,
+                Some("请先填写年份，记不清月、日的可以空着"),
+            ),
+        ];
+        for ((y, m, day), answer, notice) in cases {
+            let (got_answer, got_notice) = keep(y, m, day);
+            assert_eq!(got_answer.as_deref(), *answer, "{y}/{m}/{day}");
+            assert_eq!(got_notice, *notice, "{y}/{m}/{day}");
+        }
     }
 
     proptest::proptest! {

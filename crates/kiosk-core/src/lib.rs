@@ -10,6 +10,7 @@ pub mod classified;
 pub mod forms;
 pub mod id_number;
 pub mod kiosk;
+pub mod partial_date;
 pub mod problem;
 pub mod record;
 pub mod region;
@@ -17,4 +18,5 @@ pub mod session;
 pub mod staff;
 pub mod time;
 
-pub use problem::{FieldPath, Problem};
+pub use partial_date::PartialDate;
+pub use problem::{FieldPath, Problem, Severity};

@@ -6,14 +6,66 @@ use std::ops::Deref;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A problem found in some input: a stable machine `code`, the `field` it
-/// concerns (a path such as `identity.id_number`) and a message in plain
-/// Chinese for the person at the kiosk.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// concerns (a path such as `identity.id_number`), a message in plain
+/// Chinese for the person at the kiosk, and how much it weighs.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Problem {
     pub code: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<FieldPath>,
     pub message: String,
+    /// Absent in JSON written before severities existed, and for an error:
+    /// such a problem is an error, so old JSON reads as it meant.
+    #[serde(default, skip_serializing_if = "Severity::is_error")]
+    pub severity: Severity,
+}
+
+/// How much a [`Problem`] weighs. Only an error blocks signing; the others
+/// are shown to staff and travel in the record to the county.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// The plan forbids it or the record contradicts itself: fix before signing.
+    #[default]
+    Error,
+    /// Probably wrong, but the person may be right: staff look at it.
+    Warning,
+    /// A rule of thumb that is not in the plan: a hint for staff.
+    Advice,
+    /// A rule of the plan that the remembered dates cannot decide: staff
+    /// or the county check it against the certificates (待核实).
+    NeedsChecking,
+}
+
+impl Severity {
+    pub fn is_error(&self) -> bool {
+        *self == Severity::Error
+    }
+
+    /// A short tag for staff and the county.
+    pub fn as_zh(self) -> &'static str {
+        match self {
+            Severity::Error => "须修改",
+            Severity::Warning => "请核对",
+            Severity::Advice => "提示",
+            Severity::NeedsChecking => "待核实",
+        }
+    }
+}
+
+/// Debug-prints an error as it did before severities existed (logs and
+/// snapshots read the same); any other severity is shown.
+impl fmt::Debug for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut out = f.debug_struct("Problem");
+        out.field("code", &self.code)
+            .field("field", &self.field)
+            .field("message", &self.message);
+        if !self.severity.is_error() {
+            out.field("severity", &self.severity);
+        }
+        out.finish()
+    }
 }
 
 impl Problem {
@@ -22,7 +74,18 @@ impl Problem {
             code: code.into(),
             field: None,
             message: message.into(),
+            severity: Severity::Error,
         }
+    }
+
+    pub fn with_severity(mut self, severity: Severity) -> Self {
+        self.severity = severity;
+        self
+    }
+
+    /// Whether this problem stops the record from being signed.
+    pub fn blocks(&self) -> bool {
+        self.severity.is_error()
     }
 
     pub fn at(mut self, field: impl Into<FieldPath>) -> Self {
@@ -186,6 +249,21 @@ mod tests {
         assert_eq!(back, problem);
         assert_eq!(back.field.as_deref(), Some("categories[0].enlisted_on"));
         assert!(format!("{back:?}").contains(r#"field: Some("categories[0].enlisted_on")"#));
+    }
+
+    #[test]
+    fn a_problem_without_severity_is_an_error_and_others_say_theirs() {
+        let old: Problem = serde_json::from_str(r#"{"code":"x","message":"m"}"#).unwrap();
+        assert_eq!(old.severity, Severity::Error);
+        assert!(old.blocks());
+        let check = Problem::new("undecided", "待核实").with_severity(Severity::NeedsChecking);
+        let json = serde_json::to_string(&check).unwrap();
+        assert_eq!(
+            json,
+            r#"{"code":"undecided","message":"待核实","severity":"needs_checking"}"#
+        );
+        assert_eq!(serde_json::from_str::<Problem>(&json).unwrap(), check);
+        assert!(!check.blocks());
     }
 
     proptest::proptest! {

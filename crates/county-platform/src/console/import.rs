@@ -385,6 +385,7 @@ impl BaseRow {
             photos: Default::default(),
             documents: Vec::new(),
             missing_documents: Vec::new(),
+            checks: Vec::new(),
             signature: None,
         }
     }

@@ -60,6 +60,41 @@ pub(super) fn field_zh(field: Option<&str>) -> &'static str {
         .unwrap_or("整条记录")
 }
 
+/// Where a check points, in the words of the record page: the category
+/// and the question, or the living-conditions question.
+fn check_place_zh(record: &Record, field: Option<&kiosk_core::FieldPath>) -> String {
+    let Some(field) = field else {
+        return "整条记录".into();
+    };
+    let label = |fields: Vec<Field>| {
+        let key = field.subfield().unwrap_or_default();
+        fields
+            .into_iter()
+            .find(|f| f.key == key)
+            .map(|f| f.label_zh)
+    };
+    match field.section() {
+        "categories" => {
+            let details = field.section_index().and_then(|i| record.categories.get(i));
+            match details {
+                Some(details) => {
+                    let name = details.category().name_zh();
+                    match label(forms::details_fields(details)) {
+                        Some(question) => format!("{name}：{question}"),
+                        None => name.to_string(),
+                    }
+                }
+                None => "人员类别".into(),
+            }
+        }
+        "living" => match label(forms::living_fields(&record.living)) {
+            Some(question) => format!("生活状况：{question}"),
+            None => "生活状况".into(),
+        },
+        _ => field_zh(Some(field.as_str())).to_string(),
+    }
+}
+
 fn need_area_zh(area: NeedArea) -> &'static str {
     match area {
         NeedArea::Employment => "就业创业",
@@ -763,6 +798,23 @@ fn record_markup(
             div.error {
                 "退回或拒收原因："
                 ul { @for r in &opened.reasons { li { (field_zh(r.field.as_deref())) "：" (r.message) } } }
+            }
+        }
+        // What the kiosk found but did not block: 待核实 against the
+        // certificates, warnings and advice, as staff saw them.
+        @if !record.checks.is_empty() {
+            div.section.checks {
+                h3 { "采集时标注的待核实事项（" (record.checks.len()) " 项，未阻止签字）" }
+                table {
+                    tr { th { "性质" } th { "位置" } th { "说明" } }
+                    @for check in &record.checks {
+                        tr {
+                            td { strong { (check.severity.as_zh()) } }
+                            td { (check_place_zh(record, check.field.as_ref())) }
+                            td { (check.message) }
+                        }
+                    }
+                }
             }
         }
         div.section.proof {

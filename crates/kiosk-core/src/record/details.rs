@@ -1,9 +1,9 @@
 //! The detail module of each chosen category (附件2–13).
 
-use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::category::Category;
+use crate::partial_date::PartialDate;
 
 /// One chosen category with its detail module.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -12,41 +12,50 @@ pub enum CategoryDetails {
     /// 1 军队转业干部
     TransferredOfficer {
         placement: Option<OfficerPlacement>,
-        enlisted_on: Option<NaiveDate>,
+        enlisted_on: Option<PartialDate>,
         /// Date of transfer out of active service (转业时间).
-        transferred_on: Option<NaiveDate>,
+        transferred_on: Option<PartialDate>,
     },
     /// 2 退役士兵
     DischargedSoldier {
         placement: Option<SoldierPlacement>,
-        enlisted_on: Option<NaiveDate>,
-        discharged_on: Option<NaiveDate>,
+        enlisted_on: Option<PartialDate>,
+        discharged_on: Option<PartialDate>,
         /// Disability grade 1–10 where assessed; state support needs 1–4.
         #[serde(default)]
         disability_grade: Option<u8>,
+        /// Who was state-supported (国家供养): the plan's rank conditions.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        state_support_rank: Option<StateSupportRank>,
     },
     /// 3 军队离退休干部和退休士官
     RetiredOfficerNco {
         kind: Option<RetirementKind>,
-        enlisted_on: Option<NaiveDate>,
-        retired_on: Option<NaiveDate>,
+        /// 移交政府安置 or 军队管理; absent in records made before.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        management: Option<RetiredManagement>,
+        enlisted_on: Option<PartialDate>,
+        retired_on: Option<PartialDate>,
     },
     /// 4 军队无军籍离退休退职职工
     RetiredNonEnlistedStaff {
         kind: Option<StaffRetirementKind>,
-        started_work_on: Option<NaiveDate>,
-        retired_on: Option<NaiveDate>,
+        started_work_on: Option<PartialDate>,
+        retired_on: Option<PartialDate>,
     },
     /// 5 复员军人
     DemobilisedServiceman {
         group: Option<DemobilisedGroup>,
-        enlisted_on: Option<NaiveDate>,
-        demobilised_on: Option<NaiveDate>,
+        /// 在乡 or retired from another department (the second group).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        standing: Option<DemobilisedStanding>,
+        enlisted_on: Option<PartialDate>,
+        demobilised_on: Option<PartialDate>,
     },
     /// 6 退伍红军老战士（含西路军红军老战士和红军失散人员）
     RedArmyVeteran {
         kind: Option<RedArmyKind>,
-        enlisted_on: Option<NaiveDate>,
+        enlisted_on: Option<PartialDate>,
     },
     /// 7 残疾军人
     DisabledServiceman {
@@ -56,6 +65,9 @@ pub enum CategoryDetails {
     },
     /// 8 伤残民兵民工
     DisabledMilitia {
+        /// 民兵, 民工, 预备役人员 or others.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        person_kind: Option<MilitiaKind>,
         disability_grade: Option<u8>,
         cause: Option<DisabilityCause>,
         certificate_number: String,
@@ -70,6 +82,9 @@ pub enum CategoryDetails {
     ServingMemberFamily {
         relation: Option<Relation>,
         member_name: String,
+        /// 中国人民解放军 or 中国人民武装警察部队.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        force: Option<ServingForce>,
     },
 }
 
@@ -78,7 +93,7 @@ pub enum CategoryDetails {
 pub struct BereavedFamily {
     pub relation: Option<Relation>,
     pub deceased_name: String,
-    pub deceased_on: Option<NaiveDate>,
+    pub deceased_on: Option<PartialDate>,
     /// Whether a regular pension (定期抚恤金) is received.
     pub receives_pension: Option<bool>,
 }
@@ -128,6 +143,65 @@ pub enum RetirementKind {
     RetiredCadre,
     /// 退休士官
     RetiredNco,
+}
+
+/// 国家供养 (§一(二)4): conscripts and junior NCOs with a grade 1–4
+/// disability, and NCOs of middle rank or above disabled in war or on duty
+/// who gave up retirement placement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StateSupportRank {
+    /// 义务兵
+    Conscript,
+    /// 初级士官
+    JuniorNco,
+    /// 中级以上士官 (因战因公致残，自愿放弃退休安置)
+    MiddleOrSeniorNco,
+}
+
+/// Who manages a retired officer or NCO (§一(三)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RetiredManagement {
+    /// 移交政府安置管理
+    HandedToGovernment,
+    /// 军队直接管理 (retired cadres only)
+    ArmyManaged,
+}
+
+/// The old demobilised servicemen of §一(六): 在乡 (managed by civil
+/// affairs) or retired from another department.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DemobilisedStanding {
+    /// 在乡老复员军人
+    InVillage,
+    /// 其他部门管理的离退休老复员军人
+    RetiredFromOtherDepartment,
+}
+
+/// Who a disabled militiaman or labourer was (§一(八)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MilitiaKind {
+    /// 民兵
+    Militia,
+    /// 民工
+    Labourer,
+    /// 预备役人员
+    Reservist,
+    /// 其他人员
+    Other,
+}
+
+/// The force a serving member belongs to (§一(十二)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ServingForce {
+    /// 中国人民解放军
+    Pla,
+    /// 中国人民武装警察部队
+    ArmedPolice,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -181,6 +255,8 @@ pub enum Relation {
     Raiser,
     Spouse,
     Child,
+    /// 建国前错杀后被平反人员子女: martyrs' families only (§一(九)).
+    ChildOfRehabilitated,
     Sibling,
 }
 
@@ -191,6 +267,7 @@ impl Relation {
             Relation::Raiser => "抚养人",
             Relation::Spouse => "配偶",
             Relation::Child => "子女",
+            Relation::ChildOfRehabilitated => "建国前错杀平反人员子女",
             Relation::Sibling => "兄弟姐妹",
         }
     }
@@ -233,9 +310,11 @@ impl CategoryDetails {
                 enlisted_on: None,
                 discharged_on: None,
                 disability_grade: None,
+                state_support_rank: None,
             },
             Category::RetiredOfficerNco => CategoryDetails::RetiredOfficerNco {
                 kind: None,
+                management: None,
                 enlisted_on: None,
                 retired_on: None,
             },
@@ -246,6 +325,7 @@ impl CategoryDetails {
             },
             Category::DemobilisedServiceman => CategoryDetails::DemobilisedServiceman {
                 group: None,
+                standing: None,
                 enlisted_on: None,
                 demobilised_on: None,
             },
@@ -259,6 +339,7 @@ impl CategoryDetails {
                 certificate_number: String::new(),
             },
             Category::DisabledMilitia => CategoryDetails::DisabledMilitia {
+                person_kind: None,
                 disability_grade: None,
                 cause: None,
                 certificate_number: String::new(),
@@ -269,12 +350,13 @@ impl CategoryDetails {
             Category::ServingMemberFamily => CategoryDetails::ServingMemberFamily {
                 relation: None,
                 member_name: String::new(),
+                force: None,
             },
         }
     }
 
     /// (enlisted, left service) where the module records them.
-    pub(super) fn service_dates(&self) -> (Option<NaiveDate>, Option<NaiveDate>) {
+    pub(super) fn service_dates(&self) -> (Option<PartialDate>, Option<PartialDate>) {
         match self {
             CategoryDetails::TransferredOfficer {
                 enlisted_on,

@@ -7,14 +7,14 @@
 //! A table borrows the module it describes: reading it gives the values,
 //! writing through it edits the module.
 
-use chrono::NaiveDate;
-
 use super::{
-    BereavedFamily, CategoryDetails, DemobilisedGroup, DisabilityCause, DisabilitySubsidy, Housing,
-    LivingConditions, MedicalInsurance, OfficerPlacement, PensionInsurance, RedArmyKind, Relation,
-    RetirementKind, SocialAssistance, SoldierPlacement, StaffRetirementKind, StateBenefit,
+    BereavedFamily, CategoryDetails, DemobilisedGroup, DemobilisedStanding, DisabilityCause,
+    DisabilitySubsidy, Housing, LivingConditions, MedicalInsurance, MilitiaKind, OfficerPlacement,
+    PensionInsurance, RedArmyKind, Relation, RetiredManagement, RetirementKind, ServingForce,
+    SocialAssistance, SoldierPlacement, StaffRetirementKind, StateBenefit, StateSupportRank,
     WorkStatus,
 };
+use crate::partial_date::PartialDate;
 
 /// One question of a page, bound to its place in the module.
 pub(crate) struct FieldSlot<'a> {
@@ -41,7 +41,8 @@ pub(crate) enum Slot<'a> {
     Text(&'a mut String),
     /// A whole number (yuan).
     Number(&'a mut Option<u32>),
-    Date(&'a mut Option<NaiveDate>),
+    /// A year, a year and month, or a whole day: what is remembered.
+    Date(&'a mut Option<PartialDate>),
 }
 
 impl Slot<'_> {
@@ -220,7 +221,7 @@ fn multi<'a, T: PartialEq + Copy>(
 fn date<'a>(
     key: &'static str,
     label_zh: &'static str,
-    value: &'a mut Option<NaiveDate>,
+    value: &'a mut Option<PartialDate>,
 ) -> FieldSlot<'a> {
     slot(key, label_zh, Slot::Date(value))
 }
@@ -263,6 +264,35 @@ const RETIREMENT_KINDS: &[(RetirementKind, &str)] = &[
     (RetirementKind::RetiredCadre, "退休干部"),
     (RetirementKind::RetiredNco, "退休士官"),
 ];
+const STATE_SUPPORT_RANKS: &[(StateSupportRank, &str)] = &[
+    (StateSupportRank::Conscript, "义务兵"),
+    (StateSupportRank::JuniorNco, "初级士官"),
+    (
+        StateSupportRank::MiddleOrSeniorNco,
+        "中级以上士官（因战因公致残）",
+    ),
+];
+const RETIRED_MANAGEMENT: &[(RetiredManagement, &str)] = &[
+    (RetiredManagement::HandedToGovernment, "移交政府安置管理"),
+    (RetiredManagement::ArmyManaged, "军队直接管理"),
+];
+const DEMOBILISED_STANDINGS: &[(DemobilisedStanding, &str)] = &[
+    (DemobilisedStanding::InVillage, "在乡老复员军人"),
+    (
+        DemobilisedStanding::RetiredFromOtherDepartment,
+        "其他部门管理的离退休老复员军人",
+    ),
+];
+const MILITIA_KINDS: &[(MilitiaKind, &str)] = &[
+    (MilitiaKind::Militia, "民兵"),
+    (MilitiaKind::Labourer, "民工"),
+    (MilitiaKind::Reservist, "预备役人员"),
+    (MilitiaKind::Other, "其他人员"),
+];
+const SERVING_FORCES: &[(ServingForce, &str)] = &[
+    (ServingForce::Pla, "中国人民解放军"),
+    (ServingForce::ArmedPolice, "中国人民武装警察部队"),
+];
 const STAFF_RETIREMENT_KINDS: &[(StaffRetirementKind, &str)] = &[
     (StaffRetirementKind::Lixiu, "离休"),
     (StaffRetirementKind::Retired, "退休"),
@@ -294,6 +324,16 @@ const BEREAVED_RELATIONS: &[(Relation, &str)] = &[
     (Relation::Raiser, "抚养人"),
     (Relation::Spouse, "配偶"),
     (Relation::Child, "子女"),
+    (Relation::Sibling, "兄弟姐妹"),
+];
+/// §一(九): a martyr's children include those of people wrongly executed
+/// before 1949 and later rehabilitated.
+const MARTYR_RELATIONS: &[(Relation, &str)] = &[
+    (Relation::Parent, "父母"),
+    (Relation::Raiser, "抚养人"),
+    (Relation::Spouse, "配偶"),
+    (Relation::Child, "子女"),
+    (Relation::ChildOfRehabilitated, "建国前错杀后被平反人员子女"),
     (Relation::Sibling, "兄弟姐妹"),
 ];
 const SERVING_RELATIONS: &[(Relation, &str)] = &[
@@ -335,6 +375,7 @@ pub(crate) fn details_table(details: &mut CategoryDetails) -> Vec<FieldSlot<'_>>
             enlisted_on,
             discharged_on,
             disability_grade,
+            state_support_rank,
         } => vec![
             choice("placement", "安置方式", SOLDIER_PLACEMENTS, placement).required("安置方式"),
             date("enlisted_on", "入伍时间", enlisted_on).required("入伍时间"),
@@ -346,13 +387,23 @@ pub(crate) fn details_table(details: &mut CategoryDetails) -> Vec<FieldSlot<'_>>
                 disability_grade,
             )
             .off_list(grade_code, grade_message),
+            // Required for 国家供养 only: a rule of validation asks for it.
+            choice(
+                "state_support_rank",
+                "国家供养的，退役时是（其他安置方式不用选）",
+                STATE_SUPPORT_RANKS,
+                state_support_rank,
+            ),
         ],
         CategoryDetails::RetiredOfficerNco {
             kind,
+            management,
             enlisted_on,
             retired_on,
         } => vec![
             choice("kind", "离退休类别", RETIREMENT_KINDS, kind).required("离退休类别"),
+            choice("management", "现在由谁管理", RETIRED_MANAGEMENT, management)
+                .required("现在由谁管理"),
             date("enlisted_on", "入伍时间", enlisted_on).required("入伍时间"),
             date("retired_on", "离退休时间", retired_on).required("离退休时间"),
         ],
@@ -368,10 +419,18 @@ pub(crate) fn details_table(details: &mut CategoryDetails) -> Vec<FieldSlot<'_>>
         ],
         CategoryDetails::DemobilisedServiceman {
             group,
+            standing,
             enlisted_on,
             demobilised_on,
         } => vec![
             choice("group", "复员军人类别", DEMOBILISED_GROUPS, group).required("复员军人类别"),
+            // Required for the second group only: a rule of validation asks.
+            choice(
+                "standing",
+                "1954年10月31日之前入伍的，现在是",
+                DEMOBILISED_STANDINGS,
+                standing,
+            ),
             date("enlisted_on", "入伍时间", enlisted_on).required("入伍时间"),
             date("demobilised_on", "复员时间", demobilised_on).required("复员时间"),
         ],
@@ -391,10 +450,13 @@ pub(crate) fn details_table(details: &mut CategoryDetails) -> Vec<FieldSlot<'_>>
             text("certificate_number", "残疾军人证编号", certificate_number).required("证件编号"),
         ],
         CategoryDetails::DisabledMilitia {
+            person_kind,
             disability_grade,
             cause,
             certificate_number,
         } => vec![
+            choice("person_kind", "致残时的身份", MILITIA_KINDS, person_kind)
+                .required("致残时的身份"),
             choice("disability_grade", "残疾等级", GRADES, disability_grade)
                 .required("残疾等级")
                 .off_list(grade_code, grade_message),
@@ -403,12 +465,15 @@ pub(crate) fn details_table(details: &mut CategoryDetails) -> Vec<FieldSlot<'_>>
             choice("cause", "致残原因", MILITIA_CAUSES, cause).required("致残原因"),
             text("certificate_number", "证件编号", certificate_number).required("证件编号"),
         ],
-        CategoryDetails::MartyrFamily(family)
-        | CategoryDetails::KilledOnDutyFamily(family)
-        | CategoryDetails::DiedOfIllnessFamily(family) => bereaved_table(family),
+        CategoryDetails::MartyrFamily(family) => bereaved_table(family, MARTYR_RELATIONS),
+        CategoryDetails::KilledOnDutyFamily(family)
+        | CategoryDetails::DiedOfIllnessFamily(family) => {
+            bereaved_table(family, BEREAVED_RELATIONS)
+        }
         CategoryDetails::ServingMemberFamily {
             relation,
             member_name,
+            force,
         } => vec![
             choice(
                 "relation",
@@ -419,19 +484,27 @@ pub(crate) fn details_table(details: &mut CategoryDetails) -> Vec<FieldSlot<'_>>
             .required("与现役军人的关系")
             .off_list("relation", "“现役军人家属”只包括现役军人的父母、配偶和子女"),
             text("member_name", "现役军人姓名", member_name).required("现役军人姓名"),
+            choice("force", "现役军人所在", SERVING_FORCES, force).required("现役军人所在的军队"),
         ],
     }
 }
 
-fn bereaved_table(family: &mut BereavedFamily) -> Vec<FieldSlot<'_>> {
+fn bereaved_table<'a>(
+    family: &'a mut BereavedFamily,
+    relations: &'static [(Relation, &'static str)],
+) -> Vec<FieldSlot<'a>> {
     vec![
         choice(
             "relation",
             "您与逝者的关系",
-            BEREAVED_RELATIONS,
+            relations,
             &mut family.relation,
         )
-        .required("与逝者的关系"),
+        .required("与逝者的关系")
+        .off_list(
+            "relation",
+            "“建国前错杀平反人员子女”只属于烈士遗属，请核对关系",
+        ),
         text("deceased_name", "逝者姓名", &mut family.deceased_name).required("逝者姓名"),
         date(
             "deceased_on",

@@ -14,7 +14,7 @@ mod validation;
 
 pub use details::*;
 pub use model::*;
-pub use validation::{problems, valid_to_text, validate, ValidRecord};
+pub use validation::{checks, findings, problems, valid_to_text, validate, ValidRecord};
 
 #[cfg(test)]
 mod tests;

@@ -51,6 +51,11 @@ pub struct Record {
     pub missing_documents: Vec<MissingDocument>,
     #[serde(default)]
     pub signature: Option<Signature>,
+    /// What validation found that does not block signing (warnings,
+    /// advice, 待核实), filled in when the record is validated for signing,
+    /// so the county sees what staff saw. Absent in older records.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<crate::Problem>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

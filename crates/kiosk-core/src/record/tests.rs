@@ -5,7 +5,8 @@ use chrono::NaiveDate;
 use expect_test::{expect, Expect};
 
 use super::*;
-use crate::category::DocumentKind;
+use crate::category::{Category, DocumentKind};
+use crate::{PartialDate, Severity};
 
 const VALID: &str = include_str!("../../../../assets/demo/record-valid.json");
 
@@ -17,6 +18,11 @@ fn d(text: &str) -> Option<NaiveDate> {
     Some(NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap())
 }
 
+/// A remembered date as the record keeps it: `1975`, `1975-03` or a day.
+fn pd(text: &str) -> Option<PartialDate> {
+    Some(text.parse().unwrap())
+}
+
 fn valid() -> Record {
     serde_json::from_str(VALID).unwrap()
 }
@@ -25,11 +31,16 @@ fn valid() -> Record {
 fn check(change: impl FnOnce(&mut Record), expect: Expect) {
     let mut record = valid();
     change(&mut record);
-    let shown: Vec<String> = problems(&record, today())
+    let shown: Vec<String> = findings(&record, today())
         .iter()
         .map(|p| {
+            // Errors as before; what does not block says how much it weighs.
+            let weight = match p.severity {
+                Severity::Error => String::new(),
+                other => format!("[{}] ", other.as_zh()),
+            };
             format!(
-                "{} {} {}",
+                "{} {} {weight}{}",
                 p.field.as_deref().unwrap_or("-"),
                 p.code,
                 p.message
@@ -142,7 +153,7 @@ fn contradictions_in_service_dates() {
     check(
         |r| {
             if let CategoryDetails::DischargedSoldier { discharged_on, .. } = &mut r.categories[0] {
-                *discharged_on = d("1970-01-01");
+                *discharged_on = pd("1970-01-01");
             }
         },
         expect!["categories[0].discharged_on contradiction 退出现役的日期早于入伍日期"],
@@ -150,17 +161,15 @@ fn contradictions_in_service_dates() {
     check(
         |r| {
             if let CategoryDetails::DischargedSoldier { enlisted_on, .. } = &mut r.categories[0] {
-                *enlisted_on = d("1970-06-01");
+                *enlisted_on = pd("1970-06-01");
             }
         },
-        expect![
-            "categories[0].enlisted_on contradiction 入伍时未满16周岁，请核对出生日期和入伍日期"
-        ],
+        expect!["categories[0].enlisted_on contradiction [提示] 入伍时未满16周岁，请工作人员核对出生日期和入伍日期"],
     );
     check(
         |r| {
             if let CategoryDetails::DischargedSoldier { discharged_on, .. } = &mut r.categories[0] {
-                *discharged_on = d("2027-01-01");
+                *discharged_on = pd("2027-01-01");
             }
         },
         expect!["categories[0].discharged_on date_in_future 日期不能晚于今天"],
@@ -176,16 +185,19 @@ fn in_category_rules_from_the_plan() {
                 *placement = Some(SoldierPlacement::StateSupported);
             }
         },
-        expect!["categories[0].disability_grade placement_grade 国家供养仅限评定为1至4级残疾的退役士兵，请核对安置方式或残疾等级"],
+        expect![[r#"
+            categories[0].state_support_rank missing 国家供养的退役士兵须选择退役时是义务兵、初级士官还是中级以上士官
+            categories[0].disability_grade placement_grade 国家供养仅限评定为1至4级残疾的退役士兵，请核对安置方式或残疾等级
+            categories[1].disability_grade contradiction 国家供养须评定为1至4级残疾，残疾军人证上却是6级，请核对安置方式或残疾等级"#]],
     );
     // 自主择业 only from 2001-01-19; 自谋职业 only 1993–2000; enterprise cadres
     // only up to 2000-12-31.
     let officer = |placement, transferred: &str| {
-        let transferred = d(transferred);
+        let transferred = pd(transferred);
         move |r: &mut Record| {
             r.categories[0] = CategoryDetails::TransferredOfficer {
                 placement: Some(placement),
-                enlisted_on: d("1975-01-01"),
+                enlisted_on: pd("1975-01-01"),
                 transferred_on: transferred,
             };
             r.documents[1].kind = DocumentKind::TransferCertificate;
@@ -220,16 +232,19 @@ fn in_category_rules_from_the_plan() {
 #[test]
 fn demobilised_before_1954_and_red_army_dates() {
     let demobilised = |enlisted: &str| {
-        let enlisted = d(enlisted);
+        let enlisted = pd(enlisted);
         move |r: &mut Record| {
             r.identity = valid_identity_born_1930(r);
             r.categories = vec![CategoryDetails::DemobilisedServiceman {
                 group: Some(DemobilisedGroup::EnlistedBefore1954),
+                standing: Some(DemobilisedStanding::InVillage),
                 enlisted_on: enlisted,
-                demobilised_on: d("1958-01-01"),
+                demobilised_on: pd("1958-01-01"),
             }];
             r.documents[1].kind = DocumentKind::DemobilisationCertificate;
             r.documents.truncate(2);
+            // Without category 7 there is no disability pension either.
+            r.living.state_benefits = Some(vec![]);
         }
     };
     check(demobilised("1954-10-31"), expect![""]);
@@ -258,6 +273,7 @@ fn relations_allowed_per_category() {
             r.categories.push(CategoryDetails::ServingMemberFamily {
                 relation: Some(Relation::Sibling),
                 member_name: "林小军".into(),
+                force: Some(ServingForce::Pla),
             });
         },
         expect!["categories[2].relation relation “现役军人家属”只包括现役军人的父母、配偶和子女"],
@@ -268,9 +284,13 @@ fn relations_allowed_per_category() {
                 .push(CategoryDetails::MartyrFamily(BereavedFamily {
                     relation: Some(Relation::Sibling),
                     deceased_name: "林国强".into(),
-                    deceased_on: d("1979-02-20"),
+                    deceased_on: pd("1979-02-20"),
                     receives_pension: Some(true),
                 }));
+            r.living.state_benefits = Some(vec![
+                StateBenefit::RegularPension,
+                StateBenefit::DisabilityPension,
+            ]);
             r.documents.push(DocumentPhoto {
                 kind: DocumentKind::MartyrCertificate,
                 photo: r.documents[0].photo.clone(),
@@ -551,4 +571,400 @@ fn pages_of_a_certificate_are_numbered_in_order_each_under_the_cap() {
     let json = serde_json::to_string(&record).unwrap();
     assert_eq!(json.matches(r#""page":"#).count(), 1);
     assert_eq!(serde_json::from_str::<Record>(&json).unwrap(), record);
+}
+
+/// Each boundary of the plan with a remembered date on both sides of it and
+/// on it at every precision: decided cases as before, the undecided ones
+/// go to staff as 待核实 and never block.
+#[test]
+fn remembered_dates_are_compared_at_their_precision() {
+    let officer = |placement, transferred: &str| {
+        let transferred = pd(transferred);
+        move |r: &mut Record| {
+            r.categories[0] = CategoryDetails::TransferredOfficer {
+                placement: Some(placement),
+                enlisted_on: pd("1975"),
+                transferred_on: transferred,
+            };
+            r.documents[1].kind = DocumentKind::TransferCertificate;
+        }
+    };
+    let cases = [
+        (OfficerPlacement::SelfChosenCareer, "2000", "error"),
+        (OfficerPlacement::SelfChosenCareer, "2001", "needs_checking"),
+        (
+            OfficerPlacement::SelfChosenCareer,
+            "2001-01",
+            "needs_checking",
+        ),
+        (OfficerPlacement::SelfChosenCareer, "2001-02", "ok"),
+        (OfficerPlacement::SelfChosenCareer, "2002", "ok"),
+        (OfficerPlacement::OwnBusiness, "1992", "error"),
+        (OfficerPlacement::OwnBusiness, "1993", "ok"),
+        (OfficerPlacement::OwnBusiness, "2000-12", "ok"),
+        (OfficerPlacement::OwnBusiness, "2001", "error"),
+        (OfficerPlacement::EnterpriseCadre, "2000", "ok"),
+        (OfficerPlacement::EnterpriseCadre, "2001", "error"),
+    ];
+    for (placement, transferred, want) in cases {
+        let mut record = valid();
+        officer(placement, transferred)(&mut record);
+        let found = findings(&record, today());
+        let got = match found.as_slice() {
+            [] => "ok",
+            [one] if one.severity == Severity::NeedsChecking => "needs_checking",
+            [one] if one.blocks() => "error",
+            _ => "several",
+        };
+        assert_eq!(got, want, "{placement:?} {transferred}: {found:?}");
+        // What is undecided never stops the signature, and travels along.
+        if want == "needs_checking" {
+            let signed = validate(&record, today()).unwrap();
+            assert_eq!(signed.record().checks, found);
+        }
+    }
+    check(
+        officer(OfficerPlacement::SelfChosenCareer, "2001"),
+        expect!["categories[0].placement date_undecided [待核实] 自主择业仅限2001年1月19日以后转业的干部；转业时间只记到2001年，请工作人员对照转业证核实"],
+    );
+
+    let demobilised = |enlisted: &str| {
+        let enlisted = pd(enlisted);
+        move |r: &mut Record| {
+            r.identity = valid_identity_born_1930(r);
+            r.categories = vec![CategoryDetails::DemobilisedServiceman {
+                group: Some(DemobilisedGroup::EnlistedBefore1954),
+                standing: Some(DemobilisedStanding::RetiredFromOtherDepartment),
+                enlisted_on: enlisted,
+                demobilised_on: pd("1958"),
+            }];
+            r.documents[1].kind = DocumentKind::DemobilisationCertificate;
+            r.documents.truncate(2);
+            r.living.state_benefits = Some(vec![]);
+        }
+    };
+    check(demobilised("1953"), expect![""]);
+    check(demobilised("1954-10"), expect![""]);
+    check(
+        demobilised("1954"),
+        expect!["categories[0].group date_undecided [待核实] “1954年10月31日之前入伍”一类，入伍时间只记到1954年，请工作人员对照复员证核实"],
+    );
+    check(
+        demobilised("1955"),
+        expect!["categories[0].group group_date “1954年10月31日之前入伍”一类仅限该日期之前入伍的人员，请核对入伍时间"],
+    );
+    // Same year on both sides is no contradiction; a later year is.
+    check(
+        |r| {
+            if let CategoryDetails::DischargedSoldier {
+                enlisted_on,
+                discharged_on,
+                ..
+            } = &mut r.categories[0]
+            {
+                *enlisted_on = pd("1973");
+                *discharged_on = pd("1973-06");
+            }
+        },
+        expect![""],
+    );
+    check(
+        |r| {
+            if let CategoryDetails::DischargedSoldier {
+                enlisted_on,
+                discharged_on,
+                ..
+            } = &mut r.categories[0]
+            {
+                *enlisted_on = pd("1974");
+                *discharged_on = pd("1973-06");
+            }
+        },
+        expect!["categories[0].discharged_on contradiction 退出现役的日期早于入伍日期"],
+    );
+    // This year, remembered as a year only, is not in the future.
+    check(
+        |r| {
+            if let CategoryDetails::DischargedSoldier { discharged_on, .. } = &mut r.categories[0] {
+                *discharged_on = pd("2026");
+            }
+        },
+        expect![""],
+    );
+}
+
+#[test]
+fn a_rule_not_in_the_plan_is_advice_for_staff() {
+    let red_army = |enlisted: &str| {
+        let enlisted = pd(enlisted);
+        move |r: &mut Record| {
+            r.identity = valid_identity_born_1930(r);
+            r.categories = vec![CategoryDetails::RedArmyVeteran {
+                kind: Some(RedArmyKind::Separated),
+                enlisted_on: enlisted,
+            }];
+            r.documents.truncate(2);
+            r.documents[1].kind = DocumentKind::RedArmyVeteranProof;
+            r.living.state_benefits = Some(vec![]);
+        }
+    };
+    check(red_army("1936"), expect![""]);
+    check(red_army("1937"), expect![""]);
+    check(
+        red_army("1938"),
+        expect!["categories[0].enlisted_on red_army_date [提示] 参加红军时间一般在1937年底之前，请工作人员核对"],
+    );
+    let mut record = valid();
+    red_army("1945")(&mut record);
+    let signed = validate(&record, today()).expect("advice does not block");
+    assert_eq!(signed.record().checks.len(), 1);
+}
+
+#[test]
+fn sub_classifications_of_the_plan() {
+    // 国家供养: the rank is asked for; a middle-rank NCO disabled by illness
+    // is not state-supported.
+    let state_supported = |rank, grade: u8, cause| {
+        move |r: &mut Record| {
+            if let CategoryDetails::DischargedSoldier {
+                placement,
+                disability_grade,
+                state_support_rank,
+                ..
+            } = &mut r.categories[0]
+            {
+                *placement = Some(SoldierPlacement::StateSupported);
+                *disability_grade = Some(grade);
+                *state_support_rank = rank;
+            }
+            if let CategoryDetails::DisabledServiceman {
+                disability_grade,
+                cause: c,
+                ..
+            } = &mut r.categories[1]
+            {
+                *disability_grade = Some(grade);
+                *c = Some(cause);
+            }
+        }
+    };
+    check(
+        state_supported(
+            Some(StateSupportRank::JuniorNco),
+            2,
+            DisabilityCause::Illness,
+        ),
+        expect![""],
+    );
+    check(
+        state_supported(None, 2, DisabilityCause::War),
+        expect!["categories[0].state_support_rank missing 国家供养的退役士兵须选择退役时是义务兵、初级士官还是中级以上士官"],
+    );
+    check(
+        state_supported(
+            Some(StateSupportRank::MiddleOrSeniorNco),
+            2,
+            DisabilityCause::Illness,
+        ),
+        expect!["categories[1].cause contradiction 中级以上士官须因战因公致残才由国家供养，残疾军人证上的致残原因却是因病，请核对"],
+    );
+    // Category 3: who manages; category 5: 在乡 or retired elsewhere.
+    check(
+        |r| {
+            r.categories[0] = CategoryDetails::RetiredOfficerNco {
+                kind: Some(RetirementKind::RetiredNco),
+                management: Some(RetiredManagement::ArmyManaged),
+                enlisted_on: pd("1973"),
+                retired_on: pd("2000"),
+            };
+            r.documents[1].kind = DocumentKind::RetirementCertificate;
+        },
+        expect!["categories[0].management management [请核对] 军队直接管理的是军队离退休干部，退休士官一般移交政府安置，请核对"],
+    );
+    check(
+        |r| {
+            r.categories[0] = CategoryDetails::RetiredOfficerNco {
+                kind: Some(RetirementKind::RetiredCadre),
+                management: None,
+                enlisted_on: pd("1973"),
+                retired_on: pd("2000"),
+            };
+            r.documents[1].kind = DocumentKind::RetirementCertificate;
+        },
+        expect!["categories[0].management missing 请填写现在由谁管理"],
+    );
+    check(
+        |r| {
+            r.identity = valid_identity_born_1930(r);
+            r.categories = vec![CategoryDetails::DemobilisedServiceman {
+                group: Some(DemobilisedGroup::EnlistedBefore1954),
+                standing: None,
+                enlisted_on: pd("1950"),
+                demobilised_on: pd("1958"),
+            }];
+            r.documents[1].kind = DocumentKind::DemobilisationCertificate;
+            r.documents.truncate(2);
+            r.living.state_benefits = Some(vec![]);
+        },
+        expect!["categories[0].standing missing 请填写现在是在乡老复员军人还是离退休老复员军人"],
+    );
+    // Category 9 only: 建国前错杀平反人员子女.
+    let bereaved = |martyr: bool| {
+        move |r: &mut Record| {
+            let family = BereavedFamily {
+                relation: Some(Relation::ChildOfRehabilitated),
+                deceased_name: "林国强".into(),
+                deceased_on: pd("1948"),
+                receives_pension: Some(false),
+            };
+            let (details, kind) = if martyr {
+                (
+                    CategoryDetails::MartyrFamily(family),
+                    DocumentKind::MartyrCertificate,
+                )
+            } else {
+                (
+                    CategoryDetails::KilledOnDutyFamily(family),
+                    DocumentKind::KilledOnDutyCertificate,
+                )
+            };
+            r.categories.push(details);
+            r.documents.push(DocumentPhoto {
+                kind,
+                page: 1,
+                photo: r.documents[0].photo.clone(),
+            });
+        }
+    };
+    check(bereaved(true), expect![""]);
+    check(
+        bereaved(false),
+        expect![
+            "categories[2].relation relation “建国前错杀平反人员子女”只属于烈士遗属，请核对关系"
+        ],
+    );
+    // Category 8 and 12 ask who.
+    let mut record = valid();
+    record.categories = vec![
+        CategoryDetails::empty(Category::DisabledMilitia),
+        CategoryDetails::empty(Category::ServingMemberFamily),
+    ];
+    let missing: Vec<String> = problems(&record, today())
+        .into_iter()
+        .filter(|p| {
+            p.code == "missing"
+                && p.field
+                    .as_deref()
+                    .is_some_and(|f| f.starts_with("categories"))
+        })
+        .map(|p| p.field.map(String::from).unwrap_or_default())
+        .collect();
+    assert!(
+        missing.contains(&"categories[0].person_kind".to_string()),
+        "{missing:?}"
+    );
+    assert!(
+        missing.contains(&"categories[1].force".to_string()),
+        "{missing:?}"
+    );
+}
+
+#[test]
+fn consistency_across_categories_and_living_conditions() {
+    // Two grades for one person.
+    check(
+        |r| {
+            if let CategoryDetails::DischargedSoldier { disability_grade, .. } = &mut r.categories[0] {
+                *disability_grade = Some(5);
+            }
+        },
+        expect!["categories[0].disability_grade contradiction 退役士兵一栏的残疾等级（5级）与残疾军人证的等级（6级）不一致，请核对"],
+    );
+    // 国家供养 without the disabled serviceman's category: a warning.
+    check(
+        |r| {
+            r.categories.truncate(1);
+            if let CategoryDetails::DischargedSoldier {
+                placement,
+                disability_grade,
+                state_support_rank,
+                ..
+            } = &mut r.categories[0]
+            {
+                *placement = Some(SoldierPlacement::StateSupported);
+                *disability_grade = Some(1);
+                *state_support_rank = Some(StateSupportRank::Conscript);
+            }
+        },
+        expect![[r#"
+            categories[0].placement state_support_without_certificate [请核对] 国家供养的退役士兵评有1至4级残疾，一般持有残疾军人证，请核对是否也属于“残疾军人”
+            living.state_benefits benefit_mismatch [请核对] 享受伤残抚恤金的一般是残疾军人或伤残民兵民工，请核对人员类别"#]],
+    );
+    // Category 7 without 伤残抚恤金.
+    check(
+        |r| r.living.state_benefits = Some(vec![]),
+        expect!["living.state_benefits benefit_mismatch [请核对] 已选“残疾军人”，享受的国家抚恤补助中却没有伤残抚恤金，请核对"],
+    );
+    // Categories 9–11 against 定期抚恤金, each way round.
+    let martyr = |receives: bool, benefits: Vec<StateBenefit>| {
+        move |r: &mut Record| {
+            r.categories
+                .push(CategoryDetails::MartyrFamily(BereavedFamily {
+                    relation: Some(Relation::Parent),
+                    deceased_name: "林国强".into(),
+                    deceased_on: pd("1979-02"),
+                    receives_pension: Some(receives),
+                }));
+            r.documents.push(DocumentPhoto {
+                kind: DocumentKind::MartyrCertificate,
+                page: 1,
+                photo: r.documents[0].photo.clone(),
+            });
+            r.living.state_benefits = Some(benefits);
+        }
+    };
+    use StateBenefit::{DisabilityPension, RegularPension};
+    check(
+        martyr(true, vec![RegularPension, DisabilityPension]),
+        expect![""],
+    );
+    check(martyr(false, vec![DisabilityPension]), expect![""]);
+    check(
+        martyr(true, vec![DisabilityPension]),
+        expect!["living.state_benefits contradiction 遗属一栏说享受定期抚恤金，国家抚恤补助中却没有选定期抚恤金，请核对"],
+    );
+    check(
+        martyr(false, vec![RegularPension, DisabilityPension]),
+        expect!["living.state_benefits contradiction 遗属一栏说不享受定期抚恤金，国家抚恤补助中却选了定期抚恤金，请核对"],
+    );
+    check(
+        |r| r.living.state_benefits = Some(vec![RegularPension, DisabilityPension]),
+        expect!["living.state_benefits benefit_mismatch [请核对] 定期抚恤金发给烈士、因公牺牲军人、病故军人的遗属，请核对人员类别"],
+    );
+}
+
+#[test]
+fn old_records_load_with_full_dates_and_without_the_new_fields() {
+    let record = valid();
+    let text = serde_json::to_string(&record).unwrap();
+    assert!(text.contains(r#""enlisted_on":"1973-12-01""#), "{text}");
+    assert!(!text.contains("checks"), "no checks, no key: {text}");
+    if let CategoryDetails::DischargedSoldier {
+        enlisted_on,
+        state_support_rank,
+        ..
+    } = &record.categories[0]
+    {
+        assert_eq!(*enlisted_on, pd("1973-12-01"));
+        assert_eq!(*state_support_rank, None);
+    }
+    let mut partial = record.clone();
+    if let CategoryDetails::DischargedSoldier { enlisted_on, .. } = &mut partial.categories[0] {
+        *enlisted_on = pd("1973");
+    }
+    let text = serde_json::to_string(&partial).unwrap();
+    assert!(text.contains(r#""enlisted_on":"1973""#), "{text}");
+    assert_eq!(serde_json::from_str::<Record>(&text).unwrap(), partial);
+    let bad = text.replace(r#""enlisted_on":"1973""#, r#""enlisted_on":"1973-13""#);
+    assert!(serde_json::from_str::<Record>(&bad).is_err());
 }

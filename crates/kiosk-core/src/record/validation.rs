@@ -1,7 +1,7 @@
 //! Validation: every problem of a record at once, each with a field path,
 //! and [`ValidRecord`], the only door to signing.
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 
 use super::fields::{self, FieldSlot, Slot};
 use super::*;
@@ -9,12 +9,14 @@ use crate::card::Validity;
 use crate::category::{check_selection, Category, DocumentKind, DocumentRequirement};
 use crate::classified;
 use crate::id_number::IdNumber;
+use crate::partial_date::{Decided, PartialDate};
 use crate::time::age_on;
-use crate::{FieldPath, Problem};
+use crate::{FieldPath, Problem, Severity};
 
 /// The youngest age at which an enlistment is plausible after 1949; earlier
 /// enlistments (Red Army, the wars before the People's Republic) are exempt
-/// because very young soldiers were common then.
+/// because very young soldiers were common then. Not a rule of the plan, so
+/// only advice for staff.
 const MIN_ENLISTMENT_AGE: u32 = 16;
 fn founding_of_prc() -> NaiveDate {
     date(1949, 10, 1)
@@ -38,25 +40,49 @@ impl ValidRecord {
     }
 }
 
-/// Check a record as it stands on `today`. Returns the record as valid, or
-/// every problem found, each with a field path.
+/// Check a record as it stands on `today`. Returns the record as valid,
+/// carrying the findings that do not block ([`checks`]) for staff and the
+/// county, or every blocking problem found, each with a field path.
 pub fn validate(record: &Record, today: NaiveDate) -> Result<ValidRecord, Vec<Problem>> {
-    let problems = problems(record, today);
-    if problems.is_empty() {
-        Ok(ValidRecord(record.clone()))
+    let (checks, errors): (Vec<Problem>, Vec<Problem>) = findings(record, today)
+        .into_iter()
+        .partition(|p| !p.blocks());
+    if errors.is_empty() {
+        let mut valid = record.clone();
+        valid.checks = checks;
+        Ok(ValidRecord(valid))
     } else {
-        Err(problems)
+        Err(errors)
     }
 }
 
-/// Every problem in `record` as of `today`; empty when it is complete and
-/// consistent.
+/// Every problem in `record` as of `today` that blocks signing; empty when
+/// it is complete and consistent.
 pub fn problems(record: &Record, today: NaiveDate) -> Vec<Problem> {
+    findings(record, today)
+        .into_iter()
+        .filter(Problem::blocks)
+        .collect()
+}
+
+/// What staff or the county should look at but that does not block
+/// signing: warnings, advice, and rules the remembered dates cannot decide
+/// (待核实).
+pub fn checks(record: &Record, today: NaiveDate) -> Vec<Problem> {
+    findings(record, today)
+        .into_iter()
+        .filter(|p| !p.blocks())
+        .collect()
+}
+
+/// Every finding of every severity, in the order the record reads.
+pub fn findings(record: &Record, today: NaiveDate) -> Vec<Problem> {
     let mut out = Problems::default();
     check_meta(&record.meta, &mut out);
     let id = check_identity(&record.identity, today, &mut out);
     check_categories(record, id.as_ref(), today, &mut out);
     check_living(&record.living, &mut out);
+    check_across_categories(record, &mut out);
     check_needs(&record.needs, &mut out);
     check_photos(record, &mut out);
     check_signature(record, &mut out);
@@ -69,6 +95,38 @@ struct Problems(Vec<Problem>);
 impl Problems {
     fn push(&mut self, field: impl Into<FieldPath>, code: &str, message: impl Into<String>) {
         self.0.push(Problem::new(code, message).at(field));
+    }
+    /// A finding that does not block signing.
+    fn note(
+        &mut self,
+        field: impl Into<FieldPath>,
+        code: &str,
+        severity: Severity,
+        message: impl Into<String>,
+    ) {
+        self.0.push(
+            Problem::new(code, message)
+                .at(field)
+                .with_severity(severity),
+        );
+    }
+    /// A rule of the plan, decided or not by the remembered date: broken
+    /// is an error; undecided goes to staff as 待核实 with `unsure_zh`.
+    fn rule(
+        &mut self,
+        field: impl Into<FieldPath>,
+        holds: Decided,
+        code: &str,
+        broken_zh: impl Into<String>,
+        unsure_zh: impl Into<String>,
+    ) {
+        match holds {
+            Decided::Yes => {}
+            Decided::No => self.push(field, code, broken_zh),
+            Decided::Undecided => {
+                self.note(field, "date_undecided", Severity::NeedsChecking, unsure_zh)
+            }
+        }
     }
     fn missing(&mut self, field: impl Into<FieldPath>, what: &str) {
         self.push(field, "missing", format!("请填写{what}"));
@@ -336,14 +394,16 @@ fn check_categories(record: &Record, id: Option<&IdNumber>, today: NaiveDate, ou
     }
 }
 
+/// Only a date that cannot be today or earlier is in the future: the
+/// year alone of this year is fine.
 fn check_date_not_future(
     field: &str,
-    date: Option<NaiveDate>,
+    date: Option<PartialDate>,
     today: NaiveDate,
     out: &mut Problems,
 ) {
     if let Some(d) = date {
-        if d > today {
+        if d.earliest() > today {
             out.push(field, "date_in_future", "日期不能晚于今天");
         }
     }
@@ -369,8 +429,10 @@ fn check_category_details(
     };
     check_date_not_future(&field(enlisted_field), enlisted, today, out);
     check_date_not_future(&field(left_field), left, today, out);
+    // Contradictions only where the remembered parts settle them: 1980
+    // and 1980-05 may be either way round.
     if let (Some(e), Some(l)) = (enlisted, left) {
-        if l < e {
+        if l.before(e) == Decided::Yes {
             out.push(
                 field(left_field),
                 "contradiction",
@@ -379,17 +441,20 @@ fn check_category_details(
         }
     }
     if let (Some(e), Some(b)) = (enlisted, birth) {
-        if e < b {
+        if e.latest() < b {
             out.push(
                 field(enlisted_field),
                 "contradiction",
                 "入伍日期早于出生日期",
             );
-        } else if e >= founding_of_prc() && age_on(b, e) < MIN_ENLISTMENT_AGE {
-            out.push(
+        } else if e.on_or_after(founding_of_prc()) == Decided::Yes
+            && age_on(b, e.latest()) < MIN_ENLISTMENT_AGE
+        {
+            out.note(
                 field(enlisted_field),
                 "contradiction",
-                format!("入伍时未满{MIN_ENLISTMENT_AGE}周岁，请核对出生日期和入伍日期"),
+                Severity::Advice,
+                format!("入伍时未满{MIN_ENLISTMENT_AGE}周岁，请工作人员核对出生日期和入伍日期"),
             );
         }
     }
@@ -408,34 +473,51 @@ fn check_category_details(
         } => {
             if let (Some(p), Some(t)) = (placement, transferred_on) {
                 let fits = match p {
-                    OfficerPlacement::SelfChosenCareer => *t >= date(2001, 1, 19),
-                    OfficerPlacement::OwnBusiness => (1993..=2000).contains(&t.year()),
-                    OfficerPlacement::EnterpriseCadre => *t <= date(2000, 12, 31),
-                    _ => true,
+                    OfficerPlacement::SelfChosenCareer => t.on_or_after(date(2001, 1, 19)),
+                    // Whole years: any precision decides it.
+                    OfficerPlacement::OwnBusiness => match (
+                        t.on_or_after(date(1993, 1, 1)),
+                        t.on_or_before(date(2000, 12, 31)),
+                    ) {
+                        (Decided::Yes, Decided::Yes) => Decided::Yes,
+                        _ => Decided::No,
+                    },
+                    OfficerPlacement::EnterpriseCadre => t.on_or_before(date(2000, 12, 31)),
+                    _ => Decided::Yes,
                 };
-                if !fits {
-                    let why = match p {
-                        OfficerPlacement::SelfChosenCareer => {
-                            "自主择业仅限2001年1月19日以后转业的干部"
-                        }
-                        OfficerPlacement::OwnBusiness => {
-                            "自谋职业仅限1993年至2000年间选择自谋职业的转业干部"
-                        }
-                        _ => "企业军转干部仅限2000年12月31日之前退出现役的干部",
-                    };
-                    out.push(
-                        field("placement"),
-                        "placement_date",
-                        format!("{why}，请核对安置方式或转业时间"),
-                    );
-                }
+                let why = match p {
+                    OfficerPlacement::SelfChosenCareer => "自主择业仅限2001年1月19日以后转业的干部",
+                    OfficerPlacement::OwnBusiness => {
+                        "自谋职业仅限1993年至2000年间选择自谋职业的转业干部"
+                    }
+                    _ => "企业军转干部仅限2000年12月31日之前退出现役的干部",
+                };
+                out.rule(
+                    field("placement"),
+                    fits,
+                    "placement_date",
+                    format!("{why}，请核对安置方式或转业时间"),
+                    format!(
+                        "{why}；转业时间只记到{}，请工作人员对照转业证核实",
+                        t.to_zh()
+                    ),
+                );
             }
         }
         CategoryDetails::DischargedSoldier {
             placement,
             disability_grade,
+            state_support_rank,
             ..
         } => {
+            if *placement == Some(SoldierPlacement::StateSupported) && state_support_rank.is_none()
+            {
+                out.push(
+                    field("state_support_rank"),
+                    "missing",
+                    "国家供养的退役士兵须选择退役时是义务兵、初级士官还是中级以上士官",
+                );
+            }
             if *placement == Some(SoldierPlacement::StateSupported) {
                 match disability_grade {
                     None => out.push(
@@ -460,7 +542,7 @@ fn check_category_details(
             check_date_not_future(&field("started_work_on"), *started_work_on, today, out);
             check_date_not_future(&field("retired_on"), *retired_on, today, out);
             if let (Some(s), Some(r)) = (started_work_on, retired_on) {
-                if r < s {
+                if r.before(*s) == Decided::Yes {
                     out.push(
                         field("retired_on"),
                         "contradiction",
@@ -469,7 +551,7 @@ fn check_category_details(
                 }
             }
             if let (Some(s), Some(b)) = (started_work_on, birth) {
-                if *s < b {
+                if s.latest() < b {
                     out.push(
                         field("started_work_on"),
                         "contradiction",
@@ -479,28 +561,59 @@ fn check_category_details(
             }
         }
         CategoryDetails::DemobilisedServiceman {
-            group, enlisted_on, ..
+            group,
+            standing,
+            enlisted_on,
+            ..
         } => {
             if let (Some(DemobilisedGroup::EnlistedBefore1954), Some(e)) = (group, enlisted_on) {
-                if *e > date(1954, 10, 31) {
-                    out.push(
-                        field("group"),
-                        "group_date",
-                        "“1954年10月31日之前入伍”一类仅限该日期之前入伍的人员，请核对入伍时间",
-                    );
-                }
+                out.rule(
+                    field("group"),
+                    e.on_or_before(date(1954, 10, 31)),
+                    "group_date",
+                    "“1954年10月31日之前入伍”一类仅限该日期之前入伍的人员，请核对入伍时间",
+                    format!(
+                        "“1954年10月31日之前入伍”一类，入伍时间只记到{}，请工作人员对照复员证核实",
+                        e.to_zh()
+                    ),
+                );
+            }
+            // §一(六): the old demobilised are 在乡 or retired elsewhere.
+            if *group == Some(DemobilisedGroup::EnlistedBefore1954) && standing.is_none() {
+                out.missing(
+                    field("standing"),
+                    "现在是在乡老复员军人还是离退休老复员军人",
+                );
             }
         }
         CategoryDetails::RedArmyVeteran { enlisted_on, .. } => {
             // The Red Army became the Eighth Route / New Fourth Army in 1937.
+            // Not a rule of the plan (the separated and the West Route Army
+            // have their own histories): advice for staff only.
             if let Some(e) = enlisted_on {
-                if *e > date(1937, 12, 31) {
-                    out.push(
+                if e.on_or_before(date(1937, 12, 31)) != Decided::Yes {
+                    out.note(
                         field("enlisted_on"),
-                        "contradiction",
-                        "参加红军时间应在1937年底之前，请核对",
+                        "red_army_date",
+                        Severity::Advice,
+                        "参加红军时间一般在1937年底之前，请工作人员核对",
                     );
                 }
+            }
+        }
+        CategoryDetails::RetiredOfficerNco {
+            kind, management, ..
+        } => {
+            // §一(三): only retired cadres are managed by the army directly.
+            if *kind == Some(RetirementKind::RetiredNco)
+                && *management == Some(RetiredManagement::ArmyManaged)
+            {
+                out.note(
+                    field("management"),
+                    "management",
+                    Severity::Warning,
+                    "军队直接管理的是军队离退休干部，退休士官一般移交政府安置，请核对",
+                );
             }
         }
         CategoryDetails::DisabledMilitia { cause, .. } => {
@@ -517,8 +630,7 @@ fn check_category_details(
         | CategoryDetails::DiedOfIllnessFamily(family) => {
             check_date_not_future(&field("deceased_on"), family.deceased_on, today, out);
         }
-        CategoryDetails::RetiredOfficerNco { .. }
-        | CategoryDetails::DisabledServiceman { .. }
+        CategoryDetails::DisabledServiceman { .. }
         | CategoryDetails::ServingMemberFamily { .. } => {}
     }
     check_table_text(at, &table, out);
@@ -576,6 +688,142 @@ fn check_living(living: &LivingConditions, out: &mut Problems) {
         }
     }
     check_table_text("living", &table, out);
+}
+
+/// 无前后矛盾 (§三(二)4) across modules: what one page says must not deny
+/// another. A direct contradiction of two answers is an error; what is
+/// only unusual is a warning for staff.
+fn check_across_categories(record: &Record, out: &mut Problems) {
+    let at = |category: Category| {
+        record
+            .categories
+            .iter()
+            .position(|d| d.category() == category)
+    };
+    let module = |i: usize| record.categories.get(i);
+
+    // 国家供养 (category 2) needs grade 1–4; a disabled serviceman's
+    // certificate (category 7) states the grade and the cause.
+    let soldier = at(Category::DischargedSoldier).and_then(|i| match module(i) {
+        Some(CategoryDetails::DischargedSoldier {
+            placement,
+            disability_grade,
+            state_support_rank,
+            ..
+        }) => Some((i, *placement, *disability_grade, *state_support_rank)),
+        _ => None,
+    });
+    let disabled = at(Category::DisabledServiceman).and_then(|i| match module(i) {
+        Some(CategoryDetails::DisabledServiceman {
+            disability_grade,
+            cause,
+            ..
+        }) => Some((i, *disability_grade, *cause)),
+        _ => None,
+    });
+    if let Some((s, placement, soldier_grade, rank)) = soldier {
+        let state_supported = placement == Some(SoldierPlacement::StateSupported);
+        match disabled {
+            Some((d, grade, cause)) => {
+                if let (Some(a), Some(b)) = (soldier_grade, grade) {
+                    if a != b {
+                        out.push(
+                            format!("categories[{s}].disability_grade"),
+                            "contradiction",
+                            format!("退役士兵一栏的残疾等级（{a}级）与残疾军人证的等级（{b}级）不一致，请核对"),
+                        );
+                    }
+                }
+                if let Some(g) = grade.filter(|g| state_supported && !(1..=4).contains(g)) {
+                    out.push(
+                        format!("categories[{d}].disability_grade"),
+                        "contradiction",
+                        format!("国家供养须评定为1至4级残疾，残疾军人证上却是{g}级，请核对安置方式或残疾等级"),
+                    );
+                }
+                if state_supported
+                    && rank == Some(StateSupportRank::MiddleOrSeniorNco)
+                    && cause == Some(DisabilityCause::Illness)
+                {
+                    out.push(
+                        format!("categories[{d}].cause"),
+                        "contradiction",
+                        "中级以上士官须因战因公致残才由国家供养，残疾军人证上的致残原因却是因病，请核对",
+                    );
+                }
+            }
+            None if state_supported => out.note(
+                format!("categories[{s}].placement"),
+                "state_support_without_certificate",
+                Severity::Warning,
+                "国家供养的退役士兵评有1至4级残疾，一般持有残疾军人证，请核对是否也属于“残疾军人”",
+            ),
+            None => {}
+        }
+    }
+
+    let Some(benefits) = &record.living.state_benefits else {
+        return;
+    };
+    let benefits_field = "living.state_benefits";
+    // Categories 7 and 8 and the disability pension (伤残抚恤金).
+    let disabled_category = [Category::DisabledServiceman, Category::DisabledMilitia]
+        .into_iter()
+        .find(|c| at(*c).is_some());
+    let disability_pension = benefits.contains(&StateBenefit::DisabilityPension);
+    match (disabled_category, disability_pension) {
+        (Some(category), false) => out.note(
+            benefits_field,
+            "benefit_mismatch",
+            Severity::Warning,
+            format!(
+                "已选“{}”，享受的国家抚恤补助中却没有伤残抚恤金，请核对",
+                category.name_zh()
+            ),
+        ),
+        (None, true) => out.note(
+            benefits_field,
+            "benefit_mismatch",
+            Severity::Warning,
+            "享受伤残抚恤金的一般是残疾军人或伤残民兵民工，请核对人员类别",
+        ),
+        _ => {}
+    }
+    // Categories 9–11 each say whether a regular pension (定期抚恤金) is
+    // received; the living conditions must say the same.
+    let bereaved: Vec<Option<bool>> = record
+        .categories
+        .iter()
+        .filter_map(|d| match d {
+            CategoryDetails::MartyrFamily(f)
+            | CategoryDetails::KilledOnDutyFamily(f)
+            | CategoryDetails::DiedOfIllnessFamily(f) => Some(f.receives_pension),
+            _ => None,
+        })
+        .collect();
+    let regular_pension = benefits.contains(&StateBenefit::RegularPension);
+    let said_yes = bereaved.contains(&Some(true));
+    let all_said_no = !bereaved.is_empty() && bereaved.iter().all(|r| *r == Some(false));
+    if said_yes && !regular_pension {
+        out.push(
+            benefits_field,
+            "contradiction",
+            "遗属一栏说享受定期抚恤金，国家抚恤补助中却没有选定期抚恤金，请核对",
+        );
+    } else if all_said_no && regular_pension {
+        out.push(
+            benefits_field,
+            "contradiction",
+            "遗属一栏说不享受定期抚恤金，国家抚恤补助中却选了定期抚恤金，请核对",
+        );
+    } else if bereaved.is_empty() && regular_pension {
+        out.note(
+            benefits_field,
+            "benefit_mismatch",
+            Severity::Warning,
+            "定期抚恤金发给烈士、因公牺牲军人、病故军人的遗属，请核对人员类别",
+        );
+    }
 }
 
 fn has_duplicates<T: PartialEq>(list: &[T]) -> bool {

@@ -114,6 +114,13 @@ impl Session {
         if !matches!(event, Event::Cancel) {
             self.confirming_cancel = false;
         }
+        // A date that is no date is not kept; say why, beside the page.
+        if let Event::DetailsFieldEdited { edit, .. }
+        | Event::LivingFieldEdited { edit, .. }
+        | Event::FieldEdited { edit, .. } = &event
+        {
+            self.notice = forms::edit_notice_zh(edit).map(str::to_string);
+        }
         match (self.step, event) {
             (_, Event::StillHere) => {}
             (_, Event::ChooseTextSize(size)) => self.text_size = size,
@@ -572,6 +579,7 @@ impl Session {
             documents: Vec::new(),
             missing_documents: Vec::new(),
             signature: None,
+            checks: Vec::new(),
         }
     }
 

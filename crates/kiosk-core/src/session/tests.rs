@@ -1843,3 +1843,99 @@ fn a_certificate_keeps_its_pages_in_order() {
     assert_eq!(household, [1, 2, 3, 4, 5]);
     assert_eq!(document_problems(&s, 70), 0);
 }
+
+/// A person who remembers only the year they enlisted and the year and
+/// month they left: kept as such; a bad date says why; a finding that does
+/// not block is shown on review and travels in the signed record.
+#[test]
+fn remembered_dates_and_non_blocking_checks_through_the_flow() {
+    let mut script = to_review();
+    for (_, event) in script.iter_mut() {
+        match event {
+            Event::DetailsFieldEdited { key, edit, .. } if key == "enlisted_on" => {
+                *edit = date_edit("1968", "", "")
+            }
+            Event::DetailsFieldEdited { key, edit, .. } if key == "discharged_on" => {
+                *edit = date_edit("1973", "1", "")
+            }
+            // 伤残抚恤金 without a disabled category: a warning, no block.
+            Event::LivingFieldEdited { key, edit } if key == "state_benefits" => {
+                *edit = FieldEdit::Toggle(2)
+            }
+            _ => {}
+        }
+    }
+    let mut s = session();
+    run(&mut s, script);
+    let view = s.view(at(85));
+    assert_eq!(view.step, Step::Review);
+    assert_eq!(view.problems, vec![]);
+    let shown: Vec<(Option<Step>, crate::Severity, &str)> = view
+        .checks
+        .iter()
+        .map(|c| {
+            (
+                c.step,
+                c.problem.severity,
+                c.problem.field.as_deref().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        shown,
+        vec![(
+            Some(Step::Living),
+            crate::Severity::Warning,
+            "living.state_benefits"
+        )]
+    );
+    let dates = |s: &Session| match &s.view(at(86)).record.unwrap().categories[0] {
+        record::CategoryDetails::DischargedSoldier {
+            enlisted_on,
+            discharged_on,
+            ..
+        } => (*enlisted_on, *discharged_on),
+        _ => (None, None),
+    };
+    assert_eq!(
+        dates(&s),
+        (
+            Some(crate::PartialDate::Year(1968)),
+            Some(crate::PartialDate::YearMonth(1973, 1))
+        )
+    );
+
+    // A day that does not exist is not kept, and the person is told why.
+    s.handle(
+        details("discharged_on", date_edit("1973", "2", "30")),
+        at(86),
+    );
+    assert_eq!(
+        s.view(at(86)).notice.as_deref(),
+        Some("这个月没有这一天，请核对；记不清日的可以空着")
+    );
+    assert_eq!(dates(&s).1, None);
+    s.handle(details("discharged_on", date_edit("1973", "2", "")), at(87));
+    assert_eq!(s.view(at(87)).notice, None);
+
+    s.handle(Event::Next, at(90));
+    s.handle(Event::Printed(PrintOutcome::Printed), at(95));
+    let effects = s.handle(
+        Event::SignatureConfirmed {
+            staff_id: "staff-03".into(),
+        },
+        at(100),
+    );
+    let signed = effects
+        .iter()
+        .find_map(|e| match e {
+            Effect::Enqueue(valid) => Some(valid.record().clone()),
+            _ => None,
+        })
+        .expect("the record is queued despite the warning");
+    assert_eq!(signed.checks.len(), 1);
+    assert_eq!(signed.checks[0].severity, crate::Severity::Warning);
+    let json = serde_json::to_string(&signed).unwrap();
+    assert!(json.contains(r#""enlisted_on":"1968""#), "{json}");
+    assert!(json.contains(r#""severity":"warning""#), "{json}");
+}

@@ -28,6 +28,9 @@ pub struct View<'a> {
     /// Problems of the record as it stands (shown on review and inline),
     /// each with the page that fixes it.
     pub problems: Vec<PageProblem>,
+    /// What does not block signing (warnings, advice, 待核实): shown to
+    /// staff on review, carried in the signed record to the county.
+    pub checks: Vec<PageProblem>,
     /// A message for the person (device trouble, a refused action).
     pub notice: Option<String>,
     /// Seconds left before wipe, while the idle warning shows.
@@ -106,26 +109,32 @@ pub enum PrintState {
 }
 
 impl Session {
-    fn page_problems(&self, now: DateTime<Utc>) -> Vec<PageProblem> {
-        let problems = self
+    /// The blocking problems and the other findings, each with its page.
+    fn page_problems(&self, now: DateTime<Utc>) -> (Vec<PageProblem>, Vec<PageProblem>) {
+        let findings = self
             .record
             .as_ref()
-            .map(|r| record::problems(r, now.date_naive()))
+            .map(|r| record::findings(r, now.date_naive()))
             .unwrap_or_default();
-        problems
-            .iter()
-            .map(|problem| PageProblem {
-                step: problem
-                    .field
-                    .as_ref()
-                    .and_then(|field| self.step_for_field(field, &problems)),
-                problem: problem.clone(),
-            })
-            .collect()
+        let (problems, checks): (Vec<Problem>, Vec<Problem>) =
+            findings.into_iter().partition(Problem::blocks);
+        let on_page = |list: &[Problem]| -> Vec<PageProblem> {
+            list.iter()
+                .map(|problem| PageProblem {
+                    step: problem
+                        .field
+                        .as_ref()
+                        .and_then(|field| self.step_for_field(field, &problems)),
+                    problem: problem.clone(),
+                })
+                .collect()
+        };
+        (on_page(&problems), on_page(&checks))
     }
 
     pub fn view(&self, now: DateTime<Utc>) -> View<'_> {
         let chosen = self.chosen_categories();
+        let (problems, checks) = self.page_problems(now);
         View {
             step: self.step,
             record: self.record.as_ref(),
@@ -136,7 +145,8 @@ impl Session {
             category_options: category::option_states(&chosen),
             pending_category_hints: category::pending_requirements(&chosen),
             document_checklist: self.checklist(&chosen),
-            problems: self.page_problems(now),
+            problems,
+            checks,
             notice: self.notice.clone(),
             idle_countdown: self
                 .warning_since
