@@ -48,6 +48,7 @@ impl Session {
             event,
             Event::LookUpAnswered(_)
                 | Event::DraftFound(_)
+                | Event::ReturnedRecordFound(_)
                 | Event::HelpRequested { .. }
                 | Event::HelpClosed
         ) {
@@ -138,7 +139,10 @@ impl Session {
                 self.returning = Some(Returning::Updating);
                 self.next(Step::Identity, now, fx);
             }
-            (_, Event::DraftFound(_)) | (_, Event::LookUpAnswered(_)) => {}
+            (Step::Identity, Event::ReturnedRecordFound(returned)) => self.on_returned(returned),
+            (_, Event::DraftFound(_))
+            | (_, Event::LookUpAnswered(_))
+            | (_, Event::ReturnedRecordFound(_)) => {}
             (_, Event::PhotoFailed { message_zh }) => {
                 self.notice = Some(message_zh.clone());
                 fx.push(Effect::Speak(message_zh));

@@ -12,11 +12,13 @@
 mod event;
 mod flow;
 mod idle;
+mod returned;
 mod staff;
 mod view;
 
 pub use event::{
     CardFailure, DeviceLine, Effect, Event, ManualIdentity, PhotoPurpose, PrintOutcome, QueueLine,
+    ReturnedRecord,
 };
 pub use flow::Step;
 use staff::StaffState;
@@ -118,6 +120,9 @@ pub struct Session {
     pin_locks: BTreeMap<String, PinLock>,
     queue: Vec<QueueLine>,
     devices: Vec<DeviceLine>,
+    /// The person's last record here, returned by the county; the record
+    /// in progress supersedes it.
+    returned: Option<ReturnedRecord>,
 }
 
 impl Session {
@@ -152,6 +157,7 @@ impl Session {
             pin_locks: BTreeMap::new(),
             queue: Vec::new(),
             devices: Vec::new(),
+            returned: None,
         }
     }
 
@@ -216,6 +222,7 @@ impl Session {
             event,
             Event::LookUpAnswered(_)
                 | Event::DraftFound(_)
+                | Event::ReturnedRecordFound(_)
                 | Event::Enqueued(_)
                 | Event::QueueLoaded(_)
                 | Event::DevicesChecked(_)

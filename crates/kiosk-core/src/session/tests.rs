@@ -1467,3 +1467,67 @@ fn without_the_face_model_capture_is_manual_at_once_and_staff_confirm_it() {
         Some((vec!["没有经过自动检查".to_string()], "staff-03".to_string()))
     );
 }
+
+fn returned_record() -> ReturnedRecord {
+    ReturnedRecord {
+        record_id: Uuid::from_u128(0x55),
+        record_number: "K7Q2-M9XD-3F8A".into(),
+        reasons_zh: vec!["退役证照片不清晰".into(), "入伍时间与档案不符".into()],
+    }
+}
+
+#[test]
+fn a_record_the_county_returned_is_superseded_by_the_new_one_and_its_reasons_shown() {
+    let mut script = to_review();
+    // The store answers right after the draft.
+    script.insert(3, (6, Event::ReturnedRecordFound(returned_record())));
+    let mut s = session();
+    let log = run(&mut s, script[..5].to_vec());
+    assert!(
+        log.contains("«县里退回了您上次的登记（K7Q2-M9XD-3F8A），原因：退役证照片不清晰；入伍时间与档案不符。这次登记签字后将替代退回的那份»"),
+        "{log}"
+    );
+    assert_eq!(
+        s.view(at(6)).returned.map(|r| r.record_id),
+        Some(Uuid::from_u128(0x55))
+    );
+    run(&mut s, script[5..].to_vec());
+    let mut fx = Vec::new();
+    for (t, event) in [
+        (90, Event::PrintRequested),
+        (95, Event::Printed(PrintOutcome::Printed)),
+        (
+            120,
+            Event::SignatureConfirmed {
+                staff_id: "staff-03".into(),
+            },
+        ),
+    ] {
+        fx.extend(s.handle(event, at(t)));
+    }
+    let signed = fx
+        .iter()
+        .find_map(|e| match e {
+            Effect::Enqueue(valid) => Some(valid.record().clone()),
+            _ => None,
+        })
+        .expect("the new record is queued");
+    assert_eq!(signed.meta.supersedes, Some(Uuid::from_u128(0x55)));
+    assert_eq!(signed.meta.record_id, record_id());
+    // The reasons stay in view until the session ends.
+    assert!(s.view(at(121)).returned.is_some());
+    s.handle(Event::Cancel, at(122));
+    assert!(s.view(at(122)).returned.is_none());
+}
+
+#[test]
+fn a_returned_record_reported_outside_the_identity_page_changes_nothing() {
+    let mut s = session();
+    run(&mut s, to_review());
+    s.handle(Event::ReturnedRecordFound(returned_record()), at(70));
+    assert_eq!(s.record().unwrap().meta.supersedes, None);
+    assert!(s.view(at(70)).returned.is_none());
+    let mut idle = session();
+    idle.handle(Event::ReturnedRecordFound(returned_record()), at(1));
+    assert!(idle.view(at(1)).returned.is_none());
+}
