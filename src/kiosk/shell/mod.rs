@@ -22,7 +22,7 @@ use kiosk_core::card::CardRead;
 use kiosk_core::id_number::mask_id_text;
 use kiosk_core::record::{DocumentPhoto, PhotoRef, Record, RecordState};
 use kiosk_core::session::{
-    CardFailure, DeviceLine, Effect, Event, PhotoPurpose, PrintOutcome, QueueLine,
+    CardFailure, DeviceLine, Effect, Event, PhotoPurpose, PrintOutcome, QueueLine, ReturnedRecord,
 };
 use kiosk_core::staff::AuditEntry;
 
@@ -79,6 +79,9 @@ pub struct SimState {
     /// The county platform's records, for look-ups.
     pub county_base: Vec<Record>,
     pub drafts: Vec<Record>,
+    /// Records the county returned, by the ID number they were for (the
+    /// real outbox finds them by a keyed tag instead).
+    pub returned: Vec<(String, ReturnedRecord)>,
     pub enqueued: Vec<Record>,
     pub printed: Vec<Record>,
     pub audit: Vec<AuditEntry>,
@@ -110,6 +113,7 @@ impl Default for SimState {
             enqueue_results: VecDeque::new(),
             county_base: Vec::new(),
             drafts: Vec::new(),
+            returned: Vec::new(),
             enqueued: Vec::new(),
             printed: Vec::new(),
             audit: Vec::new(),
@@ -207,6 +211,14 @@ impl Shell for SimulatedShell {
                     .cloned()
                     .map(Box::new);
                 s.due.push((now, Event::DraftFound(found)));
+                let returned = s
+                    .returned
+                    .iter()
+                    .find(|(number, _)| number == id.as_str())
+                    .map(|(_, returned)| returned.clone());
+                if let Some(returned) = returned {
+                    s.due.push((now, Event::ReturnedRecordFound(returned)));
+                }
             }
             Effect::SaveDraft(record) => {
                 let record = *record;

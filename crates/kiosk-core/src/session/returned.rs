@@ -13,21 +13,23 @@ impl Session {
         // The returned record is this person's latest: it, not an older
         // accepted one the look-up may have named, is what gets replaced.
         record.meta.supersedes = Some(returned.record_id);
-        self.notice = Some(returned_notice_zh(&returned));
+        self.notice = Some(returned.notice_zh());
         self.returned = Some(returned);
     }
 }
 
-/// "县里退回了您上次的登记（K7Q2-M9XD-3F8A），原因：…": what the person
-/// and staff read on the identity page.
-pub(super) fn returned_notice_zh(returned: &ReturnedRecord) -> String {
-    let reasons = if returned.reasons_zh.is_empty() {
-        "未注明".to_string()
-    } else {
-        returned.reasons_zh.join("；")
-    };
-    format!(
-        "县里退回了您上次的登记（{}），原因：{}。这次登记签字后将替代退回的那份",
-        returned.record_number, reasons
-    )
+impl ReturnedRecord {
+    /// "县里退回了您上次的登记（K7Q2-M9XD-3F8A），原因：…": what the
+    /// person and staff read on the identity page and on the review.
+    pub fn notice_zh(&self) -> String {
+        let reasons = if self.reasons_zh.is_empty() {
+            "未注明".to_string()
+        } else {
+            self.reasons_zh.join("；")
+        };
+        format!(
+            "县里退回了您上次的登记（{}），原因：{}。这次登记签字后将替代退回的那份",
+            self.record_number, reasons
+        )
+    }
 }
