@@ -222,6 +222,11 @@ pub enum AuditAction {
     /// A portrait with issues accepted (the record says which).
     PortraitAccepted,
     SessionCancelled,
+    /// "重新登记" on a record the county returned (its UUID is not
+    /// personal data: the record itself is sealed to the county).
+    ReturnedRecordReopened {
+        record_id: uuid::Uuid,
+    },
 }
 
 /// One line of the audit log.

@@ -664,7 +664,13 @@ impl Session {
         let Some(r) = &self.record else { return };
         let chosen = self.chosen_categories();
         let target = match step {
-            Step::Identity => Step::Portrait,
+            Step::Identity => {
+                if let Some(message) = self.reopen_mismatch_zh() {
+                    self.notice = Some(message.into());
+                    return;
+                }
+                Step::Portrait
+            }
             Step::Portrait => {
                 if r.photos.portrait.is_none() {
                     self.notice = Some("请先拍摄照片".into());

@@ -123,6 +123,8 @@ pub struct Session {
     /// The person's last record here, returned by the county; the record
     /// in progress supersedes it.
     returned: Option<ReturnedRecord>,
+    /// The returned record staff chose to reopen with the next person.
+    reopening: Option<Uuid>,
 }
 
 impl Session {
@@ -158,6 +160,7 @@ impl Session {
             queue: Vec::new(),
             devices: Vec::new(),
             returned: None,
+            reopening: None,
         }
     }
 
