@@ -565,6 +565,41 @@ fn a_person_whose_record_was_returned_sees_the_reasons_and_the_new_record_supers
     assert_eq!(signed.meta.supersedes, Some(returned.record_id));
 }
 
+/// Staff reopen a returned record from the queue ("重新登记"): the kiosk
+/// asks for the person's card, and the new record supersedes the returned
+/// one.
+#[test]
+fn staff_reopen_a_returned_record_from_the_queue_with_its_person() {
+    let h = harness();
+    let card = stand_in::sample_card().unwrap();
+    let returned = kiosk_core::session::ReturnedRecord {
+        record_id: uuid::Uuid::from_u128(0x5e7),
+        record_number: "K7Q2-M9XD-3F8A".into(),
+        reasons_zh: vec!["退伍证照片不清晰，请重新拍摄".into()],
+    };
+    h.sim
+        .borrow_mut()
+        .returned
+        .push((card.text.id_number.as_str().to_string(), returned.clone()));
+    h.tap("工作人员入口");
+    h.enter_pin(PIN);
+    h.tap("上传队列");
+    let queue = h.ui.global::<StaffView>().get_queue();
+    let row = queue.iter().find(|r| r.returned).expect("a returned row");
+    assert_eq!(row.id, returned.record_id.to_string());
+    h.screenshot("20b-staff-queue-returned");
+    h.tap("重新登记");
+    assert_eq!(h.ui.global::<StaffView>().get_panel(), "");
+    assert_eq!(h.notice(), "请本人点“开始登记”，再把身份证放在读卡区");
+    h.screenshot("20c-staff-reopened-attract");
+    assert!(h.sim.borrow().audit.iter().any(|e| e.action
+        == kiosk_core::staff::AuditAction::ReturnedRecordReopened {
+            record_id: returned.record_id
+        }));
+    register_until_review(&h, false);
+    assert_eq!(h.record(|r| r.meta.supersedes), Some(returned.record_id));
+}
+
 /// Someone the coach cannot get to an automatic photo (cannot come
 /// closer): after the configured wait a large "拍照" button takes it; its
 /// remaining issues stop the person until staff accept them with their PIN,

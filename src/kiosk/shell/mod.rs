@@ -291,7 +291,7 @@ impl Shell for SimulatedShell {
             Effect::StopSpeaking => s.spoken.push(SPEECH_STOPPED.into()),
             Effect::Audit(entry) => s.audit.push(entry),
             Effect::LoadQueue => {
-                let lines = s
+                let mut lines: Vec<QueueLine> = s
                     .enqueued
                     .iter()
                     .rev()
@@ -303,6 +303,23 @@ impl Shell for SimulatedShell {
                         reason_zh: None,
                     })
                     .collect();
+                // Returned records not replaced by one queued since.
+                lines.extend(
+                    s.returned
+                        .iter()
+                        .filter(|(_, r)| {
+                            !s.enqueued
+                                .iter()
+                                .any(|e| e.meta.supersedes == Some(r.record_id))
+                        })
+                        .map(|(number, r)| QueueLine {
+                            record_id: r.record_id,
+                            state: RecordState::Rejected,
+                            queued_at: now,
+                            label: format!("{}　{}", r.record_number, mask_id_text(number)),
+                            reason_zh: Some(r.reasons_zh.join("；")),
+                        }),
+                );
                 s.due.push((now, Event::QueueLoaded(lines)));
             }
             Effect::CheckDevices => {
