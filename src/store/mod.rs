@@ -415,9 +415,11 @@ impl Store {
             };
         }
         tx.execute(
+            // The draft's look-up tag moves with it (same transaction).
             "INSERT INTO records (record_id, record_number, state, masked_id, township_code, \
-             township_name, created_at, signed_at, supersedes, content_sha256) \
-             VALUES (?1, ?2, 'signed', ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+             township_name, created_at, signed_at, supersedes, content_sha256, lookup_tag) \
+             VALUES (?1, ?2, 'signed', ?3, ?4, ?5, ?6, ?7, ?8, ?9, \
+             (SELECT lookup_tag FROM drafts WHERE record_id = ?1))",
             params![
                 id_text,
                 number,
@@ -453,6 +455,40 @@ impl Store {
         tx.execute("DELETE FROM drafts WHERE record_id = ?1", [&id_text])?;
         tx.commit()?;
         Ok(receipt(true))
+    }
+
+    /// Tags a queued record with the keyed hash of the person's ID number
+    /// when it has none yet (signed without a saved draft); false when
+    /// there is no such untagged record.
+    pub fn tag_record(
+        &self,
+        key: &LocalKey,
+        record_id: Uuid,
+        id: &IdNumber,
+    ) -> Result<bool, StoreError> {
+        Ok(self.conn.execute(
+            "UPDATE records SET lookup_tag = ?1 WHERE record_id = ?2 AND lookup_tag IS NULL",
+            params![key.lookup_tag(id), record_id.to_string()],
+        )? > 0)
+    }
+
+    /// This person's latest record, when the county returned it and no
+    /// correction has replaced it yet: what a new registration supersedes.
+    pub fn returned_record(
+        &self,
+        key: &LocalKey,
+        id: &IdNumber,
+    ) -> Result<Option<QueueEntry>, StoreError> {
+        let latest = self.entries(
+            &format!(
+                "SELECT {ENTRY_COLUMNS} FROM records WHERE lookup_tag = ?1 \
+                 AND state != 'superseded' ORDER BY seq DESC LIMIT 1"
+            ),
+            &[&key.lookup_tag(id)],
+        )?;
+        Ok(latest
+            .into_iter()
+            .find(|entry| entry.state == RecordState::Rejected))
     }
 
     fn content_hash(&self, id_text: &str) -> Result<Option<String>, StoreError> {

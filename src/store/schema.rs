@@ -8,7 +8,7 @@ use sqlite_schema::Schema;
 pub const OUTBOX: Schema = Schema {
     name: "outbox",
     application_id: 0x564B_4F42,
-    migrations: &[V1, V2],
+    migrations: &[V1, V2, V3],
 };
 
 /// The outbox schema version this program writes.
@@ -69,4 +69,13 @@ CREATE INDEX records_by_state ON records(state, seq);
 CREATE INDEX records_by_state_signed ON records(state, signed_at);
 CREATE INDEX records_by_township ON records(township_code, township_name, state);
 CREATE INDEX record_categories_by_code ON record_categories(code);
+"#;
+
+/// Version 3: the keyed look-up tag of the person's ID number on each
+/// record (the drafts' tag, never the number), so that a record the county
+/// returned is found again when the same card is read. Rows queued before
+/// keep no tag and are not matched.
+const V3: &str = r#"
+ALTER TABLE records ADD COLUMN lookup_tag TEXT;
+CREATE INDEX records_by_lookup ON records(lookup_tag, seq);
 "#;

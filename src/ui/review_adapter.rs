@@ -174,6 +174,12 @@ pub fn show(ui: &AppWindow, view: &View) {
     let Some(record) = view.record else { return };
     let g = ui.global::<ReviewView>();
     g.set_lines(ModelRc::new(VecModel::from(summary(record))));
+    g.set_returned(
+        view.returned
+            .map(|r| r.notice_zh())
+            .unwrap_or_default()
+            .into(),
+    );
     let problems: Vec<ProblemRow> = view
         .problems
         .iter()

@@ -1,6 +1,8 @@
 //! Staff mode: PIN pad, menu, queue, devices, configuration.
 
+use kiosk_core::record::RecordState;
 use kiosk_core::session::{Event, PinPurpose, StaffCommand, StaffPanel, View};
+use uuid::Uuid;
 
 use super::{local_time, AppWindow, DeviceRow, Dispatch, QueueRow, StaffMemberRow, StaffView};
 use slint::{ComponentHandle, ModelRc, VecModel};
@@ -32,6 +34,12 @@ pub fn connect(ui: &AppWindow, dispatch: &Dispatch) {
     g.on_command(move |name| {
         if let Some(c) = command(&name) {
             d.send(Event::Staff(c));
+        }
+    });
+    let d = dispatch.clone();
+    g.on_reopen(move |id| {
+        if let Ok(record_id) = Uuid::parse_str(&id) {
+            d.send(Event::Staff(StaffCommand::Reopen(record_id)));
         }
     });
 }
@@ -91,6 +99,8 @@ pub fn show(ui: &AppWindow, view: &View) {
         .queue
         .iter()
         .map(|line| QueueRow {
+            id: line.record_id.to_string().into(),
+            returned: line.state == RecordState::Rejected,
             label: line.label.as_str().into(),
             state: line.state.as_zh().into(),
             at: local_time(line.queued_at, "%m-%d %H:%M").into(),

@@ -370,3 +370,88 @@ fn the_local_key_file_is_created_once_and_reused() {
         Some("key_file")
     );
 }
+
+#[test]
+fn a_returned_record_is_found_again_by_the_card_until_a_correction_replaces_it() {
+    let mut f = fixture();
+    let key = LocalKey::generate();
+    let batch = records(2);
+    let (record, blobs) = batch[0].clone();
+    let id = IdNumber::parse_structure(&record.identity.id_number).unwrap();
+    // Signed from a saved draft: the draft's tag moves to the record.
+    let mut draft = record.clone();
+    draft.meta.state = RecordState::Draft;
+    f.store.save_draft(&key, &draft, &blobs, now()).unwrap();
+    f.store
+        .enqueue(&valid(&record), &blobs, &f.platform.to_public())
+        .unwrap();
+    // Already tagged from the draft: nothing to do.
+    assert!(!f
+        .store
+        .tag_record(&key, record.meta.record_id, &id)
+        .unwrap());
+    // Signed without a draft: tagged afterwards.
+    let (other, other_blobs) = batch[1].clone();
+    let other_id = IdNumber::parse_structure(&other.identity.id_number).unwrap();
+    f.store
+        .enqueue(&valid(&other), &other_blobs, &f.platform.to_public())
+        .unwrap();
+    assert!(f
+        .store
+        .tag_record(&key, other.meta.record_id, &other_id)
+        .unwrap());
+
+    // Not returned (yet): nothing to reopen.
+    assert_eq!(f.store.returned_record(&key, &id).unwrap(), None);
+    let reasons = vec![Problem {
+        code: "document_unclear".into(),
+        field: Some("documents".into()),
+        message: "退役证照片不清晰".into(),
+    }];
+    let t = now();
+    apply(
+        &mut f.store,
+        &StoreAction::MarkSent(record.meta.record_id),
+        t,
+    )
+    .unwrap();
+    apply(
+        &mut f.store,
+        &StoreAction::MarkRejected(record.meta.record_id, reasons.clone()),
+        t,
+    )
+    .unwrap();
+    let found = f.store.returned_record(&key, &id).unwrap().unwrap();
+    assert_eq!(
+        (found.record_id, found.reasons),
+        (record.meta.record_id, reasons)
+    );
+    // Only with this kiosk's key, and only for this person.
+    assert_eq!(
+        f.store.returned_record(&LocalKey::generate(), &id).unwrap(),
+        None
+    );
+    assert_eq!(f.store.returned_record(&key, &other_id).unwrap(), None);
+    // Found again after a restart (the tag is in the database).
+    drop(f.store);
+    f.store = Store::open(&f.path).unwrap();
+    assert!(f.store.returned_record(&key, &id).unwrap().is_some());
+
+    // The new record supersedes it: nothing returned any more.
+    let mut fix = record.clone();
+    fix.meta.record_id = uuid::Uuid::new_v4();
+    fix.meta.supersedes = Some(record.meta.record_id);
+    f.store
+        .enqueue(&valid(&fix), &blobs, &f.platform.to_public())
+        .unwrap();
+    f.store.tag_record(&key, fix.meta.record_id, &id).unwrap();
+    assert_eq!(f.store.returned_record(&key, &id).unwrap(), None);
+    // The tag is a keyed hash: the clear ID number is not in the file.
+    let bytes = fs::read(&f.path).unwrap();
+    let wal = fs::read(f.path.with_extension("sqlite3-wal")).unwrap_or_default();
+    let number = record.identity.id_number.as_bytes();
+    assert!(!bytes
+        .windows(number.len())
+        .chain(wal.windows(number.len()))
+        .any(|w| w == number));
+}

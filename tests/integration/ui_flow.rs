@@ -532,6 +532,90 @@ fn a_returning_person_sees_the_county_record_and_confirms_it() {
     );
 }
 
+/// A person whose last record here the county returned taps their card:
+/// the county's reasons show on the identity page and stay on the review,
+/// and the new record supersedes the returned one.
+#[test]
+fn a_person_whose_record_was_returned_sees_the_reasons_and_the_new_record_supersedes_it() {
+    let h = harness();
+    let card = stand_in::sample_card().unwrap();
+    let returned = kiosk_core::session::ReturnedRecord {
+        record_id: uuid::Uuid::from_u128(0x5e7),
+        record_number: "K7Q2-M9XD-3F8A".into(),
+        reasons_zh: vec![
+            "退伍证照片不清晰，请重新拍摄".into(),
+            "入伍时间与档案不符".into(),
+        ],
+    };
+    h.sim
+        .borrow_mut()
+        .returned
+        .push((card.text.id_number.as_str().to_string(), returned.clone()));
+    h.tap("开始登记");
+    h.advance(2.5);
+    assert_eq!(h.screen(), Screen::Identity);
+    let notice = h.notice();
+    assert!(
+        notice.contains("县里退回了您上次的登记（K7Q2-M9XD-3F8A）"),
+        "{notice}"
+    );
+    assert!(notice.contains("入伍时间与档案不符"), "{notice}");
+    h.screenshot("03e-identity-record-returned");
+    h.tap("结束登记");
+    h.tap("结束并清除");
+    h.sim
+        .borrow_mut()
+        .cards
+        .push_back(Ok(stand_in::sample_card().unwrap()));
+    register_until_review(&h, false);
+    let review = h.ui.global::<veteran_kiosk::ui::ReviewView>();
+    assert_eq!(review.get_returned().to_string(), returned.notice_zh());
+    h.screenshot("11c-review-record-returned");
+    assert_eq!(h.record(|r| r.meta.supersedes), Some(returned.record_id));
+    h.tap("打印回执");
+    h.advance(2.5);
+    h.tap("工作人员确认签字");
+    h.enter_pin(PIN);
+    assert_eq!(h.screen(), Screen::Done);
+    let signed = h.sim.borrow().enqueued[0].clone();
+    assert_eq!(signed.meta.supersedes, Some(returned.record_id));
+}
+
+/// Staff reopen a returned record from the queue ("重新登记"): the kiosk
+/// asks for the person's card, and the new record supersedes the returned
+/// one.
+#[test]
+fn staff_reopen_a_returned_record_from_the_queue_with_its_person() {
+    let h = harness();
+    let card = stand_in::sample_card().unwrap();
+    let returned = kiosk_core::session::ReturnedRecord {
+        record_id: uuid::Uuid::from_u128(0x5e7),
+        record_number: "K7Q2-M9XD-3F8A".into(),
+        reasons_zh: vec!["退伍证照片不清晰，请重新拍摄".into()],
+    };
+    h.sim
+        .borrow_mut()
+        .returned
+        .push((card.text.id_number.as_str().to_string(), returned.clone()));
+    h.tap("工作人员入口");
+    h.enter_pin(PIN);
+    h.tap("上传队列");
+    let queue = h.ui.global::<StaffView>().get_queue();
+    let row = queue.iter().find(|r| r.returned).expect("a returned row");
+    assert_eq!(row.id, returned.record_id.to_string());
+    h.screenshot("20b-staff-queue-returned");
+    h.tap("重新登记");
+    assert_eq!(h.ui.global::<StaffView>().get_panel(), "");
+    assert_eq!(h.notice(), "请本人点“开始登记”，再把身份证放在读卡区");
+    h.screenshot("20c-staff-reopened-attract");
+    assert!(h.sim.borrow().audit.iter().any(|e| e.action
+        == kiosk_core::staff::AuditAction::ReturnedRecordReopened {
+            record_id: returned.record_id
+        }));
+    register_until_review(&h, false);
+    assert_eq!(h.record(|r| r.meta.supersedes), Some(returned.record_id));
+}
+
 /// Someone the coach cannot get to an automatic photo (cannot come
 /// closer): after the configured wait a large "拍照" button takes it; its
 /// remaining issues stop the person until staff accept them with their PIN,

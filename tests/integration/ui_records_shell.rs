@@ -478,3 +478,83 @@ fn each_audit_effect_is_one_json_line_without_personal_data() {
     drop(shell);
     assert_eq!(lines_of(&audit_log).len(), entries.len() + 1);
 }
+
+#[test]
+fn a_returned_record_is_offered_again_for_the_card_and_its_correction_supersedes_it_at_the_county()
+{
+    let world = World::new();
+    let platform = world.settings(&world.platform.url());
+    let (mut shell, photos) = start(settings(&world, Some(platform)));
+    // Signed without a saved draft: the store thread tags it after queuing.
+    let (record, blobs) = signed_record(41);
+    let id = record.meta.record_id;
+    let person = id_of(&record);
+    assert_eq!(
+        enqueue(&mut shell, &photos, &record, &blobs),
+        Event::Enqueued(Ok(()))
+    );
+    sync_now(&mut shell);
+    let reason = Problem {
+        code: "document_unclear".into(),
+        field: Some("documents".into()),
+        message: "退役证照片不清晰".into(),
+    };
+    world
+        .platform
+        .state
+        .db()
+        .review(id, "县审核员", Some(&[reason]), Utc::now())
+        .unwrap();
+    sync_now(&mut shell);
+
+    // The person taps their card again: after the draft answer comes the
+    // returned record, with the county's reasons.
+    run(&mut shell, Effect::LoadDraft(person.clone()));
+    let (returned, seen) = wait_for(&mut shell, |e| matches!(e, Event::ReturnedRecordFound(_)));
+    assert!(seen.contains(&Event::DraftFound(None)), "{seen:?}");
+    let Event::ReturnedRecordFound(returned) = returned else {
+        unreachable!()
+    };
+    assert_eq!(returned.record_id, id);
+    assert_eq!(
+        returned.record_number,
+        veteran_kiosk::store::record_number(&id)
+    );
+    assert_eq!(returned.reasons_zh, vec!["退役证照片不清晰".to_string()]);
+
+    // The new record names it; the county marks the returned one superseded.
+    let mut fix = record.clone();
+    fix.meta.record_id = Uuid::new_v4();
+    fix.meta.supersedes = Some(id);
+    assert_eq!(
+        enqueue(&mut shell, &photos, &fix, &blobs),
+        Event::Enqueued(Ok(()))
+    );
+    sync_now(&mut shell);
+    let county: Vec<(Uuid, String)> = world
+        .platform_records()
+        .into_iter()
+        .map(|r| (r.record_id, r.state))
+        .collect();
+    assert!(
+        county.contains(&(id, "superseded".to_string())),
+        "{county:?}"
+    );
+    assert!(
+        county.contains(&(fix.meta.record_id, "received".to_string())),
+        "{county:?}"
+    );
+    assert_eq!(state_in_outbox(&world, id), RecordState::Superseded);
+
+    // Nothing is returned any more for this card.
+    run(&mut shell, Effect::LoadDraft(person));
+    run(&mut shell, Effect::LoadQueue);
+    let (_, seen) = wait_for(&mut shell, |e| matches!(e, Event::QueueLoaded(_)));
+    assert!(seen.contains(&Event::DraftFound(None)), "{seen:?}");
+    assert!(
+        !seen
+            .iter()
+            .any(|e| matches!(e, Event::ReturnedRecordFound(_))),
+        "{seen:?}"
+    );
+}

@@ -224,6 +224,11 @@ pub enum AuditAction {
     /// A certificate marked as not shown (the record says which and why).
     DocumentMarkedMissing,
     SessionCancelled,
+    /// "重新登记" on a record the county returned (its UUID is not
+    /// personal data: the record itself is sealed to the county).
+    ReturnedRecordReopened {
+        record_id: uuid::Uuid,
+    },
 }
 
 /// One line of the audit log.

@@ -22,7 +22,7 @@ use kiosk_core::card::CardRead;
 use kiosk_core::id_number::mask_id_text;
 use kiosk_core::record::{DocumentPhoto, PhotoRef, Record, RecordState};
 use kiosk_core::session::{
-    CardFailure, DeviceLine, Effect, Event, PhotoPurpose, PrintOutcome, QueueLine,
+    CardFailure, DeviceLine, Effect, Event, PhotoPurpose, PrintOutcome, QueueLine, ReturnedRecord,
 };
 use kiosk_core::staff::AuditEntry;
 
@@ -79,6 +79,9 @@ pub struct SimState {
     /// The county platform's records, for look-ups.
     pub county_base: Vec<Record>,
     pub drafts: Vec<Record>,
+    /// Records the county returned, by the ID number they were for (the
+    /// real outbox finds them by a keyed tag instead).
+    pub returned: Vec<(String, ReturnedRecord)>,
     pub enqueued: Vec<Record>,
     pub printed: Vec<Record>,
     pub audit: Vec<AuditEntry>,
@@ -110,6 +113,7 @@ impl Default for SimState {
             enqueue_results: VecDeque::new(),
             county_base: Vec::new(),
             drafts: Vec::new(),
+            returned: Vec::new(),
             enqueued: Vec::new(),
             printed: Vec::new(),
             audit: Vec::new(),
@@ -207,6 +211,14 @@ impl Shell for SimulatedShell {
                     .cloned()
                     .map(Box::new);
                 s.due.push((now, Event::DraftFound(found)));
+                let returned = s
+                    .returned
+                    .iter()
+                    .find(|(number, _)| number == id.as_str())
+                    .map(|(_, returned)| returned.clone());
+                if let Some(returned) = returned {
+                    s.due.push((now, Event::ReturnedRecordFound(returned)));
+                }
             }
             Effect::SaveDraft(record) => {
                 let record = *record;
@@ -280,7 +292,7 @@ impl Shell for SimulatedShell {
             Effect::StopSpeaking => s.spoken.push(SPEECH_STOPPED.into()),
             Effect::Audit(entry) => s.audit.push(entry),
             Effect::LoadQueue => {
-                let lines = s
+                let mut lines: Vec<QueueLine> = s
                     .enqueued
                     .iter()
                     .rev()
@@ -292,6 +304,23 @@ impl Shell for SimulatedShell {
                         reason_zh: None,
                     })
                     .collect();
+                // Returned records not replaced by one queued since.
+                lines.extend(
+                    s.returned
+                        .iter()
+                        .filter(|(_, r)| {
+                            !s.enqueued
+                                .iter()
+                                .any(|e| e.meta.supersedes == Some(r.record_id))
+                        })
+                        .map(|(number, r)| QueueLine {
+                            record_id: r.record_id,
+                            state: RecordState::Rejected,
+                            queued_at: now,
+                            label: format!("{}　{}", r.record_number, mask_id_text(number)),
+                            reason_zh: Some(r.reasons_zh.join("；")),
+                        }),
+                );
                 s.due.push((now, Event::QueueLoaded(lines)));
             }
             Effect::CheckDevices => {

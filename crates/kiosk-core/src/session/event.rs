@@ -57,6 +57,17 @@ pub struct QueueLine {
     pub reason_zh: Option<String>,
 }
 
+/// A record of this person that the county returned (rejected), found in
+/// this kiosk's outbox by the keyed look-up tag of the ID number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReturnedRecord {
+    pub record_id: Uuid,
+    /// The short number staff and the receipt use (`K7Q2-M9XD-3F8A`).
+    pub record_number: String,
+    /// The county's reasons, in its words.
+    pub reasons_zh: Vec<String>,
+}
+
 /// One device's state, for the staff device view.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeviceLine {
@@ -87,6 +98,9 @@ pub enum Event {
     LookUpAnswered(Option<Box<Record>>),
     /// Answer to [`Effect::LoadDraft`]: a draft of this person within the window.
     DraftFound(Option<Box<Record>>),
+    /// Also answering [`Effect::LoadDraft`], after `DraftFound`: this
+    /// kiosk's last record of this person came back from the county.
+    ReturnedRecordFound(ReturnedRecord),
     /// A returning person says the county's record shown to them is still
     /// right ("没有变化").
     FoundRecordConfirmed,

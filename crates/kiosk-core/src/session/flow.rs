@@ -106,6 +106,7 @@ impl Session {
             event,
             Event::LookUpAnswered(_)
                 | Event::DraftFound(_)
+                | Event::ReturnedRecordFound(_)
                 | Event::HelpRequested { .. }
                 | Event::HelpClosed
         ) {
@@ -201,7 +202,10 @@ impl Session {
                 self.returning = Some(Returning::Updating);
                 self.next(Step::Identity, now, fx);
             }
-            (_, Event::DraftFound(_)) | (_, Event::LookUpAnswered(_)) => {}
+            (Step::Identity, Event::ReturnedRecordFound(returned)) => self.on_returned(returned),
+            (_, Event::DraftFound(_))
+            | (_, Event::LookUpAnswered(_))
+            | (_, Event::ReturnedRecordFound(_)) => {}
             (_, Event::PhotoFailed { message_zh }) => {
                 self.notice = Some(message_zh.clone());
                 fx.push(Effect::Speak(message_zh));
@@ -791,7 +795,13 @@ impl Session {
         let Some(r) = &self.record else { return };
         let chosen = self.chosen_categories();
         let target = match step {
-            Step::Identity => Step::Portrait,
+            Step::Identity => {
+                if let Some(message) = self.reopen_mismatch_zh() {
+                    self.notice = Some(message.into());
+                    return;
+                }
+                Step::Portrait
+            }
             Step::Portrait => {
                 if r.photos.portrait.is_none() {
                     self.notice = Some("请先拍摄照片".into());

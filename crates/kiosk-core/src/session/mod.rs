@@ -12,11 +12,13 @@
 mod event;
 mod flow;
 mod idle;
+mod returned;
 mod staff;
 mod view;
 
 pub use event::{
     CardFailure, DeviceLine, Effect, Event, ManualIdentity, PhotoPurpose, PrintOutcome, QueueLine,
+    ReturnedRecord,
 };
 use flow::PendingMark;
 pub use flow::Step;
@@ -121,6 +123,11 @@ pub struct Session {
     pin_locks: BTreeMap<String, PinLock>,
     queue: Vec<QueueLine>,
     devices: Vec<DeviceLine>,
+    /// The person's last record here, returned by the county; the record
+    /// in progress supersedes it.
+    returned: Option<ReturnedRecord>,
+    /// The returned record staff chose to reopen with the next person.
+    reopening: Option<Uuid>,
 }
 
 impl Session {
@@ -156,6 +163,8 @@ impl Session {
             pin_locks: BTreeMap::new(),
             queue: Vec::new(),
             devices: Vec::new(),
+            returned: None,
+            reopening: None,
         }
     }
 
@@ -220,6 +229,7 @@ impl Session {
             event,
             Event::LookUpAnswered(_)
                 | Event::DraftFound(_)
+                | Event::ReturnedRecordFound(_)
                 | Event::Enqueued(_)
                 | Event::DraftNotSaved { .. }
                 | Event::QueueLoaded(_)

@@ -45,6 +45,9 @@ pub enum StaffCommand {
     Close,
     /// End the person's session (wipes it).
     CancelSession,
+    /// "重新登记" on a record the county returned: the next registration
+    /// is expected to be that person's, and supersedes it.
+    Reopen(Uuid),
 }
 
 /// Staff accounts and what staff mode shows about configuration.
@@ -300,6 +303,7 @@ impl Session {
                 self.staff = None;
                 self.wipe(now, fx);
             }
+            StaffCommand::Reopen(record_id) => self.reopen(record_id, now, fx),
         }
     }
 }

@@ -1939,3 +1939,139 @@ fn remembered_dates_and_non_blocking_checks_through_the_flow() {
     assert!(json.contains(r#""enlisted_on":"1968""#), "{json}");
     assert!(json.contains(r#""severity":"warning""#), "{json}");
 }
+
+fn returned_record() -> ReturnedRecord {
+    ReturnedRecord {
+        record_id: Uuid::from_u128(0x55),
+        record_number: "K7Q2-M9XD-3F8A".into(),
+        reasons_zh: vec!["退役证照片不清晰".into(), "入伍时间与档案不符".into()],
+    }
+}
+
+#[test]
+fn a_record_the_county_returned_is_superseded_by_the_new_one_and_its_reasons_shown() {
+    let mut script = to_review();
+    // The store answers right after the draft.
+    script.insert(3, (6, Event::ReturnedRecordFound(returned_record())));
+    let mut s = session();
+    let log = run(&mut s, script[..5].to_vec());
+    assert!(
+        log.contains("«县里退回了您上次的登记（K7Q2-M9XD-3F8A），原因：退役证照片不清晰；入伍时间与档案不符。这次登记签字后将替代退回的那份»"),
+        "{log}"
+    );
+    assert_eq!(
+        s.view(at(6)).returned.map(|r| r.record_id),
+        Some(Uuid::from_u128(0x55))
+    );
+    run(&mut s, script[5..].to_vec());
+    let mut fx = Vec::new();
+    for (t, event) in [
+        (90, Event::PrintRequested),
+        (95, Event::Printed(PrintOutcome::Printed)),
+        (
+            120,
+            Event::SignatureConfirmed {
+                staff_id: "staff-03".into(),
+            },
+        ),
+    ] {
+        fx.extend(s.handle(event, at(t)));
+    }
+    let signed = fx
+        .iter()
+        .find_map(|e| match e {
+            Effect::Enqueue(valid) => Some(valid.record().clone()),
+            _ => None,
+        })
+        .expect("the new record is queued");
+    assert_eq!(signed.meta.supersedes, Some(Uuid::from_u128(0x55)));
+    assert_eq!(signed.meta.record_id, record_id());
+    // The reasons stay in view until the session ends.
+    assert!(s.view(at(121)).returned.is_some());
+    s.handle(Event::Cancel, at(122));
+    assert!(s.view(at(122)).returned.is_none());
+}
+
+#[test]
+fn a_returned_record_reported_outside_the_identity_page_changes_nothing() {
+    let mut s = session();
+    run(&mut s, to_review());
+    s.handle(Event::ReturnedRecordFound(returned_record()), at(70));
+    assert_eq!(s.record().unwrap().meta.supersedes, None);
+    assert!(s.view(at(70)).returned.is_none());
+    let mut idle = session();
+    idle.handle(Event::ReturnedRecordFound(returned_record()), at(1));
+    assert!(idle.view(at(1)).returned.is_none());
+}
+
+fn returned_line(state: RecordState) -> QueueLine {
+    QueueLine {
+        record_id: Uuid::from_u128(0x55),
+        state,
+        queued_at: at(0),
+        label: "K7Q2-M9XD-3F8A　110101********0013".into(),
+        reason_zh: Some("退役证照片不清晰".into()),
+    }
+}
+
+#[test]
+fn staff_reopen_a_returned_record_and_only_its_person_can_go_on() {
+    let staff_open = |s: &mut Session, line: QueueLine| {
+        run(
+            s,
+            vec![
+                (1, Event::StaffGesture),
+                (2, Event::PinEntered(PIN.into())),
+                (3, Event::Staff(StaffCommand::ShowQueue)),
+                (4, Event::QueueLoaded(vec![line])),
+            ],
+        )
+    };
+    // Only a record the queue shows returned can be reopened.
+    let mut s = session();
+    staff_open(&mut s, returned_line(RecordState::Accepted));
+    let log = run(
+        &mut s,
+        vec![(5, Event::Staff(StaffCommand::Reopen(Uuid::from_u128(0x55))))],
+    );
+    assert!(!log.contains("returned_record_reopened"), "{log}");
+
+    let mut s = session();
+    staff_open(&mut s, returned_line(RecordState::Rejected));
+    let log = run(
+        &mut s,
+        vec![
+            (5, Event::Staff(StaffCommand::Reopen(Uuid::from_u128(0x55)))),
+            (
+                6,
+                Event::Start {
+                    record_id: record_id(),
+                },
+            ),
+            (7, card("王建国")),
+            (8, Event::DraftFound(None)),
+            (8, Event::LookUpAnswered(None)),
+            (10, Event::PhoneEntered("13800138000".into())),
+            // No returned record for this card: not the person.
+            (12, Event::Next),
+            (13, Event::ReturnedRecordFound(returned_record())),
+            (14, Event::Next),
+        ],
+    );
+    expect![[r#"
+        +5 Staff(Reopen(00000000-0000-0000-0000-000000000055)) -> Attract «请本人点“开始登记”，再把身份证放在读卡区» Audit(staff-03, returned_record_reopened)
+        +6 Start { record_id: 00000000-0000-0000-0000-000000001234 } -> InsertCard WaitForCard
+        +7 CardRead -> Identity StopCardReader, LoadDraft(110101********0013), LookUpPerson(110101********0013)
+        +8 DraftFound(None) -> Identity
+        +8 LookUpAnswered(None) -> Identity
+        +10 PhoneEntered("13800138000") -> Identity
+        +12 Next -> Identity «这张身份证不是要重新登记的那份退回记录的本人，请工作人员核对»
+        +13 ReturnedRecordFound(ReturnedRecord { record_id: 00000000-000 -> Identity «县里退回了您上次的登记（K7Q2-M9XD-3F8A），原因：退役证照片不清晰；入伍时间与档案不符。这次登记签字后将替代退回的那份»
+        +14 Next -> Portrait StartCamera
+    "#]]
+    .assert_eq(&log);
+    assert_eq!(
+        s.record().unwrap().meta.supersedes,
+        Some(Uuid::from_u128(0x55))
+    );
+}

@@ -21,6 +21,10 @@ pub struct View<'a> {
     pub returning: Option<Returning>,
     /// A draft of an interrupted session was resumed.
     pub resumed_draft: bool,
+    /// The person's last record here came back from the county: its
+    /// reasons stay on screen until the new record, which supersedes it,
+    /// is signed.
+    pub returned: Option<&'a ReturnedRecord>,
     pub category_options: Vec<OptionState>,
     pub pending_category_hints: Vec<String>,
     /// The certificates to photograph, each with whether it is done.
@@ -142,6 +146,7 @@ impl Session {
             county_record: self.county_record.as_deref(),
             returning: self.returning,
             resumed_draft: self.resumed_draft,
+            returned: self.returned.as_ref(),
             category_options: category::option_states(&chosen),
             pending_category_hints: category::pending_requirements(&chosen),
             document_checklist: self.checklist(&chosen),

@@ -332,7 +332,13 @@ impl RecordsShell {
                     self.owed.drafts = self.owed.drafts.saturating_sub(1);
                     events.push(Event::DraftFound(found.map(Box::new)));
                 }
-                Answer::LookUp { .. } | Answer::DraftFound { .. } => {
+                Answer::Returned {
+                    epoch: of,
+                    returned,
+                } if of == epoch => {
+                    events.push(Event::ReturnedRecordFound(returned));
+                }
+                Answer::LookUp { .. } | Answer::DraftFound { .. } | Answer::Returned { .. } => {
                     tracing::debug!("dropped an answer for a session that has ended");
                 }
             }

@@ -16,7 +16,7 @@ use crate::kiosk::shell::SessionPhotos;
 use crate::store::{Blobs, ListFilter, LocalKey, QueueEntry, QueueStats, Store, StoreError};
 use kiosk_core::id_number::IdNumber;
 use kiosk_core::record::{Record, RecordState, ValidRecord};
-use kiosk_core::session::{Event, QueueLine};
+use kiosk_core::session::{Event, QueueLine, ReturnedRecord};
 
 use super::threads::{lock, spawn, Answer, ThreadStartError};
 
@@ -204,7 +204,14 @@ impl StoreWorker {
                 window,
             } => {
                 self.clock.set(now);
-                self.load_draft(&id, epoch, now, window)
+                let draft = self.load_draft(&id, epoch, now, window);
+                if self.answers.send(draft).is_err() {
+                    return false;
+                }
+                match self.returned_record(&id) {
+                    Some(returned) => Answer::Returned { epoch, returned },
+                    None => return true,
+                }
             }
             StoreJob::WipeDraft { record_id, now } => {
                 self.clock.set(now);
@@ -262,10 +269,33 @@ impl StoreWorker {
         Answer::DraftFound { epoch, found }
     }
 
+    /// This person's record the county returned, if this kiosk has one.
+    fn returned_record(&mut self, id: &IdNumber) -> Option<ReturnedRecord> {
+        match self.store.returned_record(&self.key, id) {
+            Ok(found) => found.map(|entry| ReturnedRecord {
+                record_id: entry.record_id,
+                record_number: entry.record_number,
+                reasons_zh: entry.reasons.into_iter().map(|r| r.message).collect(),
+            }),
+            Err(e) => {
+                tracing::warn!(code = e.code(), "could not look for a returned record: {e}");
+                self.failed(&e);
+                None
+            }
+        }
+    }
+
     fn enqueue(&mut self, valid: &ValidRecord, photos: &Blobs) -> Result<(), String> {
         match self.store.enqueue(valid, photos, &self.recipient) {
             Ok(receipt) => {
                 self.ok();
+                // Normally the draft's tag came along; a record signed
+                // without a saved draft is tagged here.
+                let record = valid.record();
+                if let Ok(id) = IdNumber::parse_structure(record.identity.id_number.trim()) {
+                    let tagged = self.store.tag_record(&self.key, record.meta.record_id, &id);
+                    self.note("tag the record", &record.meta.record_id, tagged);
+                }
                 tracing::info!(
                     record = %receipt.record_number,
                     newly = receipt.newly_queued,

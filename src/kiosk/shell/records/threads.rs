@@ -5,7 +5,7 @@ use std::sync::{Mutex, MutexGuard};
 use std::thread::{self, JoinHandle};
 
 use kiosk_core::record::Record;
-use kiosk_core::session::Event;
+use kiosk_core::session::{Event, ReturnedRecord};
 
 pub use crate::sync::worker::THREAD_START_ZH;
 
@@ -20,6 +20,11 @@ pub(super) enum Answer {
     DraftFound {
         epoch: u64,
         found: Option<Record>,
+    },
+    /// Sent after `DraftFound`, only when there is one.
+    Returned {
+        epoch: u64,
+        returned: ReturnedRecord,
     },
 }
 
