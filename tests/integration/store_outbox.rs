@@ -407,6 +407,7 @@ fn a_returned_record_is_found_again_by_the_card_until_a_correction_replaces_it()
         code: "document_unclear".into(),
         field: Some("documents".into()),
         message: "退役证照片不清晰".into(),
+        severity: Default::default(),
     }];
     let t = now();
     apply(

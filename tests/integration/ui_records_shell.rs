@@ -498,6 +498,7 @@ fn a_returned_record_is_offered_again_for_the_card_and_its_correction_supersedes
         code: "document_unclear".into(),
         field: Some("documents".into()),
         message: "退役证照片不清晰".into(),
+        severity: Default::default(),
     };
     world
         .platform

@@ -1668,7 +1668,7 @@ fn a_certificate_staff_mark_as_missing_no_longer_blocks_signing() {
     );
     expect![[r#"
         +61 MarkDocumentMissing { kind: DischargeCertificate, reason: Lo -> Documents
-        +62 PinEntered("0000") -> Documents Audit(-, pin_rejected)
+        +62 PinEntered("0000") -> Documents Audit(staff-03, pin_rejected)
         +63 PinEntered("2468") -> Documents Audit(staff-03, document_marked_missing)
         +64 MarkDocumentMissing { kind: IdCard, reason: NotBrought, note -> Documents
         +65 Next -> Living
