@@ -27,7 +27,7 @@ use escpos::driver::Driver;
 use escpos::printer::Printer;
 use escpos::printer_options::PrinterOptions;
 use escpos::utils::{JustifyMode, Protocol};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::sync::{Arc, Mutex};
 use thiserror::Error;
@@ -42,44 +42,8 @@ use kiosk_core::record::{CategoryDetails, IdentitySource, Record, ValidRecord};
 use kiosk_core::session::PrintOutcome;
 use kiosk_core::time::in_china;
 
-/// The receipt paper's width.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum Paper {
-    /// 58 mm roll: 384 dots, 32 half-width columns (Font A).
-    #[default]
-    #[serde(rename = "58mm")]
-    Mm58,
-    /// 80 mm roll: 576 dots, 48 half-width columns.
-    #[serde(rename = "80mm")]
-    Mm80,
-}
-
-impl Paper {
-    /// Half-width columns per line.
-    pub fn columns(self) -> usize {
-        match self {
-            Paper::Mm58 => 32,
-            Paper::Mm80 => 48,
-        }
-    }
-
-    /// Printable dots per line (203 dpi heads).
-    pub fn dots(self) -> usize {
-        match self {
-            Paper::Mm58 => 384,
-            Paper::Mm80 => 576,
-        }
-    }
-
-    /// `58` or `80`, as on the command line.
-    pub fn parse_mm(text: &str) -> Option<Paper> {
-        match text.trim().trim_end_matches("mm") {
-            "58" => Some(Paper::Mm58),
-            "80" => Some(Paper::Mm80),
-            _ => None,
-        }
-    }
-}
+/// The paper is the printer's: re-exported where receipts are laid out.
+pub use crate::devices::printer::Paper;
 
 /// One thing on the receipt, in order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

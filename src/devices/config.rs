@@ -21,6 +21,9 @@
 //!
 //! [devices.wlt_decoder]
 //! library = "/opt/vendor/libwltrs.so"
+//!
+//! [devices]
+//! receipt_paper = "80mm"     # or "58mm", the default
 //! ```
 
 use std::path::PathBuf;
@@ -44,6 +47,10 @@ pub struct DeviceConfig {
     /// undecoded and the record says so.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wlt_decoder: Option<WltDecoderConfig>,
+    /// The receipt roll's width: `"58mm"` (the default, and what fits
+    /// either roll) or `"80mm"`; receipts are laid out and wrapped to it.
+    #[serde(default)]
+    pub receipt_paper: crate::devices::printer::Paper,
 }
 
 impl DeviceConfig {
@@ -63,6 +70,7 @@ impl DeviceConfig {
                 dir: dir.join("printed"),
             },
             wlt_decoder: None,
+            receipt_paper: Default::default(),
         }
     }
 
@@ -73,6 +81,7 @@ impl DeviceConfig {
             camera: CameraConfig::Test,
             printer: PrinterConfig::Test,
             wlt_decoder: None,
+            receipt_paper: Default::default(),
         }
     }
 }
@@ -308,6 +317,22 @@ mod tests {
     }
 
     #[test]
+    fn the_receipt_roll_is_58_mm_unless_80_mm_is_said() {
+        use crate::devices::printer::Paper;
+        let paper = |json| parse(json).map(|c| c.receipt_paper);
+        assert_eq!(paper(serde_json::json!({})), Ok(Paper::Mm58));
+        assert_eq!(
+            paper(serde_json::json!({"receipt_paper": "80mm"})),
+            Ok(Paper::Mm80)
+        );
+        let refused = paper(serde_json::json!({"receipt_paper": "76mm"})).unwrap_err();
+        assert!(
+            refused.contains("58mm") && refused.contains("80mm"),
+            "{refused}"
+        );
+    }
+
+    #[test]
     fn empty_configuration_runs_simulated() {
         let config = parse(serde_json::json!({})).unwrap();
         expect![[r#"
@@ -324,6 +349,7 @@ mod tests {
                     dir: "assets/demo/printed",
                 },
                 wlt_decoder: None,
+                receipt_paper: Mm58,
             }
         "#]]
         .assert_debug_eq(&config);
@@ -367,6 +393,7 @@ mod tests {
                         success_code: 1,
                     },
                 ),
+                receipt_paper: Mm58,
             }
         "#]]
         .assert_debug_eq(&config);

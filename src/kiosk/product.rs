@@ -180,7 +180,13 @@ pub fn build(
         photos: Arc::clone(&photos),
     };
     Ok(Box::new(ProductShell {
-        devices: DeviceShell::start(devices.card_reader, devices.printer, today, Some(portraits)),
+        devices: DeviceShell::start(
+            devices.card_reader,
+            devices.printer,
+            today,
+            Some(portraits),
+            config.devices.receipt_paper,
+        ),
         camera,
         records,
         speaker: Speaker::new(speech_config(config)),

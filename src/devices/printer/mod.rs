@@ -13,6 +13,7 @@ pub mod test;
 
 use std::time::Duration;
 
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use kiosk_core::session::PrintOutcome;
@@ -112,5 +113,44 @@ pub fn print_outcome(result: &Result<PrintReport, PrinterError>) -> PrintOutcome
             code: err.code().to_string(),
             message_zh: err.message_zh(),
         },
+    }
+}
+
+/// The receipt paper's width.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Paper {
+    /// 58 mm roll: 384 dots, 32 half-width columns (Font A).
+    #[default]
+    #[serde(rename = "58mm")]
+    Mm58,
+    /// 80 mm roll: 576 dots, 48 half-width columns.
+    #[serde(rename = "80mm")]
+    Mm80,
+}
+
+impl Paper {
+    /// Half-width columns per line.
+    pub fn columns(self) -> usize {
+        match self {
+            Paper::Mm58 => 32,
+            Paper::Mm80 => 48,
+        }
+    }
+
+    /// Printable dots per line (203 dpi heads).
+    pub fn dots(self) -> usize {
+        match self {
+            Paper::Mm58 => 384,
+            Paper::Mm80 => 576,
+        }
+    }
+
+    /// `58` or `80`, as on the command line.
+    pub fn parse_mm(text: &str) -> Option<Paper> {
+        match text.trim().trim_end_matches("mm") {
+            "58" => Some(Paper::Mm58),
+            "80" => Some(Paper::Mm80),
+            _ => None,
+        }
     }
 }

@@ -104,6 +104,7 @@ impl DeviceShell {
         mut printer: Box<dyn ReceiptPrinter>,
         today: impl Fn() -> chrono::NaiveDate + Send + 'static,
         portraits: Option<CardPortraits>,
+        paper: receipt::Paper,
     ) -> DeviceShell {
         let (jobs, job_rx) = mpsc::channel::<Job>();
         let (answer_tx, answers) = mpsc::channel::<Event>();
@@ -115,6 +116,7 @@ impl DeviceShell {
                     printer.as_mut(),
                     &today,
                     portraits.as_ref(),
+                    paper,
                     &job_rx,
                     &answer_tx,
                 )
@@ -239,6 +241,7 @@ fn run_worker(
     printer: &mut dyn ReceiptPrinter,
     today: &dyn Fn() -> chrono::NaiveDate,
     portraits: Option<&CardPortraits>,
+    paper: receipt::Paper,
     jobs: &Receiver<Job>,
     answers: &Sender<Event>,
 ) {
@@ -248,8 +251,7 @@ fn run_worker(
             Ok(Job::ArmReader) => armed = true,
             Ok(Job::DisarmReader) => armed = false,
             Ok(Job::Print(valid, at)) => {
-                // 58 mm: it fits 80 mm paper too, with a margin.
-                let outcome = receipt::print(printer, &valid, at, receipt::Paper::default());
+                let outcome = receipt::print(printer, &valid, at, paper);
                 if answers.send(Event::Printed(outcome)).is_err() {
                     return;
                 }
@@ -335,6 +337,7 @@ mod tests {
             Box::new(printer.clone()),
             || Utc::now().date_naive(),
             None,
+            receipt::Paper::default(),
         );
         shell.wait_for_card();
         let read = wait_for(&mut shell, |e| matches!(e, Event::CardRead(_)));
@@ -370,6 +373,7 @@ mod tests {
                 wlt: WltSetup::NotConfigured,
                 photos: photos.clone(),
             }),
+            receipt::Paper::default(),
         );
         shell.wait_for_card();
         let answer = wait_for(&mut shell, |e| {
@@ -411,6 +415,7 @@ mod tests {
             Box::new(PanickingPrinter),
             || Utc::now().date_naive(),
             None,
+            receipt::Paper::default(),
         );
         for effect in session.handle(Event::PrintRequested, now) {
             if let Effect::PrintReceipt(valid) = effect {
@@ -433,6 +438,7 @@ mod tests {
             Box::new(PanickingPrinter),
             || Utc::now().date_naive(),
             None,
+            receipt::Paper::default(),
         );
         shell.wait_for_card();
         // The print kills the worker while it holds the job.
