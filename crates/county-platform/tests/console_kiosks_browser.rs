@@ -16,19 +16,17 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod browser;
 mod support;
 
-use std::net::TcpListener;
-use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
+use browser::*;
 use county_platform::console::auth::Role;
 use county_platform::console::{self, ConsoleConfig, ConsoleState};
 use county_platform::{Faults, PlatformConfig};
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::Locator;
 use reqwest::header::COOKIE;
 use serde_json::json;
 use support::{Platform, ADMIN, KIOSK_ID, VIEWER};
@@ -39,144 +37,6 @@ use wire::config::{ConfigEvent, KioskConfigReport, NewestQuery, StatusReport};
 
 const OTHER_KIOSK: &str = "AX-FC-02";
 const TOWNSHIP: &str = "350524100";
-
-fn find_program(names: &[&str]) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    names.iter().find_map(|name| {
-        std::env::split_paths(&path)
-            .chain([
-                PathBuf::from("/usr/bin"),
-                PathBuf::from("/usr/lib/chromium"),
-            ])
-            .map(|dir| dir.join(name))
-            .find(|candidate| candidate.is_file())
-    })
-}
-
-/// chromedriver on a free port; its process group is ended when dropped.
-struct Driver {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", "--", &format!("-{}", self.child.id())])
-            .status();
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_driver(chromedriver: &Path) -> Driver {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = Command::new(chromedriver)
-        .arg(format!("--port={port}"))
-        .process_group(0)
-        // The file input's own words ("选择文件") follow the browser's UI
-        // language, which headless Chromium takes from the environment.
-        .env("LANGUAGE", "zh_CN")
-        .env("LANG", "zh_CN.UTF-8")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "chromedriver did not start");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    Driver { child, port }
-}
-
-async fn browser(driver: &Driver, chromium: &Path) -> Client {
-    let capabilities = json!({
-        "goog:chromeOptions": {
-            "binary": chromium,
-            "args": [
-                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--ignore-certificate-errors", "--window-size=1366,768", "--lang=zh-CN",
-                "--hide-scrollbars",
-            ]
-        }
-    });
-    let serde_json::Value::Object(capabilities) = capabilities else {
-        unreachable!()
-    };
-    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-        .capabilities(capabilities)
-        .connect(&format!("http://127.0.0.1:{}", driver.port))
-        .await
-        .expect("a chromium session through chromedriver")
-}
-
-async fn screenshot(browser: &Client, name: &str) {
-    let _ = browser
-        .execute("return document.fonts.ready.then(() => true);", vec![])
-        .await;
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/console");
-    std::fs::create_dir_all(&dir).unwrap();
-    let png = browser.screenshot().await.unwrap();
-    std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
-}
-
-async fn text(browser: &Client) -> String {
-    browser
-        .find(Locator::Css("body"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
-}
-
-/// Clicks `css` and waits for the next page to load.
-async fn submit(browser: &Client, css: &str) {
-    let old = browser.find(Locator::Css("html")).await.unwrap();
-    browser
-        .find(Locator::Css(css))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while old.tag_name().await.is_ok() {
-        assert!(Instant::now() < deadline, "no new page after {css}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    while browser
-        .execute("return document.readyState;", vec![])
-        .await
-        .ok()
-        != Some(json!("complete"))
-    {
-        assert!(
-            Instant::now() < deadline,
-            "the page after {css} did not load"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-async fn fill(browser: &Client, css: &str, value: &str) {
-    let field = browser.find(Locator::Css(css)).await.unwrap();
-    field.clear().await.unwrap();
-    field.send_keys(value).await.unwrap();
-}
-
-async fn log_in(browser: &Client, url: &str, (name, password): (&str, &str)) -> String {
-    browser.goto(&format!("{url}/login")).await.unwrap();
-    fill(browser, "input[name=username]", name).await;
-    fill(browser, "input[name=password]", password).await;
-    submit(browser, "form[action='/login'] button").await;
-    text(browser).await
-}
 
 /// A platform whose pushes must be signed by `admin`'s key, with its
 /// console, the demo users, and the demo kiosk's certificate.
