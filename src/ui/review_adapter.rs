@@ -1,7 +1,7 @@
 //! The review: everything entered, and every problem as a button that
 //! jumps to its page.
 
-use kiosk_core::forms::{self, Field, FieldKind};
+use kiosk_core::forms::{self, Field};
 use kiosk_core::record::Record;
 use kiosk_core::session::{Event, Step, View};
 
@@ -30,32 +30,10 @@ fn page_name(step: Option<Step>) -> &'static str {
     }
 }
 
+/// A field's answer as the review shows it: the same words the receipt
+/// prints, or "（未填）".
 fn answer(field: &Field) -> String {
-    match &field.kind {
-        FieldKind::Choice { options, selected } => selected
-            .and_then(|i| options.get(i))
-            .map_or("（未填）".to_string(), |s| (*s).to_string()),
-        FieldKind::Multi {
-            options,
-            selected,
-            answered,
-        } => {
-            if !answered {
-                return "（未填）".into();
-            }
-            let chosen: Vec<&str> = options
-                .iter()
-                .zip(selected)
-                .filter(|(_, s)| **s)
-                .map(|(o, _)| *o)
-                .collect();
-            chosen.join("、")
-        }
-        FieldKind::Text { value } if value.trim().is_empty() => "（未填）".into(),
-        FieldKind::Text { value } => value.clone(),
-        FieldKind::Number { value } => value.map_or("（未填）".into(), |v| v.to_string()),
-        FieldKind::Date { value } => value.map_or("（未填）".into(), |d| d.to_zh()),
-    }
+    field.answer_zh().unwrap_or_else(|| "（未填）".into())
 }
 
 fn line(label: impl Into<String>, value: impl Into<String>) -> ReviewLine {

@@ -1140,6 +1140,21 @@ fn remembered_years_and_a_check_for_staff_on_screen() {
     h.type_into("入伍时间 月", "");
     h.type_into("退役时间 日", "");
     h.screenshot("07b-details-year-only");
+    // A year on the digit pad: 0 sits under 8, in the bottom row, not in a
+    // column of its own beside 完成.
+    h.open_keyboard("入伍时间 年");
+    assert_eq!(h.keyboard().get_purpose(), InputPurpose::Digits);
+    let key = |label: &str| {
+        let found = h.find(label);
+        assert_eq!(found.len(), 1, "one key {label:?}");
+        (found[0].absolute_position(), found[0].size())
+    };
+    let ((zero, _), (eight, eight_size)) = (key("0"), key("8"));
+    assert_eq!(zero.x, eight.x, "0 is in the column of 8");
+    assert!(zero.y >= eight.y + eight_size.height, "0 is below 8");
+    h.screenshot("07c-details-year-digit-pad");
+    h.tap("完成");
+    assert!(!h.keyboard().get_open());
     let dates = h.record(|r| match &r.categories[0] {
         kiosk_core::record::CategoryDetails::DischargedSoldier {
             enlisted_on,
