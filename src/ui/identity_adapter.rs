@@ -101,6 +101,8 @@ pub fn show(ui: &AppWindow, view: &View) {
     g.set_found(
         match view.found_in_base {
             Some(true) => "found",
+            // Not new to this kiosk: an unfinished registration was resumed.
+            Some(false) if view.resumed_draft => "resumed",
             Some(false) => "new",
             None => "",
         }
