@@ -12,7 +12,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use maud::html;
 use rusqlite::params;
 use uuid::Uuid;
@@ -342,8 +342,10 @@ async fn register_for(
     Ok(rows)
 }
 
-fn stamp() -> String {
-    (Utc::now() + chrono::Duration::hours(8))
+/// The China date of `at` for a file name: the console's clock, not the
+/// wall clock, so a test's moved clock names the file too.
+fn stamp(at: DateTime<Utc>) -> String {
+    kiosk_core::time::china_date(at)
         .format("%Y%m%d")
         .to_string()
 }
@@ -364,7 +366,7 @@ async fn xlsx(
     match tokio::task::spawn_blocking(move || register_xlsx(&rows)).await {
         Ok(Ok(bytes)) => download(
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            &format!("register-{}.xlsx", stamp()),
+            &format!("register-{}.xlsx", stamp(state.now())),
             bytes,
         ),
         Ok(Err(e)) => internal(e),
@@ -388,7 +390,7 @@ async fn csv(
     match tokio::task::spawn_blocking(move || register_csv(&rows)).await {
         Ok(bytes) => download(
             "text/csv; charset=utf-8",
-            &format!("register-{}.csv", stamp()),
+            &format!("register-{}.csv", stamp(state.now())),
             bytes,
         ),
         Err(e) => internal(e),
@@ -498,7 +500,11 @@ async fn photos_zip(
     })
     .await;
     match zipped {
-        Ok(Ok(bytes)) => download("application/zip", &format!("photos-{}.zip", stamp()), bytes),
+        Ok(Ok(bytes)) => download(
+            "application/zip",
+            &format!("photos-{}.zip", stamp(state.now())),
+            bytes,
+        ),
         Ok(Err(e)) => internal(e),
         Err(e) => internal(e),
     }
