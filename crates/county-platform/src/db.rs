@@ -5,8 +5,10 @@
 
 use std::path::Path;
 
+use crate::sql::postgres::PostgresBackend;
+use crate::sql::sqlite::SqliteBackend;
+use crate::sql::{params, DbTarget, Engine, OptionalExtension, Row, Sql};
 use chrono::{DateTime, SecondsFormat, Utc};
-use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -183,6 +185,11 @@ pub enum DbError {
     Schema(#[from] SchemaError),
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    #[error("PostgreSQL error: {0}")]
+    Postgres(String),
+    /// A query that must return a row returned none.
+    #[error("no row")]
+    NoRow,
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
     #[error("no record {0}")]
@@ -246,7 +253,7 @@ pub(crate) const RECEIVED_COLUMNS: &str =
 
 impl Received {
     /// A `records` row selected with `RECEIVED_COLUMNS` first.
-    pub(crate) fn from_row(row: &rusqlite::Row<'_>) -> Result<Received, DbError> {
+    pub(crate) fn from_row(row: &Row) -> Result<Received, DbError> {
         let id: String = row.get(0)?;
         Ok(Received {
             record_id: Uuid::parse_str(&id).map_err(|_| DbError::Corrupt("bad uuid".into()))?,
@@ -262,7 +269,7 @@ impl Received {
 }
 
 pub struct PlatformDb {
-    pub(crate) conn: Connection,
+    pub(crate) conn: Sql,
     /// The register's keys, once the platform's identity is known
     /// (`use_keys`): the look-up base is sealed under them.
     keys: Option<crate::register::RegisterKeys>,
@@ -280,12 +287,44 @@ fn reasons_json(reasons: &[Problem]) -> Result<String, DbError> {
 }
 
 impl PlatformDb {
-    pub fn open(path: &Path) -> Result<PlatformDb, DbError> {
+    /// Opens the database `--db` names: a SQLite file path, or a
+    /// `postgres://` URL (see [`DbTarget`]).
+    pub fn open(db: &Path) -> Result<PlatformDb, DbError> {
+        PlatformDb::open_target(&DbTarget::parse(db))
+    }
+
+    pub fn open_target(target: &DbTarget) -> Result<PlatformDb, DbError> {
+        match target {
+            DbTarget::Sqlite(path) => PlatformDb::open_sqlite(path),
+            DbTarget::Postgres(url) => PlatformDb::open_postgres(url),
+        }
+    }
+
+    pub fn open_sqlite(path: &Path) -> Result<PlatformDb, DbError> {
         let mut conn = sqlite_schema::open_checked(path, &PLATFORM)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         sqlite_schema::migrate_to(&mut conn, &PLATFORM, PLATFORM.latest())?;
-        Ok(PlatformDb { conn, keys: None })
+        Ok(PlatformDb {
+            conn: Sql::new(Box::new(SqliteBackend::new(conn))),
+            keys: None,
+        })
+    }
+
+    /// Connects to PostgreSQL and brings its schema to the same version as
+    /// SQLite's (`sql::postgres::MIGRATIONS`), refusing a newer one.
+    pub fn open_postgres(url: &str) -> Result<PlatformDb, DbError> {
+        let backend = PostgresBackend::connect(url)?;
+        crate::sql::postgres::migrate(&backend, &PLATFORM, crate::sql::postgres::MIGRATIONS)?;
+        Ok(PlatformDb {
+            conn: Sql::new(Box::new(backend)),
+            keys: None,
+        })
+    }
+
+    /// Which engine this platform runs on.
+    pub fn engine(&self) -> Engine {
+        self.conn.engine()
     }
 
     pub fn existing(&self, record_id: Uuid) -> Result<Option<Existing>, DbError> {
@@ -322,9 +361,7 @@ impl PlatformDb {
         new: &NewRecord<'_>,
         now: DateTime<Utc>,
     ) -> Result<Option<Existing>, DbError> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self.conn.transaction()?;
         let (state, reasons, reviewed_by, reviewed_at) = match new.rejected {
             Some(r) => (
                 "rejected",
@@ -367,7 +404,8 @@ impl PlatformDb {
         }
         for category in new.categories {
             tx.execute(
-                "INSERT OR IGNORE INTO record_categories (category, received_at, record_id) VALUES (?1, ?2, ?3)",
+                "INSERT INTO record_categories (category, received_at, record_id) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT DO NOTHING",
                 params![category.slug(), ts(now), new.record_id.to_string()],
             )?;
         }
@@ -440,7 +478,7 @@ impl PlatformDb {
         let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT {RECEIVED_COLUMNS} FROM records WHERE ?1 IS NULL OR state = ?1 ORDER BY received_at, record_id"
         ))?;
-        let mut rows = stmt.query([state])?;
+        let mut rows = stmt.query(params![state])?;
         let mut out = Vec::new();
         while let Some(row) = rows.next()? {
             out.push(Received::from_row(row)?);
@@ -452,7 +490,7 @@ impl PlatformDb {
     pub fn count(&self) -> Result<u64, DbError> {
         Ok(self
             .conn
-            .query_row("SELECT count(*) FROM records", [], |r| r.get(0))?)
+            .query_row("SELECT count(*) FROM records", params![], |r| r.get(0))?)
     }
 
     pub fn sealed(&self, record_id: Uuid) -> Result<Option<Vec<u8>>, DbError> {

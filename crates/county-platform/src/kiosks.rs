@@ -13,8 +13,8 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, RwLock};
 
+use crate::sql::{params, OptionalExtension};
 use chrono::{DateTime, Duration, Utc};
-use rusqlite::{params, OptionalExtension};
 
 use crate::db::{ts, DbError, PlatformDb};
 use crate::PeerCert;
@@ -166,13 +166,13 @@ impl PlatformDb {
         let mut stmt = self
             .conn
             .prepare_cached("SELECT kiosk_id FROM kiosks WHERE revoked_at IS NOT NULL")?;
-        for id in stmt.query_map([], |r| r.get::<_, String>(0))? {
+        for id in stmt.query_map(params![], |r| r.get::<_, String>(0))? {
             revoked.kiosk_ids.insert(id?);
         }
         let mut stmt = self.conn.prepare_cached(
             "SELECT cert_sha256 FROM kiosk_certificates WHERE revoked_at IS NOT NULL",
         )?;
-        for sha in stmt.query_map([], |r| r.get::<_, String>(0))? {
+        for sha in stmt.query_map(params![], |r| r.get::<_, String>(0))? {
             revoked.certificates.insert(sha?);
         }
         Ok(revoked)
@@ -194,7 +194,8 @@ impl PlatformDb {
             params![kiosk_id, ts(now), cert_sha256, backlog],
         )?;
         self.conn.execute(
-            "INSERT OR IGNORE INTO kiosk_certificates (cert_sha256, kiosk_id, first_at) VALUES (?1, ?2, ?3)",
+            "INSERT INTO kiosk_certificates (cert_sha256, kiosk_id, first_at) VALUES (?1, ?2, ?3) \
+             ON CONFLICT DO NOTHING",
             params![cert_sha256, kiosk_id, ts(now)],
         )?;
         Ok(())
@@ -229,8 +230,10 @@ impl PlatformDb {
             params![kiosk_id, township_code, ts(now), by],
         )?;
         tx.execute(
-            "INSERT OR REPLACE INTO kiosk_certificates (cert_sha256, kiosk_id, first_at, issued_by, not_after) \
-             VALUES (?1, ?2, ?3, ?4, ?5)",
+            "INSERT INTO kiosk_certificates (cert_sha256, kiosk_id, first_at, issued_by, not_after) \
+             VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(cert_sha256) DO UPDATE SET kiosk_id = excluded.kiosk_id, \
+             first_at = excluded.first_at, issued_by = excluded.issued_by, not_after = excluded.not_after, \
+             revoked_at = NULL",
             params![cert_sha256, kiosk_id, ts(now), by, not_after],
         )?;
         tx.execute(
@@ -261,8 +264,9 @@ impl PlatformDb {
         }
         // Certificates it uploaded with but was never seen with since the registry began.
         tx.execute(
-            "INSERT OR IGNORE INTO kiosk_certificates (cert_sha256, kiosk_id, first_at) \
-             SELECT client_cert, kiosk_id, min(received_at) FROM records WHERE kiosk_id = ?1 GROUP BY client_cert",
+            "INSERT INTO kiosk_certificates (cert_sha256, kiosk_id, first_at) \
+             SELECT client_cert, kiosk_id, min(received_at) FROM records WHERE kiosk_id = ?1 \
+             GROUP BY client_cert, kiosk_id ON CONFLICT DO NOTHING",
             [kiosk_id],
         )?;
         tx.execute(
@@ -323,7 +327,7 @@ impl PlatformDb {
               ORDER BY received_at DESC LIMIT 1) \
              FROM kiosks k ORDER BY k.kiosk_id",
         )?;
-        let rows = stmt.query_map([], |r| {
+        let rows = stmt.query_map(params![], |r| {
             let township: String = r.get(1)?;
             let from_records: Option<String> = r.get(11)?;
             Ok(KioskRow {

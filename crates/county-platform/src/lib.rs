@@ -38,6 +38,7 @@ pub mod http;
 pub mod kiosks;
 pub mod register;
 pub mod registry;
+pub mod sql;
 
 pub use db::{DbError, PlatformDb};
 

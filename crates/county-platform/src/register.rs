@@ -4,11 +4,11 @@
 //! and the one path by which a reviewer's acceptance feeds the kiosks'
 //! look-up base (console and command line alike).
 
+use crate::sql::{params, OptionalExtension};
 use chacha20poly1305::aead::{Aead, KeyInit};
 use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
 use chrono::{DateTime, Utc};
 use rand_core::{OsRng, RngCore};
-use rusqlite::{params, OptionalExtension};
 use uuid::Uuid;
 
 use crate::db::{ts, DbError, PlatformDb};
@@ -189,7 +189,7 @@ impl PlatformDb {
             let mut stmt = self
                 .conn
                 .prepare("SELECT record_json, imported_at, source FROM base_people")?;
-            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+            let rows = stmt.query_map(params![], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
             rows.collect::<Result<_, _>>()?
         };
         for (json, imported_at, source) in &legacy {
@@ -202,9 +202,9 @@ impl PlatformDb {
         }
         if !legacy.is_empty() {
             // Deleted rows would stay readable in free pages: zero them.
-            self.conn.pragma_update(None, "secure_delete", "ON")?;
-            self.conn.execute("DELETE FROM base_people", [])?;
-            self.conn.pragma_update(None, "secure_delete", "OFF")?;
+            self.conn.sqlite_pragma("secure_delete", "ON")?;
+            self.conn.execute("DELETE FROM base_people", params![])?;
+            self.conn.sqlite_pragma("secure_delete", "OFF")?;
         }
         Ok(legacy.len())
     }
@@ -224,8 +224,10 @@ impl PlatformDb {
     pub(crate) fn refresh_roster_flags(&self, person_key: &str) -> Result<(), DbError> {
         self.conn.execute(
             "UPDATE base_roster SET \
-             registered = EXISTS (SELECT 1 FROM records r WHERE r.person_key = ?1 AND r.reviewed_by IS NOT ?2), \
-             accepted = EXISTS (SELECT 1 FROM base_entries e WHERE e.person_key = ?1 AND e.source = 'accepted') \
+             registered = CASE WHEN EXISTS (SELECT 1 FROM records r WHERE r.person_key = ?1 \
+               AND r.reviewed_by IS DISTINCT FROM ?2) THEN 1 ELSE 0 END, \
+             accepted = CASE WHEN EXISTS (SELECT 1 FROM base_entries e WHERE e.person_key = ?1 \
+               AND e.source = 'accepted') THEN 1 ELSE 0 END \
              WHERE person_key = ?1",
             params![person_key, crate::db::INTAKE_REVIEWER],
         )?;
@@ -250,7 +252,7 @@ impl PlatformDb {
         let mut stmt = self
             .conn
             .prepare_cached("SELECT code, name FROM townships ORDER BY code")?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        let rows = stmt.query_map(params![], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
@@ -337,7 +339,7 @@ pub fn backfill(db: &PlatformDb, identity: &age::x25519::Identity) -> Result<(),
              AND NOT EXISTS (SELECT 1 FROM persons p WHERE p.person_key = r.person_key) \
              ORDER BY r.received_at",
         )?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        let rows = stmt.query_map(params![], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
         rows.collect::<Result<_, _>>()?
     };
     for (person_key, record_id, received_at) in missing_people {
@@ -355,7 +357,7 @@ pub fn backfill(db: &PlatformDb, identity: &age::x25519::Identity) -> Result<(),
              WHERE township_code != '' AND township_code NOT IN (SELECT code FROM townships) \
              GROUP BY township_code",
         )?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        let rows = stmt.query_map(params![], |r| Ok((r.get(0)?, r.get(1)?)))?;
         rows.collect::<Result<_, _>>()?
     };
     for (code, record_id) in unnamed {
@@ -450,7 +452,7 @@ mod tests {
             assert_eq!(db.look_up(&id).unwrap(), Some(record.clone()));
             let left: i64 = db
                 .conn
-                .query_row("SELECT count(*) FROM base_people", [], |r| r.get(0))
+                .query_row("SELECT count(*) FROM base_people", params![], |r| r.get(0))
                 .unwrap();
             assert_eq!(left, 0);
             // An import does not replace an accepted entry; an acceptance does.

@@ -7,6 +7,7 @@
 
 use std::io::Write;
 
+use crate::sql::params;
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -14,7 +15,6 @@ use axum::routing::get;
 use axum::Router;
 use chrono::{DateTime, Utc};
 use maud::html;
-use rusqlite::params;
 use uuid::Uuid;
 
 use super::auth::Role;

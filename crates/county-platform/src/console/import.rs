@@ -14,6 +14,7 @@ use std::collections::HashMap;
 use std::io::Cursor;
 use std::sync::{Mutex, OnceLock};
 
+use crate::sql::{params, OptionalExtension};
 use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
@@ -21,7 +22,6 @@ use axum::routing::{get, post};
 use axum::Router;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use maud::html;
-use rusqlite::{params, OptionalExtension};
 
 use super::auth::Role;
 use super::store::Session;
@@ -654,7 +654,7 @@ impl PlatformDb {
     pub fn base_roster_count(&self) -> Result<u64, DbError> {
         Ok(self
             .conn
-            .query_row("SELECT count(*) FROM base_roster", [], |r| r.get(0))?)
+            .query_row("SELECT count(*) FROM base_roster", params![], |r| r.get(0))?)
     }
 }
 

@@ -2,9 +2,9 @@
 //! page N costs the same as page 1 at 200,000 records (every filter has an
 //! index that ends in `received_at, record_id`).
 
+use crate::sql::Value;
 use chrono::NaiveDate;
 use kiosk_core::category::Category;
-use rusqlite::types::Value;
 
 use crate::db::{DbError, PlatformDb, Received, RECEIVED_COLUMNS};
 
@@ -175,7 +175,7 @@ impl PlatformDb {
             PAGE_SIZE + 1
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
-        let mut rows = stmt.query(rusqlite::params_from_iter(values))?;
+        let mut rows = stmt.query(values)?;
         let mut out = Vec::new();
         while let Some(row) = rows.next()? {
             out.push(ListRow {

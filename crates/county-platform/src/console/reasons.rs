@@ -4,6 +4,7 @@
 //! added, renamed and retired, never deleted: a returned record keeps the
 //! text it was returned with, so old decisions read as they did.
 
+use crate::sql::{params, OptionalExtension};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
@@ -11,7 +12,6 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use chrono::{DateTime, Utc};
 use maud::html;
-use rusqlite::{params, OptionalExtension};
 
 use super::auth::Role;
 use super::record_page::RETURN_FIELDS;
@@ -101,7 +101,7 @@ impl PlatformDb {
     pub fn add_return_reason(&self, field: &str, label: &str) -> Result<String, DbError> {
         let position: i64 = self.conn.query_row(
             "SELECT coalesce(max(position), 0) + 1 FROM return_reasons",
-            [],
+            params![],
             |r| r.get(0),
         )?;
         let key = format!("reason-{position}");

@@ -21,6 +21,7 @@ use maud::{html, Markup};
 use super::list::{self, STATES};
 use super::{anyone, html_page, internal, pages, require, ConsoleState};
 use crate::db::{ts, DbError, PlatformDb};
+use crate::sql::params;
 use kiosk_core::category::Category;
 
 /// Weeks of uploads shown.
@@ -71,7 +72,7 @@ impl PlatformDb {
                 "SELECT township_code, state, categories, count(*) FROM records \
                  GROUP BY township_code, state, categories",
             )?;
-            let mut rows = stmt.query([])?;
+            let mut rows = stmt.query(params![])?;
             while let Some(row) = rows.next()? {
                 let township: String = row.get(0)?;
                 let state: String = row.get(1)?;
@@ -94,10 +95,10 @@ impl PlatformDb {
             // The roster's flags are kept by intake, acceptance and import
             // (`register`), so progress is one pass over an index.
             let mut stmt = self.conn.prepare_cached(
-                "SELECT township_code, count(*), sum(registered), sum(accepted) \
+                "SELECT township_code, count(*), CAST(sum(registered) AS BIGINT), CAST(sum(accepted) AS BIGINT) \
                  FROM base_roster GROUP BY township_code",
             )?;
-            let mut rows = stmt.query([])?;
+            let mut rows = stmt.query(params![])?;
             while let Some(row) = rows.next()? {
                 let township: String = row.get(0)?;
                 stats
@@ -138,7 +139,7 @@ impl PlatformDb {
                 "SELECT township_code, max(received_at) FROM records WHERE township_code != '' \
                  GROUP BY township_code",
             )?;
-            let mut rows = stmt.query([])?;
+            let mut rows = stmt.query(params![])?;
             while let Some(row) = rows.next()? {
                 stats.last_upload.insert(row.get(0)?, row.get(1)?);
             }

@@ -4,8 +4,8 @@
 //! Every function takes `now`: lockout and idle logout are tested without
 //! sleeping.
 
+use crate::sql::{params, OptionalExtension};
 use chrono::{DateTime, Duration, Utc};
-use rusqlite::{params, OptionalExtension};
 
 use super::auth::{Role, Username};
 use crate::db::{ts, DbError, PlatformDb};
@@ -117,7 +117,7 @@ impl PlatformDb {
         let mut stmt = self.conn.prepare_cached(
             "SELECT username, role, locked_until FROM console_users ORDER BY username",
         )?;
-        let rows = stmt.query_map([], |r| {
+        let rows = stmt.query_map(params![], |r| {
             Ok((
                 r.get::<_, String>(0)?,
                 r.get::<_, String>(1)?,
@@ -464,9 +464,12 @@ mod tests {
         db.audit("alice", "accept", Some("r1"), t0()).unwrap();
         assert!(db
             .conn
-            .execute("UPDATE console_audit SET action = 'x'", [])
+            .execute("UPDATE console_audit SET action = 'x'", params![])
             .is_err());
-        assert!(db.conn.execute("DELETE FROM console_audit", []).is_err());
+        assert!(db
+            .conn
+            .execute("DELETE FROM console_audit", params![])
+            .is_err());
         assert_eq!(db.audit_log(10).unwrap().len(), 1);
     }
 }
