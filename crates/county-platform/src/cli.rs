@@ -17,6 +17,7 @@ use super::console::auth::{hash_password, Role, Username, MIN_PASSWORD_CHARS};
 use super::console::{self, ConsoleConfig, ConsoleState};
 use super::{load_identity, start, Faults, PlatformConfig, PlatformDb};
 use crate::register::{self, AcceptError};
+use crate::sql::DbTarget;
 use kiosk_core::id_number::IdNumber;
 use kiosk_core::record::Record;
 use kiosk_core::Problem;
@@ -30,7 +31,8 @@ use trust::seal;
     about = "县级平台（参考实现）：接收、审核终端上传的登记记录"
 )]
 pub struct Cli {
-    /// The platform's SQLite database.
+    /// The platform's database: a SQLite file (the default), or a
+    /// PostgreSQL server as `postgres://user@host/dbname`.
     #[arg(
         long,
         global = true,
@@ -69,6 +71,25 @@ pub enum Command {
         #[arg(long)]
         age_identity: PathBuf,
     },
+    /// Move a whole platform into an empty database, e.g. a county's
+    /// SQLite file into PostgreSQL: every table, row for row, and the
+    /// configuration bundles. `--db` is not used.
+    Migrate {
+        /// The platform to move (SQLite path or postgres:// URL).
+        #[arg(long)]
+        from: PathBuf,
+        /// The empty database it moves into (created and migrated if new).
+        #[arg(long)]
+        to: PathBuf,
+        /// Where the source keeps its configuration bundles (default:
+        /// beside its SQLite file).
+        #[arg(long)]
+        from_bundles_dir: Option<PathBuf>,
+        /// Where the target keeps them (default: beside its SQLite file,
+        /// or platform-data/config-bundles for PostgreSQL).
+        #[arg(long)]
+        to_bundles_dir: Option<PathBuf>,
+    },
 }
 
 #[derive(clap::Args, Debug)]
@@ -106,6 +127,18 @@ pub struct ServeArgs {
     pub console_cert: Option<PathBuf>,
     #[arg(long, requires = "console_cert")]
     pub console_key: Option<PathBuf>,
+    /// Where published configuration bundles are kept (default: beside the
+    /// SQLite file, or platform-data/config-bundles with PostgreSQL).
+    #[arg(long)]
+    pub bundles_dir: Option<PathBuf>,
+}
+
+/// Where a platform on `db` keeps its configuration bundles unless told.
+pub fn default_bundles_dir(db: &Path) -> PathBuf {
+    match DbTarget::parse(db) {
+        DbTarget::Sqlite(path) => crate::config_bundles::registry_dir(&path),
+        DbTarget::Postgres(_) => PathBuf::from("platform-data/config-bundles"),
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -223,8 +256,13 @@ pub fn main() -> ExitCode {
             };
         }
     };
-    if let Some(dir) = cli.db.parent().filter(|d| !d.as_os_str().is_empty()) {
-        if let Err(e) = std::fs::create_dir_all(dir) {
+    // A SQLite file's directory is made; a PostgreSQL server has none.
+    let sqlite_dir = match DbTarget::parse(&cli.db) {
+        DbTarget::Sqlite(path) => path.parent().map(Path::to_path_buf),
+        DbTarget::Postgres(_) => None,
+    };
+    if let Some(dir) = sqlite_dir.filter(|d| !d.as_os_str().is_empty()) {
+        if let Err(e) = std::fs::create_dir_all(&dir) {
             return fail("platform_io", format!("{}: {e}", dir.display()));
         }
     }
@@ -248,7 +286,56 @@ pub fn main() -> ExitCode {
             record_id,
             age_identity,
         } => open(&cli.db, record_id, &age_identity),
+        Command::Migrate {
+            from,
+            to,
+            from_bundles_dir,
+            to_bundles_dir,
+        } => migrate(
+            &from,
+            &to,
+            &from_bundles_dir.unwrap_or_else(|| default_bundles_dir(&from)),
+            &to_bundles_dir.unwrap_or_else(|| default_bundles_dir(&to)),
+        ),
     }
+}
+
+fn migrate(from: &Path, to: &Path, from_bundles: &Path, to_bundles: &Path) -> ExitCode {
+    let (from_target, to_target) = (DbTarget::parse(from), DbTarget::parse(to));
+    if let DbTarget::Sqlite(path) = &from_target {
+        // Opening would create an empty one: a mistyped path is an error.
+        if !path.exists() {
+            return fail("platform_io", format!("{}: no such file", path.display()));
+        }
+    }
+    let source = match PlatformDb::open_target(&from_target) {
+        Ok(db) => db,
+        Err(e) => return fail("platform_db", format!("{}: {e}", from_target.describe())),
+    };
+    let target = match PlatformDb::open_target(&to_target) {
+        Ok(db) => db,
+        Err(e) => return fail("platform_db", format!("{}: {e}", to_target.describe())),
+    };
+    let moved = match crate::migrate::migrate(&source, &target) {
+        Ok(moved) => moved,
+        Err(e) => return fail(e.code(), e),
+    };
+    let bundles = match crate::migrate::copy_dir(from_bundles, to_bundles) {
+        Ok(n) => n,
+        Err(e) => return fail(e.code(), e),
+    };
+    let tables: serde_json::Map<String, serde_json::Value> = moved
+        .into_iter()
+        .map(|(table, n)| (table.to_string(), json!(n)))
+        .collect();
+    print(json!({
+        "ok": true,
+        "from": from_target.describe(),
+        "to": to_target.describe(),
+        "rows": tables,
+        "bundle_files": bundles,
+    }));
+    ExitCode::SUCCESS
 }
 
 fn serve(db: &Path, args: ServeArgs) -> ExitCode {
@@ -269,11 +356,17 @@ fn serve(db: &Path, args: ServeArgs) -> ExitCode {
                 client_ca: args.client_ca.unwrap_or(demo.ca),
                 age_identity: args.age_identity.unwrap_or(demo.platform_age_identity),
                 db: db.to_path_buf(),
+                bundles_dir: None,
                 admin_keys: None,
                 ca_key: None,
             }
         }
     };
+    config.bundles_dir = Some(
+        args.bundles_dir
+            .clone()
+            .unwrap_or_else(|| default_bundles_dir(db)),
+    );
     config.admin_keys = admin_keys;
     if ca_key.is_some() {
         config.ca_key = ca_key;

@@ -45,7 +45,12 @@ pub fn registry_dir(db: &Path) -> PathBuf {
 
 impl ConfigState {
     pub fn open(db: &Path, admin_keys: Option<&Path>) -> Result<ConfigState, String> {
-        let registry = BundleRegistry::open(&registry_dir(db)).map_err(|e| e.to_string())?;
+        ConfigState::open_dir(&registry_dir(db), admin_keys)
+    }
+
+    /// The bundles kept in `dir`.
+    pub fn open_dir(dir: &Path, admin_keys: Option<&Path>) -> Result<ConfigState, String> {
+        let registry = BundleRegistry::open(dir).map_err(|e| e.to_string())?;
         let admins = match admin_keys {
             None => Vec::new(),
             Some(path) => {

@@ -375,10 +375,13 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_revoked_kiosk_is_refused_by_id_and_fingerprint_and_others_are_not() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut db = PlatformDb::open(&dir.path().join("p.sqlite3")).unwrap();
+    crate::both_engines!(
+        a_revoked_kiosk_is_refused_by_id_and_fingerprint_and_others_are_not,
+        revoked_kiosks_on
+    );
+    fn revoked_kiosks_on(engine: crate::testing::Engine) {
+        let test_db = crate::testing::TestDb::new(engine);
+        let mut db = test_db.open().unwrap();
         let now = Utc::now();
         db.kiosk_seen("ks-a", "aaaa", Some(3), now).unwrap();
         db.kiosk_seen("ks-b", "bbbb", None, now).unwrap();

@@ -36,9 +36,12 @@ pub mod console;
 pub mod db;
 pub mod http;
 pub mod kiosks;
+pub mod migrate;
 pub mod register;
 pub mod registry;
 pub mod sql;
+#[doc(hidden)]
+pub mod testing;
 
 pub use db::{DbError, PlatformDb};
 
@@ -52,7 +55,11 @@ pub struct PlatformConfig {
     pub client_ca: PathBuf,
     /// The platform's `age` identity, to open sealed records.
     pub age_identity: PathBuf,
+    /// The database: a SQLite file, or a `postgres://…` URL (`sql::DbTarget`).
     pub db: PathBuf,
+    /// Where the published configuration bundles are kept (default: beside
+    /// the SQLite file; needed with PostgreSQL, which has no file to sit beside).
+    pub bundles_dir: Option<PathBuf>,
     /// Administrators' Ed25519 keys, one `ed25519:…` line each: only
     /// configuration bundles they signed are taken (none: pushes refused).
     pub admin_keys: Option<PathBuf>,
@@ -73,6 +80,7 @@ impl PlatformConfig {
             client_ca: pki.ca,
             age_identity: pki.platform_age_identity,
             db: db.to_path_buf(),
+            bundles_dir: None,
             admin_keys: None,
             ca_key: Some(pki.ca_key),
         }
@@ -258,7 +266,16 @@ pub fn start(
     register::backfill(&db, &identity)?;
     let mut state = AppState::new(db, identity, faults);
     state.kiosks.reload(&state.db())?;
-    let bundles = config_bundles::ConfigState::open(&config.db, config.admin_keys.as_deref())
+    let bundles_dir = match (&config.bundles_dir, sql::DbTarget::parse(&config.db)) {
+        (Some(dir), _) => dir.clone(),
+        (None, sql::DbTarget::Sqlite(path)) => config_bundles::registry_dir(&path),
+        (None, sql::DbTarget::Postgres(_)) => {
+            return Err(PlatformError::ConfigBundles(
+                "with PostgreSQL the configuration bundles need a directory (--bundles-dir)".into(),
+            ))
+        }
+    };
+    let bundles = config_bundles::ConfigState::open_dir(&bundles_dir, config.admin_keys.as_deref())
         .map_err(PlatformError::ConfigBundles)?;
     state.county = Some(Arc::new(CountyKeys {
         bundles: bundles.clone(),

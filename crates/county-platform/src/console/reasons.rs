@@ -361,16 +361,22 @@ async fn retire_reason(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::{Engine, TestDb};
 
-    fn db() -> (tempfile::TempDir, PlatformDb) {
-        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-        let db = PlatformDb::open(&dir.path().join("p.sqlite3")).unwrap_or_else(|e| panic!("{e}"));
-        (dir, db)
+    fn db(engine: Engine) -> (TestDb, PlatformDb) {
+        let test_db = TestDb::new(engine);
+        let db = test_db.open().unwrap_or_else(|e| panic!("{e}"));
+        (test_db, db)
     }
 
-    #[test]
-    fn the_list_is_seeded_and_reasons_are_added_renamed_and_retired() -> Result<(), DbError> {
-        let (_dir, db) = db();
+    crate::both_engines!(
+        the_list_is_seeded_and_reasons_are_added_renamed_and_retired,
+        |engine| the_list_is_seeded_and_reasons_are_added_renamed_and_retired_on(engine).unwrap()
+    );
+    fn the_list_is_seeded_and_reasons_are_added_renamed_and_retired_on(
+        engine: Engine,
+    ) -> Result<(), DbError> {
+        let (_dir, db) = db(engine);
         let seeded = db.return_reasons(false)?;
         assert_eq!(seeded.len(), RETURN_FIELDS.len());
         assert!(seeded.iter().all(ReturnReason::needs_text));

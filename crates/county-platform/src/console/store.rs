@@ -398,11 +398,12 @@ impl PlatformDb {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::{Engine, TestDb};
 
-    fn db() -> (tempfile::TempDir, PlatformDb) {
-        let dir = tempfile::tempdir().unwrap();
-        let db = PlatformDb::open(&dir.path().join("p.sqlite3")).unwrap();
-        (dir, db)
+    fn db(engine: Engine) -> (TestDb, PlatformDb) {
+        let test_db = TestDb::new(engine);
+        let db = test_db.open().unwrap();
+        (test_db, db)
     }
 
     fn t0() -> DateTime<Utc> {
@@ -411,9 +412,12 @@ mod tests {
             .with_timezone(&Utc)
     }
 
-    #[test]
-    fn five_wrong_passwords_lock_and_each_further_one_doubles_the_lock() {
-        let (_dir, db) = db();
+    crate::both_engines!(
+        five_wrong_passwords_lock_and_each_further_one_doubles_the_lock,
+        five_wrong_passwords_lock_and_each_further_one_doubles_the_lock_on
+    );
+    fn five_wrong_passwords_lock_and_each_further_one_doubles_the_lock_on(engine: Engine) {
+        let (_dir, db) = db(engine);
         let alice = Username::parse("alice").unwrap();
         assert!(db
             .add_console_user(&alice, Role::Reviewer, "hash", t0())
@@ -440,9 +444,12 @@ mod tests {
         assert_eq!(lock_for(40), Some(LONGEST_LOCK));
     }
 
-    #[test]
-    fn an_idle_session_is_logged_out() {
-        let (_dir, db) = db();
+    crate::both_engines!(
+        an_idle_session_is_logged_out,
+        an_idle_session_is_logged_out_on
+    );
+    fn an_idle_session_is_logged_out_on(engine: Engine) {
+        let (_dir, db) = db(engine);
         let bob = Username::parse("bob").unwrap();
         db.add_console_user(&bob, Role::Viewer, "hash", t0())
             .unwrap();
@@ -458,9 +465,12 @@ mod tests {
         assert_eq!(db.console_session("tok", later).unwrap(), None);
     }
 
-    #[test]
-    fn the_audit_log_cannot_be_changed_or_deleted() {
-        let (_dir, db) = db();
+    crate::both_engines!(
+        the_audit_log_cannot_be_changed_or_deleted,
+        the_audit_log_cannot_be_changed_or_deleted_on
+    );
+    fn the_audit_log_cannot_be_changed_or_deleted_on(engine: Engine) {
+        let (_dir, db) = db(engine);
         db.audit("alice", "accept", Some("r1"), t0()).unwrap();
         assert!(db
             .conn
