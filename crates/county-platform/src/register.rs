@@ -128,7 +128,8 @@ impl PlatformDb {
             .is_some();
         if known {
             self.conn.execute(
-                "UPDATE persons SET last_received = max(last_received, ?2) WHERE person_key = ?1",
+                "UPDATE persons SET last_received = CASE WHEN last_received < ?2 THEN ?2 ELSE last_received END \
+                 WHERE person_key = ?1",
                 params![person_key, ts(received_at)],
             )?;
             return Ok(());

@@ -7,14 +7,36 @@
 
 mod support;
 
+use county_platform::testing::Engine;
 use reqwest::header::{COOKIE, LOCATION};
 use reqwest::StatusCode;
 use support::{hidden_csrf, log_in, Platform, ADMIN, REVIEWER, VIEWER};
+
+/// `name::sqlite` and `name::postgres`: the test `body(engine)` on each.
+macro_rules! on_both_engines {
+    ($name:ident, $body:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$body(super::Engine::Sqlite).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$body(super::Engine::Postgres).await
+            }
+        }
+    };
+}
 use wire::records::ReviewState;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_page_needs_a_login_of_the_right_role_and_every_form_its_csrf_token() {
-    let platform = Platform::start();
+on_both_engines!(
+    every_page_needs_a_login_of_the_right_role_and_every_form_its_csrf_token,
+    every_page_needs_a_login_of_the_right_role_and_every_form_its_csrf_token_on
+);
+async fn every_page_needs_a_login_of_the_right_role_and_every_form_its_csrf_token_on(
+    engine: Engine,
+) {
+    let platform = Platform::start_on(engine, None);
     let (record, blobs) = support::demo_record();
     assert_eq!(platform.send(&record, &blobs, "FC-0001").await, 201);
     let id = record.meta.record_id;
@@ -153,9 +175,12 @@ async fn every_page_needs_a_login_of_the_right_role_and_every_form_its_csrf_toke
     assert!(!audit.contains("林国华") && !audit.contains("350524195503150010"));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn html_in_a_record_is_shown_as_text() {
-    let platform = Platform::start();
+on_both_engines!(
+    html_in_a_record_is_shown_as_text,
+    html_in_a_record_is_shown_as_text_on
+);
+async fn html_in_a_record_is_shown_as_text_on(engine: Engine) {
+    let platform = Platform::start_on(engine, None);
     let (mut record, blobs) = support::demo_record();
     let script = "<script>alert('x')</script><img src=x onerror=alert(1)>";
     record.identity.current_address = format!("城东路{script}");
@@ -187,8 +212,11 @@ async fn html_in_a_record_is_shown_as_text() {
 
 /// Lock-out and idle logout over HTTP with the console's clock moved by
 /// the test (no sleeping).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn locks_double_and_idle_sessions_end_on_the_consoles_clock() {
+on_both_engines!(
+    locks_double_and_idle_sessions_end_on_the_consoles_clock,
+    locks_double_and_idle_sessions_end_on_the_consoles_clock_on
+);
+async fn locks_double_and_idle_sessions_end_on_the_consoles_clock_on(engine: Engine) {
     use std::sync::atomic::{AtomicI64, Ordering};
     use std::sync::Arc;
     let offset = Arc::new(AtomicI64::new(0));
@@ -196,7 +224,7 @@ async fn locks_double_and_idle_sessions_end_on_the_consoles_clock() {
     let clock: county_platform::console::Clock = Arc::new(move || {
         chrono::Utc::now() + chrono::Duration::seconds(seen.load(Ordering::SeqCst))
     });
-    let platform = Platform::start_with_clock(Some(clock));
+    let platform = Platform::start_on(engine, Some(clock));
     let url = platform.console_url();
     let client = platform.console_client();
     let try_password = |password: &'static str| {
@@ -282,9 +310,12 @@ async fn locks_double_and_idle_sessions_end_on_the_consoles_clock() {
 
 /// The pages of the register, the reasons, import, statistics and export:
 /// each needs a login of its role, and each form its session's token.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_ledger_pages_need_their_role_and_their_forms_a_token() {
-    let platform = Platform::start();
+on_both_engines!(
+    the_ledger_pages_need_their_role_and_their_forms_a_token,
+    the_ledger_pages_need_their_role_and_their_forms_a_token_on
+);
+async fn the_ledger_pages_need_their_role_and_their_forms_a_token_on(engine: Engine) {
+    let platform = Platform::start_on(engine, None);
     let (record, blobs) = support::demo_record();
     assert_eq!(platform.send(&record, &blobs, "FC-0001").await, 201);
     let id = record.meta.record_id;
@@ -489,11 +520,14 @@ async fn the_ledger_pages_need_their_role_and_their_forms_a_token() {
 /// A certificate staff marked as not shown reaches the county: the record
 /// page shows the mark, the "missing certificates" filter finds the
 /// record, and the chip portrait's raw bytes are offered as a download.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn marked_certificates_and_the_raw_chip_portrait_reach_the_console() {
+on_both_engines!(
+    marked_certificates_and_the_raw_chip_portrait_reach_the_console,
+    marked_certificates_and_the_raw_chip_portrait_reach_the_console_on
+);
+async fn marked_certificates_and_the_raw_chip_portrait_reach_the_console_on(engine: Engine) {
     use kiosk_core::category::DocumentKind;
     use kiosk_core::record::{MissingDocument, MissingReason};
-    let platform = Platform::start();
+    let platform = Platform::start_on(engine, None);
     let (mut record, blobs) = support::demo_record();
     record
         .documents

@@ -609,7 +609,7 @@ impl PlatformDb {
              VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(person_key) DO UPDATE SET \
              township_code = excluded.township_code, categories = excluded.categories, \
              row_sha256 = excluded.row_sha256, imported_at = excluded.imported_at \
-             WHERE row_sha256 != excluded.row_sha256",
+             WHERE base_roster.row_sha256 != excluded.row_sha256",
         )?;
         let mut township = self.conn.prepare_cached(
             "INSERT INTO townships (code, name) VALUES (?1, ?2) ON CONFLICT(code) DO NOTHING",

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use chrono::Utc;
 use county_platform::console::auth::{hash_password, Role, Username};
 use county_platform::console::{self, ConsoleConfig, ConsoleState};
+use county_platform::testing::{Engine, TestDb};
 use county_platform::{Faults, PlatformConfig, RunningPlatform};
 use kiosk_core::record::{DocumentPhoto, PhotoRef, Record};
 use reqwest::header::{COOKIE, SET_COOKIE};
@@ -26,6 +27,8 @@ pub const VIEWER: (&str, &str) = ("viewer", "demo-viewer-2026");
 
 pub struct Platform {
     pub dir: tempfile::TempDir,
+    /// The platform's database (SQLite in `dir`, or one on the test PostgreSQL).
+    pub db: TestDb,
     pub pki: DemoPki,
     pub api: RunningPlatform,
     pub console: RunningPlatform,
@@ -38,13 +41,17 @@ impl Platform {
 
     /// With the console reading `clock` instead of the system's.
     pub fn start_with_clock(clock: Option<console::Clock>) -> Platform {
+        Platform::start_on(Engine::Sqlite, clock)
+    }
+
+    /// On `engine`'s database, with the console reading `clock` (if given).
+    pub fn start_on(engine: Engine, clock: Option<console::Clock>) -> Platform {
         let dir = tempfile::tempdir().unwrap();
+        let db = TestDb::new(engine);
         let pki = DemoPki::generate(&dir.path().join("pki"), KIOSK_ID).unwrap();
-        let config = PlatformConfig::demo(
-            &pki.dir,
-            &dir.path().join("platform.sqlite3"),
-            "127.0.0.1:0".parse().unwrap(),
-        );
+        let mut config =
+            PlatformConfig::demo(&pki.dir, &db.db_arg(), "127.0.0.1:0".parse().unwrap());
+        config.bundles_dir = Some(dir.path().join("config-bundles"));
         let api = county_platform::start(&config, Arc::new(Faults::default())).unwrap();
         let console_config = ConsoleConfig::demo(&pki.dir, "127.0.0.1:0".parse().unwrap()).unwrap();
         let mut console_state = ConsoleState::new(api.state.clone());
@@ -61,6 +68,7 @@ impl Platform {
         }
         Platform {
             dir,
+            db,
             pki,
             api,
             console,
