@@ -138,11 +138,20 @@ fn user_add_creates_console_accounts_and_refuses_bad_ones() {
 /// is accepted and becomes the person's entry in the kiosks' look-up base.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn review_accept_on_the_command_line_feeds_the_look_up_as_the_console_does() {
-    let running = support::Platform::start();
+    review_accept_on(county_platform::testing::Engine::Sqlite).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn review_accept_on_the_command_line_works_on_postgresql_too() {
+    review_accept_on(county_platform::testing::Engine::Postgres).await
+}
+
+async fn review_accept_on(engine: county_platform::testing::Engine) {
+    let running = support::Platform::start_on(engine, None);
     let (record, blobs) = support::demo_record();
     assert_eq!(running.send(&record, &blobs, "FC-0001").await, 201);
     assert!(!running.look_up("350524195503150010").await.found);
-    let db = s(&running.dir.path().join("platform.sqlite3"));
+    let db = running.db_arg();
     let id = record.meta.record_id.to_string();
     // Without the platform's key nothing is decided.
     let (code, _) = platform(&["--db", &db, "review", "accept", &id]);

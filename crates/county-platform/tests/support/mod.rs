@@ -29,6 +29,8 @@ pub struct Platform {
     pub dir: tempfile::TempDir,
     /// The platform's database (SQLite in `dir`, or one on the test PostgreSQL).
     pub db: TestDb,
+    /// The platform's `--db`: the SQLite file or the PostgreSQL URL.
+    pub db_path: PathBuf,
     pub pki: DemoPki,
     pub api: RunningPlatform,
     pub console: RunningPlatform,
@@ -49,9 +51,15 @@ impl Platform {
         let dir = tempfile::tempdir().unwrap();
         let db = TestDb::new(engine);
         let pki = DemoPki::generate(&dir.path().join("pki"), KIOSK_ID).unwrap();
-        let mut config =
-            PlatformConfig::demo(&pki.dir, &db.db_arg(), "127.0.0.1:0".parse().unwrap());
-        config.bundles_dir = Some(dir.path().join("config-bundles"));
+        // SQLite as it always was: the file and its bundles in `dir`.
+        let db_arg = match engine {
+            Engine::Sqlite => dir.path().join("platform.sqlite3"),
+            Engine::Postgres => db.db_arg(),
+        };
+        let mut config = PlatformConfig::demo(&pki.dir, &db_arg, "127.0.0.1:0".parse().unwrap());
+        if engine == Engine::Postgres {
+            config.bundles_dir = Some(dir.path().join("config-bundles"));
+        }
         let api = county_platform::start(&config, Arc::new(Faults::default())).unwrap();
         let console_config = ConsoleConfig::demo(&pki.dir, "127.0.0.1:0".parse().unwrap()).unwrap();
         let mut console_state = ConsoleState::new(api.state.clone());
@@ -69,10 +77,16 @@ impl Platform {
         Platform {
             dir,
             db,
+            db_path: db_arg,
             pki,
             api,
             console,
         }
+    }
+
+    /// What `--db` takes for this platform's database.
+    pub fn db_arg(&self) -> String {
+        self.db_path.to_str().unwrap().to_string()
     }
 
     pub fn console_url(&self) -> String {
