@@ -245,3 +245,47 @@ pub fn copy_dir(from: &Path, to: &Path) -> Result<u64, MigrateError> {
     }
     Ok(copied)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{Engine, TestDb};
+
+    /// The tables and columns of the schema as the engine reports them.
+    fn schema_columns(db: &PlatformDb) -> Vec<(String, String)> {
+        let sql = match db.engine() {
+            crate::sql::Engine::Sqlite => {
+                "SELECT m.name, p.name FROM sqlite_master m, pragma_table_info(m.name) p \
+                 WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' ORDER BY m.name, p.name"
+            }
+            crate::sql::Engine::Postgres => {
+                "SELECT table_name::text, column_name::text FROM information_schema.columns \
+                 WHERE table_schema = current_schema() AND table_name != 'platform_schema' \
+                 ORDER BY table_name, column_name"
+            }
+        };
+        db.conn
+            .query_rows(sql, Vec::<Value>::new())
+            .unwrap()
+            .iter()
+            .map(|r| (r.get(0).unwrap(), r.get(1).unwrap()))
+            .collect()
+    }
+
+    crate::both_engines!(every_table_and_column_is_moved, every_table_on);
+    fn every_table_on(engine: Engine) {
+        let test_db = TestDb::new(engine);
+        let db = test_db.open().unwrap();
+        let mut listed: Vec<(String, String)> = TABLES
+            .iter()
+            .flat_map(|t| {
+                t.columns
+                    .split(',')
+                    .map(|c| (t.name.to_string(), c.trim().to_string()))
+            })
+            .collect();
+        listed.sort();
+        // A migration that adds a table or a column must add it here too.
+        assert_eq!(listed, schema_columns(&db));
+    }
+}

@@ -578,3 +578,58 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod server_tests {
+    use crate::db::{DbError, PLATFORM};
+    use crate::testing::{Engine, TestDb};
+    use sqlite_schema::SchemaError;
+
+    #[test]
+    fn a_newer_or_foreign_database_is_refused_untouched() {
+        let newer = TestDb::new(Engine::Postgres);
+        let db = newer.open().unwrap();
+        db.conn
+            .execute_batch("UPDATE platform_schema SET version = version + 1")
+            .unwrap();
+        drop(db);
+        match newer.open() {
+            Err(DbError::Schema(SchemaError::TooNew {
+                found, supported, ..
+            })) => {
+                assert_eq!(
+                    (found, supported),
+                    (PLATFORM.latest() + 1, PLATFORM.latest())
+                )
+            }
+            Err(e) => panic!("refused for another reason: {e}"),
+            Ok(_) => panic!("a newer schema was opened"),
+        }
+
+        let foreign = TestDb::new(Engine::Postgres);
+        let url = match foreign.target() {
+            crate::sql::DbTarget::Postgres(url) => url.clone(),
+            other => panic!("{other:?}"),
+        };
+        let backend = super::PostgresBackend::connect(&url).unwrap();
+        crate::sql::Backend::execute_batch(&backend, "CREATE TABLE invoices (n BIGINT)").unwrap();
+        drop(backend);
+        assert!(matches!(
+            foreign.open(),
+            Err(DbError::Schema(SchemaError::NotOurs { .. }))
+        ));
+        // Opening again is no migration (and nothing was written to it).
+        let fresh = TestDb::new(Engine::Postgres);
+        drop(fresh.open().unwrap());
+        let again = fresh.open().unwrap();
+        let version: i64 = again
+            .conn
+            .query_row(
+                "SELECT version FROM platform_schema",
+                crate::sql::params![],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(version, i64::from(PLATFORM.latest()));
+    }
+}
