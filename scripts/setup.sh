@@ -14,6 +14,7 @@ APT_PACKAGES=(
   libzinnia0 tegaki-zinnia-simplified-chinese      # handwriting input (zinnia + Tegaki model)
   espeak-ng                                        # spoken prompts in Mandarin
   chromium chromium-driver                         # county console browser tests (headless)
+  postgresql                                       # the platform on PostgreSQL: its tests start a server of their own (testing.rs)
 )
 
 missing=()

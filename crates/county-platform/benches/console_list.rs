@@ -216,6 +216,8 @@ async fn list_pages(records: u32, measuring: bool) {
     );
     let platform = support::Platform {
         dir,
+        db: None,
+        db_path: db,
         pki,
         api,
         console,

@@ -488,20 +488,18 @@ impl PlatformDb {
 
     /// How many records the platform holds.
     pub fn count(&self) -> Result<u64, DbError> {
-        Ok(self
-            .conn
-            .query_row("SELECT count(*) FROM records", params![], |r| r.get(0))?)
+        self.conn
+            .query_row("SELECT count(*) FROM records", params![], |r| r.get(0))
     }
 
     pub fn sealed(&self, record_id: Uuid) -> Result<Option<Vec<u8>>, DbError> {
-        Ok(self
-            .conn
+        self.conn
             .query_row(
                 "SELECT sealed FROM records WHERE record_id = ?1",
                 [record_id.to_string()],
                 |r| r.get(0),
             )
-            .optional()?)
+            .optional()
     }
 
     /// From now on the look-up base is sealed and keyed with `keys`.

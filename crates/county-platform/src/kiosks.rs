@@ -314,7 +314,7 @@ impl PlatformDb {
                 detail: r.get(4)?,
             })
         })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        rows.collect::<Result<_, _>>()
     }
 
     /// Every kiosk in the registry, by id.

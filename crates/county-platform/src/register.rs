@@ -259,11 +259,11 @@ impl PlatformDb {
             .conn
             .prepare_cached("SELECT code, name FROM townships ORDER BY code")?;
         let rows = stmt.query_map(params![], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        rows.collect::<Result<_, _>>()
     }
 
     pub fn person(&self, person_key: &str) -> Result<Option<Person>, DbError> {
-        Ok(self
+        self
             .conn
             .query_row(
                 "SELECT person_key, id_masked, first_received, last_received FROM persons WHERE person_key = ?1",
@@ -277,7 +277,7 @@ impl PlatformDb {
                     })
                 },
             )
-            .optional()?)
+            .optional()
     }
 
     /// The person a record is of, if its identity could be read.
@@ -401,13 +401,11 @@ pub fn accept(
     now: DateTime<Utc>,
 ) -> Result<(), AcceptError> {
     db.review(record_id, reviewer, None, now)?;
-    db.conn
-        .execute(
-            "UPDATE base_roster SET registered = 1, accepted = 1 \
+    db.conn.execute(
+        "UPDATE base_roster SET registered = 1, accepted = 1 \
          WHERE person_key = (SELECT person_key FROM records WHERE record_id = ?1)",
-            [record_id.to_string()],
-        )
-        .map_err(DbError::from)?;
+        [record_id.to_string()],
+    )?;
     let sealed = db.sealed(record_id)?.ok_or(DbError::NotFound(record_id))?;
     let (mut base, _) = seal::open::<Record>(&sealed, identity)
         .map_err(|e| AcceptError::NotInBase(e.code().to_string()))?;

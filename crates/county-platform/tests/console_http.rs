@@ -210,8 +210,8 @@ async fn html_in_a_record_is_shown_as_text_on(engine: Engine) {
     assert!(page.contains("&lt;script&gt;alert('x')&lt;/script&gt;"));
 }
 
-/// Lock-out and idle logout over HTTP with the console's clock moved by
-/// the test (no sleeping).
+// Lock-out and idle logout over HTTP with the console's clock moved by
+// the test (no sleeping).
 on_both_engines!(
     locks_double_and_idle_sessions_end_on_the_consoles_clock,
     locks_double_and_idle_sessions_end_on_the_consoles_clock_on
@@ -308,8 +308,8 @@ async fn locks_double_and_idle_sessions_end_on_the_consoles_clock_on(engine: Eng
     );
 }
 
-/// The pages of the register, the reasons, import, statistics and export:
-/// each needs a login of its role, and each form its session's token.
+// The pages of the register, the reasons, import, statistics and export:
+// each needs a login of its role, and each form its session's token.
 on_both_engines!(
     the_ledger_pages_need_their_role_and_their_forms_a_token,
     the_ledger_pages_need_their_role_and_their_forms_a_token_on
@@ -517,9 +517,9 @@ async fn the_ledger_pages_need_their_role_and_their_forms_a_token_on(engine: Eng
     assert_eq!(again.status(), StatusCode::BAD_REQUEST);
 }
 
-/// A certificate staff marked as not shown reaches the county: the record
-/// page shows the mark, the "missing certificates" filter finds the
-/// record, and the chip portrait's raw bytes are offered as a download.
+// A certificate staff marked as not shown reaches the county: the record
+// page shows the mark, the "missing certificates" filter finds the
+// record, and the chip portrait's raw bytes are offered as a download.
 on_both_engines!(
     marked_certificates_and_the_raw_chip_portrait_reach_the_console,
     marked_certificates_and_the_raw_chip_portrait_reach_the_console_on

@@ -45,11 +45,8 @@ fn platform_with_admin_key(admin: &AdminSigningKey) -> Platform {
     let pki = DemoPki::generate(&dir.path().join("pki"), KIOSK_ID).unwrap();
     let keys = dir.path().join("admins.pub");
     std::fs::write(&keys, format!("{} 县局管理员\n", admin.public_key())).unwrap();
-    let mut config = PlatformConfig::demo(
-        &pki.dir,
-        &dir.path().join("platform.sqlite3"),
-        "127.0.0.1:0".parse().unwrap(),
-    );
+    let db_path = dir.path().join("platform.sqlite3");
+    let mut config = PlatformConfig::demo(&pki.dir, &db_path, "127.0.0.1:0".parse().unwrap());
     config.admin_keys = Some(keys);
     let api = county_platform::start(&config, Arc::new(Faults::default())).unwrap();
     let console_config = ConsoleConfig::demo(&pki.dir, "127.0.0.1:0".parse().unwrap()).unwrap();
@@ -62,6 +59,8 @@ fn platform_with_admin_key(admin: &AdminSigningKey) -> Platform {
     }
     Platform {
         dir,
+        db: None,
+        db_path,
         pki,
         api,
         console,

@@ -652,9 +652,8 @@ impl PlatformDb {
 
     /// How many people the base roster holds.
     pub fn base_roster_count(&self) -> Result<u64, DbError> {
-        Ok(self
-            .conn
-            .query_row("SELECT count(*) FROM base_roster", params![], |r| r.get(0))?)
+        self.conn
+            .query_row("SELECT count(*) FROM base_roster", params![], |r| r.get(0))
     }
 }
 

@@ -94,7 +94,7 @@ impl PlatformDb {
                 retired: r.get(3)?,
             })
         })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        rows.collect::<Result<_, _>>()
     }
 
     /// Adds a reason at the end of the list; its key.
@@ -135,7 +135,7 @@ impl PlatformDb {
     }
 
     pub fn return_reason(&self, key: &str) -> Result<Option<ReturnReason>, DbError> {
-        Ok(self
+        self
             .conn
             .query_row(
                 "SELECT key, field, label, retired_at IS NOT NULL FROM return_reasons WHERE key = ?1",
@@ -149,7 +149,7 @@ impl PlatformDb {
                     })
                 },
             )
-            .optional()?)
+            .optional()
     }
 }
 

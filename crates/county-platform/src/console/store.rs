@@ -337,14 +337,13 @@ impl PlatformDb {
     }
 
     pub fn received_at(&self, record_id: uuid::Uuid) -> Result<Option<String>, DbError> {
-        Ok(self
-            .conn
+        self.conn
             .query_row(
                 "SELECT received_at FROM records WHERE record_id = ?1",
                 [record_id.to_string()],
                 |r| r.get(0),
             )
-            .optional()?)
+            .optional()
     }
 
     /// The correction that superseded `record_id`, if any.
@@ -391,7 +390,7 @@ impl PlatformDb {
                 record_id: r.get(3)?,
             })
         })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        rows.collect::<Result<_, _>>()
     }
 }
 

@@ -509,7 +509,9 @@ pub fn migrate(
 fn read_version(backend: &PostgresBackend, schema: &Schema) -> Result<u32, DbError> {
     let name = schema.name;
     let ours = i64::from(schema.application_id);
-    let found: Result<(Option<(i64, i64)>, i64, bool), DbError> = backend.run(|conn| {
+    // (application id, version) if recorded; tables in the schema; whether the version table exists.
+    type Found = (Option<(i64, i64)>, i64, bool);
+    let found: Result<Found, DbError> = backend.run(|conn| {
         let tables: i64 = conn
             .client
             .query_one(

@@ -27,8 +27,8 @@ pub const VIEWER: (&str, &str) = ("viewer", "demo-viewer-2026");
 
 pub struct Platform {
     pub dir: tempfile::TempDir,
-    /// The platform's database (SQLite in `dir`, or one on the test PostgreSQL).
-    pub db: TestDb,
+    /// The platform's database on the test PostgreSQL (SQLite: `None`, the file is in `dir`).
+    pub db: Option<TestDb>,
     /// The platform's `--db`: the SQLite file or the PostgreSQL URL.
     pub db_path: PathBuf,
     pub pki: DemoPki,
@@ -49,12 +49,12 @@ impl Platform {
     /// On `engine`'s database, with the console reading `clock` (if given).
     pub fn start_on(engine: Engine, clock: Option<console::Clock>) -> Platform {
         let dir = tempfile::tempdir().unwrap();
-        let db = TestDb::new(engine);
+        let db = (engine == Engine::Postgres).then(|| TestDb::new(engine));
         let pki = DemoPki::generate(&dir.path().join("pki"), KIOSK_ID).unwrap();
         // SQLite as it always was: the file and its bundles in `dir`.
-        let db_arg = match engine {
-            Engine::Sqlite => dir.path().join("platform.sqlite3"),
-            Engine::Postgres => db.db_arg(),
+        let db_arg = match &db {
+            None => dir.path().join("platform.sqlite3"),
+            Some(db) => db.db_arg(),
         };
         let mut config = PlatformConfig::demo(&pki.dir, &db_arg, "127.0.0.1:0".parse().unwrap());
         if engine == Engine::Postgres {
