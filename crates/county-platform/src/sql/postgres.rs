@@ -206,13 +206,50 @@ type Job = Box<dyn FnOnce(&mut Connection) + Send>;
 struct Connection {
     client: Client,
     statements: HashMap<String, Statement>,
+    url: String,
+}
+
+impl Connection {
+    /// A server restart or a dropped network connection closes the client
+    /// for good: the next call connects again (the call that met the
+    /// closed connection has failed and said so; a transaction open then
+    /// is gone, which the server rolled back).
+    fn reconnect_if_closed(&mut self) {
+        let lost = CONNECTION_LOST.with(|flag| flag.replace(false));
+        if !lost && !self.client.is_closed() {
+            return;
+        }
+        if let Ok(client) = Client::connect(&self.url, NoTls) {
+            self.client = client;
+            self.statements.clear();
+        }
+    }
 }
 
 pub struct PostgresBackend {
     jobs: mpsc::Sender<Job>,
 }
 
+thread_local! {
+    /// Set on the connection's thread when a call met a lost connection.
+    static CONNECTION_LOST: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 fn pg_error(e: postgres::Error) -> DbError {
+    // No answer from the server, or the server ending the session
+    // (SQLSTATE class 57: shut down, terminated; 08: connection trouble).
+    // Not any other error: a reconnection in the middle of a transaction
+    // must only follow a connection that is gone anyway.
+    let lost = e.is_closed()
+        || match e.as_db_error() {
+            None => e
+                .source()
+                .is_some_and(|cause| cause.downcast_ref::<std::io::Error>().is_some()),
+            Some(db) => db.code().code().starts_with("57") || db.code().code().starts_with("08"),
+        };
+    if lost {
+        CONNECTION_LOST.with(|flag| flag.set(true));
+    }
     // The server's own message (e.g. a trigger's) is in the source.
     let detail = match e.as_db_error() {
         Some(db) => format!("{}: {}", db.code().code(), db.message()),
@@ -254,6 +291,7 @@ impl PostgresBackend {
                         Connection {
                             client,
                             statements: HashMap::new(),
+                            url,
                         }
                     }
                     Err(e) => {
@@ -264,6 +302,7 @@ impl PostgresBackend {
                 // Ends when the backend (the sender) is dropped; the client
                 // and its runtime are dropped here, off the server's runtime.
                 while let Ok(job) = inbox.recv() {
+                    conn.reconnect_if_closed();
                     job(&mut conn);
                 }
             })
@@ -633,5 +672,32 @@ mod server_tests {
             )
             .unwrap();
         assert_eq!(version, i64::from(PLATFORM.latest()));
+    }
+}
+
+#[cfg(test)]
+mod reconnect_tests {
+    use crate::testing::{Engine, TestDb};
+
+    #[test]
+    fn a_dropped_connection_is_made_again_on_the_next_call() {
+        let test_db = TestDb::new(Engine::Postgres);
+        let db = test_db.open().unwrap();
+        assert_eq!(db.count().unwrap(), 0);
+        let admin =
+            super::PostgresBackend::connect(&crate::testing::server().url("postgres")).unwrap();
+        let url = test_db.db_arg().to_str().unwrap().to_string();
+        let name = url.rsplit('/').next().unwrap().to_string();
+        // What a server restart or a network cut does to the platform's session.
+        let ended = crate::sql::Backend::query(
+            &admin,
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1",
+            vec![crate::sql::Value::Text(name)],
+        )
+        .unwrap();
+        assert!(!ended.is_empty());
+        // The call that meets the cut may fail; the one after works again.
+        let _ = db.count();
+        assert_eq!(db.count().unwrap(), 0);
     }
 }
