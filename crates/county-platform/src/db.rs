@@ -476,7 +476,7 @@ impl PlatformDb {
 
     pub fn list(&self, state: Option<&str>) -> Result<Vec<Received>, DbError> {
         let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT {RECEIVED_COLUMNS} FROM records WHERE ?1 IS NULL OR state = ?1 ORDER BY received_at, record_id"
+            "SELECT {RECEIVED_COLUMNS} FROM records WHERE CAST(?1 AS TEXT) IS NULL OR state = ?1 ORDER BY received_at, record_id"
         ))?;
         let mut rows = stmt.query(params![state])?;
         let mut out = Vec::new();

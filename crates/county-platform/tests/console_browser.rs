@@ -17,6 +17,7 @@ mod support;
 use std::path::Path;
 
 use browser::*;
+use county_platform::testing::Engine;
 use fantoccini::{Client, Locator};
 use serde_json::json;
 use support::{Platform, ADMIN, REVIEWER};
@@ -28,6 +29,17 @@ async fn log_out(browser: &Client) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn county_staff_review_in_a_real_browser() {
+    staff_review_in_a_real_browser_on(Engine::Sqlite).await
+}
+
+/// The same review on PostgreSQL; the screenshots come from the SQLite run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn county_staff_review_on_postgresql() {
+    staff_review_in_a_real_browser_on(Engine::Postgres).await
+}
+
+async fn staff_review_in_a_real_browser_on(engine: Engine) {
+    let shoot = engine == Engine::Sqlite;
     let (Some(chromium), Some(chromedriver)) = (
         find_program(&["chromium", "chromium-browser"]),
         find_program(&["chromedriver"]),
@@ -38,7 +50,7 @@ async fn county_staff_review_in_a_real_browser() {
         eprintln!("\n\n*** SKIPPED county_staff_review_in_a_real_browser: chromium or chromedriver missing; install them with scripts/setup.sh ***\n\n");
         return;
     };
-    let platform = Platform::start();
+    let platform = Platform::start_on(engine, None);
     let (record, blobs) = support::demo_record();
     assert_eq!(platform.send(&record, &blobs, "FC-0001").await, 201);
     let (mut second, second_blobs) = support::demo_record();
@@ -63,7 +75,9 @@ async fn county_staff_review_in_a_real_browser() {
 
     // The login page, and a wrong password.
     browser.goto(&format!("{url}/login")).await.unwrap();
-    screenshot(&browser, "01-login").await;
+    if shoot {
+        screenshot(&browser, "01-login").await;
+    }
     let page = log_in(&browser, &url, (REVIEWER.0, "not-the-password")).await;
     assert!(page.contains("用户名或密码不正确"), "{page}");
 
@@ -74,7 +88,9 @@ async fn county_staff_review_in_a_real_browser() {
         "{page}"
     );
     assert!(page.contains("reviewer（审核）"), "{page}");
-    screenshot(&browser, "02-records").await;
+    if shoot {
+        screenshot(&browser, "02-records").await;
+    }
 
     // A record with its photos, each opening full size.
     let id = record.meta.record_id;
@@ -107,7 +123,9 @@ async fn county_staff_review_in_a_real_browser() {
         json!([true, true, true, true]),
         "portrait and three certificate pages"
     );
-    screenshot(&browser, "03-record").await;
+    if shoot {
+        screenshot(&browser, "03-record").await;
+    }
     browser
         .execute(
             "Array.from(document.querySelectorAll('h3')).find(h => h.textContent.startsWith('二、')).scrollIntoView();",
@@ -115,12 +133,16 @@ async fn county_staff_review_in_a_real_browser() {
         )
         .await
         .unwrap();
-    screenshot(&browser, "03b-record-categories-and-certificates").await;
+    if shoot {
+        screenshot(&browser, "03b-record-categories-and-certificates").await;
+    }
     browser
         .execute("window.scrollTo(0, document.body.scrollHeight);", vec![])
         .await
         .unwrap();
-    screenshot(&browser, "04-record-decision").await;
+    if shoot {
+        screenshot(&browser, "04-record-decision").await;
+    }
     browser
         .goto(&format!("{url}/records/{id}/photos/document-2"))
         .await
@@ -149,7 +171,9 @@ async fn county_staff_review_in_a_real_browser() {
         page.contains("请求被拒绝") && page.contains("安全校验码"),
         "{page}"
     );
-    screenshot(&browser, "05-csrf-refused").await;
+    if shoot {
+        screenshot(&browser, "05-csrf-refused").await;
+    }
     assert_eq!(platform.poll_review(id).await, ReviewState::Received);
 
     // Return it with a reason on a field; a military unit in the text is refused first.
@@ -193,7 +217,9 @@ async fn county_staff_review_in_a_real_browser() {
         page.contains("已退回") && page.contains("本人照片：照片不清晰，请重新拍摄本人正面照片"),
         "{page}"
     );
-    screenshot(&browser, "06-record-returned").await;
+    if shoot {
+        screenshot(&browser, "06-record-returned").await;
+    }
     // The kiosk's review poll, over mutual TLS with the kiosk certificate, carries the reason.
     match platform.poll_review(id).await {
         ReviewState::Rejected { reasons } => {
@@ -241,7 +267,9 @@ async fn county_staff_review_in_a_real_browser() {
         !page.contains("姓名 林国华 林国华"),
         "unchanged fields are not listed"
     );
-    screenshot(&browser, "13-correction").await;
+    if shoot {
+        screenshot(&browser, "13-correction").await;
+    }
     submit(&browser, "input[value=accept] ~ button").await;
     assert!(text(&browser).await.contains("已通过"));
     assert_eq!(
@@ -290,7 +318,9 @@ async fn county_staff_review_in_a_real_browser() {
     }
     // A correction of the same kiosk's record is no duplicate of it.
     assert!(!page.contains("受理编号 FC-0001"), "{page}");
-    screenshot(&browser, "14-duplicate-and-history").await;
+    if shoot {
+        screenshot(&browser, "14-duplicate-and-history").await;
+    }
     browser
         .goto(&format!("{url}/records/{}", hostile.meta.record_id))
         .await
@@ -320,7 +350,9 @@ async fn county_staff_review_in_a_real_browser() {
         )
         .await
         .unwrap();
-    screenshot(&browser, "07-html-as-text").await;
+    if shoot {
+        screenshot(&browser, "07-html-as-text").await;
+    }
 
     // The list filtered to records with problems: the returned one (since
     // corrected) and the one refused at intake.
@@ -336,7 +368,9 @@ async fn county_staff_review_in_a_real_browser() {
             && !page.contains("FC-0004"),
         "{page}"
     );
-    screenshot(&browser, "08-records-filtered").await;
+    if shoot {
+        screenshot(&browser, "08-records-filtered").await;
+    }
     browser
         .goto(&format!("{url}/records?missing=1"))
         .await
@@ -350,7 +384,9 @@ async fn county_staff_review_in_a_real_browser() {
         !page.contains("FC-0001") && !page.contains("FC-0003"),
         "{page}"
     );
-    screenshot(&browser, "08b-records-certificates-missing").await;
+    if shoot {
+        screenshot(&browser, "08b-records-certificates-missing").await;
+    }
     browser
         .goto(&format!("{url}/records?category=disabled-serviceman"))
         .await
@@ -395,21 +431,27 @@ async fn county_staff_review_in_a_real_browser() {
     submit(&browser, "form[action='/users'] button").await;
     let page = text(&browser).await;
     assert!(page.contains("已新增用户 zhang.wei（统计查看）"), "{page}");
-    screenshot(&browser, "09-users").await;
+    if shoot {
+        screenshot(&browser, "09-users").await;
+    }
     browser.goto(&format!("{url}/audit")).await.unwrap();
     let page = text(&browser).await;
     assert!(
         page.contains("退回") && page.contains(&id.to_string()),
         "{page}"
     );
-    screenshot(&browser, "10-audit").await;
+    if shoot {
+        screenshot(&browser, "10-audit").await;
+    }
     browser.goto(&format!("{url}/stats")).await.unwrap();
     let page = text(&browser).await;
     assert!(
         page.contains("凤城镇") && page.contains("残疾军人"),
         "{page}"
     );
-    screenshot(&browser, "10b-stats").await;
+    if shoot {
+        screenshot(&browser, "10b-stats").await;
+    }
     log_out(&browser).await;
 
     // Five wrong passwords lock the account; then even the right one is refused.
@@ -423,14 +465,18 @@ async fn county_staff_review_in_a_real_browser() {
     }
     let page = log_in(&browser, &url, ("zhang.wei", "a-long-password-1")).await;
     assert!(page.contains("账号已锁定，请 1 分钟后再试"), "{page}");
-    screenshot(&browser, "11-locked").await;
+    if shoot {
+        screenshot(&browser, "11-locked").await;
+    }
 
     // The administrator sees the lock and lifts it.
     log_in(&browser, &url, ADMIN).await;
     browser.goto(&format!("{url}/users")).await.unwrap();
     let page = text(&browser).await;
     assert!(page.contains("已锁定，至"), "{page}");
-    screenshot(&browser, "12-users-locked").await;
+    if shoot {
+        screenshot(&browser, "12-users-locked").await;
+    }
     submit(&browser, "form[action='/users/unlock'] button").await;
     let page = text(&browser).await;
     assert!(page.contains("已解锁用户 zhang.wei"), "{page}");
@@ -473,7 +519,9 @@ async fn county_staff_review_in_a_real_browser() {
     submit(&browser, "form[action='/users/update'] button").await;
     let page = text(&browser).await;
     assert!(page.contains("已保存用户 zhang.wei 的修改"), "{page}");
-    screenshot(&browser, "12b-users-updated").await;
+    if shoot {
+        screenshot(&browser, "12b-users-updated").await;
+    }
     log_out(&browser).await;
     let page = log_in(&browser, &url, ("zhang.wei", "a-long-password-1")).await;
     assert!(page.contains("用户名或密码不正确"), "{page}");
@@ -638,6 +686,18 @@ fn base_workbook(path: &Path) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn county_ledger_reasons_register_import_and_export_in_a_real_browser() {
+    ledger_in_a_real_browser_on(Engine::Sqlite).await
+}
+
+/// The same pages (their SQL: statistics, import, export, the register) on
+/// PostgreSQL; the screenshots come from the SQLite run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn county_ledger_reasons_register_import_and_export_on_postgresql() {
+    ledger_in_a_real_browser_on(Engine::Postgres).await
+}
+
+async fn ledger_in_a_real_browser_on(engine: Engine) {
+    let shoot = engine == Engine::Sqlite;
     let (Some(chromium), Some(chromedriver)) = (
         find_program(&["chromium", "chromium-browser"]),
         find_program(&["chromedriver"]),
@@ -648,7 +708,7 @@ async fn county_ledger_reasons_register_import_and_export_in_a_real_browser() {
         eprintln!("\n\n*** SKIPPED county_ledger_reasons_register_import_and_export_in_a_real_browser: chromium or chromedriver missing ***\n\n");
         return;
     };
-    let platform = Platform::start();
+    let platform = Platform::start_on(engine, None);
     let before_upload = chrono::Utc::now();
     // Records from two townships, and one refused at intake.
     let (first, first_blobs) = support::demo_record();
@@ -737,7 +797,9 @@ async fn county_ledger_reasons_register_import_and_export_in_a_real_browser() {
     .await;
     let page = text(&browser).await;
     assert!(page.contains("已改名为“本人照片不清晰”"), "{page}");
-    screenshot(&browser, "15-return-reasons").await;
+    if shoot {
+        screenshot(&browser, "15-return-reasons").await;
+    }
 
     // A record returned with it (no free text needed: the reason says it).
     let first_id = first.meta.record_id;
@@ -804,7 +866,9 @@ async fn county_ledger_reasons_register_import_and_export_in_a_real_browser() {
         assert!(page.contains(expected), "{expected} missing from {page}");
     }
     assert!(!page.contains("350524195503150010"), "{page}");
-    screenshot(&browser, "16-person").await;
+    if shoot {
+        screenshot(&browser, "16-person").await;
+    }
     // The second record accepted: the kiosks' look-up now returns it.
     browser
         .goto(&format!("{url}/records/{}", other.meta.record_id))
@@ -831,14 +895,18 @@ async fn county_ledger_reasons_register_import_and_export_in_a_real_browser() {
     }
     assert_eq!(platform.api.state.db().base_roster_count().unwrap(), 0);
     assert!(!platform.look_up("350524196001010012").await.found);
-    screenshot(&browser, "17-import-preview").await;
+    if shoot {
+        screenshot(&browser, "17-import-preview").await;
+    }
     submit(&browser, "form[action='/import/confirm'] button").await;
     let page = text(&browser).await;
     assert!(
         page.contains("已导入 4 行：新增 4 人，更新 0 人，0 人没有变化"),
         "{page}"
     );
-    screenshot(&browser, "18-import-done").await;
+    if shoot {
+        screenshot(&browser, "18-import-done").await;
+    }
     assert_eq!(platform.api.state.db().base_roster_count().unwrap(), 4);
     let imported = platform.look_up("350524196001010012").await.record.unwrap();
     assert_eq!(imported.identity.name, "陈志明");
@@ -899,7 +967,9 @@ async fn county_ledger_reasons_register_import_and_export_in_a_real_browser() {
         .await
         .unwrap()
         .is_empty());
-    screenshot(&browser, "19-stats").await;
+    if shoot {
+        screenshot(&browser, "19-stats").await;
+    }
     browser
         .execute(
             "Array.from(document.querySelectorAll('h3')).find(h => h.textContent.startsWith('三、')).scrollIntoView();",
@@ -907,12 +977,16 @@ async fn county_ledger_reasons_register_import_and_export_in_a_real_browser() {
         )
         .await
         .unwrap();
-    screenshot(&browser, "19b-stats-progress-and-weeks").await;
+    if shoot {
+        screenshot(&browser, "19b-stats-progress-and-weeks").await;
+    }
 
     // Export: the register as .xlsx read back with calamine, CSV as UTF-8
     // with a BOM, the photos zipped by record number; all audited.
     browser.goto(&format!("{url}/export")).await.unwrap();
-    screenshot(&browser, "20-export").await;
+    if shoot {
+        screenshot(&browser, "20-export").await;
+    }
     let (status, content_type, xlsx) = download(&browser, &platform, "/export/register.xlsx").await;
     assert_eq!(status, 200);
     assert!(content_type.contains("spreadsheetml"), "{content_type}");

@@ -46,7 +46,7 @@ impl PlatformDb {
         let mut stmt = self.conn.prepare_cached(
             "SELECT b.sealed, r.record_number, r.reviewed_at FROM base_entries b \
              LEFT JOIN records r ON r.record_id = b.record_id \
-             WHERE b.source = 'accepted' AND (?1 IS NULL OR b.township_code = ?1)",
+             WHERE b.source = 'accepted' AND (CAST(?1 AS TEXT) IS NULL OR b.township_code = ?1)",
         )?;
         let mut rows = stmt.query(params![township])?;
         let mut out = Vec::new();
@@ -72,7 +72,7 @@ impl PlatformDb {
     ) -> Result<Vec<(Uuid, Option<String>)>, DbError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT record_id, record_number FROM records WHERE state = 'accepted' \
-             AND (?1 IS NULL OR township_code = ?1) ORDER BY township_code, received_at",
+             AND (CAST(?1 AS TEXT) IS NULL OR township_code = ?1) ORDER BY township_code, received_at",
         )?;
         let mut rows = stmt.query(params![township])?;
         let mut out = Vec::new();
