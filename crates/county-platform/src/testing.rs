@@ -7,7 +7,8 @@
 //!
 //! The server listens only on a unix socket in its directory (trust
 //! authentication, `C` collation so text sorts as in SQLite), with fsync
-//! off (a test database need not survive a power cut). A watchdog shell
+//! off (a test database need not survive a power cut; `PLATFORM_PG_FSYNC=on`
+//! turns it on for benchmarks). A watchdog shell
 //! stops it and removes the directory when the test binary exits.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test support: a failure is a failing test
@@ -140,6 +141,12 @@ fn start_server() -> Result<TestServer, String> {
             .arg(&log)
             .status();
     }
+    // Tests need no durability; a benchmark comparing with SQLite's
+    // synchronous=FULL does (PLATFORM_PG_FSYNC=on).
+    let durable = match std::env::var("PLATFORM_PG_FSYNC").as_deref() {
+        Ok("on") => "on",
+        _ => "off",
+    };
     let server = as_server_user(&bin.join("postgres"), root)
         .arg("-D")
         .arg(&data)
@@ -151,11 +158,11 @@ fn start_server() -> Result<TestServer, String> {
             "-c",
             "listen_addresses=",
             "-c",
-            "fsync=off",
+            &format!("fsync={durable}"),
             "-c",
-            "synchronous_commit=off",
+            &format!("synchronous_commit={durable}"),
             "-c",
-            "full_page_writes=off",
+            &format!("full_page_writes={durable}"),
             "-c",
             "max_connections=200",
         ])
