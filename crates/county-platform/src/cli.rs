@@ -387,7 +387,11 @@ fn serve(db: &Path, args: ServeArgs) -> ExitCode {
     };
     let console_url = console.as_ref().map(|c| c.url());
     print(json!({"ok": true, "listening": running.url(), "console": console_url}));
-    eprintln!("county-platform: serving on {}", running.url());
+    eprintln!(
+        "county-platform: serving on {} (database {})",
+        running.url(),
+        DbTarget::parse(db).describe()
+    );
     if let Some(url) = &console_url {
         eprintln!("county-platform: console on {url}");
     }
