@@ -63,6 +63,11 @@ pub enum Command {
     /// Console staff accounts.
     #[command(subcommand)]
     User(UserCommand),
+    /// Play many kiosks uploading full records at once to a platform this
+    /// command starts on loopback with its own database; report latency,
+    /// throughput, the platform's memory and a count of every record
+    /// (docs/platform-load.md). The global `--db` is not used.
+    Load(Box<crate::load::LoadArgs>),
     /// Decrypt a received record and print it (photos summarised).
     Open {
         record_id: Uuid,
@@ -223,13 +228,20 @@ pub fn main() -> ExitCode {
             };
         }
     };
-    if let Some(dir) = cli.db.parent().filter(|d| !d.as_os_str().is_empty()) {
+    let makes_db = !matches!(cli.command, Command::Load(_));
+    if let Some(dir) = cli
+        .db
+        .parent()
+        .filter(|_| makes_db)
+        .filter(|d| !d.as_os_str().is_empty())
+    {
         if let Err(e) = std::fs::create_dir_all(dir) {
             return fail("platform_io", format!("{}: {e}", dir.display()));
         }
     }
     match cli.command {
         Command::Serve(args) => serve(&cli.db, *args),
+        Command::Load(args) => crate::load::main(*args),
         Command::Review(cmd) => review(&cli.db, cmd),
         Command::User(UserCommand::Add {
             username,

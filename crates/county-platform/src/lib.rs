@@ -36,6 +36,7 @@ pub mod console;
 pub mod db;
 pub mod http;
 pub mod kiosks;
+pub mod load;
 pub mod register;
 pub mod registry;
 
