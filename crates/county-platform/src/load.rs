@@ -545,10 +545,20 @@ async fn run(args: &LoadArgs, work_dir: &Path) -> Result<serde_json::Value, Stri
     let mut peak_kib = platform.peak_rss_kib().unwrap_or(0);
     let mut restart: Option<serde_json::Value> = None;
     let total = u64::from(args.kiosks) * u64::from(args.records);
+    let mut last_progress = Instant::now();
     loop {
         let done = tasks.iter().all(|t| t.is_finished());
         if done {
             break;
+        }
+        if last_progress.elapsed() >= Duration::from_secs(30) {
+            last_progress = Instant::now();
+            eprintln!(
+                "county-platform load: {:.0?}: {} of {total} stored, {} uploads in flight",
+                started.elapsed(),
+                tally.stored.load(Ordering::SeqCst),
+                tally.in_flight.load(Ordering::SeqCst),
+            );
         }
         peak_kib = peak_kib.max(platform.peak_rss_kib().unwrap_or(0));
         if let (Some(after), None) = (args.restart_after, &restart) {
