@@ -1137,6 +1137,63 @@ mod tests {
         }
     }
 
+    /// The count fails on a lost record, on other bytes under the same id,
+    /// on a record nobody queued, and on one never sent.
+    #[test]
+    fn the_count_finds_what_is_missing_different_or_extra() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("platform.sqlite3");
+        seed_records(&db, 3).unwrap();
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        let stored = |id: Uuid, sha: &str| {
+            conn.execute(
+                "INSERT INTO records (record_id, record_number, kiosk_id, client_cert, township_code, received_at, \
+                 state, body_sha256, sealed, documents_missing, categories) \
+                 VALUES (?1, 'n', 'LOAD-0001', 'cert', '350524100', '2026-12-01T00:00:00.000000Z', 'received', ?2, x'00', 0, '')",
+                params![id.to_string(), sha],
+            )
+            .unwrap();
+        };
+        let entry = |sha: &str, state: OutboxState| OutboxEntry {
+            record_id: Uuid::new_v4(),
+            kiosk_id: "LOAD-0001".into(),
+            body_sha256: sha.into(),
+            state,
+        };
+        let whole = [entry("a", OutboxState::Sent), entry("b", OutboxState::Sent)];
+        for e in &whole {
+            stored(e.record_id, &e.body_sha256);
+        }
+        let count = |outbox: &[OutboxEntry]| {
+            let report = reconcile(&db, outbox, outbox.len() as u64, 3).unwrap();
+            (
+                report["ok"].as_bool().unwrap(),
+                report["missing"].as_u64().unwrap(),
+                report["extra"].as_u64().unwrap(),
+                report["body_differs"].as_u64().unwrap(),
+                report["not_sent"].as_u64().unwrap(),
+            )
+        };
+        assert_eq!(count(&whole), (true, 0, 0, 0, 0));
+        // A record the kiosk holds that the platform lacks.
+        let lost = [
+            whole[0].clone(),
+            whole[1].clone(),
+            entry("c", OutboxState::Sent),
+        ];
+        assert_eq!(count(&lost), (false, 1, 0, 0, 0));
+        // The platform holds other bytes under a kiosk's record id.
+        let mut differs = whole.clone();
+        differs[1].body_sha256 = "other".into();
+        assert_eq!(count(&differs), (false, 0, 0, 1, 0));
+        // A record on the platform no outbox queued.
+        assert_eq!(count(&whole[..1]), (false, 0, 1, 0, 0));
+        // Stored, but the kiosk never heard so.
+        let mut unsent = whole.clone();
+        unsent[0].state = OutboxState::Queued;
+        assert_eq!(count(&unsent), (false, 0, 0, 0, 1));
+    }
+
     #[test]
     fn backoff_grows_to_its_cap_with_jitter() {
         let backoff = Backoff {
