@@ -21,8 +21,7 @@ use county_platform::console::auth::Role;
 use county_platform::console::list::Filter;
 use county_platform::console::{self, ConsoleConfig, ConsoleState};
 use county_platform::register::RegisterKeys;
-use county_platform::{Faults, PlatformConfig, PlatformDb};
-use kiosk_core::category::Category;
+use county_platform::{Faults, PlatformConfig};
 use reqwest::header::COOKIE;
 use rusqlite::params;
 use trust::pki::DemoPki;
@@ -34,86 +33,14 @@ const SMOKE_RECORDS: u32 = 20_000;
 const TARGET: Duration = Duration::from_millis(200);
 
 /// Fills the platform database with `records` rows as intake would leave
-/// them (the sealed body is a stand-in: the list never opens it).
+/// them (the seeding `county-platform load --seed-records` uses too).
 fn fill(path: &std::path::Path, records: u32) {
-    drop(PlatformDb::open(path).unwrap());
-    let mut conn = rusqlite::Connection::open(path).unwrap();
-    let tx = conn.transaction().unwrap();
-    {
-        let mut record = tx
-            .prepare(
-                "INSERT INTO records (record_id, record_number, kiosk_id, client_cert, township_code, received_at, \
-                 state, reasons, reviewed_at, reviewed_by, supersedes, body_sha256, sealed, documents_missing, categories, person_key) \
-                 VALUES (?1, ?2, ?3, 'cert', ?4, ?5, ?6, ?7, NULL, ?8, NULL, 'sha', x'00', ?9, ?10, ?11)",
-            )
-            .unwrap();
-        let mut category = tx
-            .prepare("INSERT INTO record_categories (category, received_at, record_id) VALUES (?1, ?2, ?3)")
-            .unwrap();
-        let start = chrono::DateTime::parse_from_rfc3339("2026-06-01T00:00:00Z").unwrap();
-        let spacing = 78 * i64::from(BENCH_RECORDS) / i64::from(records);
-        for i in 0..records {
-            let id = format!("{:08x}-0000-4000-8000-{:012x}", i, i);
-            // Spread over half a year, whatever the count (one every 78 s
-            // at 200,000).
-            let at = (start + chrono::Duration::seconds(i as i64 * spacing))
-                .with_timezone(&chrono::Utc)
-                .to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
-            let (state, reasons, reviewer) = match i % 20 {
-                0 | 1 => (
-                    "rejected",
-                    Some(
-                        r#"[{"code":"county_review","field":"photos.portrait","message":"照片不清晰"}]"#,
-                    ),
-                    Some("reviewer"),
-                ),
-                2 => ("superseded", None, Some("reviewer")),
-                3..=7 => ("received", None, None),
-                _ => ("accepted", None, Some("reviewer")),
-            };
-            let missing = i % 97 == 0;
-            let (state, reasons, reviewer) = if missing {
-                (
-                    "rejected",
-                    Some(r#"[{"code":"document_missing","message":"缺少证件"}]"#),
-                    Some("intake-validation"),
-                )
-            } else {
-                (state, reasons, reviewer)
-            };
-            let first = Category::ALL[(i as usize * 7) % 12];
-            let second = (i % 3 == 0).then(|| Category::ALL[(i as usize * 7 + 5) % 12]);
-            let slugs = match second {
-                Some(second) => format!("{},{}", first.slug(), second.slug()),
-                None => first.slug().to_string(),
-            };
-            record
-                .execute(params![
-                    id,
-                    format!("FC-{i:06}"),
-                    format!("AX-{:02}", i % 50),
-                    format!("3505241{:02}", i % 20),
-                    at,
-                    state,
-                    reasons,
-                    reviewer,
-                    missing,
-                    slugs,
-                    person_key(i),
-                ])
-                .unwrap();
-            category.execute(params![first.slug(), at, id]).unwrap();
-            if let Some(second) = second {
-                category.execute(params![second.slug(), at, id]).unwrap();
-            }
-        }
-    }
-    tx.commit().unwrap();
+    county_platform::load::seed_records(path, records).unwrap();
 }
 
 /// Person `i`'s key (the bench's stand-in for the keyed hash).
 fn person_key(i: u32) -> String {
-    format!("{i:064x}")
+    county_platform::load::seeded_person_key(i)
 }
 
 /// The base as imports and acceptances leave it: a roster of as many

@@ -65,6 +65,11 @@ pub enum Command {
     /// Console staff accounts.
     #[command(subcommand)]
     User(UserCommand),
+    /// Play many kiosks uploading full records at once to a platform this
+    /// command starts on loopback with its own database; report latency,
+    /// throughput, the platform's memory and a count of every record
+    /// (docs/platform-load.md). The global `--db` is not used.
+    Load(Box<crate::load::LoadArgs>),
     /// Decrypt a received record and print it (photos summarised).
     Open {
         record_id: Uuid,
@@ -257,7 +262,9 @@ pub fn main() -> ExitCode {
         }
     };
     // A SQLite file's directory is made; a PostgreSQL server has none.
+    // `load` makes its own database in its work directory.
     let sqlite_dir = match DbTarget::parse(&cli.db) {
+        _ if matches!(cli.command, Command::Load(_)) => None,
         DbTarget::Sqlite(path) => path.parent().map(Path::to_path_buf),
         DbTarget::Postgres(_) => None,
     };
@@ -268,6 +275,7 @@ pub fn main() -> ExitCode {
     }
     match cli.command {
         Command::Serve(args) => serve(&cli.db, *args),
+        Command::Load(args) => crate::load::main(*args),
         Command::Review(cmd) => review(&cli.db, cmd),
         Command::User(UserCommand::Add {
             username,

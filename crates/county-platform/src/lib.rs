@@ -37,6 +37,7 @@ pub mod db;
 pub mod http;
 pub mod kiosks;
 pub mod migrate;
+pub mod load;
 pub mod register;
 pub mod registry;
 pub mod sql;
