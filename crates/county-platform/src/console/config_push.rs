@@ -13,16 +13,16 @@ use std::collections::{BTreeMap, HashMap};
 
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
-use axum::Form;
 use maud::{html, Markup};
 use toml_edit::{value, DocumentMut, Item, Table};
 
 use super::auth::Role;
 use super::store::Session;
 use super::{
-    check_csrf, form_value, html_page, internal, pages, require, require_form, ConsoleState,
+    check_csrf, form_value, html_page, internal, pages, Admins, AnyRole, ConsoleState, Staff,
+    StaffForm,
 };
 use crate::db::DbError;
 use crate::registry::RegistryError;
@@ -63,14 +63,6 @@ pub const TIMEOUTS: [(&str, &str, i64, i64); 3] = [
     ),
     ("done_screen_seconds", "“登记完成”页停留（秒）", 3, 300),
 ];
-
-fn any_role(_: Role) -> bool {
-    true
-}
-
-fn admin(role: Role) -> bool {
-    role == Role::Admin
-}
 
 /// What an administrator sets, parsed once from the form.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -297,13 +289,9 @@ impl Draft {
 
 pub async fn page(
     State(state): State<ConsoleState>,
-    headers: HeaderMap,
     Query(query): Query<Vec<(String, String)>>,
+    Staff(session, _): Staff<AnyRole>,
 ) -> Response {
-    let session = match require(&state, &headers, any_role) {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
     let target = parse_target(&query).unwrap_or(Target::All);
     page_answer(&state, &session, &target, None, None, StatusCode::OK)
 }
@@ -540,13 +528,8 @@ fn changes(old: &ConfigEdit, new: &ConfigEdit) -> Vec<(String, String, String)> 
 
 pub async fn preview(
     State(state): State<ConsoleState>,
-    headers: HeaderMap,
-    Form(form): Form<Vec<(String, String)>>,
+    StaffForm { session, form, .. }: StaffForm<Admins>,
 ) -> Response {
-    let session = match require_form(&state, &headers, admin, &form) {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
     let Some(target) = parse_target(&form) else {
         return page_answer(
             &state,
@@ -698,13 +681,9 @@ fn publish_refusal(err: &RegistryError) -> String {
 
 pub async fn push(
     State(state): State<ConsoleState>,
-    headers: HeaderMap,
+    Staff(session, _): Staff<Admins>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Response {
-    let session = match require(&state, &headers, admin) {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
     let Ok(fields) = multipart_fields(multipart).await else {
         return broken_upload(&state, &session);
     };
@@ -852,13 +831,9 @@ fn broken_upload(state: &ConsoleState, session: &Session) -> Response {
 
 pub async fn upload(
     State(state): State<ConsoleState>,
-    headers: HeaderMap,
+    Staff(session, _): Staff<Admins>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Response {
-    let session = match require(&state, &headers, admin) {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
     let Ok(fields) = multipart_fields(multipart).await else {
         return broken_upload(&state, &session);
     };

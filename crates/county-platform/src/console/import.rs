@@ -25,7 +25,9 @@ use maud::html;
 
 use super::auth::Role;
 use super::store::Session;
-use super::{form_value, html_page, internal, pages, require, require_form, ConsoleState};
+use super::{
+    form_value, html_page, internal, pages, require, Admins, ConsoleState, Staff, StaffForm,
+};
 use crate::db::{ts, DbError, PlatformDb};
 use kiosk_core::card::Nation;
 use kiosk_core::category::{self, Category};
@@ -717,11 +719,7 @@ fn page(
     html_page(status, pages::layout("基础库导入", Some(session), body))
 }
 
-async fn import_page(State(state): State<ConsoleState>, headers: HeaderMap) -> Response {
-    let session = match require(&state, &headers, Role::may_manage_users) {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
+async fn import_page(Staff(session, _): Staff<Admins>) -> Response {
     page(&session, StatusCode::OK, None, None)
 }
 
@@ -861,13 +859,8 @@ async fn upload(
 
 async fn confirm(
     State(state): State<ConsoleState>,
-    headers: HeaderMap,
-    axum::Form(form): axum::Form<Vec<(String, String)>>,
+    StaffForm { session, form, .. }: StaffForm<Admins>,
 ) -> Response {
-    let session = match require_form(&state, &headers, Role::may_manage_users, &form) {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
     let now = state.now();
     let token = form_value(&form, "token").unwrap_or_default();
     let taken = {

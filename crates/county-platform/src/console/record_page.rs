@@ -2,18 +2,17 @@
 //! photos beside the fields they prove, the photo route, and the decision.
 
 use axum::extract::{Path as UrlPath, Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Form;
 use maud::{html, Markup};
 use uuid::Uuid;
 
-use super::auth::Role;
 use super::list::{self, Filter, STATES};
 use super::reasons::ReturnReason;
 use super::store::{campaign_of, Linked, Session};
 use super::{
-    anyone, form_value, html_page, internal, pages, require, require_form, ConsoleState, Refusal,
+    form_value, html_page, internal, pages, AnyRole, ConsoleState, RecordReaders, Refusal,
+    Reviewers, Staff, StaffForm,
 };
 use crate::db::{DbError, INTAKE_REVIEWER};
 use crate::register::{self, AcceptError};
@@ -111,13 +110,9 @@ fn need_area_zh(area: NeedArea) -> &'static str {
 
 pub async fn list(
     State(state): State<ConsoleState>,
-    headers: HeaderMap,
     Query(query): Query<Vec<(String, String)>>,
+    Staff(session, _): Staff<AnyRole>,
 ) -> Response {
-    let session = match require(&state, &headers, anyone) {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
     let filter = Filter::parse(&query);
     let answer = {
         let db = state.app.db();
@@ -385,13 +380,9 @@ fn document_name(doc: &DocumentPhoto) -> String {
 /// with the vendor's library: a download, never shown.
 pub async fn chip_portrait(
     State(state): State<ConsoleState>,
-    headers: HeaderMap,
     UrlPath(record_id): UrlPath<String>,
+    Staff(session, _): Staff<RecordReaders>,
 ) -> Response {
-    let session = match require(&state, &headers, Role::may_open_records) {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
     let record_id = match parse_record_id(&session, &record_id) {
         Ok(id) => id,
         Err(r) => return *r,
@@ -432,13 +423,9 @@ pub async fn chip_portrait(
 
 pub async fn photo(
     State(state): State<ConsoleState>,
-    headers: HeaderMap,
     UrlPath((record_id, name)): UrlPath<(String, String)>,
+    Staff(session, _): Staff<RecordReaders>,
 ) -> Response {
-    let session = match require(&state, &headers, Role::may_open_records) {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
     let record_id = match parse_record_id(&session, &record_id) {
         Ok(id) => id,
         Err(r) => return *r,
@@ -959,13 +946,9 @@ fn decision_form(session: &Session, record_id: Uuid, reasons_in_use: &[ReturnRea
 
 pub async fn show(
     State(state): State<ConsoleState>,
-    headers: HeaderMap,
     UrlPath(record_id): UrlPath<String>,
+    Staff(session, _): Staff<RecordReaders>,
 ) -> Response {
-    let session = match require(&state, &headers, Role::may_open_records) {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
     let record_id = match parse_record_id(&session, &record_id) {
         Ok(id) => id,
         Err(r) => return *r,
@@ -1054,14 +1037,9 @@ pub fn parse_return_reasons(
 
 pub async fn decide(
     State(state): State<ConsoleState>,
-    headers: HeaderMap,
     UrlPath(record_id): UrlPath<String>,
-    Form(form): Form<Vec<(String, String)>>,
+    StaffForm { session, form, .. }: StaffForm<Reviewers>,
 ) -> Response {
-    let session = match require_form(&state, &headers, Role::may_review, &form) {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
     let record_id = match parse_record_id(&session, &record_id) {
         Ok(id) => id,
         Err(r) => return *r,
