@@ -232,6 +232,30 @@ fn target_zh(target: &Target, names: &TownshipNames) -> String {
     }
 }
 
+/// An audit entry's detail as a county clerk reads it. A push's entry keeps
+/// its scope in the machine form `Target` parses ("范围 township:350524100"),
+/// so old and new entries stay parseable; shown, the scope is named the way
+/// the push form names it ("范围 凤城镇（350524100）的全部终端"). Other
+/// actions' details, and a scope that does not parse, are shown as stored.
+pub(crate) fn audit_detail_zh(action: &str, detail: &str, names: &TownshipNames) -> String {
+    if action != "config_push" {
+        return detail.to_string();
+    }
+    detail
+        .split('，')
+        .map(|part| {
+            match part
+                .strip_prefix("范围 ")
+                .and_then(|scope| scope.parse::<Target>().ok())
+            {
+                Some(target) => format!("范围 {}", target_zh(&target, names)),
+                None => part.to_string(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("，")
+}
+
 /// What a push starts from and becomes.
 struct Draft {
     base: Bundle,
@@ -921,5 +945,43 @@ mod tests {
         assert_eq!(target_zh(&known, &names), "凤城镇（350524100）的全部终端");
         assert_eq!(target_zh(&unknown, &names), "乡镇 350524101 的全部终端");
         assert_eq!(target_zh(&Target::All, &names), "全部终端");
+    }
+
+    #[test]
+    fn a_push_audit_entry_names_its_scope_as_a_clerk_reads_it() {
+        let names: TownshipNames = [("350524100".to_string(), "凤城镇".to_string())].into();
+        let digest = "ab".repeat(32);
+        let shown = |scope: &str| {
+            audit_detail_zh(
+                "config_push",
+                &format!("第 3 版，范围 {scope}，摘要 {digest}"),
+                &names,
+            )
+        };
+        assert_eq!(
+            shown("township:350524100"),
+            format!("第 3 版，范围 凤城镇（350524100）的全部终端，摘要 {digest}")
+        );
+        assert_eq!(
+            shown("township:350524101"),
+            format!("第 3 版，范围 乡镇 350524101 的全部终端，摘要 {digest}")
+        );
+        assert_eq!(
+            shown("all"),
+            format!("第 3 版，范围 全部终端，摘要 {digest}")
+        );
+        assert_eq!(
+            shown("kiosk:FC-01"),
+            format!("第 3 版，范围 终端 FC-01，摘要 {digest}")
+        );
+        // A scope that does not parse, and other actions, show as stored.
+        assert_eq!(
+            shown("township:abc"),
+            format!("第 3 版，范围 township:abc，摘要 {digest}")
+        );
+        assert_eq!(
+            audit_detail_zh("kiosk_revoke", "范围 all", &names),
+            "范围 all"
+        );
     }
 }

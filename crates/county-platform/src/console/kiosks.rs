@@ -89,7 +89,7 @@ fn answer(state: &ConsoleState, session: &Session, notice: Option<Notice>) -> Re
                             td { (entry.username) }
                             td { (action_zh(&entry.action)) }
                             td { (entry.kiosk_id.as_deref().unwrap_or("—")) }
-                            td.wrap { (entry.detail.as_deref().unwrap_or("")) }
+                            td.wrap { (super::config_push::audit_detail_zh(&entry.action, entry.detail.as_deref().unwrap_or(""), &names)) }
                         }
                     }
                 }
