@@ -321,6 +321,21 @@ fn open_record(state: &ConsoleState, record_id: Uuid) -> Result<Opened, OpenErro
     })
 }
 
+/// Opens a record off the request thread (unsealing is CPU work); the
+/// page to send instead if it cannot be.
+async fn open_off_thread(
+    state: &ConsoleState,
+    session: &Session,
+    record_id: Uuid,
+) -> Result<Opened, Response> {
+    let worker = state.clone();
+    match tokio::task::spawn_blocking(move || open_record(&worker, record_id)).await {
+        Ok(Ok(opened)) => Ok(opened),
+        Ok(Err(e)) => Err(open_failed(session, e)),
+        Err(e) => Err(internal(e)),
+    }
+}
+
 fn open_failed(session: &Session, error: OpenError) -> Response {
     match error {
         OpenError::NotFound => html_page(
@@ -387,12 +402,9 @@ pub async fn chip_portrait(
         Ok(id) => id,
         Err(r) => return *r,
     };
-    let worker = state.clone();
-    let opened = tokio::task::spawn_blocking(move || open_record(&worker, record_id)).await;
-    let opened = match opened {
-        Ok(Ok(o)) => o,
-        Ok(Err(e)) => return open_failed(&session, e),
-        Err(e) => return internal(e),
+    let opened = match open_off_thread(&state, &session, record_id).await {
+        Ok(o) => o,
+        Err(r) => return r,
     };
     let Some(raw) = opened.record.photos.card_portrait_wlt.as_ref() else {
         return html_page(
@@ -430,12 +442,9 @@ pub async fn photo(
         Ok(id) => id,
         Err(r) => return *r,
     };
-    let worker = state.clone();
-    let opened = tokio::task::spawn_blocking(move || open_record(&worker, record_id)).await;
-    let opened = match opened {
-        Ok(Ok(o)) => o,
-        Ok(Err(e)) => return open_failed(&session, e),
-        Err(e) => return internal(e),
+    let opened = match open_off_thread(&state, &session, record_id).await {
+        Ok(o) => o,
+        Err(r) => return r,
     };
     let bytes = named_photos(&opened.record)
         .into_iter()
@@ -963,12 +972,9 @@ async fn show_answer(
     error: Option<String>,
     status: StatusCode,
 ) -> Response {
-    let worker = state.clone();
-    let opened = tokio::task::spawn_blocking(move || open_record(&worker, record_id)).await;
-    let opened = match opened {
-        Ok(Ok(o)) => o,
-        Ok(Err(e)) => return open_failed(session, e),
-        Err(e) => return internal(e),
+    let opened = match open_off_thread(state, session, record_id).await {
+        Ok(o) => o,
+        Err(r) => return r,
     };
     let _ = state.app.db().audit(
         session.username.as_str(),
