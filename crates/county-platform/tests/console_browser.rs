@@ -40,14 +40,8 @@ async fn county_staff_review_on_postgresql() {
 
 async fn staff_review_in_a_real_browser_on(engine: Engine) {
     let shoot = engine == Engine::Sqlite;
-    let (Some(chromium), Some(chromedriver)) = (
-        find_program(&["chromium", "chromium-browser"]),
-        find_program(&["chromedriver"]),
-    ) else {
-        if std::env::var_os("CI").is_some() {
-            panic!("chromium and chromedriver are needed (apt-get install chromium chromium-driver; scripts/setup.sh installs them)");
-        }
-        eprintln!("\n\n*** SKIPPED county_staff_review_in_a_real_browser: chromium or chromedriver missing; install them with scripts/setup.sh ***\n\n");
+    let Some((chromium, chromedriver)) = chromium_or_skip("county_staff_review_in_a_real_browser")
+    else {
         return;
     };
     let platform = Platform::start_on(engine, None);
@@ -789,14 +783,9 @@ async fn county_ledger_reasons_register_import_and_export_on_postgresql() {
 
 async fn ledger_in_a_real_browser_on(engine: Engine) {
     let shoot = engine == Engine::Sqlite;
-    let (Some(chromium), Some(chromedriver)) = (
-        find_program(&["chromium", "chromium-browser"]),
-        find_program(&["chromedriver"]),
-    ) else {
-        if std::env::var_os("CI").is_some() {
-            panic!("chromium and chromedriver are needed (apt-get install chromium chromium-driver; scripts/setup.sh installs them)");
-        }
-        eprintln!("\n\n*** SKIPPED county_ledger_reasons_register_import_and_export_in_a_real_browser: chromium or chromedriver missing ***\n\n");
+    let Some((chromium, chromedriver)) =
+        chromium_or_skip("county_ledger_reasons_register_import_and_export_in_a_real_browser")
+    else {
         return;
     };
     let platform = Platform::start_on(engine, None);

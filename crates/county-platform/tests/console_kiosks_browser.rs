@@ -217,14 +217,9 @@ async fn console_post(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kiosks_are_enrolled_revoked_and_configured_from_a_real_browser() {
-    let (Some(chromium), Some(chromedriver)) = (
-        find_program(&["chromium", "chromium-browser"]),
-        find_program(&["chromedriver"]),
-    ) else {
-        if std::env::var_os("CI").is_some() {
-            panic!("chromium and chromedriver are needed (scripts/setup.sh installs them)");
-        }
-        eprintln!("\n\n*** SKIPPED kiosks_are_enrolled_revoked_and_configured_from_a_real_browser: chromium or chromedriver missing ***\n\n");
+    let Some((chromium, chromedriver)) =
+        chromium_or_skip("kiosks_are_enrolled_revoked_and_configured_from_a_real_browser")
+    else {
         return;
     };
     let admin_key = AdminSigningKey::generate();

@@ -4,7 +4,7 @@
 //! added, renamed and retired, never deleted: a returned record keeps the
 //! text it was returned with, so old decisions read as they did.
 
-use crate::sql::{params, OptionalExtension};
+use crate::sql::{params, OptionalExtension, Row};
 use axum::extract::State;
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -79,6 +79,16 @@ fn parse_label(text: &str) -> Result<String, String> {
     Ok(label.to_string())
 }
 
+/// A reason from `key, field, label, retired_at IS NOT NULL`.
+fn reason_row(r: &Row) -> Result<ReturnReason, DbError> {
+    Ok(ReturnReason {
+        key: r.get(0)?,
+        field: r.get(1)?,
+        label: r.get(2)?,
+        retired: r.get(3)?,
+    })
+}
+
 impl PlatformDb {
     /// The list in its order; retired ones only with `with_retired`.
     pub fn return_reasons(&self, with_retired: bool) -> Result<Vec<ReturnReason>, DbError> {
@@ -86,14 +96,7 @@ impl PlatformDb {
             "SELECT key, field, label, retired_at IS NOT NULL FROM return_reasons \
              WHERE ?1 OR retired_at IS NULL ORDER BY position, key",
         )?;
-        let rows = stmt.query_map([with_retired], |r| {
-            Ok(ReturnReason {
-                key: r.get(0)?,
-                field: r.get(1)?,
-                label: r.get(2)?,
-                retired: r.get(3)?,
-            })
-        })?;
+        let rows = stmt.query_map([with_retired], reason_row)?;
         rows.collect::<Result<_, _>>()
     }
 
@@ -140,14 +143,7 @@ impl PlatformDb {
             .query_row(
                 "SELECT key, field, label, retired_at IS NOT NULL FROM return_reasons WHERE key = ?1",
                 [key],
-                |r| {
-                    Ok(ReturnReason {
-                        key: r.get(0)?,
-                        field: r.get(1)?,
-                        label: r.get(2)?,
-                        retired: r.get(3)?,
-                    })
-                },
+                reason_row,
             )
             .optional()
     }

@@ -23,6 +23,24 @@ pub fn find_program(names: &[&str]) -> Option<PathBuf> {
     })
 }
 
+/// Chromium and chromedriver; without them the test is skipped with a loud
+/// line naming `test`, except under CI, where their absence fails it.
+pub fn chromium_or_skip(test: &str) -> Option<(PathBuf, PathBuf)> {
+    match (
+        find_program(&["chromium", "chromium-browser"]),
+        find_program(&["chromedriver"]),
+    ) {
+        (Some(chromium), Some(chromedriver)) => Some((chromium, chromedriver)),
+        _ => {
+            if std::env::var_os("CI").is_some() {
+                panic!("chromium and chromedriver are needed (apt-get install chromium chromium-driver; scripts/setup.sh installs them)");
+            }
+            eprintln!("\n\n*** SKIPPED {test}: chromium or chromedriver missing; install them with scripts/setup.sh ***\n\n");
+            None
+        }
+    }
+}
+
 /// chromedriver on a free port; killed when dropped.
 pub struct Driver {
     child: Child,
