@@ -40,14 +40,8 @@ async fn county_staff_review_on_postgresql() {
 
 async fn staff_review_in_a_real_browser_on(engine: Engine) {
     let shoot = engine == Engine::Sqlite;
-    let (Some(chromium), Some(chromedriver)) = (
-        find_program(&["chromium", "chromium-browser"]),
-        find_program(&["chromedriver"]),
-    ) else {
-        if std::env::var_os("CI").is_some() {
-            panic!("chromium and chromedriver are needed (apt-get install chromium chromium-driver; scripts/setup.sh installs them)");
-        }
-        eprintln!("\n\n*** SKIPPED county_staff_review_in_a_real_browser: chromium or chromedriver missing; install them with scripts/setup.sh ***\n\n");
+    let Some((chromium, chromedriver)) = chromium_or_skip("county_staff_review_in_a_real_browser")
+    else {
         return;
     };
     let platform = Platform::start_on(engine, None);
@@ -534,6 +528,97 @@ async fn staff_review_in_a_real_browser_on(engine: Engine) {
 /// The session cookie of the browser, for downloads fetched beside it
 /// (the page's CSP forbids script fetches; the browser's own download
 /// lands in no place a test can read).
+/// The statistics page as it prints: laid out with the print style sheet
+/// at the width of an A4 page inside Chromium's default 1 cm margins
+/// (718 CSS pixels), the navigation and the filter form are gone, the
+/// date line meant for paper is there, every table and chart shows, and
+/// nothing reaches past the paper's edge. Then Chromium's own PDF of it.
+async fn stats_print(browser: &Client, url: &str, shoot: bool) {
+    const A4_PRINT_WIDTH: u32 = 718;
+    browser.goto(&format!("{url}/stats")).await.unwrap();
+    dev_tools(
+        browser,
+        "Emulation.setEmulatedMedia",
+        json!({ "media": "print" }),
+    )
+    .await;
+    dev_tools(
+        browser,
+        "Emulation.setDeviceMetricsOverride",
+        json!({ "width": A4_PRINT_WIDTH, "height": 1000, "deviceScaleFactor": 1, "mobile": false }),
+    )
+    .await;
+    let laid_out = browser
+        .execute(
+            r#"
+            const shown = e => getComputedStyle(e).display !== 'none'
+                && getComputedStyle(e).visibility !== 'hidden' && e.getClientRects().length > 0;
+            const all = css => Array.from(document.querySelectorAll(css));
+            const edge = document.documentElement.clientWidth;
+            const name = e => e.tagName.toLowerCase() + (e.className && e.className.baseVal === undefined ? '.' + e.className : '')
+                + ' ' + (e.textContent || '').trim().slice(0, 20);
+            return {
+                printing: matchMedia('print').matches,
+                width: edge,
+                header: all('header').filter(shown).length,
+                forms: all('form').filter(shown).length,
+                no_print: all('.no-print').filter(shown).length,
+                print_only: all('.print-only').filter(e => !shown(e)).length,
+                tables: all('table').length,
+                hidden_tables: all('table, svg.chart').filter(e => !shown(e)).length,
+                charts: all('svg.chart').length,
+                past_edge: all('main *').filter(e => shown(e) && e.getBoundingClientRect().right > edge + 1).map(name),
+                scroll_width: document.documentElement.scrollWidth,
+            };
+            "#,
+            vec![],
+        )
+        .await
+        .unwrap();
+    let field = |key: &str| laid_out[key].clone();
+    assert_eq!(field("printing"), json!(true), "{laid_out}");
+    assert_eq!(field("width"), json!(A4_PRINT_WIDTH), "{laid_out}");
+    assert_eq!(field("header"), json!(0), "navigation printed: {laid_out}");
+    assert_eq!(field("forms"), json!(0), "filter form printed: {laid_out}");
+    assert_eq!(field("no_print"), json!(0), "{laid_out}");
+    assert_eq!(
+        field("print_only"),
+        json!(0),
+        "date line for paper hidden: {laid_out}"
+    );
+    assert!(field("tables").as_u64().unwrap() >= 3, "{laid_out}");
+    assert!(field("charts").as_u64().unwrap() >= 1, "{laid_out}");
+    assert_eq!(field("hidden_tables"), json!(0), "{laid_out}");
+    assert_eq!(
+        field("past_edge"),
+        json!([]),
+        "cut at the paper's edge: {laid_out}"
+    );
+    assert_eq!(field("scroll_width"), json!(A4_PRINT_WIDTH), "{laid_out}");
+    let page = text(browser).await;
+    assert!(page.contains("统计截至"), "{page}");
+    assert!(page.contains("三、登记进度（对照基础库）"), "{page}");
+    if shoot {
+        screenshot(browser, "19c-stats-print").await;
+    }
+    dev_tools(browser, "Emulation.clearDeviceMetricsOverride", json!({})).await;
+    dev_tools(
+        browser,
+        "Emulation.setEmulatedMedia",
+        json!({ "media": "" }),
+    )
+    .await;
+    // Chromium's own print (A4, 1 cm margins): a PDF of at least one page.
+    let pdf = browser
+        .print(fantoccini::wd::PrintConfiguration::default())
+        .await
+        .unwrap();
+    assert!(pdf.starts_with(b"%PDF-"), "not a PDF");
+    if let Some(dir) = std::env::var_os("VK_STATS_PDF_DIR") {
+        std::fs::write(Path::new(&dir).join("stats-print.pdf"), &pdf).unwrap();
+    }
+}
+
 async fn download(browser: &Client, platform: &Platform, path: &str) -> (u16, String, Vec<u8>) {
     let session = browser.get_named_cookie("vk_console").await.unwrap();
     let response = platform
@@ -698,14 +783,9 @@ async fn county_ledger_reasons_register_import_and_export_on_postgresql() {
 
 async fn ledger_in_a_real_browser_on(engine: Engine) {
     let shoot = engine == Engine::Sqlite;
-    let (Some(chromium), Some(chromedriver)) = (
-        find_program(&["chromium", "chromium-browser"]),
-        find_program(&["chromedriver"]),
-    ) else {
-        if std::env::var_os("CI").is_some() {
-            panic!("chromium and chromedriver are needed (apt-get install chromium chromium-driver; scripts/setup.sh installs them)");
-        }
-        eprintln!("\n\n*** SKIPPED county_ledger_reasons_register_import_and_export_in_a_real_browser: chromium or chromedriver missing ***\n\n");
+    let Some((chromium, chromedriver)) =
+        chromium_or_skip("county_ledger_reasons_register_import_and_export_in_a_real_browser")
+    else {
         return;
     };
     let platform = Platform::start_on(engine, None);
@@ -980,6 +1060,7 @@ async fn ledger_in_a_real_browser_on(engine: Engine) {
     if shoot {
         screenshot(&browser, "19b-stats-progress-and-weeks").await;
     }
+    stats_print(&browser, &url, shoot).await;
 
     // Export: the register as .xlsx read back with calamine, CSV as UTF-8
     // with a BOM, the photos zipped by record number; all audited.

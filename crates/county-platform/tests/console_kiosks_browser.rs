@@ -217,14 +217,9 @@ async fn console_post(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kiosks_are_enrolled_revoked_and_configured_from_a_real_browser() {
-    let (Some(chromium), Some(chromedriver)) = (
-        find_program(&["chromium", "chromium-browser"]),
-        find_program(&["chromedriver"]),
-    ) else {
-        if std::env::var_os("CI").is_some() {
-            panic!("chromium and chromedriver are needed (scripts/setup.sh installs them)");
-        }
-        eprintln!("\n\n*** SKIPPED kiosks_are_enrolled_revoked_and_configured_from_a_real_browser: chromium or chromedriver missing ***\n\n");
+    let Some((chromium, chromedriver)) =
+        chromium_or_skip("kiosks_are_enrolled_revoked_and_configured_from_a_real_browser")
+    else {
         return;
     };
     let admin_key = AdminSigningKey::generate();
@@ -416,6 +411,12 @@ async fn kiosks_are_enrolled_revoked_and_configured_from_a_real_browser() {
     let page = text(&browser).await;
     assert!(page.contains("已签名并下发第 2 版"), "{page}");
     screenshot(&browser, "config-3-pushed").await;
+    // The log on the kiosks page names the push's scope as a clerk reads it
+    // (stored as "范围 all").
+    browser.goto(&format!("{url}/kiosks")).await.unwrap();
+    let page = text(&browser).await;
+    assert!(page.contains("第 2 版，范围 全部终端，摘要"), "{page}");
+    assert!(!page.contains("范围 all"), "{page}");
 
     // Kiosk B takes it, checks the signature against its pinned key, reports it.
     let (status, body) = poll_config(&platform, &kiosk_b, OTHER_KIOSK, 1).await;

@@ -13,16 +13,16 @@ use std::collections::{BTreeMap, HashMap};
 
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
-use axum::Form;
 use maud::{html, Markup};
 use toml_edit::{value, DocumentMut, Item, Table};
 
 use super::auth::Role;
 use super::store::Session;
 use super::{
-    check_csrf, form_value, html_page, internal, pages, require, require_form, ConsoleState,
+    check_csrf, form_value, html_page, internal, pages, Admins, AnyRole, ConsoleState, Staff,
+    StaffForm,
 };
 use crate::db::DbError;
 use crate::registry::RegistryError;
@@ -63,14 +63,6 @@ pub const TIMEOUTS: [(&str, &str, i64, i64); 3] = [
     ),
     ("done_screen_seconds", "“登记完成”页停留（秒）", 3, 300),
 ];
-
-fn any_role(_: Role) -> bool {
-    true
-}
-
-fn admin(role: Role) -> bool {
-    role == Role::Admin
-}
 
 /// What an administrator sets, parsed once from the form.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -240,6 +232,30 @@ fn target_zh(target: &Target, names: &TownshipNames) -> String {
     }
 }
 
+/// An audit entry's detail as a county clerk reads it. A push's entry keeps
+/// its scope in the machine form `Target` parses ("范围 township:350524100"),
+/// so old and new entries stay parseable; shown, the scope is named the way
+/// the push form names it ("范围 凤城镇（350524100）的全部终端"). Other
+/// actions' details, and a scope that does not parse, are shown as stored.
+pub(crate) fn audit_detail_zh(action: &str, detail: &str, names: &TownshipNames) -> String {
+    if action != "config_push" {
+        return detail.to_string();
+    }
+    detail
+        .split('，')
+        .map(|part| {
+            match part
+                .strip_prefix("范围 ")
+                .and_then(|scope| scope.parse::<Target>().ok())
+            {
+                Some(target) => format!("范围 {}", target_zh(&target, names)),
+                None => part.to_string(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("，")
+}
+
 /// What a push starts from and becomes.
 struct Draft {
     base: Bundle,
@@ -297,13 +313,9 @@ impl Draft {
 
 pub async fn page(
     State(state): State<ConsoleState>,
-    headers: HeaderMap,
     Query(query): Query<Vec<(String, String)>>,
+    Staff(session, _): Staff<AnyRole>,
 ) -> Response {
-    let session = match require(&state, &headers, any_role) {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
     let target = parse_target(&query).unwrap_or(Target::All);
     page_answer(&state, &session, &target, None, None, StatusCode::OK)
 }
@@ -540,13 +552,8 @@ fn changes(old: &ConfigEdit, new: &ConfigEdit) -> Vec<(String, String, String)> 
 
 pub async fn preview(
     State(state): State<ConsoleState>,
-    headers: HeaderMap,
-    Form(form): Form<Vec<(String, String)>>,
+    StaffForm { session, form, .. }: StaffForm<Admins>,
 ) -> Response {
-    let session = match require_form(&state, &headers, admin, &form) {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
     let Some(target) = parse_target(&form) else {
         return page_answer(
             &state,
@@ -698,13 +705,9 @@ fn publish_refusal(err: &RegistryError) -> String {
 
 pub async fn push(
     State(state): State<ConsoleState>,
-    headers: HeaderMap,
+    Staff(session, _): Staff<Admins>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Response {
-    let session = match require(&state, &headers, admin) {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
     let Ok(fields) = multipart_fields(multipart).await else {
         return broken_upload(&state, &session);
     };
@@ -852,13 +855,9 @@ fn broken_upload(state: &ConsoleState, session: &Session) -> Response {
 
 pub async fn upload(
     State(state): State<ConsoleState>,
-    headers: HeaderMap,
+    Staff(session, _): Staff<Admins>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Response {
-    let session = match require(&state, &headers, admin) {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
     let Ok(fields) = multipart_fields(multipart).await else {
         return broken_upload(&state, &session);
     };
@@ -946,5 +945,43 @@ mod tests {
         assert_eq!(target_zh(&known, &names), "凤城镇（350524100）的全部终端");
         assert_eq!(target_zh(&unknown, &names), "乡镇 350524101 的全部终端");
         assert_eq!(target_zh(&Target::All, &names), "全部终端");
+    }
+
+    #[test]
+    fn a_push_audit_entry_names_its_scope_as_a_clerk_reads_it() {
+        let names: TownshipNames = [("350524100".to_string(), "凤城镇".to_string())].into();
+        let digest = "ab".repeat(32);
+        let shown = |scope: &str| {
+            audit_detail_zh(
+                "config_push",
+                &format!("第 3 版，范围 {scope}，摘要 {digest}"),
+                &names,
+            )
+        };
+        assert_eq!(
+            shown("township:350524100"),
+            format!("第 3 版，范围 凤城镇（350524100）的全部终端，摘要 {digest}")
+        );
+        assert_eq!(
+            shown("township:350524101"),
+            format!("第 3 版，范围 乡镇 350524101 的全部终端，摘要 {digest}")
+        );
+        assert_eq!(
+            shown("all"),
+            format!("第 3 版，范围 全部终端，摘要 {digest}")
+        );
+        assert_eq!(
+            shown("kiosk:FC-01"),
+            format!("第 3 版，范围 终端 FC-01，摘要 {digest}")
+        );
+        // A scope that does not parse, and other actions, show as stored.
+        assert_eq!(
+            shown("township:abc"),
+            format!("第 3 版，范围 township:abc，摘要 {digest}")
+        );
+        assert_eq!(
+            audit_detail_zh("kiosk_revoke", "范围 all", &names),
+            "范围 all"
+        );
     }
 }

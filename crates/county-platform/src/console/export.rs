@@ -9,7 +9,7 @@ use std::io::Write;
 
 use crate::sql::params;
 use axum::extract::{Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -17,10 +17,9 @@ use chrono::{DateTime, Utc};
 use maud::html;
 use uuid::Uuid;
 
-use super::auth::Role;
 use super::record_page::field_text;
 use super::store::Session;
-use super::{html_page, internal, pages, require, ConsoleState};
+use super::{html_page, internal, pages, Admins, ConsoleState, Staff};
 use crate::db::{DbError, PlatformDb};
 use kiosk_core::card::Nation;
 use kiosk_core::forms;
@@ -267,11 +266,10 @@ fn township_of(query: &[(String, String)]) -> Option<String> {
         .filter(|v| !v.is_empty() && v.len() <= 64)
 }
 
-async fn export_page(State(state): State<ConsoleState>, headers: HeaderMap) -> Response {
-    let session = match require(&state, &headers, Role::may_manage_users) {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
+async fn export_page(
+    State(state): State<ConsoleState>,
+    Staff(session, _): Staff<Admins>,
+) -> Response {
     let townships = match state.app.db().townships() {
         Ok(t) => t,
         Err(e) => return internal(e),
@@ -321,25 +319,64 @@ fn download(content_type: &'static str, file_name: &str, bytes: Vec<u8>) -> Resp
         .into_response()
 }
 
-/// Reads the register off the request thread and audits the export.
-async fn register_for(
+/// One way to write the register down: its audit action, file type and
+/// writer.
+struct RegisterFormat {
+    action: &'static str,
+    content_type: &'static str,
+    extension: &'static str,
+    write: fn(&[RegisterRow]) -> Result<Vec<u8>, String>,
+}
+
+const XLSX: RegisterFormat = RegisterFormat {
+    action: "export_xlsx",
+    content_type: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    extension: "xlsx",
+    write: register_xlsx,
+};
+
+const CSV: RegisterFormat = RegisterFormat {
+    action: "export_csv",
+    content_type: "text/csv; charset=utf-8",
+    extension: "csv",
+    write: |rows| Ok(register_csv(rows)),
+};
+
+/// The register of the township asked for, as a download in `format`:
+/// read and written off the request thread, the export audited.
+async fn register_download(
     state: &ConsoleState,
     session: &Session,
-    township: Option<String>,
-    action: &'static str,
-) -> Result<Vec<RegisterRow>, Response> {
+    query: &[(String, String)],
+    format: RegisterFormat,
+) -> Response {
+    let township = township_of(query);
     let worker = state.clone();
     let rows =
         tokio::task::spawn_blocking(move || worker.app.db().register_rows(township.as_deref()))
-            .await
-            .map_err(internal)?
-            .map_err(internal)?;
-    state
-        .app
-        .db()
-        .audit(session.username.as_str(), action, None, state.now())
-        .map_err(internal)?;
-    Ok(rows)
+            .await;
+    let rows = match rows {
+        Ok(Ok(rows)) => rows,
+        Ok(Err(e)) => return internal(e),
+        Err(e) => return internal(e),
+    };
+    if let Err(e) =
+        state
+            .app
+            .db()
+            .audit(session.username.as_str(), format.action, None, state.now())
+    {
+        return internal(e);
+    }
+    match tokio::task::spawn_blocking(move || (format.write)(&rows)).await {
+        Ok(Ok(bytes)) => download(
+            format.content_type,
+            &format!("register-{}.{}", stamp(state.now()), format.extension),
+            bytes,
+        ),
+        Ok(Err(e)) => internal(e),
+        Err(e) => internal(e),
+    }
 }
 
 /// The China date of `at` for a file name: the console's clock, not the
@@ -352,49 +389,18 @@ fn stamp(at: DateTime<Utc>) -> String {
 
 async fn xlsx(
     State(state): State<ConsoleState>,
-    headers: HeaderMap,
     Query(query): Query<Vec<(String, String)>>,
+    Staff(session, _): Staff<Admins>,
 ) -> Response {
-    let session = match require(&state, &headers, Role::may_manage_users) {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
-    let rows = match register_for(&state, &session, township_of(&query), "export_xlsx").await {
-        Ok(r) => r,
-        Err(r) => return r,
-    };
-    match tokio::task::spawn_blocking(move || register_xlsx(&rows)).await {
-        Ok(Ok(bytes)) => download(
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            &format!("register-{}.xlsx", stamp(state.now())),
-            bytes,
-        ),
-        Ok(Err(e)) => internal(e),
-        Err(e) => internal(e),
-    }
+    register_download(&state, &session, &query, XLSX).await
 }
 
 async fn csv(
     State(state): State<ConsoleState>,
-    headers: HeaderMap,
     Query(query): Query<Vec<(String, String)>>,
+    Staff(session, _): Staff<Admins>,
 ) -> Response {
-    let session = match require(&state, &headers, Role::may_manage_users) {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
-    let rows = match register_for(&state, &session, township_of(&query), "export_csv").await {
-        Ok(r) => r,
-        Err(r) => return r,
-    };
-    match tokio::task::spawn_blocking(move || register_csv(&rows)).await {
-        Ok(bytes) => download(
-            "text/csv; charset=utf-8",
-            &format!("register-{}.csv", stamp(state.now())),
-            bytes,
-        ),
-        Err(e) => internal(e),
-    }
+    register_download(&state, &session, &query, CSV).await
 }
 
 /// A record's photos as zip entries: `<record number>-<photo>.jpg`.
@@ -435,13 +441,9 @@ fn file_safe(number: &str) -> String {
 
 async fn photos_zip(
     State(state): State<ConsoleState>,
-    headers: HeaderMap,
     Query(query): Query<Vec<(String, String)>>,
+    Staff(session, _): Staff<Admins>,
 ) -> Response {
-    let session = match require(&state, &headers, Role::may_manage_users) {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
     let township = township_of(&query);
     let ids = match state.app.db().register_record_ids(township.as_deref()) {
         Ok(ids) => ids,

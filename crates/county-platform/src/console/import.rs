@@ -16,7 +16,7 @@ use std::sync::{Mutex, OnceLock};
 
 use crate::sql::{params, OptionalExtension};
 use axum::extract::{DefaultBodyLimit, Multipart, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
@@ -25,7 +25,9 @@ use maud::html;
 
 use super::auth::Role;
 use super::store::Session;
-use super::{form_value, html_page, internal, pages, require, require_form, ConsoleState};
+use super::{
+    form_value, html_page, internal, pages, require, Admins, ConsoleState, Notice, Staff, StaffForm,
+};
 use crate::db::{ts, DbError, PlatformDb};
 use kiosk_core::card::Nation;
 use kiosk_core::category::{self, Category};
@@ -685,19 +687,10 @@ pub fn routes() -> Router<ConsoleState> {
         .layer(DefaultBodyLimit::max(MAX_FILE_BYTES + 64 * 1024))
 }
 
-fn page(
-    session: &Session,
-    status: StatusCode,
-    message: Option<Result<String, String>>,
-    preview: Option<maud::Markup>,
-) -> Response {
+fn page(session: &Session, notice: Option<Notice>, preview: Option<maud::Markup>) -> Response {
     let body = html! {
         h2 { "基础库导入" }
-        @match &message {
-            Some(Ok(m)) => div.notice { (m) },
-            Some(Err(m)) => div.error role="alert" { (m) },
-            None => {},
-        }
+        @if let Some(notice) = &notice { (notice) }
         @if let Some(preview) = preview { (preview) }
         div.section {
             h3 { "选择文件" }
@@ -714,15 +707,14 @@ fn page(
             }
         }
     };
-    html_page(status, pages::layout("基础库导入", Some(session), body))
+    html_page(
+        Notice::status(notice.as_ref()),
+        pages::layout("基础库导入", Some(session), body),
+    )
 }
 
-async fn import_page(State(state): State<ConsoleState>, headers: HeaderMap) -> Response {
-    let session = match require(&state, &headers, Role::may_manage_users) {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
-    page(&session, StatusCode::OK, None, None)
+async fn import_page(Staff(session, _): Staff<Admins>) -> Response {
+    page(&session, None, None)
 }
 
 async fn upload(
@@ -736,7 +728,7 @@ async fn upload(
         Ok(s) => s,
         Err(r) => return *r,
     };
-    let refuse = |m: &str| page(&session, StatusCode::BAD_REQUEST, Some(Err(m.into())), None);
+    let refuse = |m: &str| page(&session, Some(Notice::Refused(m.into())), None);
     let mut file: Option<(String, Vec<u8>)> = None;
     let mut csrf_in_body = String::new();
     loop {
@@ -856,18 +848,13 @@ async fn upload(
             }
         }
     };
-    page(&session, StatusCode::OK, None, Some(preview))
+    page(&session, None, Some(preview))
 }
 
 async fn confirm(
     State(state): State<ConsoleState>,
-    headers: HeaderMap,
-    axum::Form(form): axum::Form<Vec<(String, String)>>,
+    StaffForm { session, form, .. }: StaffForm<Admins>,
 ) -> Response {
-    let session = match require_form(&state, &headers, Role::may_manage_users, &form) {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
     let now = state.now();
     let token = form_value(&form, "token").unwrap_or_default();
     let taken = {
@@ -882,8 +869,9 @@ async fn confirm(
     let Some(pending) = taken else {
         return page(
             &session,
-            StatusCode::BAD_REQUEST,
-            Some(Err("预览已过期或已确认过，请重新上传文件。".into())),
+            Some(Notice::Refused(
+                "预览已过期或已确认过，请重新上传文件。".into(),
+            )),
             None,
         );
     };
@@ -906,8 +894,7 @@ async fn confirm(
     match written {
         Ok(Ok((effect, rows))) => page(
             &session,
-            StatusCode::OK,
-            Some(Ok(format!(
+            Some(Notice::Done(format!(
                 "已导入 {rows} 行：新增 {} 人，更新 {} 人，{} 人没有变化。",
                 effect.new, effect.changed, effect.unchanged
             ))),

@@ -6,29 +6,22 @@
 use std::collections::HashMap;
 
 use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Form;
 use maud::{html, Markup};
 
 use super::auth::Role;
 use super::store::Session;
-use super::{form_value, html_page, internal, pages, require, require_form, ConsoleState};
+use super::{
+    form_value, html_page, internal, pages, Admins, AnyRole, ConsoleState, Notice, Staff, StaffForm,
+};
 use crate::kiosks::{parse_kiosk_id, EnrolRefusal, KioskRow};
-use trust::pki::{self, CertificateAuthority, CertificateRequest, Validity};
+use trust::pki::{self, CertificateAuthority, CertificateRequest, PkiError, Validity};
 use wire::config::KioskStatus;
 
 /// How long a certificate issued from the console is valid (about 27
 /// months, the usual ceiling for TLS certificates).
 const CERTIFICATE_DAYS: i64 = 825;
-
-fn any_role(_: Role) -> bool {
-    true
-}
-
-fn admin(role: Role) -> bool {
-    role == Role::Admin
-}
 
 /// The start of a fingerprint, enough to tell certificates apart on screen
 /// (the whole one is in the cell's title).
@@ -36,20 +29,19 @@ fn short_fingerprint(sha: &str) -> String {
     format!("{}…", sha.get(..16).unwrap_or(sha))
 }
 
-pub async fn page(State(state): State<ConsoleState>, headers: HeaderMap) -> Response {
-    let session = match require(&state, &headers, any_role) {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
-    answer(&state, &session, None, StatusCode::OK)
+pub async fn page(
+    State(state): State<ConsoleState>,
+    Staff(session, _): Staff<AnyRole>,
+) -> Response {
+    answer(&state, &session, None)
 }
 
-fn answer(
-    state: &ConsoleState,
-    session: &Session,
-    message: Option<Result<String, String>>,
-    status: StatusCode,
-) -> Response {
+/// The page again, with why a form was refused (400).
+fn refused(state: &ConsoleState, session: &Session, message: &str) -> Response {
+    answer(state, session, Some(Notice::Refused(message.into())))
+}
+
+fn answer(state: &ConsoleState, session: &Session, notice: Option<Notice>) -> Response {
     let (rows, audit, names) = {
         let db = state.app.db();
         match db.kiosk_registry().and_then(|rows| {
@@ -77,11 +69,7 @@ fn answer(
     let is_admin = session.role == Role::Admin;
     let body = html! {
         h2 { "终端管理" }
-        @match &message {
-            Some(Ok(m)) => div.notice role="status" { (m) },
-            Some(Err(m)) => div.error role="alert" { (m) },
-            None => {},
-        }
+        @if let Some(notice) = &notice { (notice) }
         p.muted { "每台自助终端凭县 CA 签发的证书连接平台。吊销后，该终端的上传和配置查询立即被拒绝，其他终端不受影响。" }
         (registry_table(&rows, &reports, &names))
         @if is_admin {
@@ -101,14 +89,17 @@ fn answer(
                             td { (entry.username) }
                             td { (action_zh(&entry.action)) }
                             td { (entry.kiosk_id.as_deref().unwrap_or("—")) }
-                            td.wrap { (entry.detail.as_deref().unwrap_or("")) }
+                            td.wrap { (super::config_push::audit_detail_zh(&entry.action, entry.detail.as_deref().unwrap_or(""), &names)) }
                         }
                     }
                 }
             }
         }
     };
-    html_page(status, pages::layout("终端管理", Some(session), body))
+    html_page(
+        Notice::status(notice.as_ref()),
+        pages::layout("终端管理", Some(session), body),
+    )
 }
 
 pub(crate) fn action_zh(action: &str) -> &str {
@@ -281,7 +272,6 @@ fn register(
     cert_pem: &str,
     validity: Validity,
 ) -> Result<(), super::Refusal> {
-    let refuse = |m: String| answer(state, session, Some(Err(m)), StatusCode::BAD_REQUEST);
     let Some(fingerprint) = pki::pem_fingerprint(cert_pem) else {
         return Err(Box::new(internal(
             "an issued certificate has no fingerprint",
@@ -297,78 +287,73 @@ fn register(
     );
     match enrolled {
         Ok(Ok(())) => Ok(()),
-        Ok(Err(EnrolRefusal::Revoked)) => Err(Box::new(refuse(format!(
-            "终端编号 {kiosk_id} 已被吊销，不能再用；请为新终端换一个编号。"
-        )))),
+        Ok(Err(EnrolRefusal::Revoked)) => Err(Box::new(refused(
+            state,
+            session,
+            &format!("终端编号 {kiosk_id} 已被吊销，不能再用；请为新终端换一个编号。"),
+        ))),
         Err(e) => Err(Box::new(internal(e))),
     }
 }
 
+/// Issues a kiosk's certificate from the county CA, registers the kiosk
+/// and answers with the PEM file to take to it. `issue` gives what the
+/// file starts with (a new key and its certificate, or the certificate
+/// signed for the kiosk's own request) and the certificate alone; the CA's
+/// certificate ends the file.
+fn issue_and_register(
+    state: &ConsoleState,
+    session: &Session,
+    kiosk_id: &str,
+    township_code: &str,
+    issue: impl FnOnce(&CertificateAuthority, Validity) -> Result<(String, String), PkiError>,
+) -> Response {
+    let (ca, ca_pem) = match county_ca(state) {
+        Ok(ca) => ca,
+        Err(m) => return refused(state, session, &m),
+    };
+    let validity = Validity::days_from_today(CERTIFICATE_DAYS);
+    let (leading, cert_pem) = match issue(&ca, validity) {
+        Ok(pems) => pems,
+        Err(e) => return internal(e),
+    };
+    if let Err(refusal) = register(state, session, kiosk_id, township_code, &cert_pem, validity) {
+        return *refusal;
+    }
+    download(kiosk_id, format!("{leading}{ca_pem}"))
+}
+
 pub async fn enrol(
     State(state): State<ConsoleState>,
-    headers: HeaderMap,
-    Form(form): Form<Vec<(String, String)>>,
+    StaffForm { session, form, .. }: StaffForm<Admins>,
 ) -> Response {
-    let session = match require_form(&state, &headers, admin, &form) {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
-    let refuse = |m: &str| {
-        answer(
-            &state,
-            &session,
-            Some(Err(m.into())),
-            StatusCode::BAD_REQUEST,
-        )
-    };
+    let refuse = |m: &str| refused(&state, &session, m);
     let Some(kiosk_id) = form_value(&form, "kiosk_id").and_then(parse_kiosk_id) else {
         return refuse("终端编号只能由字母、数字和 - _ . 组成。");
     };
     let Some(township_code) = township(&form) else {
         return refuse("乡镇代码应为9位数字（6位县级行政区划代码加3位乡镇代码）。");
     };
-    let (ca, ca_pem) = match county_ca(&state) {
-        Ok(ca) => ca,
-        Err(m) => return refuse(&m),
-    };
-    let validity = Validity::days_from_today(CERTIFICATE_DAYS);
-    let issued = match ca.issue_client(&kiosk_id, validity) {
-        Ok(issued) => issued,
-        Err(e) => return internal(e),
-    };
-    if let Err(refusal) = register(
+    issue_and_register(
         &state,
         &session,
         &kiosk_id,
         &township_code,
-        &issued.cert_pem,
-        validity,
-    ) {
-        return *refusal;
-    }
-    download(
-        &kiosk_id,
-        format!("{}{}{}", issued.key_pem, issued.cert_pem, ca_pem),
+        |ca, validity| {
+            let issued = ca.issue_client(&kiosk_id, validity)?;
+            Ok((
+                format!("{}{}", issued.key_pem, issued.cert_pem),
+                issued.cert_pem,
+            ))
+        },
     )
 }
 
 pub async fn sign_request(
     State(state): State<ConsoleState>,
-    headers: HeaderMap,
-    Form(form): Form<Vec<(String, String)>>,
+    StaffForm { session, form, .. }: StaffForm<Admins>,
 ) -> Response {
-    let session = match require_form(&state, &headers, admin, &form) {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
-    let refuse = |m: &str| {
-        answer(
-            &state,
-            &session,
-            Some(Err(m.into())),
-            StatusCode::BAD_REQUEST,
-        )
-    };
+    let refuse = |m: &str| refused(&state, &session, m);
     let Some(township_code) = township(&form) else {
         return refuse("乡镇代码应为9位数字（6位县级行政区划代码加3位乡镇代码）。");
     };
@@ -379,45 +364,23 @@ pub async fn sign_request(
     let Some(kiosk_id) = parse_kiosk_id(&request.common_name) else {
         return refuse("证书请求中的终端编号（CN）只能由字母、数字和 - _ . 组成。");
     };
-    let (ca, ca_pem) = match county_ca(&state) {
-        Ok(ca) => ca,
-        Err(m) => return refuse(&m),
-    };
-    let validity = Validity::days_from_today(CERTIFICATE_DAYS);
-    let cert_pem = match ca.sign_request(&request, validity) {
-        Ok(pem) => pem,
-        Err(e) => return internal(e),
-    };
-    if let Err(refusal) = register(
+    issue_and_register(
         &state,
         &session,
         &kiosk_id,
         &township_code,
-        &cert_pem,
-        validity,
-    ) {
-        return *refusal;
-    }
-    download(&kiosk_id, format!("{cert_pem}{ca_pem}"))
+        |ca, validity| {
+            let cert_pem = ca.sign_request(&request, validity)?;
+            Ok((cert_pem.clone(), cert_pem))
+        },
+    )
 }
 
 pub async fn revoke(
     State(state): State<ConsoleState>,
-    headers: HeaderMap,
-    Form(form): Form<Vec<(String, String)>>,
+    StaffForm { session, form, .. }: StaffForm<Admins>,
 ) -> Response {
-    let session = match require_form(&state, &headers, admin, &form) {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
-    let refuse = |m: &str| {
-        answer(
-            &state,
-            &session,
-            Some(Err(m.into())),
-            StatusCode::BAD_REQUEST,
-        )
-    };
+    let refuse = |m: &str| refused(&state, &session, m);
     let Some(kiosk_id) = form_value(&form, "kiosk_id").and_then(parse_kiosk_id) else {
         return refuse("请选择要吊销的终端。");
     };
@@ -440,10 +403,9 @@ pub async fn revoke(
         Ok(true) => answer(
             &state,
             &session,
-            Some(Ok(format!(
+            Some(Notice::Done(format!(
                 "已吊销终端 {kiosk_id}：它的上传和配置查询从现在起都会被拒绝。"
             ))),
-            StatusCode::OK,
         ),
         Ok(false) => refuse("没有这个终端，或它已被吊销。"),
         Err(e) => internal(e),

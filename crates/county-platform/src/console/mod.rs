@@ -12,7 +12,10 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use axum::extract::{Query, Request, State};
+use std::marker::PhantomData;
+
+use axum::extract::{FromRequest, FromRequestParts, Query, Request, State};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -276,6 +279,122 @@ pub(crate) fn anyone(_: Role) -> bool {
     true
 }
 
+/// Which roles may use a page or a form, as a type, so that the
+/// [`Staff`] and [`StaffForm`] extractors can check it before the handler runs.
+pub trait Allowed: Send + Sync + 'static {
+    fn allows(role: Role) -> bool;
+}
+
+/// Any logged-in role.
+pub struct AnyRole;
+/// Who may open a record (personal data and photos).
+pub struct RecordReaders;
+/// Who may accept or return a record.
+pub struct Reviewers;
+/// Administrators only.
+pub struct Admins;
+
+impl Allowed for AnyRole {
+    fn allows(role: Role) -> bool {
+        anyone(role)
+    }
+}
+
+impl Allowed for RecordReaders {
+    fn allows(role: Role) -> bool {
+        role.may_open_records()
+    }
+}
+
+impl Allowed for Reviewers {
+    fn allows(role: Role) -> bool {
+        role.may_review()
+    }
+}
+
+impl Allowed for Admins {
+    fn allows(role: Role) -> bool {
+        role.may_manage_users()
+    }
+}
+
+/// The signed-in staff member behind a page request, of a role `A`
+/// allows; otherwise the handler never runs and the answer is the login
+/// redirect or the refusal page (`require`).
+pub struct Staff<A>(pub Session, PhantomData<A>);
+
+impl<A: Allowed> FromRequestParts<ConsoleState> for Staff<A> {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &ConsoleState,
+    ) -> Result<Self, Self::Rejection> {
+        match require(state, &parts.headers, A::allows) {
+            Ok(session) => Ok(Staff(session, PhantomData)),
+            Err(refusal) => Err(*refusal),
+        }
+    }
+}
+
+/// A posted form (`application/x-www-form-urlencoded`) and its sender: a
+/// signed-in staff member of a role `A` allows, whose form carries the
+/// session's CSRF token (`require_form`). The body is read first, as the
+/// `Form` extractor did before this one.
+pub struct StaffForm<A> {
+    pub session: Session,
+    pub form: Vec<(String, String)>,
+    allowed: PhantomData<A>,
+}
+
+impl<A: Allowed> FromRequest<ConsoleState> for StaffForm<A> {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &ConsoleState) -> Result<Self, Self::Rejection> {
+        let headers = request.headers().clone();
+        let Form(form) = Form::<Vec<(String, String)>>::from_request(request, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        match require_form(state, &headers, A::allows, &form) {
+            Ok(session) => Ok(StaffForm {
+                session,
+                form,
+                allowed: PhantomData,
+            }),
+            Err(refusal) => Err(*refusal),
+        }
+    }
+}
+
+/// What a page says after a form: what was done, or why it was not (then
+/// the page answers 400, so a script or a test sees the refusal).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Notice {
+    Done(String),
+    Refused(String),
+}
+
+impl Notice {
+    /// The status of a page that shows `notice` (none: a plain 200).
+    pub(crate) fn status(notice: Option<&Notice>) -> StatusCode {
+        match notice {
+            Some(Notice::Refused(_)) => StatusCode::BAD_REQUEST,
+            Some(Notice::Done(_)) | None => StatusCode::OK,
+        }
+    }
+}
+
+impl maud::Render for Notice {
+    fn render(&self) -> Markup {
+        html! {
+            @match self {
+                Notice::Done(m) => div.notice role="status" { (m) },
+                Notice::Refused(m) => div.error role="alert" { (m) },
+            }
+        }
+    }
+}
+
 /// Refuses a form whose CSRF token is missing or not the session's.
 /// A form's sender: logged in with an allowed role, and the form carries
 /// the session's CSRF token. Every form handler starts here.
@@ -430,12 +549,8 @@ fn dummy_hash() -> &'static str {
 async fn logout(
     State(state): State<ConsoleState>,
     headers: HeaderMap,
-    Form(form): Form<Vec<(String, String)>>,
+    StaffForm { session, .. }: StaffForm<AnyRole>,
 ) -> Response {
-    let session = match require_form(&state, &headers, anyone, &form) {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
     if let Some(token) = cookie(&headers, SESSION_COOKIE) {
         let db = state.app.db();
         let _ = db.console_session_end(&sha256_hex(token.as_bytes()));
@@ -448,20 +563,14 @@ async fn logout(
     response
 }
 
-async fn users_page(State(state): State<ConsoleState>, headers: HeaderMap) -> Response {
-    let session = match require(&state, &headers, Role::may_manage_users) {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
-    users_answer(&state, &session, None, StatusCode::OK)
+async fn users_page(
+    State(state): State<ConsoleState>,
+    Staff(session, _): Staff<Admins>,
+) -> Response {
+    users_answer(&state, &session, None)
 }
 
-fn users_answer(
-    state: &ConsoleState,
-    session: &Session,
-    message: Option<Result<String, String>>,
-    status: StatusCode,
-) -> Response {
+fn users_answer(state: &ConsoleState, session: &Session, notice: Option<Notice>) -> Response {
     let users = match state.app.db().console_users() {
         Ok(u) => u,
         Err(e) => return internal(e),
@@ -469,11 +578,7 @@ fn users_answer(
     let now = state.now();
     let body = html! {
         h2 { "用户管理" }
-        @match &message {
-            Some(Ok(m)) => div.notice { (m) },
-            Some(Err(m)) => div.error role="alert" { (m) },
-            None => {},
-        }
+        @if let Some(notice) = &notice { (notice) }
         table.users {
             tr { th { "用户名" } th { "角色" } th { "状态" } th { "" } }
             @for (name, role, locked_until) in &users {
@@ -523,17 +628,15 @@ fn users_answer(
             }
         }
     };
-    html_page(status, pages::layout("用户管理", Some(session), body))
+    html_page(
+        Notice::status(notice.as_ref()),
+        pages::layout("用户管理", Some(session), body),
+    )
 }
 
 /// The users page again, with why the form was refused (400).
 fn refuse_on_users_page(state: &ConsoleState, session: &Session, message: &str) -> Response {
-    users_answer(
-        state,
-        session,
-        Some(Err(message.into())),
-        StatusCode::BAD_REQUEST,
-    )
+    users_answer(state, session, Some(Notice::Refused(message.into())))
 }
 
 /// The account a users form names (`username`), if it is a valid name.
@@ -543,13 +646,8 @@ fn form_username(form: &[(String, String)]) -> Option<Username> {
 
 async fn add_user(
     State(state): State<ConsoleState>,
-    headers: HeaderMap,
-    Form(form): Form<Vec<(String, String)>>,
+    StaffForm { session, form, .. }: StaffForm<Admins>,
 ) -> Response {
-    let session = match require_form(&state, &headers, Role::may_manage_users, &form) {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
     let refuse = |message: &str| refuse_on_users_page(&state, &session, message);
     let Some(username) = form_username(&form) else {
         return refuse("用户名只能由小写字母、数字和 . _ - 组成，最多32位。");
@@ -572,23 +670,17 @@ async fn add_user(
     let added = {
         let db = state.app.db();
         db.add_console_user(&username, role, &hash, now)
-            .and_then(|added| {
-                if added {
-                    db.audit(session.username.as_str(), "user_add", None, now)?;
-                }
-                Ok(added)
-            })
+            .and_then(|added| db.audit_if(added, session.username.as_str(), "user_add", now))
     };
     match added {
         Ok(true) => users_answer(
             &state,
             &session,
-            Some(Ok(format!(
+            Some(Notice::Done(format!(
                 "已新增用户 {}（{}）。",
                 username.as_str(),
                 role.name_zh()
             ))),
-            StatusCode::OK,
         ),
         Ok(false) => refuse("该用户名已存在。"),
         Err(e) => internal(e),
@@ -597,31 +689,22 @@ async fn add_user(
 
 async fn unlock_user(
     State(state): State<ConsoleState>,
-    headers: HeaderMap,
-    Form(form): Form<Vec<(String, String)>>,
+    StaffForm { session, form, .. }: StaffForm<Admins>,
 ) -> Response {
-    let session = match require_form(&state, &headers, Role::may_manage_users, &form) {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
     let Some(username) = form_username(&form) else {
         return refuse_on_users_page(&state, &session, "没有这个用户。");
     };
     let unlocked = {
         let db = state.app.db();
         db.console_unlock(&username).and_then(|done| {
-            if done {
-                db.audit(session.username.as_str(), "user_unlock", None, state.now())?;
-            }
-            Ok(done)
+            db.audit_if(done, session.username.as_str(), "user_unlock", state.now())
         })
     };
     match unlocked {
         Ok(true) => users_answer(
             &state,
             &session,
-            Some(Ok(format!("已解锁用户 {}。", username.as_str()))),
-            StatusCode::OK,
+            Some(Notice::Done(format!("已解锁用户 {}。", username.as_str()))),
         ),
         Ok(false) => refuse_on_users_page(&state, &session, "没有这个用户。"),
         Err(e) => internal(e),
@@ -630,13 +713,8 @@ async fn unlock_user(
 
 async fn update_user(
     State(state): State<ConsoleState>,
-    headers: HeaderMap,
-    Form(form): Form<Vec<(String, String)>>,
+    StaffForm { session, form, .. }: StaffForm<Admins>,
 ) -> Response {
-    let session = match require_form(&state, &headers, Role::may_manage_users, &form) {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
     let refuse = |message: &str| refuse_on_users_page(&state, &session, message);
     let Some(username) = form_username(&form) else {
         return refuse("没有这个用户。");
@@ -674,14 +752,9 @@ async fn update_user(
         let db = state.app.db();
         db.console_update_user(&username, role, hash.as_deref())
             .and_then(|found| {
-                if found {
-                    if role.is_some() {
-                        db.audit(session.username.as_str(), "user_role", None, now)?;
-                    }
-                    if hash.is_some() {
-                        db.audit(session.username.as_str(), "user_password", None, now)?;
-                    }
-                }
+                let who = session.username.as_str();
+                db.audit_if(found && role.is_some(), who, "user_role", now)?;
+                db.audit_if(found && hash.is_some(), who, "user_password", now)?;
                 Ok(found)
             })
     };
@@ -689,11 +762,10 @@ async fn update_user(
         Ok(true) => users_answer(
             &state,
             &session,
-            Some(Ok(format!(
+            Some(Notice::Done(format!(
                 "已保存用户 {} 的修改，该用户需重新登录。",
                 username.as_str()
             ))),
-            StatusCode::OK,
         ),
         Ok(false) => refuse("没有这个用户。"),
         Err(e) => internal(e),
@@ -702,13 +774,9 @@ async fn update_user(
 
 async fn audit_page(
     State(state): State<ConsoleState>,
-    headers: HeaderMap,
     Query(_): Query<Vec<(String, String)>>,
+    Staff(session, _): Staff<Admins>,
 ) -> Response {
-    let session = match require(&state, &headers, Role::may_manage_users) {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
     let entries = match state.app.db().audit_log(200) {
         Ok(e) => e,
         Err(e) => return internal(e),

@@ -60,6 +60,11 @@ svg.chart { display: block; margin-bottom: 10px; }
   main { padding: 0; }
   .section { border: none; padding: 0; page-break-inside: avoid; }
   .error { border: 1px solid #8a1c12; }
+  /* An A4 page is narrower than a screen: headers wrap, cells are tighter,
+     so the twelve-category and weekly tables fit the paper, not cut. */
+  th { white-space: normal; }
+  tr > :first-child { white-space: nowrap; }
+  th, td, table.compact th, table.compact td { padding: 3px 4px; font-size: 11px; }
 }
 label.block { display: block; margin-bottom: 8px; font-size: 13px; }
 label.block input[type=text], label.block textarea { display: block; width: 100%; margin-top: 2px; font-size: 15px; }

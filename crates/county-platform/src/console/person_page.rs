@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use axum::extract::{Path as UrlPath, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
@@ -13,9 +13,8 @@ use kiosk_core::record::Record;
 use maud::html;
 use trust::seal;
 
-use super::auth::Role;
 use super::record_page::{changes_table, field_zh};
-use super::{html_page, internal, list, pages, require, ConsoleState};
+use super::{html_page, internal, list, pages, ConsoleState, RecordReaders, Staff};
 use crate::register::PersonRecord;
 
 pub fn routes() -> Router<ConsoleState> {
@@ -30,13 +29,9 @@ fn parse_person_key(text: &str) -> Option<&str> {
 
 async fn show(
     State(state): State<ConsoleState>,
-    headers: HeaderMap,
     UrlPath(person_key): UrlPath<String>,
+    Staff(session, _): Staff<RecordReaders>,
 ) -> Response {
-    let session = match require(&state, &headers, Role::may_open_records) {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
     let not_found = || {
         html_page(
             StatusCode::NOT_FOUND,

@@ -4,19 +4,19 @@
 //! added, renamed and retired, never deleted: a returned record keeps the
 //! text it was returned with, so old decisions read as they did.
 
-use crate::sql::{params, OptionalExtension};
+use crate::sql::{params, OptionalExtension, Row};
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::{get, post};
-use axum::{Form, Router};
+use axum::Router;
 use chrono::{DateTime, Utc};
 use maud::html;
 
-use super::auth::Role;
 use super::record_page::RETURN_FIELDS;
 use super::store::Session;
-use super::{form_value, html_page, internal, pages, require, require_form, ConsoleState};
+use super::{
+    form_value, html_page, internal, pages, Admins, ConsoleState, Notice, Staff, StaffForm,
+};
 use crate::db::{ts, DbError, PlatformDb};
 use kiosk_core::classified;
 
@@ -79,6 +79,16 @@ fn parse_label(text: &str) -> Result<String, String> {
     Ok(label.to_string())
 }
 
+/// A reason from `key, field, label, retired_at IS NOT NULL`.
+fn reason_row(r: &Row) -> Result<ReturnReason, DbError> {
+    Ok(ReturnReason {
+        key: r.get(0)?,
+        field: r.get(1)?,
+        label: r.get(2)?,
+        retired: r.get(3)?,
+    })
+}
+
 impl PlatformDb {
     /// The list in its order; retired ones only with `with_retired`.
     pub fn return_reasons(&self, with_retired: bool) -> Result<Vec<ReturnReason>, DbError> {
@@ -86,14 +96,7 @@ impl PlatformDb {
             "SELECT key, field, label, retired_at IS NOT NULL FROM return_reasons \
              WHERE ?1 OR retired_at IS NULL ORDER BY position, key",
         )?;
-        let rows = stmt.query_map([with_retired], |r| {
-            Ok(ReturnReason {
-                key: r.get(0)?,
-                field: r.get(1)?,
-                label: r.get(2)?,
-                retired: r.get(3)?,
-            })
-        })?;
+        let rows = stmt.query_map([with_retired], reason_row)?;
         rows.collect::<Result<_, _>>()
     }
 
@@ -140,14 +143,7 @@ impl PlatformDb {
             .query_row(
                 "SELECT key, field, label, retired_at IS NOT NULL FROM return_reasons WHERE key = ?1",
                 [key],
-                |r| {
-                    Ok(ReturnReason {
-                        key: r.get(0)?,
-                        field: r.get(1)?,
-                        label: r.get(2)?,
-                        retired: r.get(3)?,
-                    })
-                },
+                reason_row,
             )
             .optional()
     }
@@ -160,31 +156,21 @@ pub fn routes() -> Router<ConsoleState> {
         .route("/reasons/retire", post(retire_reason))
 }
 
-async fn reasons_page(State(state): State<ConsoleState>, headers: HeaderMap) -> Response {
-    let session = match require(&state, &headers, Role::may_manage_users) {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
-    reasons_answer(&state, &session, None, StatusCode::OK)
+async fn reasons_page(
+    State(state): State<ConsoleState>,
+    Staff(session, _): Staff<Admins>,
+) -> Response {
+    reasons_answer(&state, &session, None)
 }
 
-fn reasons_answer(
-    state: &ConsoleState,
-    session: &Session,
-    message: Option<Result<String, String>>,
-    status: StatusCode,
-) -> Response {
+fn reasons_answer(state: &ConsoleState, session: &Session, notice: Option<Notice>) -> Response {
     let reasons = match state.app.db().return_reasons(true) {
         Ok(r) => r,
         Err(e) => return internal(e),
     };
     let body = html! {
         h2 { "退回原因" }
-        @match &message {
-            Some(Ok(m)) => div.notice { (m) },
-            Some(Err(m)) => div.error role="alert" { (m) },
-            None => {},
-        }
+        @if let Some(notice) = &notice { (notice) }
         p.muted { "审核人员退回记录时从此列表选择原因；每条原因对应记录中的一个项目，采集点会在该项目旁显示原因。停用的原因不再出现在退回表单中，已退回记录上的原因照常显示。" }
         table.users {
             tr { th { "原因名称" } th { "对应项目" } th { "状态" } th { "改名" } th { "" } }
@@ -229,20 +215,17 @@ fn reasons_answer(
             }
         }
     };
-    html_page(status, pages::layout("退回原因", Some(session), body))
+    html_page(
+        Notice::status(notice.as_ref()),
+        pages::layout("退回原因", Some(session), body),
+    )
 }
 
 async fn add_reason(
     State(state): State<ConsoleState>,
-    headers: HeaderMap,
-    Form(form): Form<Vec<(String, String)>>,
+    StaffForm { session, form, .. }: StaffForm<Admins>,
 ) -> Response {
-    let session = match require_form(&state, &headers, Role::may_manage_users, &form) {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
-    let refuse =
-        |m: String| reasons_answer(&state, &session, Some(Err(m)), StatusCode::BAD_REQUEST);
+    let refuse = |m: String| reasons_answer(&state, &session, Some(Notice::Refused(m)));
     let Some(field) = form_value(&form, "field").filter(|f| field_name_zh(f).is_some()) else {
         return refuse("请选择对应项目。".into());
     };
@@ -261,8 +244,7 @@ async fn add_reason(
         Ok(_) => reasons_answer(
             &state,
             &session,
-            Some(Ok(format!("已新增退回原因“{label}”。"))),
-            StatusCode::OK,
+            Some(Notice::Done(format!("已新增退回原因“{label}”。"))),
         ),
         Err(e) => internal(e),
     }
@@ -270,15 +252,9 @@ async fn add_reason(
 
 async fn rename_reason(
     State(state): State<ConsoleState>,
-    headers: HeaderMap,
-    Form(form): Form<Vec<(String, String)>>,
+    StaffForm { session, form, .. }: StaffForm<Admins>,
 ) -> Response {
-    let session = match require_form(&state, &headers, Role::may_manage_users, &form) {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
-    let refuse =
-        |m: String| reasons_answer(&state, &session, Some(Err(m)), StatusCode::BAD_REQUEST);
+    let refuse = |m: String| reasons_answer(&state, &session, Some(Notice::Refused(m)));
     let key = form_value(&form, "key").unwrap_or_default();
     let label = match parse_label(form_value(&form, "label").unwrap_or_default()) {
         Ok(l) => l,
@@ -287,23 +263,19 @@ async fn rename_reason(
     let renamed = {
         let db = state.app.db();
         db.rename_return_reason(key, &label).and_then(|found| {
-            if found {
-                db.audit(
-                    session.username.as_str(),
-                    "reason_rename",
-                    None,
-                    state.now(),
-                )?;
-            }
-            Ok(found)
+            db.audit_if(
+                found,
+                session.username.as_str(),
+                "reason_rename",
+                state.now(),
+            )
         })
     };
     match renamed {
         Ok(true) => reasons_answer(
             &state,
             &session,
-            Some(Ok(format!("已改名为“{label}”。"))),
-            StatusCode::OK,
+            Some(Notice::Done(format!("已改名为“{label}”。"))),
         ),
         Ok(false) => refuse("没有这条原因。".into()),
         Err(e) => internal(e),
@@ -312,13 +284,8 @@ async fn rename_reason(
 
 async fn retire_reason(
     State(state): State<ConsoleState>,
-    headers: HeaderMap,
-    Form(form): Form<Vec<(String, String)>>,
+    StaffForm { session, form, .. }: StaffForm<Admins>,
 ) -> Response {
-    let session = match require_form(&state, &headers, Role::may_manage_users, &form) {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
     let key = form_value(&form, "key").unwrap_or_default();
     let retired = form_value(&form, "retired") != Some("0");
     let now = state.now();
@@ -326,33 +293,28 @@ async fn retire_reason(
         let db = state.app.db();
         db.retire_return_reason(key, retired, now)
             .and_then(|found| {
-                if found {
-                    let action = if retired {
-                        "reason_retire"
-                    } else {
-                        "reason_restore"
-                    };
-                    db.audit(session.username.as_str(), action, None, now)?;
-                }
-                Ok(found)
+                let action = if retired {
+                    "reason_retire"
+                } else {
+                    "reason_restore"
+                };
+                db.audit_if(found, session.username.as_str(), action, now)
             })
     };
     match done {
         Ok(true) => reasons_answer(
             &state,
             &session,
-            Some(Ok(if retired {
+            Some(Notice::Done(if retired {
                 "已停用，该原因不再出现在退回表单中。".to_string()
             } else {
                 "已恢复使用。".to_string()
             })),
-            StatusCode::OK,
         ),
         Ok(false) => reasons_answer(
             &state,
             &session,
-            Some(Err("没有这条原因。".into())),
-            StatusCode::BAD_REQUEST,
+            Some(Notice::Refused("没有这条原因。".into())),
         ),
         Err(e) => internal(e),
     }

@@ -2,18 +2,17 @@
 //! photos beside the fields they prove, the photo route, and the decision.
 
 use axum::extract::{Path as UrlPath, Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Form;
 use maud::{html, Markup};
 use uuid::Uuid;
 
-use super::auth::Role;
 use super::list::{self, Filter, STATES};
 use super::reasons::ReturnReason;
 use super::store::{campaign_of, Linked, Session};
 use super::{
-    anyone, form_value, html_page, internal, pages, require, require_form, ConsoleState, Refusal,
+    form_value, html_page, internal, pages, AnyRole, ConsoleState, RecordReaders, Refusal,
+    Reviewers, Staff, StaffForm,
 };
 use crate::db::{DbError, INTAKE_REVIEWER};
 use crate::register::{self, AcceptError};
@@ -111,13 +110,9 @@ fn need_area_zh(area: NeedArea) -> &'static str {
 
 pub async fn list(
     State(state): State<ConsoleState>,
-    headers: HeaderMap,
     Query(query): Query<Vec<(String, String)>>,
+    Staff(session, _): Staff<AnyRole>,
 ) -> Response {
-    let session = match require(&state, &headers, anyone) {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
     let filter = Filter::parse(&query);
     let answer = {
         let db = state.app.db();
@@ -326,6 +321,21 @@ fn open_record(state: &ConsoleState, record_id: Uuid) -> Result<Opened, OpenErro
     })
 }
 
+/// Opens a record off the request thread (unsealing is CPU work); the
+/// page to send instead if it cannot be.
+async fn open_off_thread(
+    state: &ConsoleState,
+    session: &Session,
+    record_id: Uuid,
+) -> Result<Opened, Response> {
+    let worker = state.clone();
+    match tokio::task::spawn_blocking(move || open_record(&worker, record_id)).await {
+        Ok(Ok(opened)) => Ok(opened),
+        Ok(Err(e)) => Err(open_failed(session, e)),
+        Err(e) => Err(internal(e)),
+    }
+}
+
 fn open_failed(session: &Session, error: OpenError) -> Response {
     match error {
         OpenError::NotFound => html_page(
@@ -385,23 +395,16 @@ fn document_name(doc: &DocumentPhoto) -> String {
 /// with the vendor's library: a download, never shown.
 pub async fn chip_portrait(
     State(state): State<ConsoleState>,
-    headers: HeaderMap,
     UrlPath(record_id): UrlPath<String>,
+    Staff(session, _): Staff<RecordReaders>,
 ) -> Response {
-    let session = match require(&state, &headers, Role::may_open_records) {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
     let record_id = match parse_record_id(&session, &record_id) {
         Ok(id) => id,
         Err(r) => return *r,
     };
-    let worker = state.clone();
-    let opened = tokio::task::spawn_blocking(move || open_record(&worker, record_id)).await;
-    let opened = match opened {
-        Ok(Ok(o)) => o,
-        Ok(Err(e)) => return open_failed(&session, e),
-        Err(e) => return internal(e),
+    let opened = match open_off_thread(&state, &session, record_id).await {
+        Ok(o) => o,
+        Err(r) => return r,
     };
     let Some(raw) = opened.record.photos.card_portrait_wlt.as_ref() else {
         return html_page(
@@ -432,23 +435,16 @@ pub async fn chip_portrait(
 
 pub async fn photo(
     State(state): State<ConsoleState>,
-    headers: HeaderMap,
     UrlPath((record_id, name)): UrlPath<(String, String)>,
+    Staff(session, _): Staff<RecordReaders>,
 ) -> Response {
-    let session = match require(&state, &headers, Role::may_open_records) {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
     let record_id = match parse_record_id(&session, &record_id) {
         Ok(id) => id,
         Err(r) => return *r,
     };
-    let worker = state.clone();
-    let opened = tokio::task::spawn_blocking(move || open_record(&worker, record_id)).await;
-    let opened = match opened {
-        Ok(Ok(o)) => o,
-        Ok(Err(e)) => return open_failed(&session, e),
-        Err(e) => return internal(e),
+    let opened = match open_off_thread(&state, &session, record_id).await {
+        Ok(o) => o,
+        Err(r) => return r,
     };
     let bytes = named_photos(&opened.record)
         .into_iter()
@@ -959,13 +955,9 @@ fn decision_form(session: &Session, record_id: Uuid, reasons_in_use: &[ReturnRea
 
 pub async fn show(
     State(state): State<ConsoleState>,
-    headers: HeaderMap,
     UrlPath(record_id): UrlPath<String>,
+    Staff(session, _): Staff<RecordReaders>,
 ) -> Response {
-    let session = match require(&state, &headers, Role::may_open_records) {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
     let record_id = match parse_record_id(&session, &record_id) {
         Ok(id) => id,
         Err(r) => return *r,
@@ -980,12 +972,9 @@ async fn show_answer(
     error: Option<String>,
     status: StatusCode,
 ) -> Response {
-    let worker = state.clone();
-    let opened = tokio::task::spawn_blocking(move || open_record(&worker, record_id)).await;
-    let opened = match opened {
-        Ok(Ok(o)) => o,
-        Ok(Err(e)) => return open_failed(session, e),
-        Err(e) => return internal(e),
+    let opened = match open_off_thread(state, session, record_id).await {
+        Ok(o) => o,
+        Err(r) => return r,
     };
     let _ = state.app.db().audit(
         session.username.as_str(),
@@ -1054,14 +1043,9 @@ pub fn parse_return_reasons(
 
 pub async fn decide(
     State(state): State<ConsoleState>,
-    headers: HeaderMap,
     UrlPath(record_id): UrlPath<String>,
-    Form(form): Form<Vec<(String, String)>>,
+    StaffForm { session, form, .. }: StaffForm<Reviewers>,
 ) -> Response {
-    let session = match require_form(&state, &headers, Role::may_review, &form) {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
     let record_id = match parse_record_id(&session, &record_id) {
         Ok(id) => id,
         Err(r) => return *r,

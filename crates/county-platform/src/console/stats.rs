@@ -11,7 +11,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
@@ -19,7 +19,7 @@ use chrono::{DateTime, Duration, Utc};
 use maud::{html, Markup};
 
 use super::list::{self, STATES};
-use super::{anyone, html_page, internal, pages, require, ConsoleState};
+use super::{html_page, internal, pages, AnyRole, ConsoleState, Staff};
 use crate::db::{ts, DbError, PlatformDb};
 use crate::sql::params;
 use kiosk_core::category::Category;
@@ -195,13 +195,9 @@ fn week_columns(weeks: &[u64; WEEKS], silent: bool) -> Markup {
 
 async fn page(
     State(state): State<ConsoleState>,
-    headers: HeaderMap,
     Query(query): Query<Vec<(String, String)>>,
+    Staff(session, _): Staff<AnyRole>,
 ) -> Response {
-    let session = match require(&state, &headers, anyone) {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
     let chosen_state = query
         .iter()
         .find(|(k, _)| k == "state")

@@ -377,6 +377,21 @@ impl PlatformDb {
         Ok(())
     }
 
+    /// Audits a change that may have found nothing to change (no such user,
+    /// no such reason): only a change made is an action. Gives `changed` back.
+    pub fn audit_if(
+        &self,
+        changed: bool,
+        username: &str,
+        action: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, DbError> {
+        if changed {
+            self.audit(username, action, None, now)?;
+        }
+        Ok(changed)
+    }
+
     /// The newest `limit` audit entries, newest first.
     pub fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>, DbError> {
         let mut stmt = self.conn.prepare_cached(

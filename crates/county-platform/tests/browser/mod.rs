@@ -23,6 +23,24 @@ pub fn find_program(names: &[&str]) -> Option<PathBuf> {
     })
 }
 
+/// Chromium and chromedriver; without them the test is skipped with a loud
+/// line naming `test`, except under CI, where their absence fails it.
+pub fn chromium_or_skip(test: &str) -> Option<(PathBuf, PathBuf)> {
+    match (
+        find_program(&["chromium", "chromium-browser"]),
+        find_program(&["chromedriver"]),
+    ) {
+        (Some(chromium), Some(chromedriver)) => Some((chromium, chromedriver)),
+        _ => {
+            if std::env::var_os("CI").is_some() {
+                panic!("chromium and chromedriver are needed (apt-get install chromium chromium-driver; scripts/setup.sh installs them)");
+            }
+            eprintln!("\n\n*** SKIPPED {test}: chromium or chromedriver missing; install them with scripts/setup.sh ***\n\n");
+            None
+        }
+    }
+}
+
 /// chromedriver on a free port; killed when dropped.
 pub struct Driver {
     child: Child,
@@ -153,4 +171,41 @@ pub async fn log_in(browser: &Client, url: &str, (name, password): (&str, &str))
     fill(browser, "input[name=password]", password).await;
     submit(browser, "form[action='/login'] button").await;
     text(browser).await
+}
+
+/// A Chrome DevTools Protocol command, sent through chromedriver's
+/// `goog/cdp/execute` endpoint (WebDriver itself cannot switch media).
+// Only console_browser's print test uses it; the other binary has it too.
+#[allow(dead_code)]
+#[derive(Debug)]
+struct DevTools {
+    command: &'static str,
+    params: serde_json::Value,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for DevTools {
+    fn endpoint(
+        &self,
+        base_url: &reqwest::Url,
+        session_id: Option<&str>,
+    ) -> Result<reqwest::Url, <reqwest::Url as std::str::FromStr>::Err> {
+        base_url.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &reqwest::Url) -> (axum::http::Method, Option<String>) {
+        let body = json!({ "cmd": self.command, "params": self.params });
+        (axum::http::Method::POST, Some(body.to_string()))
+    }
+}
+
+/// Sends one DevTools command to the page (e.g. "Emulation.setEmulatedMedia").
+#[allow(dead_code)]
+pub async fn dev_tools(browser: &Client, command: &'static str, params: serde_json::Value) {
+    browser
+        .issue_cmd(DevTools { command, params })
+        .await
+        .unwrap_or_else(|e| panic!("{command}: {e}"));
 }
