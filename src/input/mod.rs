@@ -54,7 +54,15 @@ impl Key {
             _ => {
                 let mut chars = name.chars();
                 match (chars.next(), chars.next()) {
-                    (Some(c), None) if !c.is_control() && !c.is_whitespace() => Some(Key::Char(c)),
+                    // Slint names arrows, F-keys and the like with
+                    // private-use characters: they are not text.
+                    (Some(c), None)
+                        if !c.is_control()
+                            && !c.is_whitespace()
+                            && !('\u{E000}'..='\u{F8FF}').contains(&c) =>
+                    {
+                        Some(Key::Char(c))
+                    }
                     _ => None,
                 }
             }
