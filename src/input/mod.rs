@@ -253,3 +253,21 @@ impl InputError {
         }
     }
 }
+
+#[cfg(test)]
+mod key_tests {
+    use super::Key;
+
+    #[test]
+    fn keys_that_are_not_text_are_refused() {
+        assert_eq!(Key::parse("a"), Some(Key::Char('a')));
+        assert_eq!(Key::parse("X"), Some(Key::Char('X')));
+        assert_eq!(Key::parse("backspace"), Some(Key::Backspace));
+        // Slint's names for the arrow keys, F1 and Home: private-use characters.
+        for name in ["\u{F700}", "\u{F701}", "\u{F704}", "\u{F729}"] {
+            assert_eq!(Key::parse(name), None, "{name:?}");
+        }
+        assert_eq!(Key::parse("\u{8}"), None);
+        assert_eq!(Key::parse("ab"), None);
+    }
+}
