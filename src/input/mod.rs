@@ -54,7 +54,15 @@ impl Key {
             _ => {
                 let mut chars = name.chars();
                 match (chars.next(), chars.next()) {
-                    (Some(c), None) if !c.is_control() && !c.is_whitespace() => Some(Key::Char(c)),
+                    // Slint names arrows, F-keys and the like with
+                    // private-use characters: they are not text.
+                    (Some(c), None)
+                        if !c.is_control()
+                            && !c.is_whitespace()
+                            && !('\u{E000}'..='\u{F8FF}').contains(&c) =>
+                    {
+                        Some(Key::Char(c))
+                    }
                     _ => None,
                 }
             }
@@ -243,5 +251,23 @@ impl InputError {
             InputError::Engine { .. } => "输入出了点问题，请再试一次".to_string(),
             InputError::NoSuchCandidate { .. } => "请从候选字中重新选择".to_string(),
         }
+    }
+}
+
+#[cfg(test)]
+mod key_tests {
+    use super::Key;
+
+    #[test]
+    fn keys_that_are_not_text_are_refused() {
+        assert_eq!(Key::parse("a"), Some(Key::Char('a')));
+        assert_eq!(Key::parse("X"), Some(Key::Char('X')));
+        assert_eq!(Key::parse("backspace"), Some(Key::Backspace));
+        // Slint's names for the arrow keys, F1 and Home: private-use characters.
+        for name in ["\u{F700}", "\u{F701}", "\u{F704}", "\u{F729}"] {
+            assert_eq!(Key::parse(name), None, "{name:?}");
+        }
+        assert_eq!(Key::parse("\u{8}"), None);
+        assert_eq!(Key::parse("ab"), None);
     }
 }

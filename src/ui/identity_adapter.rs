@@ -103,6 +103,9 @@ pub fn show(ui: &AppWindow, view: &View) {
             Some(true) => "found",
             // Not new to this kiosk: an unfinished registration was resumed.
             Some(false) if view.resumed_draft => "resumed",
+            // Not new either: the county returned their last record, whose
+            // reasons the notice below the page shows.
+            Some(false) if view.returned.is_some() => "returned",
             Some(false) => "new",
             None => "",
         }

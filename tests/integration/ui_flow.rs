@@ -1102,7 +1102,7 @@ fn help_texts_from_configuration_open_are_spoken_and_close() {
     assert_eq!(h.help_panel().as_deref(), Some(long.as_str()));
     let close = h.find("关闭帮助");
     assert!(close[0].absolute_position().y + close[0].size().height <= 1080.0);
-    assert!(!h.find("下面还有内容，请用手指向上滑动").is_empty());
+    assert!(!h.find("下面还有内容，点这里或用手指向上滑动").is_empty());
     h.tap("大字号");
     reconfigure_help(&h, Some("请核对姓名和身份证号码。"));
     assert_eq!(h.help_panel().as_deref(), Some("请核对姓名和身份证号码。"));
@@ -1201,4 +1201,164 @@ fn remembered_years_and_a_check_for_staff_on_screen() {
     h.screenshot("11b-review-checks-for-staff");
     h.tap("打印回执");
     assert_eq!(h.screen(), Screen::Sign);
+}
+
+/// Press and release one key on a physical keyboard.
+fn press_physical_key(h: &Harness, text: slint::SharedString) {
+    let window = h.ui.window();
+    window.dispatch_event(WindowEvent::KeyPressed { text: text.clone() });
+    window.dispatch_event(WindowEvent::KeyReleased { text });
+    h.advance(0.25);
+}
+
+/// A physical keyboard (staff's USB keyboard, an adapted one) types into
+/// the field the on-screen keyboard is up for, under the same rules as the
+/// keys on screen; keys that are not text (arrows) type nothing; Enter
+/// finishes like 完成.
+#[test]
+fn a_physical_keyboard_types_while_the_on_screen_keyboard_is_up() {
+    let h = harness();
+    h.tap("开始登记");
+    h.advance(2.5);
+    assert_eq!(h.screen(), Screen::Identity);
+    h.open_keyboard("联系电话（手机或座机）");
+    for key in "1380013800x".chars() {
+        press_physical_key(&h, key.to_string().into());
+    }
+    // The digit pad's rules hold: no letter in a phone number.
+    assert_eq!(h.record(|r| r.identity.phone.clone()), "1380013800");
+    press_physical_key(&h, slint::platform::Key::LeftArrow.into());
+    press_physical_key(&h, "1".into());
+    press_physical_key(&h, "9".into());
+    press_physical_key(&h, slint::platform::Key::Backspace.into());
+    assert_eq!(h.record(|r| r.identity.phone.clone()), "13800138001");
+    press_physical_key(&h, slint::platform::Key::Return.into());
+    assert!(!h.keyboard().get_open(), "Enter finishes like 完成");
+    // Without the on-screen keyboard up, keys type nothing.
+    press_physical_key(&h, "5".into());
+    assert_eq!(h.record(|r| r.identity.phone.clone()), "13800138001");
+    // Free text: Shift does not stop pinyin.
+    h.open_keyboard("现在住的地方（和身份证不同时填写）");
+    h.tap("拼音输入");
+    for key in "Kanbing".chars() {
+        press_physical_key(&h, key.to_string().into());
+    }
+    assert!(
+        h.candidates().contains(&"候选 看病".to_string()),
+        "{:?}",
+        h.candidates()
+    );
+}
+
+/// Met on a walk through the demo: at 特大 the identity page pushed the
+/// notice of a returned record off the screen, and its subtitle said
+/// 这是新登记. The page now scrolls, the notice stays in view above 下一步,
+/// and the "下面还有" pill scrolls the page when tapped.
+#[test]
+fn a_returned_record_notice_stays_in_view_at_extra_large_text() {
+    let h = harness();
+    let card = stand_in::sample_card().unwrap();
+    let returned = kiosk_core::session::ReturnedRecord {
+        record_id: uuid::Uuid::from_u128(0x5e7),
+        record_number: "K7Q2-M9XD-3F8A".into(),
+        reasons_zh: vec!["退伍证照片不清晰，请重新拍摄".into()],
+    };
+    h.sim
+        .borrow_mut()
+        .returned
+        .push((card.text.id_number.as_str().to_string(), returned));
+    h.tap("开始登记");
+    h.advance(2.5);
+    h.tap("特大字号");
+    assert_eq!(h.screen(), Screen::Identity);
+    let notice = h.notice();
+    assert!(notice.contains("县里退回了您上次的登记"), "{notice}");
+    assert_eq!(
+        h.ui.global::<veteran_kiosk::ui::IdentityView>()
+            .get_found()
+            .to_string(),
+        "returned"
+    );
+    let bottom = |label: &str| {
+        let found = h.find(label);
+        assert_eq!(found.len(), 1, "one {label:?}");
+        (
+            found[0].absolute_position().y,
+            found[0].absolute_position().y + found[0].size().height,
+        )
+    };
+    let (_, notice_bottom) = bottom(&notice);
+    let (next_top, _) = bottom("下一步");
+    assert!(
+        notice_bottom > 0.0 && notice_bottom <= next_top,
+        "the notice ({notice_bottom}) ends above 下一步 ({next_top})"
+    );
+    // The last row of the card is below the fold until the pill is tapped.
+    let last_row = "信息来源：读取身份证";
+    assert!(h.find(last_row).is_empty(), "{last_row} starts out of view");
+    h.screenshot("03f-identity-record-returned-extra-large");
+    h.tap("下面还有内容，点这里或用手指向上滑动");
+    assert_eq!(
+        h.find(last_row).len(),
+        1,
+        "a tap on the pill scrolls the page"
+    );
+}
+
+/// The bottom bar's buttons are as wide as their words at every text size
+/// ("改好了，返回核对" wrapped and ran out of its button at 大).
+#[test]
+fn bottom_bar_buttons_hold_their_words_at_every_text_size() {
+    let h = harness();
+    h.tap("开始登记");
+    h.advance(2.5);
+    for size in ["标准字号", "大字号", "特大字号"] {
+        h.tap(size);
+        // The bar as it is after "去修改" on the review.
+        h.ui.global::<Nav>().set_show_back_to_review(true);
+        i_slint_backend_testing::mock_elapsed_time(StdDuration::from_millis(0));
+        let button = h.find("改好了，返回核对");
+        assert_eq!(button.len(), 1);
+        let width = button[0].size().width;
+        // 8 glyphs of the button's text size (body × 1.1) and its padding.
+        let scale = [1.0, 1.25, 1.5][["标准字号", "大字号", "特大字号"]
+            .iter()
+            .position(|s| *s == size)
+            .unwrap()];
+        let needed = 8.0 * 30.0 * scale * 1.1 + 32.0;
+        assert!(width >= needed, "{size}: {width} < {needed}");
+    }
+    h.tap("大字号");
+    h.ui.global::<Nav>().set_show_back_to_review(true);
+    h.screenshot("03g-back-to-review-button-large");
+}
+
+/// The staff queue at 大: the time, the record and the county's reasons
+/// each have room (the time was cut to "18:3" and the reasons squeezed
+/// into a narrow column).
+#[test]
+fn the_staff_queue_has_room_at_large_text() {
+    let h = harness();
+    let returned = kiosk_core::session::ReturnedRecord {
+        record_id: uuid::Uuid::from_u128(0x5e7),
+        record_number: "K7Q2-M9XD-3F8A".into(),
+        reasons_zh: vec!["退伍证照片看不清本人信息页，请重新拍摄".into()],
+    };
+    let card = stand_in::sample_card().unwrap();
+    h.sim
+        .borrow_mut()
+        .returned
+        .push((card.text.id_number.as_str().to_string(), returned));
+    h.tap("大字号");
+    h.tap("工作人员入口");
+    h.enter_pin(PIN);
+    h.tap("上传队列");
+    let queue = h.ui.global::<StaffView>().get_queue();
+    let row = queue.iter().find(|r| r.returned).expect("a returned row");
+    let at = h.find(&row.at);
+    assert_eq!(at.len(), 1, "the time {:?} is on show", row.at);
+    // The time's box is as wide as its text needs: 11 characters at about
+    // 0.6 em each.
+    assert!(at[0].size().width >= 11.0 * 0.6 * 30.0 * 1.25);
+    h.screenshot("20d-staff-queue-returned-large");
 }

@@ -1992,6 +1992,28 @@ fn a_record_the_county_returned_is_superseded_by_the_new_one_and_its_reasons_sho
     assert!(s.view(at(122)).returned.is_none());
 }
 
+/// The county's reasons stay below the identity page while the person
+/// works there: a text size or the phone number (each clears a passing
+/// notice) do not take them away; the next page does, and the review
+/// shows them again (`View::returned`).
+#[test]
+fn the_reasons_of_a_returned_record_stay_on_the_identity_page_while_the_person_types() {
+    let mut script = to_review();
+    script.insert(3, (6, Event::ReturnedRecordFound(returned_record())));
+    let mut s = session();
+    run(&mut s, script[..5].to_vec());
+    let reasons = returned_record().notice_zh();
+    s.handle(Event::ChooseTextSize(TextSize::ExtraLarge), at(7));
+    assert_eq!(s.view(at(7)).notice.as_deref(), Some(reasons.as_str()));
+    s.handle(Event::PhoneEntered("1380013800".into()), at(8));
+    assert_eq!(s.view(at(8)).notice.as_deref(), Some(reasons.as_str()));
+    s.handle(Event::PhoneEntered("13800138000".into()), at(9));
+    s.handle(Event::Next, at(10));
+    assert_eq!(s.view(at(10)).step, Step::Portrait);
+    assert_eq!(s.view(at(10)).notice, None);
+    assert!(s.view(at(10)).returned.is_some());
+}
+
 #[test]
 fn a_returned_record_reported_outside_the_identity_page_changes_nothing() {
     let mut s = session();

@@ -152,7 +152,17 @@ impl Session {
             document_checklist: self.checklist(&chosen),
             problems,
             checks,
-            notice: self.notice.clone(),
+            // The county's reasons for a returned record stay below the
+            // identity page while the person works there (every event
+            // clears a passing notice: the first tap, even on a text size,
+            // took the reasons away); a newer notice takes the place while
+            // it lasts.
+            notice: self.notice.clone().or_else(|| {
+                self.returned
+                    .as_ref()
+                    .filter(|_| self.step == Step::Identity)
+                    .map(ReturnedRecord::notice_zh)
+            }),
             idle_countdown: self
                 .warning_since
                 .map(|since| whole_seconds_left(self.settings.warning_seconds() - (now - since))),
