@@ -115,6 +115,48 @@ fn enqueue(c: &mut Criterion) {
     group.finish();
 }
 
+/// Where the time of one enqueue goes, stage by stage, on the same record.
+fn enqueue_stages(c: &mut Criterion) {
+    let recipient = age::x25519::Identity::generate().to_public();
+    let template = full_record(3);
+    let (valid, blobs) = valid_copy(&template);
+    let record = valid.record();
+    let mut group = c.benchmark_group("enqueue_stages");
+    group.bench_function("plaintext", |b| {
+        b.iter(|| seal::envelope_plaintext(record, &blobs).unwrap())
+    });
+    let plaintext = seal::envelope_plaintext(record, &blobs).unwrap();
+    group.bench_function("sha256_plaintext", |b| {
+        b.iter(|| trust::sha256_hex(&plaintext))
+    });
+    group.bench_function("age_encrypt", |b| {
+        b.iter(|| seal::encrypt(&recipient, &plaintext).unwrap())
+    });
+    let sealed = seal::encrypt(&recipient, &plaintext).unwrap();
+    // The same blob committed the way the outbox commits it: WAL, FULL.
+    let dir = tempfile::tempdir().unwrap();
+    let conn = rusqlite::Connection::open(dir.path().join("blobs.sqlite3")).unwrap();
+    conn.pragma_update(None, "journal_mode", "WAL").unwrap();
+    conn.pragma_update(None, "synchronous", "FULL").unwrap();
+    conn.pragma_update(None, "secure_delete", "ON").unwrap();
+    conn.execute_batch("CREATE TABLE t (seq INTEGER PRIMARY KEY, sealed BLOB NOT NULL)")
+        .unwrap();
+    group.bench_function("sqlite_commit_full", |b| {
+        b.iter(|| {
+            conn.execute("INSERT INTO t (sealed) VALUES (?1)", [&sealed])
+                .unwrap()
+        })
+    });
+    conn.pragma_update(None, "synchronous", "OFF").unwrap();
+    group.bench_function("sqlite_commit_no_fsync", |b| {
+        b.iter(|| {
+            conn.execute("INSERT INTO t (sealed) VALUES (?1)", [&sealed])
+                .unwrap()
+        })
+    });
+    group.finish();
+}
+
 /// An outbox with `n` queued records, written directly (the clear part
 /// and a small stand-in for the sealed bytes) so the setup is quick.
 fn prepared_outbox(path: &std::path::Path, n: usize) {
@@ -253,6 +295,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = enqueue, listing, upload
+    targets = enqueue, enqueue_stages, listing, upload
 }
 criterion_main!(benches);
