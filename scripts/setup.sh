@@ -14,6 +14,7 @@ APT_PACKAGES=(
   libzinnia0 tegaki-zinnia-simplified-chinese      # handwriting input (zinnia + Tegaki model)
   espeak-ng                                        # spoken prompts in Mandarin
   chromium chromium-driver                         # county console browser tests (headless)
+  age                                              # opening a sealed record by hand (crates/trust/tests/age_cli.rs)
 )
 
 missing=()
