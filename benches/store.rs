@@ -22,7 +22,7 @@ use rusqlite::params;
 use trust::pki::DemoPki;
 use trust::seal;
 use veteran_kiosk::cli::demo::{allowed_selections, generate, DemoOptions, PhotoPool};
-use veteran_kiosk::store::{Blobs, ListFilter, Store};
+use veteran_kiosk::store::{Blobs, ListFilter, LocalKey, Store};
 use veteran_kiosk::sync::client::{ClientSettings, PlatformClient};
 use veteran_kiosk::sync::core::{RetryPolicy, SplitMix64};
 use veteran_kiosk::sync::worker::run_once;
@@ -100,18 +100,95 @@ fn valid_copy(template: &(Record, Blobs)) -> (ValidRecord, Blobs) {
 fn enqueue(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open(&dir.path().join("outbox.sqlite3")).unwrap();
+    let key = LocalKey::generate();
     let recipient = age::x25519::Identity::generate().to_public();
     let template = full_record(1);
     let total = template.1.total_bytes();
     let mut group = c.benchmark_group("enqueue");
     group.throughput(Throughput::Bytes(total));
-    group.bench_function("durable_full_record_3x300KB", |b| {
+    // One enqueue after another, nothing in between: SQLite's automatic
+    // checkpoint runs inside about one commit in three.
+    group.bench_function("back_to_back_full_record_4x300KB", |b| {
         b.iter_batched(
             || valid_copy(&template),
             |(valid, blobs)| store.enqueue(&valid, &blobs, &recipient).unwrap(),
             BatchSize::SmallInput,
         )
     });
+    // What the person at the kiosk waits for: the session's draft (with the
+    // same photos) was saved while they went through the pages and the
+    // store thread checkpointed when idle; the enqueue seals, commits and
+    // wipes the draft in the same transaction.
+    let store = std::cell::RefCell::new(store);
+    group.bench_function("kiosk_full_record_4x300KB_draft_wiped", |b| {
+        b.iter_batched(
+            || {
+                let (valid, blobs) = valid_copy(&template);
+                let store = store.borrow();
+                store
+                    .save_draft(&key, valid.record(), &blobs, Utc::now())
+                    .unwrap();
+                store.checkpoint().unwrap();
+                (valid, blobs)
+            },
+            |(valid, blobs)| {
+                store
+                    .borrow_mut()
+                    .enqueue(&valid, &blobs, &recipient)
+                    .unwrap()
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    group.finish();
+}
+
+/// Where the time of one enqueue goes, stage by stage, on the same record:
+/// format 1 (JSON, photos in base64) beside format 2 (tar, raw photos),
+/// and the SQLite commit of each one's sealed bytes.
+fn enqueue_stages(c: &mut Criterion) {
+    let recipient = age::x25519::Identity::generate().to_public();
+    let template = full_record(3);
+    let (valid, blobs) = valid_copy(&template);
+    let record = valid.record();
+    let mut group = c.benchmark_group("enqueue_stages");
+    group.bench_function("v1_plaintext_base64_json", |b| {
+        b.iter(|| seal::envelope_plaintext_v1(record, &blobs).unwrap())
+    });
+    let plaintext_v1 = seal::envelope_plaintext_v1(record, &blobs).unwrap();
+    group.bench_function("v1_sha256_plaintext", |b| {
+        b.iter(|| trust::sha256_hex(&plaintext_v1))
+    });
+    group.bench_function("v1_age_encrypt", |b| {
+        b.iter(|| seal::encrypt(&recipient, &plaintext_v1).unwrap())
+    });
+    group.bench_function("v2_manifest_and_hash", |b| {
+        b.iter(|| seal::Envelope::of(record, &blobs).unwrap().content_sha256())
+    });
+    let envelope = seal::Envelope::of(record, &blobs).unwrap();
+    group.bench_function("v2_tar_into_age", |b| {
+        b.iter(|| envelope.seal(&recipient).unwrap())
+    });
+    let sealed_v1 = seal::encrypt(&recipient, &plaintext_v1).unwrap();
+    let sealed_v2 = envelope.seal(&recipient).unwrap();
+    // The sealed bytes committed the way the outbox commits them: WAL, FULL.
+    let dir = tempfile::tempdir().unwrap();
+    let conn = rusqlite::Connection::open(dir.path().join("blobs.sqlite3")).unwrap();
+    conn.pragma_update(None, "journal_mode", "WAL").unwrap();
+    conn.pragma_update(None, "synchronous", "FULL").unwrap();
+    conn.execute_batch("CREATE TABLE t (seq INTEGER PRIMARY KEY, sealed BLOB NOT NULL)")
+        .unwrap();
+    for (name, sealed) in [("v1", &sealed_v1), ("v2", &sealed_v2)] {
+        group.bench_function(
+            format!("{name}_sqlite_commit_full_{}KB", sealed.len() / 1000),
+            |b| {
+                b.iter(|| {
+                    conn.execute("INSERT INTO t (sealed) VALUES (?1)", [sealed])
+                        .unwrap()
+                })
+            },
+        );
+    }
     group.finish();
 }
 
@@ -253,6 +330,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = enqueue, listing, upload
+    targets = enqueue, enqueue_stages, listing, upload
 }
 criterion_main!(benches);

@@ -15,6 +15,7 @@ APT_PACKAGES=(
   espeak-ng                                        # spoken prompts in Mandarin
   chromium chromium-driver                         # county console browser tests (headless)
   postgresql                                       # the platform on PostgreSQL: its tests start a server of their own (testing.rs)
+  age                                              # opening a sealed record by hand (crates/trust/tests/age_cli.rs)
 )
 
 missing=()

@@ -225,11 +225,13 @@ fn store_upload(
         .map(|(id_number, _)| state.person_key(id_number));
     let rejected = checked.as_ref().err();
     if let Some(reasons) = rejected {
-        // A record nobody can open is not kept: there is nothing to review.
-        if reasons
-            .iter()
-            .any(|r| r.code == "sealed_unreadable" || r.code == "record_id_mismatch")
-        {
+        // A record nobody can open is not kept: there is nothing to review
+        // (a format this platform does not know yet: nothing until it is upgraded).
+        if reasons.iter().any(|r| {
+            r.code == "sealed_unreadable"
+                || r.code == "record_id_mismatch"
+                || r.code == "sealed_format"
+        }) {
             return answer(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 UploadAnswer::Rejected {

@@ -12,6 +12,7 @@ pub mod files;
 pub mod keys;
 pub mod pki;
 pub mod seal;
+pub mod ustar;
 
 use sha2::{Digest, Sha256};
 

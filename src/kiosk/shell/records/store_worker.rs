@@ -173,6 +173,11 @@ impl StoreWorker {
                 last_expiry = Instant::now();
             }
             if queued.is_empty() {
+                // Idle: the log goes into the database file now, so the
+                // next enqueue's commit does not pay for it.
+                if let Err(e) = self.store.checkpoint() {
+                    tracing::warn!(code = e.code(), "outbox checkpoint failed: {e}");
+                }
                 self.refresh_stats();
             }
         }
