@@ -209,6 +209,14 @@ pub fn parse_date(cell: &Cell) -> Option<NaiveDate> {
 
 /// The first sheet of an .xlsx file as rows of cells.
 pub fn read_xlsx(bytes: &[u8]) -> Result<Vec<Vec<Cell>>, String> {
+    // calamine 0.30 indexes past its buffers on some damaged sheets (found
+    // by fuzzing, crates/fuzz): the clerk gets "not a valid file", not a
+    // dropped connection.
+    std::panic::catch_unwind(|| read_xlsx_unguarded(bytes))
+        .unwrap_or_else(|_| Err("文件不是有效的 Excel（.xlsx）文件，或已损坏。".to_string()))
+}
+
+fn read_xlsx_unguarded(bytes: &[u8]) -> Result<Vec<Vec<Cell>>, String> {
     use calamine::{Data, Reader, Xlsx};
     let mut workbook: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes.to_vec()))
         .map_err(|_| "文件不是有效的 Excel（.xlsx）文件。".to_string())?;
@@ -1040,6 +1048,37 @@ mod tests {
             .problems
             .iter()
             .any(|p| p.contains("无法识别")));
+    }
+
+    /// Found by fuzzing (crates/fuzz, import_xlsx): a cell naming a shared
+    /// string past the end of the list made calamine index out of bounds.
+    #[test]
+    fn a_damaged_xlsx_is_refused_not_a_panic() {
+        use std::io::{Read, Write};
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        sheet.write_string(0, 0, "姓名").unwrap();
+        let good = book.save_to_buffer().unwrap();
+        assert_eq!(read_xlsx(&good).unwrap(), vec![vec![t("姓名")]]);
+        let mut archive = zip::ZipArchive::new(Cursor::new(good)).unwrap();
+        let mut writer = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        for i in 0..archive.len() {
+            let mut file = archive.by_index(i).unwrap();
+            let mut data = Vec::new();
+            file.read_to_end(&mut data).unwrap();
+            if file.name() == "xl/worksheets/sheet1.xml" {
+                let xml = String::from_utf8(data).unwrap();
+                assert!(xml.contains("<v>0</v>"), "{xml}");
+                data = xml.replace("<v>0</v>", "<v>33</v>").into_bytes();
+            }
+            writer
+                .start_file(file.name(), zip::write::SimpleFileOptions::default())
+                .unwrap();
+            writer.write_all(&data).unwrap();
+        }
+        let damaged = writer.finish().unwrap().into_inner();
+        let refused = read_xlsx(&damaged).unwrap_err();
+        assert!(refused.contains("不是有效的 Excel"), "{refused}");
     }
 
     #[test]
