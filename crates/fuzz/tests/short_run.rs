@@ -6,7 +6,9 @@ use std::time::Duration;
 use parser_fuzz::{run, targets, Settings};
 
 fn short_run(name: &str, inputs: u64) {
-    let target = targets::build(name).expect("a known target");
+    let Some(target) = targets::build(name) else {
+        panic!("unknown target {name}");
+    };
     assert!(!target.seeds().is_empty(), "{name} has no seeds");
     let artifacts = std::env::temp_dir().join("parser-fuzz-short-run");
     let report = run(

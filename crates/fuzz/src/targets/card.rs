@@ -42,7 +42,7 @@ fn sample_text(name: &str, first17: &[u8; 17], valid_to: Validity) -> Option<Car
 }
 
 impl Card {
-    pub fn new() -> Card {
+    pub(crate) fn new() -> Card {
         let mut seeds = Vec::new();
         let texts = [
             sample_text("王建国", b"35052419500307001", Validity::LongTerm),

@@ -111,7 +111,7 @@ pub struct KioskToml {
 }
 
 impl KioskToml {
-    pub fn new() -> KioskToml {
+    pub(crate) fn new() -> KioskToml {
         let scratch = ScratchDir::new("kiosk-toml");
         let dir = config_dir(&scratch);
         let county_wide = county_wide(DEMO_KIOSK_TOML);
@@ -183,7 +183,7 @@ pub struct ConfigBundle {
 }
 
 impl ConfigBundle {
-    pub fn new() -> ConfigBundle {
+    pub(crate) fn new() -> ConfigBundle {
         let key = AdminSigningKey::from_seed([7; 32]);
         let county_wide = county_wide(DEMO_KIOSK_TOML);
         let toml_seeds = vec![

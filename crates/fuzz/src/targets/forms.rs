@@ -35,7 +35,7 @@ fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
 }
 
 impl ConsoleForms {
-    pub fn new() -> ConsoleForms {
+    pub(crate) fn new() -> ConsoleForms {
         let mut config_edit = pairs(&[
             ("csrf", "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"),
             ("target", "all"),

@@ -101,7 +101,7 @@ pub struct ImportCsv {
 }
 
 impl ImportCsv {
-    pub fn new() -> ImportCsv {
+    pub(crate) fn new() -> ImportCsv {
         let csv: String = rows()
             .iter()
             .map(|r| {
@@ -219,7 +219,7 @@ pub struct ImportXlsx {
 }
 
 impl ImportXlsx {
-    pub fn new() -> ImportXlsx {
+    pub(crate) fn new() -> ImportXlsx {
         let seeds: Vec<Vec<u8>> = [workbook(false), workbook(true)]
             .into_iter()
             .flatten()

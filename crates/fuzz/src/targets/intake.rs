@@ -30,7 +30,7 @@ fn envelope(record: &Record, blobs: &Blobs) -> Vec<u8> {
 }
 
 impl Intake {
-    pub fn new() -> Intake {
+    pub(crate) fn new() -> Intake {
         let identity = age::x25519::Identity::generate();
         let recipient = identity.to_public();
         let text =

@@ -21,7 +21,7 @@ pub struct WireBodies {
 }
 
 impl WireBodies {
-    pub fn new() -> WireBodies {
+    pub(crate) fn new() -> WireBodies {
         let record = std::fs::read_to_string(super::repo_file("assets/demo/record-valid.json"))
             .unwrap_or_default();
         let status = format!(
