@@ -26,6 +26,14 @@ use thiserror::Error;
 #[derive(Clone, PartialEq, Eq)]
 pub struct PinHash(String);
 
+/// The most memory (KiB) a PIN hash may ask for: 256 MiB, thirteen times
+/// the default, still checked while the person waits.
+pub const MAX_PIN_MEMORY_KIB: u32 = 256 * 1024;
+/// The most passes (`t`) a PIN hash may ask for.
+pub const MAX_PIN_PASSES: u32 = 16;
+/// The most lanes (`p`) a PIN hash may ask for.
+pub const MAX_PIN_LANES: u32 = 16;
+
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum PinHashError {
     #[error("not a PHC password hash string: {0}")]
@@ -62,6 +70,20 @@ impl PinHash {
             return Err(PinHashError::Algorithm(
                 hash.algorithm.as_str().chars().take(40).collect(),
             ));
+        }
+        // Bounded before argon2 sees them: its own check overflows on a
+        // huge `p` (found by fuzzing), and a cost it allows (4 TiB, 2^32
+        // passes) would stall or exhaust the kiosk at the first PIN.
+        for (name, max) in [
+            ("m", MAX_PIN_MEMORY_KIB),
+            ("t", MAX_PIN_PASSES),
+            ("p", MAX_PIN_LANES),
+        ] {
+            if let Some(value) = hash.params.get_decimal(name).filter(|v| *v > max) {
+                return Err(PinHashError::Params(format!(
+                    "{name}={value} is over the kiosk's limit of {max}"
+                )));
+            }
         }
         argon2::Params::try_from(&hash).map_err(|err| PinHashError::Params(err.to_string()))?;
         if hash.hash.is_none() {
@@ -277,6 +299,32 @@ mod tests {
             out.push_str(&format!("+{at}: {line}\n"));
         }
         expect.assert_eq(&out);
+    }
+
+    /// Found by fuzzing kiosk.toml: argon2's own parameter check multiplies
+    /// `p` by 8 and overflowed; costs argon2 allows would hang the PIN pad.
+    #[test]
+    fn pin_hashes_asking_for_absurd_costs_are_refused_not_a_panic() {
+        let hash = |params: &str| {
+            format!("$argon2id$v=19${params}$heT+TAKx2xWLbTQRjrBYLg$W4vuNvzNDEfZY7QJBuJ7cl1YyOtwK2F0iKXinHSobWM")
+        };
+        assert!(PinHash::parse(&hash("m=19456,t=2,p=1")).is_ok());
+        for params in [
+            "m=19456,t=2,p=2147483647",
+            "m=19456,t=2,p=4294967295",
+            "m=4294967295,t=2,p=1",
+            "m=19456,t=4294967295,p=1",
+            "m=262145,t=2,p=1",
+            "m=19456,t=17,p=1",
+            "m=19456,t=2,p=17",
+        ] {
+            let refused = PinHash::parse(&hash(params));
+            assert!(
+                matches!(refused, Err(PinHashError::Params(_))),
+                "{params}: {refused:?}"
+            );
+        }
+        assert!(PinHash::parse(&hash("m=262144,t=16,p=16")).is_ok());
     }
 
     #[test]

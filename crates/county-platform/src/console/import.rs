@@ -128,13 +128,16 @@ fn header_key(text: &str) -> String {
 
 /// Which column index holds each known column.
 fn map_headers(header: &[String]) -> Result<HashMap<Column, usize>, String> {
+    // The known names reduced once, not once per cell: a header row of
+    // 260,000 cells took over ten seconds (found by fuzzing, crates/fuzz).
+    let known: Vec<(Column, String)> = Column::ALL
+        .into_iter()
+        .flat_map(|c| c.headers().iter().map(move |h| (c, header_key(h))))
+        .collect();
     let mut map = HashMap::new();
     for (index, cell) in header.iter().enumerate() {
         let key = header_key(cell);
-        if let Some(column) = Column::ALL
-            .into_iter()
-            .find(|c| c.headers().iter().any(|h| header_key(h) == key))
-        {
+        if let Some(column) = known.iter().find(|(_, k)| *k == key).map(|(c, _)| *c) {
             map.entry(column).or_insert(index);
         }
     }
@@ -211,29 +214,73 @@ pub fn parse_date(cell: &Cell) -> Option<NaiveDate> {
 
 /// The first sheet of an .xlsx file as rows of cells.
 pub fn read_xlsx(bytes: &[u8]) -> Result<Vec<Vec<Cell>>, String> {
-    use calamine::{Data, Reader, Xlsx};
+    // calamine 0.30 indexes past its buffers on some damaged sheets (found
+    // by fuzzing, crates/fuzz): the clerk gets "not a valid file", not a
+    // dropped connection.
+    std::panic::catch_unwind(|| read_xlsx_unguarded(bytes))
+        .unwrap_or_else(|_| Err("文件不是有效的 Excel（.xlsx）文件，或已损坏。".to_string()))
+}
+
+/// The most rows and columns a sheet may span: a county's register is
+/// about 120,000 people; a city's file should be split by county.
+pub const MAX_SHEET_ROWS: u32 = 300_000;
+pub const MAX_SHEET_COLUMNS: u32 = 64;
+
+fn read_xlsx_unguarded(bytes: &[u8]) -> Result<Vec<Vec<Cell>>, String> {
+    use calamine::{DataRef, Reader, Xlsx};
     let mut workbook: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes.to_vec()))
         .map_err(|_| "文件不是有效的 Excel（.xlsx）文件。".to_string())?;
-    let range = workbook
-        .worksheet_range_at(0)
-        .ok_or_else(|| "Excel 文件中没有工作表。".to_string())?
-        .map_err(|_| "无法读取 Excel 文件的第一个工作表。".to_string())?;
-    Ok(range
-        .rows()
-        .map(|row| {
-            row.iter()
-                .map(|cell| match cell {
-                    Data::String(s) => Cell::Text(s.clone()),
-                    Data::Float(f) => Cell::Number(*f),
-                    Data::Int(i) => Cell::Number(*i as f64),
-                    Data::Bool(b) => Cell::Text(if *b { "是" } else { "否" }.into()),
-                    Data::DateTime(d) => Cell::Date(d.as_f64()),
-                    Data::DateTimeIso(s) | Data::DurationIso(s) => Cell::Text(s.clone()),
-                    Data::Error(_) | Data::Empty => Cell::Empty,
-                })
-                .collect()
-        })
-        .collect())
+    let first = workbook
+        .sheet_names()
+        .into_iter()
+        .next()
+        .ok_or_else(|| "Excel 文件中没有工作表。".to_string())?;
+    let unreadable = |_| "无法读取 Excel 文件的第一个工作表。".to_string();
+    // Cell by cell, not calamine's dense range: a damaged or hostile sheet
+    // naming cell XFD1048576 made the range ask for 28 GB and abort the
+    // platform (found by fuzzing, crates/fuzz).
+    let mut reader = workbook
+        .worksheet_cells_reader(&first)
+        .map_err(unreadable)?;
+    let mut cells: Vec<(u32, u32, Cell)> = Vec::new();
+    let (mut top, mut left, mut bottom, mut right) = (u32::MAX, u32::MAX, 0u32, 0u32);
+    while let Some(cell) = reader.next_cell().map_err(unreadable)? {
+        let (row, column) = cell.get_position();
+        let value = match cell.get_value() {
+            DataRef::String(s) | DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => {
+                Cell::Text(s.clone())
+            }
+            DataRef::SharedString(s) => Cell::Text((*s).to_string()),
+            DataRef::Float(f) => Cell::Number(*f),
+            DataRef::Int(i) => Cell::Number(*i as f64),
+            DataRef::Bool(b) => Cell::Text(if *b { "是" } else { "否" }.into()),
+            DataRef::DateTime(d) => Cell::Date(d.as_f64()),
+            DataRef::Error(_) | DataRef::Empty => continue,
+        };
+        (top, left) = (top.min(row), left.min(column));
+        (bottom, right) = (bottom.max(row), right.max(column));
+        if bottom - top >= MAX_SHEET_ROWS || right - left >= MAX_SHEET_COLUMNS {
+            return Err(format!(
+                "工作表太大（超过 {MAX_SHEET_ROWS} 行或 {MAX_SHEET_COLUMNS} 列），请按乡镇拆分后分别导入。"
+            ));
+        }
+        cells.push((row, column, value));
+    }
+    // Rows and columns counted from the first used cell, as a clerk sees
+    // the table (a sheet may start at B3).
+    let mut table: Vec<Vec<Cell>> = Vec::new();
+    for (row, column, value) in cells {
+        let (r, c) = ((row - top) as usize, (column - left) as usize);
+        if table.len() <= r {
+            table.resize_with(r + 1, Vec::new);
+        }
+        let cells_of_row = &mut table[r];
+        if cells_of_row.len() <= c {
+            cells_of_row.resize(c + 1, Cell::Empty);
+        }
+        cells_of_row[c] = value;
+    }
+    Ok(table)
 }
 
 /// A CSV file as rows: UTF-8 (with or without BOM) or, as Excel on a
@@ -1026,6 +1073,80 @@ mod tests {
             .problems
             .iter()
             .any(|p| p.contains("无法识别")));
+    }
+
+    /// Found by fuzzing (crates/fuzz, import_xlsx): a cell naming a shared
+    /// string past the end of the list made calamine index out of bounds.
+    #[test]
+    fn a_damaged_xlsx_is_refused_not_a_panic() {
+        use std::io::{Read, Write};
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        sheet.write_string(0, 0, "姓名").unwrap();
+        let good = book.save_to_buffer().unwrap();
+        assert_eq!(read_xlsx(&good).unwrap(), vec![vec![t("姓名")]]);
+        let mut archive = zip::ZipArchive::new(Cursor::new(good)).unwrap();
+        let mut writer = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        for i in 0..archive.len() {
+            let mut file = archive.by_index(i).unwrap();
+            let mut data = Vec::new();
+            file.read_to_end(&mut data).unwrap();
+            if file.name() == "xl/worksheets/sheet1.xml" {
+                let xml = String::from_utf8(data).unwrap();
+                assert!(xml.contains("<v>0</v>"), "{xml}");
+                data = xml.replace("<v>0</v>", "<v>33</v>").into_bytes();
+            }
+            writer
+                .start_file(file.name(), zip::write::SimpleFileOptions::default())
+                .unwrap();
+            writer.write_all(&data).unwrap();
+        }
+        let damaged = writer.finish().unwrap().into_inner();
+        let refused = read_xlsx(&damaged).unwrap_err();
+        assert!(refused.contains("不是有效的 Excel"), "{refused}");
+    }
+
+    /// Found by fuzzing (import_xlsx): one cell at XFD1048576 made
+    /// calamine's dense range ask for 28 GB and abort the process.
+    #[test]
+    fn a_sheet_spanning_a_huge_range_is_refused_without_allocating_it() {
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        sheet.write_string(0, 0, "姓名").unwrap();
+        sheet.write_string(1_048_575, 16_383, "远处").unwrap();
+        let far = book.save_to_buffer().unwrap();
+        let refused = read_xlsx(&far).unwrap_err();
+        assert!(refused.contains("工作表太大"), "{refused}");
+        // A sheet that starts at C3 is read from its first used cell.
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        sheet.write_string(2, 2, "姓名").unwrap();
+        sheet.write_number(4, 3, 7.0).unwrap();
+        let table = read_xlsx(&book.save_to_buffer().unwrap()).unwrap();
+        assert_eq!(
+            table,
+            vec![
+                vec![t("姓名")],
+                vec![],
+                vec![Cell::Empty, Cell::Number(7.0)]
+            ]
+        );
+    }
+
+    /// Found by fuzzing (import_csv): a header row of 260,000 cells.
+    #[test]
+    fn a_very_wide_header_is_checked_quickly() {
+        let mut csv = String::from("姓名,公民身份号码,人员类别");
+        csv.push_str(&",".repeat(260_000));
+        let table = read_csv(csv.as_bytes()).unwrap();
+        let started = std::time::Instant::now();
+        let checked = check_rows(&table, &HashMap::new(), today()).unwrap();
+        assert!(checked.rows.is_empty());
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
+        );
     }
 
     #[test]
