@@ -376,6 +376,30 @@ pub fn launch(paths: &boot::KioskPaths) -> Result<(AppWindow, Running), slint::P
         installed.version,
         installed.sha256
     );
+    // The outbox is checked before anything opens it for work: a damaged
+    // one is set aside and salvaged, and the kiosk takes no registrations
+    // until a technician has looked (staff read what to do on the screen).
+    match crate::store::damage::startup(
+        &paths.outbox(),
+        Utc::now(),
+        crate::store::damage::CHECK_BUDGET,
+    ) {
+        Ok(startup) => {
+            if let Some(message_zh) = startup.message_zh() {
+                tracing::error!(
+                    "the outbox is damaged (salvage report under {}); out of service until `veteran-kiosk queue acknowledge-damage`",
+                    crate::store::damage::DAMAGED_DIR
+                );
+                let running = out_of_service(&ui, &message_zh);
+                return Ok((ui, running));
+            }
+        }
+        Err(err) => {
+            tracing::error!(code = err.code(), "the outbox cannot be checked: {err}");
+            let running = out_of_service(&ui, err.message_zh());
+            return Ok((ui, running));
+        }
+    }
     let shell = match product::build(&config, devices, paths, || Utc::now().date_naive()) {
         Ok(shell) => shell,
         Err(err) => {
@@ -407,14 +431,10 @@ pub fn launch(paths: &boot::KioskPaths) -> Result<(AppWindow, Running), slint::P
 
 /// A kiosk that cannot take registrations says so calmly and sends people
 /// to staff, instead of showing a blank screen.
-fn out_of_service(ui: &AppWindow, reason_zh: &str) -> Running {
+pub fn out_of_service(ui: &AppWindow, reason_zh: &str) -> Running {
     use crate::kiosk::shell::SimulatedShell;
 
-    let campaign = Campaign {
-        title_zh: "本机暂停服务".into(),
-        notice_zh: format!("自助登记暂时无法使用，请找工作人员帮助。\n（{reason_zh}）"),
-        place_zh: String::new(),
-    };
+    let campaign = out_of_service_campaign(reason_zh);
     let session = Session::new(stand_in::session_settings(), Utc::now());
     let running = start(
         ui,
@@ -423,9 +443,20 @@ fn out_of_service(ui: &AppWindow, reason_zh: &str) -> Running {
         Box::new(Utc::now),
         &campaign,
     );
-    // No registration can start here.
+    // No registration can start here, and no button says it could.
     ui.global::<AttractView>().on_start(|| {});
+    ui.global::<AttractView>().set_paused(true);
     running
+}
+
+/// The words of the out-of-service screen: calm for the person, what to do
+/// for staff.
+pub fn out_of_service_campaign(reason_zh: &str) -> Campaign {
+    Campaign {
+        title_zh: "本机暂停服务，请找工作人员".into(),
+        notice_zh: format!("给工作人员：{reason_zh}"),
+        place_zh: "自助登记暂时无法使用，工作人员会帮您登记或另约时间。".into(),
+    }
 }
 
 /// `veteran-kiosk` with no arguments: the configured kiosk, fullscreen,

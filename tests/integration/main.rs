@@ -26,6 +26,7 @@ mod devices_receipt;
 mod devices_wlt;
 mod devices_wlt_timeout;
 mod faults_disk_full;
+mod faults_outbox_damage;
 mod input_engines;
 mod input_keyboard;
 mod input_speech;
