@@ -25,6 +25,7 @@ mod devices_printer;
 mod devices_receipt;
 mod devices_wlt;
 mod devices_wlt_timeout;
+mod faults_clock;
 mod faults_disk_full;
 mod faults_outbox_damage;
 mod input_engines;
