@@ -441,7 +441,7 @@ pub fn launch(paths: &boot::KioskPaths) -> Result<(AppWindow, Running), slint::P
     let bounds = clock::clock_bounds(&config, &paths.outbox());
     let verdict = bounds.judge(steady.now());
     let mut campaign = campaign_of(&config);
-    if let Some(message_zh) = verdict.message_zh(steady.now()) {
+    if let Some(message_zh) = verdict.notice_zh() {
         tracing::warn!(
             "the clock reads {} and cannot be right ({verdict:?}); records will be marked clock_suspect",
             steady.now()

@@ -178,7 +178,7 @@ fn a_kiosk_whose_clock_reads_before_its_certificate_tells_staff_at_start() {
     let notice = attract.get_notice().to_string();
     assert!(
         notice.contains("给工作人员：本机时钟不对")
-            && notice.contains("早于本机证书的生效日期（2029年1月1日）")
+            && notice.contains("早于本机证书的生效日期 2029年1月1日")
             && notice.contains("校准"),
         "{notice}"
     );

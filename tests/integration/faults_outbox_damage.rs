@@ -248,6 +248,7 @@ fn a_torn_page_is_found_and_every_record_is_kept_or_named_with_its_sealed_bytes(
     assert_eq!(out["salvage"]["damage"][0]["kind"], "pages", "{out}");
     let kept = out["kept"].as_u64().unwrap();
     let lost = out["salvage"]["lost"].as_array().unwrap().clone();
+    eprintln!("torn page: kept {kept} of 40, lost {}", lost.len());
     assert_eq!(kept + lost.len() as u64, 40, "{out}");
     assert!(!lost.is_empty() && kept >= 26, "kept {kept}, lost {lost:?}");
     let message = out["message"].as_str().unwrap();

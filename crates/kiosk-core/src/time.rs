@@ -125,6 +125,18 @@ impl ClockVerdict {
         }
     }
 
+    /// One line for the start screen (the full words are on the staff
+    /// device screen): short enough to leave the start button in view.
+    pub fn notice_zh(&self) -> Option<String> {
+        let day = |t: &DateTime<Utc>| in_china(*t).format("%Y年%-m月%-d日").to_string();
+        let why = match self {
+            ClockVerdict::Plausible => return None,
+            ClockVerdict::Behind { floor, what_zh } => format!("早于{what_zh} {}", day(floor)),
+            ClockVerdict::FarAhead { newest } => format!("比最近日期 {} 晚了好几年", day(newest)),
+        };
+        Some(format!("本机时钟不对（{why}），请校准日期时间"))
+    }
+
     /// The non-blocking note a record made now carries, so the county
     /// does not take its times at face value.
     pub fn record_note(&self, now: DateTime<Utc>) -> Option<crate::Problem> {
