@@ -12,6 +12,7 @@ use clap::{Args, Subcommand};
 use serde_json::json;
 
 use super::Outcome;
+use crate::store::damage::{self, Startup};
 use crate::store::{Blobs, ListFilter, Store};
 use kiosk_core::record::{self, Record, RecordState};
 use trust::{seal, sha256_hex};
@@ -73,6 +74,12 @@ pub enum QueueCommand {
     Stats,
     /// One record's clear part, by its record number.
     Show { record_number: String },
+    /// The start-up check: whole, or damaged (then set aside and salvaged
+    /// into a fresh outbox, with records kept and lost counted). Exit 1
+    /// while damage waits for a technician.
+    Check,
+    /// A technician has dealt with a salvaged outbox: registrations may go on.
+    AcknowledgeDamage,
 }
 
 fn parse_state(text: &str) -> Result<RecordState, String> {
@@ -126,6 +133,27 @@ pub fn run(cmd: QueueCommand, data: &DataDir) -> Outcome {
                 Err(e) => store_failure(&e),
             }
         }
+        QueueCommand::Check => match startup_check(data) {
+            Ok(startup) => {
+                let ok = startup.may_take_registrations();
+                print(startup_json(&startup));
+                if ok {
+                    Outcome::Ok
+                } else {
+                    Outcome::Problems
+                }
+            }
+            Err(outcome) => outcome,
+        },
+        QueueCommand::AcknowledgeDamage => {
+            match crate::store::damage::acknowledge(&data.outbox(), Utc::now()) {
+                Ok(reports) => {
+                    print(json!({"ok": true, "acknowledged": reports}));
+                    Outcome::Ok
+                }
+                Err(e) => store_failure(&e),
+            }
+        }
         QueueCommand::Show { record_number } => {
             let store = match data.open_store() {
                 Ok(s) => s,
@@ -145,6 +173,39 @@ pub fn run(cmd: QueueCommand, data: &DataDir) -> Outcome {
                 Err(e) => store_failure(&e),
             }
         }
+    }
+}
+
+/// The check a start makes (see `store::damage`), run on `data`.
+fn startup_check(data: &DataDir) -> Result<Startup, Outcome> {
+    if let Err(e) = fs::create_dir_all(&data.data_dir) {
+        eprintln!("veteran-kiosk: {}: {e}", data.data_dir.display());
+        return Err(Outcome::UsageOrUnreadable);
+    }
+    damage::startup(&data.outbox(), Utc::now(), damage::CHECK_BUDGET).map_err(|e| store_failure(&e))
+}
+
+fn startup_json(startup: &Startup) -> serde_json::Value {
+    match startup {
+        Startup::Ready { unfinished_check } => {
+            json!({"ok": true, "outbox": "whole", "check_finished": !unfinished_check})
+        }
+        Startup::Salvaged(report) => json!({
+            "ok": false,
+            "code": "store_damaged",
+            "outbox": "salvaged",
+            "message": report.message_zh(),
+            "kept": report.kept,
+            "lost": report.lost.len(),
+            "salvage": report,
+        }),
+        Startup::AwaitingAcknowledgement(reports) => json!({
+            "ok": false,
+            "code": "store_damage_unacknowledged",
+            "outbox": "awaiting_acknowledgement",
+            "message": startup.message_zh(),
+            "salvages": reports,
+        }),
     }
 }
 
@@ -233,6 +294,17 @@ fn add(data: &DataDir, path: &Path, photos: Option<&Path>, recipient: &str) -> O
             return Outcome::Problems;
         }
     };
+    // No new registration goes into a damaged outbox, or into one whose
+    // salvage no technician has looked at yet.
+    match startup_check(data) {
+        Ok(startup) if startup.may_take_registrations() => {}
+        Ok(startup) => {
+            eprintln!("veteran-kiosk: the outbox is damaged; the record was not queued");
+            print(startup_json(&startup));
+            return Outcome::UsageOrUnreadable;
+        }
+        Err(outcome) => return outcome,
+    }
     let mut store = match data.open_store() {
         Ok(s) => s,
         Err(o) => return o,

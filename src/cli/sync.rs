@@ -85,7 +85,12 @@ pub fn run(args: SyncArgs) -> Outcome {
         return match worker::run_once(&mut store, &client, &policy, &Utc::now) {
             Ok(report) => {
                 let done = report.pending == 0;
-                println!("{}", json!({"ok": done, "report": report}));
+                // Why the records still wait, in the words staff read.
+                let message = report.last_failure.as_ref().map(|f| f.message_zh());
+                println!(
+                    "{}",
+                    json!({"ok": done, "report": report, "message": message})
+                );
                 if done {
                     Outcome::Ok
                 } else {

@@ -188,7 +188,7 @@ fn status_error(status: StatusCode) -> TransportError {
 
 fn transport_error(error: &reqwest::Error) -> TransportError {
     let code = match transport_outcome(error) {
-        UploadOutcome::Tls => TransportError::TLS,
+        UploadOutcome::Tls | UploadOutcome::CertificateDate => TransportError::TLS,
         UploadOutcome::Timeout => "timeout",
         UploadOutcome::ConnectionRefused => "connection_refused",
         UploadOutcome::ConnectionReset => "connection_reset",

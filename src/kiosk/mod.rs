@@ -11,6 +11,7 @@
 //! a virtual clock.
 
 pub mod boot;
+pub mod clock;
 pub mod config_watch;
 pub mod product;
 pub mod shell;
@@ -50,6 +51,9 @@ pub struct Kiosk {
     restart_pending: Option<String>,
     /// The loop was left to restart.
     restarting: bool,
+    /// The session clock, when it is a [`clock::SteadyClock`]: it takes the
+    /// wall clock again only while no one is using the kiosk.
+    steady: Option<Rc<clock::SteadyClock>>,
 }
 
 /// What the running kiosk takes from a new configuration without a restart.
@@ -194,7 +198,23 @@ impl Kiosk {
     pub fn tick(&mut self) {
         self.take_config_news();
         self.run(Event::Tick);
+        self.follow_wall_clock_if_free();
         self.restart_if_free();
+    }
+
+    /// Between sessions the session clock takes a corrected wall clock
+    /// (a jump mid-session would fire or stall the idle time-outs).
+    fn follow_wall_clock_if_free(&mut self) {
+        let free = self.session.step() == Step::Attract && !self.session.staff_open();
+        let Some(steady) = self.steady.as_ref().filter(|_| free) else {
+            return;
+        };
+        if let Some(jump) = steady.follow_wall() {
+            tracing::warn!(
+                seconds = jump.num_seconds(),
+                "the wall clock jumped; the kiosk follows it now that no one is using it"
+            );
+        }
     }
 
     pub fn render(&self) {
@@ -252,6 +272,12 @@ impl Running {
     pub fn restarting(&self) -> bool {
         self.kiosk.borrow().restarting
     }
+
+    /// The clock given to [`start`] reads `steady`: let the kiosk move it
+    /// onto the wall clock between sessions.
+    pub fn follow_wall_between_sessions(&self, steady: Rc<clock::SteadyClock>) {
+        self.kiosk.borrow_mut().steady = Some(steady);
+    }
 }
 
 /// Wire `ui` to a session and shell and start ticking.
@@ -271,6 +297,7 @@ pub fn start(
         help: HelpTexts::default(),
         restart_pending: None,
         restarting: false,
+        steady: None,
     }));
     let sink: Rc<RefCell<dyn EventSink>> = kiosk.clone();
     let dispatch = Dispatch::new(Rc::downgrade(&sink));
@@ -376,6 +403,30 @@ pub fn launch(paths: &boot::KioskPaths) -> Result<(AppWindow, Running), slint::P
         installed.version,
         installed.sha256
     );
+    // The outbox is checked before anything opens it for work: a damaged
+    // one is set aside and salvaged, and the kiosk takes no registrations
+    // until a technician has looked (staff read what to do on the screen).
+    match crate::store::damage::startup(
+        &paths.outbox(),
+        Utc::now(),
+        crate::store::damage::CHECK_BUDGET,
+    ) {
+        Ok(startup) => {
+            if let Some(message_zh) = startup.message_zh() {
+                tracing::error!(
+                    "the outbox is damaged (salvage report under {}); out of service until `veteran-kiosk queue acknowledge-damage`",
+                    crate::store::damage::DAMAGED_DIR
+                );
+                let running = out_of_service(&ui, &message_zh);
+                return Ok((ui, running));
+            }
+        }
+        Err(err) => {
+            tracing::error!(code = err.code(), "the outbox cannot be checked: {err}");
+            let running = out_of_service(&ui, err.message_zh());
+            return Ok((ui, running));
+        }
+    }
     let shell = match product::build(&config, devices, paths, || Utc::now().date_naive()) {
         Ok(shell) => shell,
         Err(err) => {
@@ -384,16 +435,35 @@ pub fn launch(paths: &boot::KioskPaths) -> Result<(AppWindow, Running), slint::P
             return Ok((ui, running));
         }
     };
-    let session = Session::new(config.session_settings(), Utc::now()).with_staff(
-        staff_settings_of(&config, installed.version, &installed.sha256),
-    );
+    // The clock is judged against what the kiosk knows has happened; a
+    // wrong one is told to staff, and records signed under it say so.
+    let steady = Rc::new(clock::SteadyClock::system());
+    let bounds = clock::clock_bounds(&config, &paths.outbox());
+    let verdict = bounds.judge(steady.now());
+    let mut campaign = campaign_of(&config);
+    if let Some(message_zh) = verdict.notice_zh() {
+        tracing::warn!(
+            "the clock reads {} and cannot be right ({verdict:?}); records will be marked clock_suspect",
+            steady.now()
+        );
+        campaign.notice_zh = format!("{}\n\n给工作人员：{message_zh}", campaign.notice_zh);
+    }
+    let session = Session::new(config.session_settings(), steady.now())
+        .with_staff(staff_settings_of(
+            &config,
+            installed.version,
+            &installed.sha256,
+        ))
+        .with_clock_bounds(bounds);
+    let session_clock = Rc::clone(&steady);
     let running = start(
         &ui,
         session,
         shell,
-        Box::new(Utc::now),
-        &campaign_of(&config),
+        Box::new(move || session_clock.now()),
+        &campaign,
     );
+    running.follow_wall_between_sessions(steady);
     running
         .kiosk()
         .borrow_mut()
@@ -407,14 +477,10 @@ pub fn launch(paths: &boot::KioskPaths) -> Result<(AppWindow, Running), slint::P
 
 /// A kiosk that cannot take registrations says so calmly and sends people
 /// to staff, instead of showing a blank screen.
-fn out_of_service(ui: &AppWindow, reason_zh: &str) -> Running {
+pub fn out_of_service(ui: &AppWindow, reason_zh: &str) -> Running {
     use crate::kiosk::shell::SimulatedShell;
 
-    let campaign = Campaign {
-        title_zh: "本机暂停服务".into(),
-        notice_zh: format!("自助登记暂时无法使用，请找工作人员帮助。\n（{reason_zh}）"),
-        place_zh: String::new(),
-    };
+    let campaign = out_of_service_campaign(reason_zh);
     let session = Session::new(stand_in::session_settings(), Utc::now());
     let running = start(
         ui,
@@ -423,9 +489,20 @@ fn out_of_service(ui: &AppWindow, reason_zh: &str) -> Running {
         Box::new(Utc::now),
         &campaign,
     );
-    // No registration can start here.
+    // No registration can start here, and no button says it could.
     ui.global::<AttractView>().on_start(|| {});
+    ui.global::<AttractView>().set_paused(true);
     running
+}
+
+/// The words of the out-of-service screen: calm for the person, what to do
+/// for staff.
+pub fn out_of_service_campaign(reason_zh: &str) -> Campaign {
+    Campaign {
+        title_zh: "本机暂停服务，请找工作人员".into(),
+        notice_zh: format!("给工作人员：{reason_zh}"),
+        place_zh: "自助登记暂时无法使用，工作人员会帮您登记或另约时间。".into(),
+    }
 }
 
 /// `veteran-kiosk` with no arguments: the configured kiosk, fullscreen,

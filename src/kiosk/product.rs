@@ -38,6 +38,8 @@ pub struct ProductShell {
     records: RecordsShell,
     speaker: Speaker,
     photos: SessionPhotos,
+    /// What the clock is judged against, for the staff screen's clock line.
+    clock: kiosk_core::time::ClockBounds,
 }
 
 fn speech_config(config: &Config) -> SpeechConfig {
@@ -111,7 +113,11 @@ impl Shell for ProductShell {
     /// Everything but the card reader and printer (the device worker
     /// answers for those).
     fn device_lines(&self) -> Vec<DeviceLine> {
-        let mut lines = vec![self.camera.status_line()];
+        let now = Utc::now();
+        let mut lines = vec![
+            self.camera.status_line(),
+            super::clock::clock_line(&self.clock.judge(now), now),
+        ];
         lines.extend(self.records.status_lines());
         let speech = self.speaker.status();
         lines.push(DeviceLine {
@@ -155,6 +161,7 @@ pub fn build(
     paths: &KioskPaths,
     today: impl Fn() -> NaiveDate + Send + 'static,
 ) -> Result<Box<dyn Shell>, ShellError> {
+    let clock = super::clock::clock_bounds(config, &paths.outbox());
     let photos: SessionPhotos = Arc::default();
     let analyzer = match PortraitAnalyzer::load(None) {
         Ok(analyzer) => Some(Arc::new(analyzer)),
@@ -191,5 +198,6 @@ pub fn build(
         records,
         speaker: Speaker::new(speech_config(config)),
         photos,
+        clock,
     }))
 }

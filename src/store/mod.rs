@@ -35,6 +35,7 @@ use kiosk_core::id_number::{mask_id_text, IdNumber};
 use kiosk_core::record::{Record, RecordState, ValidRecord};
 use kiosk_core::Problem;
 
+pub mod damage;
 pub mod schema;
 
 pub use sqlite_schema::SchemaError;
@@ -330,6 +331,8 @@ impl LocalKey {
 /// file (WAL, busy timeout).
 pub struct Store {
     conn: Connection,
+    /// The outbox file: its high-water mark lives beside it.
+    path: PathBuf,
 }
 
 const ENTRY_COLUMNS: &str = "seq, record_number, record_id, state, masked_id, township_code, \
@@ -349,7 +352,10 @@ impl Store {
         // Freed pages (wiped drafts) are overwritten, not left on disk.
         conn.pragma_update(None, "secure_delete", "ON")?;
         sqlite_schema::migrate_to(&mut conn, &schema::OUTBOX, schema::LATEST)?;
-        Ok(Store { conn })
+        Ok(Store {
+            conn,
+            path: path.to_path_buf(),
+        })
     }
 
     /// Seals and durably queues a signed record. Queuing exactly the same
@@ -474,6 +480,7 @@ impl Store {
             )?;
         }
         tx.commit()?;
+        self.raise_mark(seq, &number);
         Ok(receipt(true))
     }
 
@@ -488,6 +495,36 @@ impl Store {
         self.conn
             .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
         Ok(())
+    }
+
+    /// After a commit: the newest acknowledged record, beside the file, so
+    /// that a start finds records a cut log lost (see [`damage`]). The
+    /// record is saved whatever happens here, so a failure is only logged.
+    fn raise_mark(&self, seq: i64, number: &str) {
+        let mark = damage::HighWaterMark {
+            seq,
+            record_number: number.to_string(),
+        };
+        if let Err(e) = damage::write_mark(&self.path, &mark) {
+            tracing::warn!(%seq, "could not write the outbox's high-water mark: {e}");
+        }
+    }
+
+    /// The newest record in the outbox, as a high-water mark.
+    pub fn newest_mark(&self) -> Result<Option<damage::HighWaterMark>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT seq, record_number FROM records ORDER BY seq DESC LIMIT 1",
+                [],
+                |r| {
+                    Ok(damage::HighWaterMark {
+                        seq: r.get(0)?,
+                        record_number: r.get(1)?,
+                    })
+                },
+            )
+            .optional()?)
     }
 
     /// Tags a queued record with the keyed hash of the person's ID number

@@ -350,6 +350,19 @@ fn visit_errors<'a>(
     }
 }
 
+/// The platform's certificate is not valid at the time the kiosk's clock
+/// says: with a clock years wrong this is what every handshake fails on,
+/// and staff must hear "the clock", not "the certificate".
+fn is_certificate_date(error: &rustls::Error) -> bool {
+    use rustls::CertificateError as C;
+    matches!(
+        error,
+        rustls::Error::InvalidCertificate(
+            C::Expired | C::ExpiredContext { .. } | C::NotValidYet | C::NotValidYetContext { .. }
+        )
+    )
+}
+
 /// Maps a reqwest failure to the outcome the table knows.
 pub fn transport_outcome(error: &reqwest::Error) -> UploadOutcome {
     if error.is_timeout() {
@@ -357,10 +370,14 @@ pub fn transport_outcome(error: &reqwest::Error) -> UploadOutcome {
     }
     let mut chain = Vec::new();
     visit_errors(error, &mut chain);
-    if chain
+    let tls: Vec<&rustls::Error> = chain
         .iter()
-        .any(|e| e.downcast_ref::<rustls::Error>().is_some())
-    {
+        .filter_map(|e| e.downcast_ref::<rustls::Error>())
+        .collect();
+    if tls.iter().any(|e| is_certificate_date(e)) {
+        return UploadOutcome::CertificateDate;
+    }
+    if !tls.is_empty() {
         return UploadOutcome::Tls;
     }
     let io_kinds: Vec<std::io::ErrorKind> = chain

@@ -124,6 +124,9 @@ pub enum UploadOutcome {
     Timeout,
     /// The TLS handshake failed (certificate refused either way).
     Tls,
+    /// The platform's certificate is outside its validity at the kiosk's
+    /// clock: the clock is wrong (a flat RTC battery) or it expired.
+    CertificateDate,
     /// Anything else the transport reported (DNS, routing …).
     Transport,
 }
@@ -158,6 +161,7 @@ pub fn classify(outcome: &UploadOutcome) -> Verdict {
         | UploadOutcome::ConnectionReset
         | UploadOutcome::Timeout
         | UploadOutcome::Tls
+        | UploadOutcome::CertificateDate
         | UploadOutcome::Transport => Verdict::Retry,
     }
 }
@@ -238,6 +242,7 @@ impl SyncCore {
         if self.in_flight == Some(InFlight::Poll) {
             return Task::PollReviews;
         }
+        self.clamp_waits(now);
         if let Some(not_before) = self.state.not_before {
             if now < not_before && (!self.queue.is_empty() || self.awaiting_review > 0) {
                 return Task::Wait(not_before);
@@ -257,6 +262,21 @@ impl SyncCore {
             }
         }
         Task::Done
+    }
+
+    /// No wait is longer than the policy ever makes one: a wait further
+    /// off than that was set before the clock went back (a flat RTC
+    /// battery, then a correction, or the other way round), and would
+    /// otherwise stall uploads for years.
+    fn clamp_waits(&mut self, now: DateTime<Utc>) {
+        let longest = now + self.policy.cap;
+        if self.state.not_before.is_some_and(|at| at > longest) {
+            self.state.not_before = Some(longest);
+        }
+        let next_poll = now + self.policy.review_poll_interval;
+        if self.state.next_review_poll.is_some_and(|at| at > next_poll) {
+            self.state.next_review_poll = Some(next_poll);
+        }
     }
 
     /// Report the outcome of the upload of `id`.
@@ -440,6 +460,7 @@ mod tests {
             UploadOutcome::ConnectionReset,
             UploadOutcome::Timeout,
             UploadOutcome::Tls,
+            UploadOutcome::CertificateDate,
             UploadOutcome::Transport,
         ]
         .iter()
@@ -465,6 +486,7 @@ mod tests {
             ConnectionReset          Retry
             Timeout                  Retry
             Tls                      Retry
+            CertificateDate          Retry
             Transport                Retry"#]]
         .assert_eq(&table.join("\n"));
     }
@@ -635,5 +657,28 @@ mod tests {
         assert!(matches!(core.next_task(t0()), Task::Wait(_)));
         core.retry_now();
         assert_eq!(core.next_task(t0()), Task::Upload(id(1)));
+    }
+
+    #[test]
+    fn a_wait_set_before_the_clock_went_back_years_is_no_longer_than_the_cap() {
+        // The wait was set under a clock 26 years ahead (or the clock was
+        // then set back): it must not stall uploads for 26 years.
+        let policy = policy();
+        let mut state = SyncState::new(7);
+        state.failures = 3;
+        state.not_before = Some(t0() + Duration::days(365 * 26));
+        state.next_review_poll = Some(t0() + Duration::days(365 * 26));
+        let id = Uuid::from_u128(1);
+        let mut core = SyncCore::new(policy.clone(), state, [id], 1);
+        assert_eq!(core.next_task(t0()), Task::Wait(t0() + policy.cap));
+        assert_eq!(core.next_task(t0() + policy.cap), Task::Upload(id));
+        // A clock jumping forward only makes the wait end sooner.
+        let mut state = SyncState::new(7);
+        state.not_before = Some(t0() + Duration::seconds(30));
+        let mut core = SyncCore::new(policy, state, [id], 0);
+        assert_eq!(
+            core.next_task(t0() + Duration::days(365 * 14)),
+            Task::Upload(id)
+        );
     }
 }

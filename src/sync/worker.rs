@@ -142,6 +142,7 @@ pub enum SyncFailure {
     ConnectionReset,
     Timeout,
     Tls,
+    CertificateDate,
     Transport,
 }
 
@@ -158,6 +159,7 @@ impl SyncFailure {
             UploadOutcome::ConnectionReset => SyncFailure::ConnectionReset,
             UploadOutcome::Timeout => SyncFailure::Timeout,
             UploadOutcome::Tls => SyncFailure::Tls,
+            UploadOutcome::CertificateDate => SyncFailure::CertificateDate,
             UploadOutcome::Transport => SyncFailure::Transport,
         })
     }
@@ -170,6 +172,9 @@ impl SyncFailure {
             | SyncFailure::ConnectionReset
             | SyncFailure::Transport => "连接不上县平台，请检查网络",
             SyncFailure::Tls => "安全连接失败，请检查本机证书",
+            SyncFailure::CertificateDate => {
+                "本机时钟不对，或县平台证书已过期：请先核对本机日期时间，时间无误再联系县里"
+            }
             SyncFailure::ServerError(_) => "县平台出现故障",
             SyncFailure::Conflict => "县平台已有编号相同的另一份记录，请联系县里",
             SyncFailure::UnexpectedStatus(_) => "县平台的应答无法识别",

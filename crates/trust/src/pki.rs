@@ -14,7 +14,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use chrono::{Datelike, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use rcgen::{
     BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
     KeyPair, KeyUsagePurpose,
@@ -163,6 +163,20 @@ pub fn common_name(der: &[u8]) -> Option<String> {
         .decode_as::<Ia5StringRef<'_>>()
         .ok()
         .map(|text| text.as_str().to_string())
+}
+
+/// When a DER certificate says it is valid, as (notBefore, notAfter);
+/// `None` when it does not parse. A kiosk uses its own certificate's
+/// notBefore as a floor under which its clock cannot be right.
+pub fn certificate_validity(der: &[u8]) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+    use x509_cert::der::Decode;
+    let certificate = x509_cert::Certificate::from_der(der).ok()?;
+    let validity = &certificate.tbs_certificate.validity;
+    let at = |t: &x509_cert::time::Time| {
+        let since = t.to_unix_duration();
+        DateTime::<Utc>::from_timestamp(i64::try_from(since.as_secs()).ok()?, 0)
+    };
+    Some((at(&validity.not_before)?, at(&validity.not_after)?))
 }
 
 fn write_file(path: &Path, bytes: &[u8], private: bool) -> Result<(), PkiError> {

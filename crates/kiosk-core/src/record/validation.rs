@@ -38,6 +38,16 @@ impl ValidRecord {
     pub fn into_record(self) -> Record {
         self.0
     }
+
+    /// Adds a note that does not block (a doubtful clock at the kiosk);
+    /// a blocking problem is not a note and is ignored.
+    pub fn with_note(mut self, note: Problem) -> ValidRecord {
+        let known = self.0.checks.iter().any(|p| p.code == note.code);
+        if !note.blocks() && !known {
+            self.0.checks.insert(0, note);
+        }
+        self
+    }
 }
 
 /// Check a record as it stands on `today`. Returns the record as valid,
@@ -49,7 +59,14 @@ pub fn validate(record: &Record, today: NaiveDate) -> Result<ValidRecord, Vec<Pr
         .partition(|p| !p.blocks());
     if errors.is_empty() {
         let mut valid = record.clone();
-        valid.checks = checks;
+        // Notes about how the record was made (not about what it says)
+        // cannot be found again from its content: they stay.
+        let made_under_a_doubtful_clock = record
+            .checks
+            .iter()
+            .filter(|p| p.code == crate::time::CLOCK_SUSPECT && !p.blocks())
+            .cloned();
+        valid.checks = made_under_a_doubtful_clock.chain(checks).collect();
         Ok(ValidRecord(valid))
     } else {
         Err(errors)

@@ -646,6 +646,7 @@ impl Session {
         let Some(r) = &self.record else { return };
         match record::validate(r, now.date_naive()) {
             Ok(valid) => {
+                let valid = self.noted(valid, now);
                 self.step = Step::Sign;
                 self.came_from_review = false;
                 self.print = PrintState::Printing;
@@ -659,6 +660,14 @@ impl Session {
                     problems.len()
                 ));
             }
+        }
+    }
+
+    /// A record validated under a clock that fails its bounds says so.
+    fn noted(&self, valid: record::ValidRecord, now: DateTime<Utc>) -> record::ValidRecord {
+        match self.clock_verdict(now).record_note(now) {
+            Some(note) => valid.with_note(note),
+            None => valid,
         }
     }
 
@@ -682,6 +691,7 @@ impl Session {
         r.meta.updated_at = now.max(printed_at);
         match record::validate(r, now.date_naive()) {
             Ok(valid) => {
+                let valid = self.noted(valid, now);
                 self.print = PrintState::Saving;
                 fx.push(Effect::Enqueue(Box::new(valid)));
             }

@@ -128,6 +128,9 @@ pub struct Session {
     returned: Option<ReturnedRecord>,
     /// The returned record staff chose to reopen with the next person.
     reopening: Option<Uuid>,
+    /// What the kiosk's clock is judged against; a record signed under a
+    /// clock that fails carries a note saying its times are doubtful.
+    clock_bounds: Option<crate::time::ClockBounds>,
 }
 
 impl Session {
@@ -165,6 +168,7 @@ impl Session {
             devices: Vec::new(),
             returned: None,
             reopening: None,
+            clock_bounds: None,
         }
     }
 
@@ -173,6 +177,19 @@ impl Session {
     pub fn with_staff(mut self, staff: StaffSettings) -> Session {
         self.staff_settings = staff;
         self
+    }
+
+    /// What the kiosk's clock is judged against (see [`crate::time::ClockBounds`]).
+    pub fn with_clock_bounds(mut self, bounds: crate::time::ClockBounds) -> Session {
+        self.clock_bounds = Some(bounds);
+        self
+    }
+
+    /// The kiosk's clock at `now`, judged (plausible when no bounds are set).
+    pub fn clock_verdict(&self, now: DateTime<Utc>) -> crate::time::ClockVerdict {
+        self.clock_bounds
+            .as_ref()
+            .map_or(crate::time::ClockVerdict::Plausible, |b| b.judge(now))
     }
 
     /// Settings from a new configuration, taken without a restart: the
@@ -269,8 +286,10 @@ impl Session {
         let settings = self.settings.clone();
         let staff_settings = std::mem::take(&mut self.staff_settings);
         let pin_locks = std::mem::take(&mut self.pin_locks);
+        let clock_bounds = self.clock_bounds.take();
         *self = Session::new(settings, now).with_staff(staff_settings);
         self.pin_locks = pin_locks;
+        self.clock_bounds = clock_bounds;
     }
 }
 

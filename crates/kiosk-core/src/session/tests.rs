@@ -2097,3 +2097,56 @@ fn staff_reopen_a_returned_record_and_only_its_person_can_go_on() {
         Some(Uuid::from_u128(0x55))
     );
 }
+
+#[test]
+fn a_record_signed_under_a_clock_before_the_build_date_carries_a_clock_note() {
+    use crate::time::{ClockBounds, CLOCK_SUSPECT};
+    let sign = |bounds: ClockBounds| {
+        let mut script = to_review();
+        script.extend([
+            (90, Event::PrintRequested),
+            (95, Event::Printed(PrintOutcome::Printed)),
+            (120, Event::WitnessRequested),
+        ]);
+        let mut s = session().with_clock_bounds(bounds);
+        run(&mut s, script);
+        let printed = s.handle(Event::Tick, at(121));
+        assert!(printed.is_empty(), "{printed:?}");
+        s.handle(Event::PinEntered(PIN.into()), at(125))
+            .into_iter()
+            .find_map(|e| match e {
+                Effect::Enqueue(valid) => Some(valid.record().clone()),
+                _ => None,
+            })
+            .expect("queued")
+    };
+    // The session's clock (t0, 2025) reads before the program was built.
+    let built = Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap();
+    let signed = sign(ClockBounds::new(vec![(built, "本程序的制作日期")]));
+    let notes: Vec<&crate::Problem> = signed
+        .checks
+        .iter()
+        .filter(|c| c.code == CLOCK_SUSPECT)
+        .collect();
+    assert_eq!(notes.len(), 1, "{:?}", signed.checks);
+    assert_eq!(notes[0].severity, crate::Severity::NeedsChecking);
+    assert!(
+        notes[0].message.contains("早于本程序的制作日期"),
+        "{}",
+        notes[0].message
+    );
+    // Validated again (as the platform does), the note stays.
+    let again = crate::record::validate(&signed, at(200).date_naive()).unwrap();
+    assert!(again
+        .record()
+        .checks
+        .iter()
+        .any(|c| c.code == CLOCK_SUSPECT));
+    // Under a believable clock there is no note, and the JSON is as before.
+    let earlier = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
+    let signed = sign(ClockBounds::new(vec![(earlier, "本程序的制作日期")]));
+    assert!(signed.checks.iter().all(|c| c.code != CLOCK_SUSPECT));
+    assert!(!serde_json::to_string(&signed)
+        .unwrap()
+        .contains(CLOCK_SUSPECT));
+}
