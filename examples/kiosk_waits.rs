@@ -32,7 +32,7 @@ use veteran_kiosk::devices::card_reader::{CardEvent, CardReader};
 use veteran_kiosk::kiosk::boot::KioskPaths;
 use veteran_kiosk::kiosk::Running;
 use veteran_kiosk::ui::portrait_adapter::preview_frames_shown;
-use veteran_kiosk::ui::{AttractView, IdentityView};
+use veteran_kiosk::ui::{AttractView, IdentityView, PortraitView};
 
 const CARD: &str = "01-lin-guohua.json";
 const NAME: &str = "林国华";
@@ -94,9 +94,13 @@ fn kiosk_paths(dir: &Path) -> KioskPaths {
     )
     .unwrap();
     std::fs::create_dir_all(dir.join("camera")).unwrap();
-    person_to_one_side()
-        .save(dir.join("camera").join("person.png"))
-        .unwrap();
+    // Six frames with the person swaying a little: a picture that does not
+    // change is not handed to the window again, so a still would count none.
+    for (index, shift) in [0i64, 12, 24, 36, 24, 12].into_iter().enumerate() {
+        person_to_one_side(shift)
+            .save(dir.join("camera").join(format!("person-{index}.jpg")))
+            .unwrap();
+    }
     KioskPaths {
         config_root: dir.join("kiosk-store"),
         factory,
@@ -106,14 +110,14 @@ fn kiosk_paths(dir: &Path) -> KioskPaths {
 
 /// A 1920×1080 camera frame with a person (the astronaut fixture) well to
 /// one side: the coach asks them to move, so no portrait is taken.
-fn person_to_one_side() -> RgbImage {
+fn person_to_one_side(shift: i64) -> RgbImage {
     let path = repo().join("tests/fixtures/photo/astronaut.png");
     let astronaut = image::open(&path)
         .unwrap_or_else(|err| panic!("{}: {err}; run scripts/fetch-models.sh", path.display()))
         .to_rgb8();
     let person = imageops::resize(&astronaut, 900, 900, imageops::FilterType::Triangle);
     let mut frame = RgbImage::from_pixel(1920, 1080, Rgb([190, 185, 190]));
-    imageops::replace(&mut frame, &person, 40, 180);
+    imageops::replace(&mut frame, &person, 40 + shift, 180);
     frame
 }
 
@@ -231,6 +235,13 @@ fn main() -> Result<(), slint::PlatformError> {
                     let frames = preview_frames_shown() - frames0;
                     let cpu = cpu_seconds() - cpu0;
                     let wall = since.as_secs_f64();
+                    let portrait = ui.global::<PortraitView>();
+                    eprintln!(
+                        "step {:?}, hint {:?}, has preview {}",
+                        step(&r),
+                        portrait.get_hint(),
+                        portrait.get_has_preview()
+                    );
                     f.borrow_mut().preview = Some((
                         frames as f64 / wall,
                         cpu / wall,
