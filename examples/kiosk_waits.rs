@@ -80,7 +80,8 @@ fn kiosk_paths(dir: &Path) -> KioskPaths {
         .replace("auto_present_ms = 3000", "")
         .replace(
             "dir = \"assets/demo/camera\"",
-            &format!("dir = {:?}", dir.join("camera")),
+            // A camera's 30 frames a second (the simulated one's default is 10).
+            &format!("dir = {:?}\nframe_interval_ms = 33", dir.join("camera")),
         )
         .replace(
             "dir = \"assets/demo/printed\"",
