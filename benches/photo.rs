@@ -15,7 +15,8 @@ use image::{Rgb, RgbImage};
 use veteran_kiosk::photo::jpeg::JpegDecoder;
 use veteran_kiosk::photo::{
     cut_standard_portrait, encode_jpeg, encode_under_cap, measure, standardize,
-    standardize_live_frame, PhotoKind, PortraitAnalyzer, Search, Thresholds, MODEL_FILE_NAME,
+    standardize_live_frame, LiveMemory, PhotoKind, PortraitAnalyzer, Search, Thresholds,
+    MODEL_FILE_NAME,
 };
 
 fn root() -> PathBuf {
@@ -68,6 +69,47 @@ fn bench(c: &mut Criterion) {
     let empty_frame = RgbImage::from_pixel(640, 480, Rgb([120, 120, 125]));
     group.bench_function("analyze_frame_640x480_nobody", |b| {
         b.iter(|| analyzer.analyze(black_box(&empty_frame), Search::Frame))
+    });
+    // The live coach's path: an empty hall seen by a noisy camera (four
+    // frames, each with its own ±4 levels of noise), answered from the
+    // memory of the empty scene except every eleventh frame.
+    let noisy_empty: Vec<RgbImage> = (0..4u32)
+        .map(|seed| {
+            let mut state = 0x9e37_79b9u32.wrapping_mul(seed + 1);
+            RgbImage::from_fn(640, 480, |_, _| {
+                let mut noise = || {
+                    state ^= state << 13;
+                    state ^= state >> 17;
+                    state ^= state << 5;
+                    (state % 9) as u8
+                };
+                Rgb([116 + noise(), 116 + noise(), 121 + noise()])
+            })
+        })
+        .collect();
+    let mut memory = LiveMemory::default();
+    let mut next = 0usize;
+    group.bench_function("live_frame_640x480_nobody", |b| {
+        b.iter(|| {
+            next = (next + 1) % noisy_empty.len();
+            let faces = analyzer
+                .detect_live(black_box(&noisy_empty[next]), &mut memory)
+                .unwrap();
+            measure(&noisy_empty[next], &faces)
+        })
+    });
+    eprintln!(
+        "live nobody: {} of the frames answered from memory",
+        memory.reused_frames()
+    );
+    let mut memory = LiveMemory::default();
+    group.bench_function("live_frame_640x480_face", |b| {
+        b.iter(|| {
+            let faces = analyzer
+                .detect_live(black_box(&frame), &mut memory)
+                .unwrap();
+            measure(&frame, &faces)
+        })
     });
     let faces = analyzer.detect(&frame, Search::Frame).expect("detect");
     group.bench_function("measures_only_640x480", |b| {

@@ -54,6 +54,8 @@ pub struct Kiosk {
     /// The session clock, when it is a [`clock::SteadyClock`]: it takes the
     /// wall clock again only while no one is using the kiosk.
     steady: Option<Rc<clock::SteadyClock>>,
+    /// The preview size last given to the shell.
+    preview_size: Option<(u32, u32)>,
 }
 
 /// What the running kiosk takes from a new configuration without a restart.
@@ -166,12 +168,16 @@ impl Kiosk {
     /// shell's answers back in (bounded, in case two keep answering each
     /// other), then redraw.
     fn run(&mut self, first: Event) {
+        self.run_all(vec![first]);
+    }
+
+    fn run_all(&mut self, events: Vec<Event>) {
         let now = self.now();
         // Whether a person's session is under way (anything but the start
         // screen: a staff member may have typed or photographed before any
         // record exists).
         let in_session = self.session.step() != Step::Attract;
-        let mut pending = vec![first];
+        let mut pending = events;
         for _round in 0..32 {
             for event in pending.drain(..) {
                 for effect in self.session.handle(event, now) {
@@ -217,11 +223,39 @@ impl Kiosk {
         }
     }
 
-    pub fn render(&self) {
+    pub fn render(&mut self) {
         let Some(ui) = self.ui.upgrade() else { return };
         let now = self.now();
         let camera = self.shell.camera();
         ui::show(&ui, &self.session.view(now), camera.as_ref(), &self.help);
+        self.follow_preview_size(&ui);
+    }
+
+    /// A worker has something new: its answers go through the session at
+    /// once (a card read is on screen without waiting for the tick); a
+    /// new camera picture alone only replaces the picture and the coach's
+    /// words, not the whole page.
+    pub fn woken(&mut self) {
+        let answers = self.shell.poll(self.now());
+        if !answers.is_empty() {
+            self.run_all(answers);
+            return;
+        }
+        let Some(ui) = self.ui.upgrade() else { return };
+        if self.session.step() == Step::Portrait {
+            let camera = self.shell.camera();
+            crate::ui::portrait_adapter::show_camera(&ui, camera.as_ref());
+            self.follow_preview_size(&ui);
+        }
+    }
+
+    /// Tell the shell the preview's size on screen when it changes.
+    fn follow_preview_size(&mut self, ui: &AppWindow) {
+        let size = crate::ui::portrait_adapter::preview_size(ui);
+        if size != self.preview_size {
+            self.preview_size = size;
+            self.shell.set_preview_size(size);
+        }
     }
 
     fn start_event(&mut self) -> Event {
@@ -239,6 +273,41 @@ impl EventSink for Kiosk {
             self.run(event);
         }
     }
+}
+
+thread_local! {
+    /// The kiosk a worker's wake-up reaches: the one started last on the
+    /// UI thread, where the event loop runs the wake-up.
+    static WOKEN: RefCell<std::rc::Weak<RefCell<Kiosk>>> = const { RefCell::new(std::rc::Weak::new()) };
+}
+
+/// What the shell's workers call when something waits: one call into the
+/// event loop at a time (a camera at 30 frames a second does not queue
+/// more while the UI is busy), which hands over to [`Kiosk::woken`].
+/// Without an event loop that takes calls from other threads (the testing
+/// backend) nothing happens and the tick takes the answers, as before.
+fn wake_hook() -> shell::WakeHook {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let queued = std::sync::Arc::new(AtomicBool::new(false));
+    std::sync::Arc::new(move || {
+        if queued.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let done = std::sync::Arc::clone(&queued);
+        let sent = slint::invoke_from_event_loop(move || {
+            done.store(false, Ordering::Release);
+            let Some(kiosk) = WOKEN.with(|woken| woken.borrow().upgrade()) else {
+                return;
+            };
+            // Busy (inside an event): the tick takes the answers instead.
+            if let Ok(mut kiosk) = kiosk.try_borrow_mut() {
+                kiosk.woken();
+            };
+        });
+        if sent.is_err() {
+            queued.store(false, Ordering::Release);
+        }
+    })
 }
 
 /// A kiosk wired to its window, with its tick timer running.
@@ -298,7 +367,10 @@ pub fn start(
         restart_pending: None,
         restarting: false,
         steady: None,
+        preview_size: None,
     }));
+    WOKEN.with(|woken| *woken.borrow_mut() = Rc::downgrade(&kiosk));
+    kiosk.borrow_mut().shell.set_wake(wake_hook());
     let sink: Rc<RefCell<dyn EventSink>> = kiosk.clone();
     let dispatch = Dispatch::new(Rc::downgrade(&sink));
     ui::connect(ui, &dispatch);
@@ -321,7 +393,7 @@ pub fn start(
     timer.start(slint::TimerMode::Repeated, TICK, move || {
         d.send(Event::Tick)
     });
-    kiosk.borrow().render();
+    kiosk.borrow_mut().render();
     Running {
         kiosk,
         dispatch,

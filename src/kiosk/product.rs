@@ -29,7 +29,7 @@ use super::boot::KioskPaths;
 use super::shell::camera::CameraShell;
 use super::shell::devices::{CardPortraits, DeviceShell};
 use super::shell::records::{RecordsError, RecordsSettings, RecordsShell};
-use super::shell::{CameraView, SessionPhotos, Shell};
+use super::shell::{CameraView, SessionPhotos, Shell, WakeHook};
 
 /// The parts of the real shell.
 pub struct ProductShell {
@@ -126,6 +126,15 @@ impl Shell for ProductShell {
             status_zh: speech.message_zh(),
         });
         lines
+    }
+
+    fn set_wake(&mut self, hook: WakeHook) {
+        self.devices.set_wake(Arc::clone(&hook));
+        self.camera.set_wake(hook);
+    }
+
+    fn set_preview_size(&mut self, size: Option<(u32, u32)>) {
+        self.camera.set_preview_size(size);
     }
 
     fn reconfigure(&mut self, config: &Config) {

@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 
 use image::RgbImage;
 
-use super::blazeface::{BlazeFace, FaceDetection, InputWindow, MODEL_FILE_NAME};
+use super::blazeface::{
+    input_tensor, BlazeFace, FaceDetection, InputWindow, INPUT_SIZE, MODEL_FILE_NAME,
+};
 use super::error::PhotoError;
 use super::geometry::{Point, Rect};
 use super::measure::{measure, Measures};
@@ -179,9 +181,127 @@ impl PortraitAnalyzer {
         self.refine(image, candidates)
     }
 
+    /// [`Search::Frame`] for the frames of a camera that does not move:
+    /// while nobody is in front of it, a frame that looks like the last
+    /// one in which both looks found nobody is answered "nobody" without
+    /// running the network (the empty hall is most frames a kiosk sees).
+    /// Any change in a small block of either look's input (someone
+    /// walking in, near or far) runs the detector again, and so does every
+    /// [`LiveMemory::MAX_REUSE`]th frame. Frames with a face always run it.
+    pub fn detect_live(
+        &self,
+        image: &RgbImage,
+        memory: &mut LiveMemory,
+    ) -> Result<Vec<FaceDetection>, PhotoError> {
+        if image.width() == 0 || image.height() == 0 {
+            return Ok(Vec::new());
+        }
+        let whole = Rect::new(0.0, 0.0, image.width() as f32, image.height() as f32);
+        let whole_window = InputWindow::letterbox(whole);
+        let middle = InputWindow::letterbox(middle_window(&whole));
+        let whole_input = input_tensor(image, whole_window);
+        let size = (image.width(), image.height());
+        if let Some(scene) = memory.empty.as_mut() {
+            if scene.size == size
+                && scene.reused < LiveMemory::MAX_REUSE
+                && looks_unchanged(&scene.whole, &whole_input)
+                && looks_unchanged(&scene.middle, &input_tensor(image, middle))
+            {
+                scene.reused += 1;
+                memory.reused_frames += 1;
+                return Ok(Vec::new());
+            }
+        }
+        memory.empty = None;
+        let faces = self.detector.run_input(&whole_input, whole_window)?;
+        if !faces.is_empty() {
+            return Ok(faces);
+        }
+        // The second look of `Search::Frame`, for someone standing back.
+        let middle_input = input_tensor(image, middle);
+        let faces = self.detector.run_input(&middle_input, middle)?;
+        if faces.is_empty() {
+            memory.empty = Some(EmptyScene {
+                size,
+                whole: whole_input,
+                middle: middle_input,
+                reused: 0,
+            });
+        }
+        Ok(faces)
+    }
+
     pub fn analyze(&self, image: &RgbImage, search: Search) -> Result<Measures, PhotoError> {
         Ok(measure(image, &self.detect(image, search)?))
     }
+}
+
+/// What [`PortraitAnalyzer::detect_live`] remembers between frames: the
+/// inputs of the last frame in which nobody was found.
+#[derive(Debug, Default)]
+pub struct LiveMemory {
+    empty: Option<EmptyScene>,
+    reused_frames: u64,
+}
+
+impl LiveMemory {
+    /// The detector runs again after this many answers from memory, so
+    /// a slow change (light, exposure) is looked at at least every half
+    /// second at the coach's 20 frames a second.
+    pub const MAX_REUSE: u32 = 10;
+
+    /// Frames answered "nobody" from memory so far.
+    pub fn reused_frames(&self) -> u64 {
+        self.reused_frames
+    }
+
+    /// Forget the scene (a new camera, a new session).
+    pub fn clear(&mut self) {
+        self.empty = None;
+    }
+}
+
+#[derive(Debug)]
+struct EmptyScene {
+    size: (u32, u32),
+    whole: Vec<f32>,
+    middle: Vec<f32>,
+    reused: u32,
+}
+
+/// Side of the blocks two network inputs are compared in, in input
+/// pixels (a block covers 5×5 camera pixels per input pixel at 640×480).
+const COMPARE_BLOCK: usize = 8;
+/// Mean change of a block's values, in 8-bit levels, above which the
+/// picture changed. Sensor noise is averaged away by the shrink to the
+/// input (about 1–2 levels for a noisy camera); a face, even a small far
+/// one, changes the blocks it covers by tens of levels.
+const CHANGED_LEVELS: f32 = 4.0;
+
+/// Whether two inputs of the same window show the same scene: no block
+/// of [`COMPARE_BLOCK`]² pixels changed by more than [`CHANGED_LEVELS`]
+/// on average.
+fn looks_unchanged(before: &[f32], now: &[f32]) -> bool {
+    if before.len() != now.len() || now.len() != INPUT_SIZE * INPUT_SIZE * 3 {
+        return false;
+    }
+    // Input values are levels / 127.5 − 1.
+    let limit = CHANGED_LEVELS / 127.5 * (COMPARE_BLOCK * COMPARE_BLOCK * 3) as f32;
+    let row_len = INPUT_SIZE * 3;
+    for block_row in 0..INPUT_SIZE / COMPARE_BLOCK {
+        let mut sums = [0.0f32; INPUT_SIZE / COMPARE_BLOCK];
+        for row in block_row * COMPARE_BLOCK..(block_row + 1) * COMPARE_BLOCK {
+            let at = row * row_len;
+            let (a, b) = (&before[at..at + row_len], &now[at..at + row_len]);
+            for (i, (x, y)) in a.iter().zip(b).enumerate() {
+                sums[i / (COMPARE_BLOCK * 3)] += (x - y).abs();
+            }
+        }
+        if sums.iter().any(|&sum| sum > limit) {
+            return false;
+        }
+    }
+    true
 }
 
 /// The square where a face standing back from the camera appears: half
@@ -252,6 +372,33 @@ fn suppress_duplicates(mut faces: Vec<FaceDetection>) -> Vec<FaceDetection> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn input_of(level: impl Fn(usize) -> f32) -> Vec<f32> {
+        (0..INPUT_SIZE * INPUT_SIZE * 3)
+            .map(|i| level(i) / 127.5 - 1.0)
+            .collect()
+    }
+
+    #[test]
+    fn noise_is_the_same_scene_and_a_small_change_is_not() {
+        let wall = input_of(|_| 120.0);
+        // Noise of ±3 levels on every value.
+        let noisy = input_of(|i| 120.0 + [3.0, -3.0, 1.0, -2.0, 2.0][i % 5]);
+        assert!(looks_unchanged(&wall, &noisy));
+        // Everything 3 levels brighter (exposure drift) is still the same.
+        assert!(looks_unchanged(&wall, &input_of(|_| 123.0)));
+        // A 6×6 patch 40 levels darker: a far face in one block.
+        let patch = input_of(|i| {
+            let (pixel, row) = (i / 3 % INPUT_SIZE, i / 3 / INPUT_SIZE);
+            if (60..66).contains(&pixel) && (40..46).contains(&row) {
+                80.0
+            } else {
+                120.0
+            }
+        });
+        assert!(!looks_unchanged(&wall, &patch));
+        assert!(!looks_unchanged(&wall, &wall[1..]));
+    }
 
     #[test]
     fn tiles_cover_the_image_with_overlap() {

@@ -302,12 +302,18 @@ impl BlazeFace {
         image: &RgbImage,
         window: InputWindow,
     ) -> Result<Vec<FaceDetection>, PhotoError> {
+        self.run_input(&input_tensor(image, window), window)
+    }
+
+    /// Runs the network once on an input made by [`input_tensor`] for
+    /// `window`.
+    pub fn run_input(
+        &self,
+        input: &[f32],
+        window: InputWindow,
+    ) -> Result<Vec<FaceDetection>, PhotoError> {
         let failed = |err: TractError| PhotoError::Inference(format!("{err:#}"));
-        let input = Tensor::from_shape(
-            &[1, INPUT_SIZE, INPUT_SIZE, 3],
-            &input_tensor(image, window),
-        )
-        .map_err(failed)?;
+        let input = Tensor::from_shape(&[1, INPUT_SIZE, INPUT_SIZE, 3], input).map_err(failed)?;
         let outputs = self.plan.run(tvec!(input.into())).map_err(failed)?;
         let view = |index: usize| -> Result<Vec<f32>, PhotoError> {
             let value = outputs.get(index).ok_or_else(|| {

@@ -26,7 +26,7 @@ pub mod measure;
 pub mod standard;
 pub mod standardize;
 
-pub use analyzer::{model_candidates, PortraitAnalyzer, Search, MODEL_ENV};
+pub use analyzer::{model_candidates, LiveMemory, PortraitAnalyzer, Search, MODEL_ENV};
 pub use assess::{
     assess_frame, assess_portrait, assess_portrait_file, FrameSetup, Thresholds, PORTRAIT_MAX_BYTES,
 };

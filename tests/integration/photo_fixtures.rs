@@ -263,3 +263,43 @@ fn someone_standing_back_is_asked_to_come_closer() {
     let step = coach.observe(&m, Duration::ZERO);
     assert_eq!(step.advice.text_zh(), "靠近一点");
 }
+
+#[test]
+fn the_live_detector_answers_an_empty_hall_from_memory_and_still_sees_someone_far_away() {
+    use veteran_kiosk::photo::LiveMemory;
+    let analyzer = analyzer();
+    let wall = RgbImage::from_pixel(640, 480, image::Rgb([190, 185, 190]));
+    let mut memory = LiveMemory::default();
+    for _ in 0..5 {
+        assert!(analyzer.detect_live(&wall, &mut memory).unwrap().is_empty());
+    }
+    assert_eq!(
+        memory.reused_frames(),
+        4,
+        "the same empty hall is not looked at again"
+    );
+    // Someone standing back, as in someone_standing_back_is_asked_to_come_closer.
+    let small = image::imageops::resize(
+        &astronaut(),
+        240,
+        240,
+        image::imageops::FilterType::Triangle,
+    );
+    let mut far = wall.clone();
+    image::imageops::replace(&mut far, &small, 200, 120);
+    let faces = analyzer.detect_live(&far, &mut memory).unwrap();
+    assert_eq!(faces.len(), 1, "{faces:?}");
+    assert_eq!(faces, analyzer.detect(&far, Search::Frame).unwrap());
+    // And a face in the whole frame, as the stateless search finds it.
+    let near = camera_frame(0);
+    assert_eq!(
+        analyzer.detect_live(&near, &mut memory).unwrap(),
+        analyzer.detect(&near, Search::Frame).unwrap()
+    );
+    // After at most MAX_REUSE answers from memory the detector looks again.
+    let mut memory = LiveMemory::default();
+    for _ in 0..=LiveMemory::MAX_REUSE + 1 {
+        analyzer.detect_live(&wall, &mut memory).unwrap();
+    }
+    assert_eq!(memory.reused_frames(), u64::from(LiveMemory::MAX_REUSE));
+}

@@ -26,8 +26,8 @@ use image::RgbImage;
 use crate::devices::camera::{Camera, CameraError, CameraStatus, CameraView, Frame};
 use crate::photo::{
     assess_frame, encode_document, measure, standardize_as_far_as_possible, standardize_live_frame,
-    Advice, Coach, CoachConfig, FrameSetup, PhotoKind, PortraitAnalyzer, Search, StandardizeError,
-    Thresholds,
+    Advice, Coach, CoachConfig, FrameSetup, LiveMemory, PhotoKind, PortraitAnalyzer,
+    StandardizeError, Thresholds,
 };
 use kiosk_core::category::DocumentKind;
 use kiosk_core::record::{DocumentPhoto, PhotoRef};
@@ -35,15 +35,19 @@ use kiosk_core::session::{DeviceLine, Event, PhotoPurpose};
 
 use super::status::CAMERA_ZH;
 pub use super::SessionPhotos;
+use super::{WakeHook, Waker};
 
 /// The preview handed to the UI is at most this wide; the live analysis
 /// runs on the same downscaled picture (the photo module's "preview that
 /// stands for a larger capture"), the standard portrait is cut from the
 /// full frame.
 pub const PREVIEW_MAX_WIDTH: u32 = 640;
+/// The preview shows up to 30 frames a second, a camera's usual rate: a
+/// slower picture lags behind the person's movements.
+const FRAME_INTERVAL: Duration = Duration::from_millis(33);
 /// At most about 20 analysed frames a second: the kiosk has two cores and
-/// the coach needs no more.
-const FRAME_INTERVAL: Duration = Duration::from_millis(50);
+/// the coach needs no more. Frames in between are only shown.
+const ANALYSIS_INTERVAL: Duration = Duration::from_millis(50);
 /// While idle the worker re-reads the camera's status this often, so the
 /// staff screen notices a camera plugged in or pulled out.
 const IDLE_STATUS_REFRESH: Duration = Duration::from_secs(5);
@@ -115,6 +119,9 @@ struct Shared {
     generation: u64,
     view: ViewState,
     health: Health,
+    /// The preview's size on screen in pixels, once the UI said it: live
+    /// frames are made at that size, so the renderer only copies them.
+    preview_size: Option<(u32, u32)>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -136,6 +143,7 @@ pub struct CameraShell {
     /// The live portrait of this generation runs and owes its portrait
     /// (or a failure).
     owed_portrait: Option<u64>,
+    waker: Waker,
 }
 
 impl CameraShell {
@@ -157,13 +165,16 @@ impl CameraShell {
                 analyzer_missing: !analyzer_loaded,
                 ..Health::default()
             },
+            preview_size: None,
         }));
+        let waker = Waker::default();
         let worker = Worker {
             camera,
             analyzer,
             photos: Arc::clone(&photos),
             shared: Arc::clone(&shared),
             reports: report_tx,
+            waker: waker.clone(),
         };
         let spawned = thread::Builder::new()
             .name("camera-shell".into())
@@ -181,7 +192,21 @@ impl CameraShell {
             pending: Vec::new(),
             owed_stills: 0,
             owed_portrait: None,
+            waker,
         }
+    }
+
+    /// Wake the UI loop whenever a new picture or an answer is waiting.
+    pub fn set_wake(&mut self, hook: WakeHook) {
+        self.waker.set(hook);
+    }
+
+    /// The preview's size on screen, in physical pixels: live frames are
+    /// cut and scaled to it on the camera's thread (`None`: the analysis
+    /// size, scaled by the renderer).
+    pub fn set_preview_size(&self, size: Option<(u32, u32)>) {
+        let size = size.filter(|&(w, h)| w > 0 && h > 0);
+        lock(&self.shared).preview_size = size;
     }
 
     /// `Effect::StartCamera`: the live portrait with the coach, answered by
@@ -412,6 +437,25 @@ pub fn downscaled(image: &RgbImage) -> Cow<'_, RgbImage> {
     Cow::Owned(imageops::thumbnail(image, PREVIEW_MAX_WIDTH, height))
 }
 
+/// The live picture as it goes to the UI: at the preview's size on screen
+/// when known, else at the analysis size; mirrored either way.
+fn preview_of(image: &RgbImage, on_screen: Option<(u32, u32)>) -> Frame {
+    let Some((width, height)) = on_screen else {
+        return mirrored_preview(&downscaled(image));
+    };
+    let cover_scale = (f64::from(width) / f64::from(image.width().max(1)))
+        .max(f64::from(height) / f64::from(image.height().max(1)));
+    if cover_scale < 0.5 {
+        // Bilinear taps skip pixels past a halving: a very large frame
+        // is first shrunk by area to twice the size needed.
+        let shrink = |side: u32| ((f64::from(side) * cover_scale * 2.0).ceil() as u32).max(1);
+        let halfway = imageops::thumbnail(image, shrink(image.width()), shrink(image.height()));
+        cover_mirrored(&halfway, width, height)
+    } else {
+        cover_mirrored(image, width, height)
+    }
+}
+
 /// The preview as the person sees it: like a mirror.
 pub fn mirrored_preview(image: &RgbImage) -> Frame {
     let flipped = imageops::flip_horizontal(image);
@@ -420,6 +464,62 @@ pub fn mirrored_preview(image: &RgbImage) -> Frame {
         height: flipped.height(),
         rgb: flipped.into_raw(),
     }
+}
+
+/// The middle of `image` in the shape of a `width`×`height` box (what the
+/// renderer's "cover" would show), scaled to fill it and mirrored: the
+/// preview as it goes on screen, so the renderer only copies it. Bilinear
+/// in 8-bit fixed point, one pass.
+pub fn cover_mirrored(image: &RgbImage, width: u32, height: u32) -> Frame {
+    let (source_w, source_h) = (image.width(), image.height());
+    if width == 0 || height == 0 || source_w == 0 || source_h == 0 {
+        return Frame {
+            width: 0,
+            height: 0,
+            rgb: Vec::new(),
+        };
+    }
+    // Screen pixels per source pixel: the larger share fills the box.
+    let scale =
+        (f64::from(width) / f64::from(source_w)).max(f64::from(height) / f64::from(source_h));
+    let origin_x = (f64::from(source_w) - f64::from(width) / scale) / 2.0;
+    let origin_y = (f64::from(source_h) - f64::from(height) / scale) / 2.0;
+    // For each output line or column: the two source ones and the weight
+    // of the second, in 1/256.
+    let taps = |count: u32, origin: f64, limit: u32, mirror: bool| -> Vec<(usize, usize, u32)> {
+        (0..count)
+            .map(|i| {
+                let i = if mirror { count - 1 - i } else { i };
+                let at =
+                    (origin + (f64::from(i) + 0.5) / scale - 0.5).clamp(0.0, f64::from(limit - 1));
+                let first = at.floor() as usize;
+                let second = (first + 1).min(limit as usize - 1);
+                let weight = ((at - first as f64) * 256.0) as u32;
+                (first, second, weight)
+            })
+            .collect()
+    };
+    let columns = taps(width, origin_x, source_w, true);
+    let lines = taps(height, origin_y, source_h, false);
+    let stride = source_w as usize * 3;
+    let raw = image.as_raw();
+    let mut rgb = vec![0u8; width as usize * height as usize * 3];
+    for (out_line, &(top, bottom, wy)) in rgb.chunks_exact_mut(width as usize * 3).zip(&lines) {
+        let top = &raw[top * stride..(top + 1) * stride];
+        let bottom = &raw[bottom * stride..(bottom + 1) * stride];
+        for (out, &(left, right, wx)) in out_line.chunks_exact_mut(3).zip(&columns) {
+            let (left, right) = (left * 3, right * 3);
+            for channel in 0..3 {
+                let mix = |line: &[u8]| {
+                    u32::from(line[left + channel]) * (256 - wx)
+                        + u32::from(line[right + channel]) * wx
+                };
+                let value = (mix(top) * (256 - wy) + mix(bottom) * wy + (1 << 15)) >> 16;
+                out[channel] = value.min(255) as u8;
+            }
+        }
+    }
+    Frame { width, height, rgb }
 }
 
 fn frame_of(image: &RgbImage) -> Frame {
@@ -442,6 +542,12 @@ struct Live {
     /// The frame with the fewest issues so far, for "拍照" (among equals a
     /// newer one now and then: the person has settled more).
     best: Option<(usize, Instant, RgbImage)>,
+    /// When the coach last looked at a frame.
+    last_analysis_at: Option<Instant>,
+    /// The coach's words on screen, kept on frames it does not look at.
+    shown: Option<(String, bool)>,
+    /// The empty scene, so frames with nobody in front cost little.
+    memory: LiveMemory,
 }
 
 impl Live {
@@ -453,7 +559,16 @@ impl Live {
             transient_errors: 0,
             coach: None,
             best: None,
+            last_analysis_at: None,
+            shown: None,
+            memory: LiveMemory::default(),
         }
+    }
+
+    /// Whether the coach looks at this frame, or it is only shown.
+    fn analysis_due(&self) -> bool {
+        self.last_analysis_at
+            .is_none_or(|at| at.elapsed() >= ANALYSIS_INTERVAL)
     }
 
     fn keep_if_best(&mut self, issues: usize, image: &RgbImage) {
@@ -497,6 +612,7 @@ struct Worker {
     photos: SessionPhotos,
     shared: Arc<Mutex<Shared>>,
     reports: Sender<Report>,
+    waker: Waker,
 }
 
 impl Worker {
@@ -585,20 +701,38 @@ impl Worker {
         if !known_streaming {
             self.refresh_status();
         }
-        let small = downscaled(&image);
+        let preview_size = self.preview_size();
         let Some(analyzer) = self.analyzer.clone() else {
             // No coach: the picture only, for the person to take by hand.
             self.set_view(
                 generation,
                 ViewState::Live(CameraView {
-                    frame: Some(mirrored_preview(&small)),
+                    frame: Some(preview_of(&image, preview_size)),
                     hint_zh: NO_ANALYZER_HINT_ZH.into(),
                     ok: false,
                 }),
             );
             return Some(live);
         };
-        let faces = match analyzer.detect(&small, Search::Frame) {
+        if !live.analysis_due() {
+            // Shown only; the coach's words stay as they were.
+            let (hint_zh, ok) = live
+                .shown
+                .clone()
+                .unwrap_or_else(|| (OPENING_HINT_ZH.into(), false));
+            self.set_view(
+                generation,
+                ViewState::Live(CameraView {
+                    frame: Some(preview_of(&image, preview_size)),
+                    hint_zh,
+                    ok,
+                }),
+            );
+            return Some(live);
+        }
+        live.last_analysis_at = Some(Instant::now());
+        let small = downscaled(&image);
+        let faces = match analyzer.detect_live(&small, &mut live.memory) {
             Ok(faces) => faces,
             Err(err) => {
                 tracing::error!("face analysis failed: {err}");
@@ -616,8 +750,15 @@ impl Worker {
         );
         live.keep_if_best(issues.len(), &image);
         let step = live.coach(capture_scale).observe(&measures, frame_time);
-        let preview = mirrored_preview(&small);
+        let preview = match preview_size {
+            Some(_) => preview_of(&image, preview_size),
+            None => mirrored_preview(&small),
+        };
         if !step.capture {
+            live.shown = Some((
+                step.advice.text_zh().into(),
+                step.advice == Advice::HoldStill,
+            ));
             self.set_view(
                 generation,
                 ViewState::Live(CameraView {
@@ -821,14 +962,22 @@ impl Worker {
 
     fn report(&self, generation: Option<u64>, event: Event) {
         // The shell is gone when nobody listens; the loop ends on its own.
-        let _ = self.reports.send(Report { generation, event });
+        if self.reports.send(Report { generation, event }).is_ok() {
+            self.waker.wake();
+        }
     }
 
     fn set_view(&self, generation: u64, view: ViewState) {
         let mut shared = lock(&self.shared);
         if shared.generation == generation {
             shared.view = view;
+            drop(shared);
+            self.waker.wake();
         }
+    }
+
+    fn preview_size(&self) -> Option<(u32, u32)> {
+        lock(&self.shared).preview_size
     }
 
     fn health(&self, change: impl FnOnce(&mut Health)) {

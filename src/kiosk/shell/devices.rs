@@ -23,10 +23,11 @@ use kiosk_core::record::{PhotoRef, ValidRecord};
 use kiosk_core::session::{CardFailure, DeviceLine, Event, PrintOutcome};
 
 use super::status::{printer_line, reader_line, PRINTER_ZH, READER_ZH};
-use super::SessionPhotos;
+use super::{SessionPhotos, WakeHook, Waker};
 
-/// How often an armed reader is asked for a card.
-const READER_POLL: StdDuration = StdDuration::from_millis(300);
+/// How often an armed reader is asked for a card: the wait a person sees
+/// between laying the card down and the reader starting to read it.
+const READER_POLL: StdDuration = StdDuration::from_millis(100);
 /// After a failed read, wait before trying again (a person lifts the card,
 /// an unplugged reader does not flood the screen with messages).
 const AFTER_FAILURE: StdDuration = StdDuration::from_secs(2);
@@ -63,6 +64,7 @@ pub struct DeviceShell {
     reader_failure_told: bool,
     /// Answers made on the UI thread (the worker is gone).
     ready: Vec<Event>,
+    waker: Waker,
 }
 
 /// Decoding the chip's portrait after each read, into the session's photos.
@@ -108,6 +110,8 @@ impl DeviceShell {
     ) -> DeviceShell {
         let (jobs, job_rx) = mpsc::channel::<Job>();
         let (answer_tx, answers) = mpsc::channel::<Event>();
+        let waker = Waker::default();
+        let worker_waker = waker.clone();
         let spawned = thread::Builder::new()
             .name("device-shell".into())
             .spawn(move || {
@@ -118,7 +122,10 @@ impl DeviceShell {
                     portraits.as_ref(),
                     paper,
                     &job_rx,
-                    &answer_tx,
+                    &Answers {
+                        events: answer_tx,
+                        waker: worker_waker,
+                    },
                 )
             });
         // A worker that never started is a worker that died: its answer
@@ -133,7 +140,13 @@ impl DeviceShell {
             worker_gone: false,
             reader_failure_told: false,
             ready: Vec::new(),
+            waker,
         }
+    }
+
+    /// Wake the UI loop whenever the worker has answered.
+    pub fn set_wake(&mut self, hook: WakeHook) {
+        self.waker.set(hook);
     }
 
     /// `Effect::WaitForCard`: the reader answers with the next card.
@@ -235,6 +248,23 @@ fn worker_gone_lines() -> Vec<DeviceLine> {
         .collect()
 }
 
+/// The worker's way back: the answer, then a wake-up for the UI loop.
+struct Answers {
+    events: Sender<Event>,
+    waker: Waker,
+}
+
+impl Answers {
+    /// False when the shell is gone.
+    fn send(&self, event: Event) -> bool {
+        let sent = self.events.send(event).is_ok();
+        if sent {
+            self.waker.wake();
+        }
+        sent
+    }
+}
+
 /// The device worker's loop; returns when the shell is gone.
 fn run_worker(
     reader: &mut dyn CardReader,
@@ -243,7 +273,7 @@ fn run_worker(
     portraits: Option<&CardPortraits>,
     paper: receipt::Paper,
     jobs: &Receiver<Job>,
-    answers: &Sender<Event>,
+    answers: &Answers,
 ) {
     let mut armed = false;
     loop {
@@ -252,7 +282,7 @@ fn run_worker(
             Ok(Job::DisarmReader) => armed = false,
             Ok(Job::Print(valid, at)) => {
                 let outcome = receipt::print(printer, &valid, at, paper);
-                if answers.send(Event::Printed(outcome)).is_err() {
+                if !answers.send(Event::Printed(outcome)) {
                     return;
                 }
             }
@@ -261,7 +291,7 @@ fn run_worker(
                     reader_line(&reader.status(), &reader.describe_zh()),
                     printer_line(&printer.status(), &printer.describe_zh()),
                 ];
-                if answers.send(Event::DevicesChecked(lines)).is_err() {
+                if !answers.send(Event::DevicesChecked(lines)) {
                     return;
                 }
             }
@@ -285,17 +315,19 @@ fn run_worker(
         };
         if let Some(event) = answer {
             let failed = matches!(event, Event::CardFailed(_));
-            let portrait = match (&event, portraits) {
-                (Event::CardRead(card), Some(portraits)) => Some(portraits.decode(card)),
+            // The identity goes to the screen first; the chip portrait
+            // (the vendor's decoder can be slow) follows.
+            let read_card = match (&event, portraits) {
+                (Event::CardRead(card), Some(_)) => Some(card.clone()),
                 _ => None,
             };
             // The session re-arms the reader when it wants another card.
             armed = false;
-            if answers.send(event).is_err() {
+            if !answers.send(event) {
                 return;
             }
-            if let Some(portrait) = portrait {
-                if answers.send(portrait).is_err() {
+            if let (Some(card), Some(portraits)) = (read_card, portraits) {
+                if !answers.send(portraits.decode(&card)) {
                     return;
                 }
             }

@@ -35,6 +35,44 @@ pub use crate::devices::camera::{CameraView, Frame};
 /// session clears them.
 pub type SessionPhotos = std::sync::Arc<std::sync::Mutex<crate::store::Blobs>>;
 
+/// What a [`Waker`] calls: must return at once (it runs on a worker thread).
+pub type WakeHook = std::sync::Arc<dyn Fn() + Send + Sync>;
+
+/// Lets a worker thread tell the UI loop that an answer or a new camera
+/// picture is waiting, so that it is taken at once instead of at the next
+/// tick (a card read shown up to a tick late, a preview at four frames a
+/// second). Until the UI sets a hook, waking does nothing and answers wait
+/// for the tick as before.
+#[derive(Clone, Default)]
+pub struct Waker {
+    hook: std::sync::Arc<std::sync::Mutex<Option<WakeHook>>>,
+}
+
+impl Waker {
+    pub fn set(&self, hook: WakeHook) {
+        match self.hook.lock() {
+            Ok(mut slot) => *slot = Some(hook),
+            Err(poisoned) => *poisoned.into_inner() = Some(hook),
+        }
+    }
+
+    pub fn wake(&self) {
+        let hook = match self.hook.lock() {
+            Ok(slot) => slot.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        };
+        if let Some(hook) = hook {
+            hook();
+        }
+    }
+}
+
+impl std::fmt::Debug for Waker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Waker")
+    }
+}
+
 pub trait Shell {
     /// Start carrying out `effect`; answers come back through [`Shell::poll`].
     fn execute(&mut self, effect: Effect, now: DateTime<Utc>);
@@ -56,6 +94,13 @@ pub trait Shell {
     }
     /// A new configuration taken without a restart.
     fn reconfigure(&mut self, _config: &crate::config::Config) {}
+    /// Called from worker threads whenever something waits for
+    /// [`Shell::poll`] or [`Shell::camera`] changed. A shell that answers
+    /// only on the UI thread (the simulated one) never needs it.
+    fn set_wake(&mut self, _hook: WakeHook) {}
+    /// The live preview's size on screen in physical pixels (`None`
+    /// before the portrait page was laid out), so frames arrive at it.
+    fn set_preview_size(&mut self, _size: Option<(u32, u32)>) {}
 }
 
 /// How [`SimState::spoken`] shows an `Effect::StopSpeaking`.
