@@ -195,7 +195,7 @@ fn a_kiosk_whose_clock_reads_before_its_certificate_tells_staff_at_start() {
         !line.ok && line.status_zh.contains("本机时钟不对"),
         "{line:?}"
     );
-    screenshot(&ui, "31-attract-clock-wrong");
+    config_support::screenshot(&ui, "31-attract-clock-wrong");
     drop(running);
 }
 
@@ -280,24 +280,5 @@ fn a_wall_clock_jump_neither_wipes_the_person_at_once_nor_stops_the_wipe() {
         // Between sessions the kiosk takes the corrected wall clock.
         running.tick();
         assert_eq!(steady.now(), clocks.wall.get());
-    }
-}
-
-fn screenshot(ui: &veteran_kiosk::ui::AppWindow, name: &str) {
-    i_slint_backend_testing::mock_elapsed_time(StdDuration::from_millis(0));
-    let shot = ui.window().take_snapshot().unwrap();
-    let path = config_support::repo()
-        .join("docs/screenshots")
-        .join(format!("{name}.png"));
-    let mut bytes = Vec::new();
-    {
-        let mut encoder = png::Encoder::new(&mut bytes, shot.width(), shot.height());
-        encoder.set_color(png::ColorType::Rgba);
-        encoder.set_depth(png::BitDepth::Eight);
-        let mut writer = encoder.write_header().unwrap();
-        writer.write_image_data(shot.as_bytes()).unwrap();
-    }
-    if fs::read(&path).ok().as_deref() != Some(&bytes[..]) {
-        fs::write(&path, &bytes).unwrap();
     }
 }

@@ -444,7 +444,7 @@ fn the_kiosk_starts_out_of_service_on_a_damaged_outbox_until_it_is_acknowledged(
     attract.invoke_start();
     running.tick();
     assert!(running.kiosk().borrow().session().record().is_none());
-    screenshot(&ui, "30-out-of-service-damaged-outbox");
+    config_support::screenshot(&ui, "30-out-of-service-damaged-outbox");
     drop(running);
     drop(ui);
 
@@ -460,23 +460,4 @@ fn the_kiosk_starts_out_of_service_on_a_damaged_outbox_until_it_is_acknowledged(
         ui.global::<AttractView>().get_title(),
         config_support::SHIPPED_TITLE
     );
-}
-
-fn screenshot(ui: &veteran_kiosk::ui::AppWindow, name: &str) {
-    i_slint_backend_testing::mock_elapsed_time(std::time::Duration::from_millis(0));
-    let shot = ui.window().take_snapshot().unwrap();
-    let path = config_support::repo()
-        .join("docs/screenshots")
-        .join(format!("{name}.png"));
-    let mut bytes = Vec::new();
-    {
-        let mut encoder = png::Encoder::new(&mut bytes, shot.width(), shot.height());
-        encoder.set_color(png::ColorType::Rgba);
-        encoder.set_depth(png::BitDepth::Eight);
-        let mut writer = encoder.write_header().unwrap();
-        writer.write_image_data(shot.as_bytes()).unwrap();
-    }
-    if fs::read(&path).ok().as_deref() != Some(&bytes[..]) {
-        fs::write(&path, &bytes).unwrap();
-    }
 }

@@ -145,3 +145,23 @@ impl World {
         );
     }
 }
+
+/// Writes the window into docs/screenshots/NAME.png, only when the picture
+/// changed (so an unchanged screen leaves the file's timestamp alone).
+pub fn screenshot(ui: &veteran_kiosk::ui::AppWindow, name: &str) {
+    use slint::ComponentHandle;
+    i_slint_backend_testing::mock_elapsed_time(std::time::Duration::from_millis(0));
+    let shot = ui.window().take_snapshot().unwrap();
+    let path = repo().join("docs/screenshots").join(format!("{name}.png"));
+    let mut bytes = Vec::new();
+    {
+        let mut encoder = png::Encoder::new(&mut bytes, shot.width(), shot.height());
+        encoder.set_color(png::ColorType::Rgba);
+        encoder.set_depth(png::BitDepth::Eight);
+        let mut writer = encoder.write_header().unwrap();
+        writer.write_image_data(shot.as_bytes()).unwrap();
+    }
+    if fs::read(&path).ok().as_deref() != Some(&bytes[..]) {
+        fs::write(&path, &bytes).unwrap();
+    }
+}
