@@ -68,7 +68,19 @@ pub fn show(ui: &AppWindow, view: &View) {
             .pin_locked_for
             .map_or(0, |s| i32::try_from(s).unwrap_or(i32::MAX)),
     );
-    g.set_staff_id(staff.staff_id.unwrap_or("").into());
+    let staff_id = staff.staff_id.unwrap_or("");
+    g.set_staff_id(staff_id.into());
+    let name = staff
+        .members
+        .iter()
+        .find(|(id, _)| *id == staff_id)
+        .map(|(_, name)| *name);
+    let label = match name {
+        // The name alone: with the number the title crowds its buttons at 大.
+        Some(name) if !name.is_empty() => name.to_string(),
+        _ => staff_id.to_string(),
+    };
+    g.set_staff_label(label.into());
     // With one member there is nobody to pick: the PIN is theirs.
     let rows: Vec<ModelRc<StaffMemberRow>> = if staff.members.len() > 1 {
         staff

@@ -866,6 +866,8 @@ fn each_staff_member_picks_their_name_and_has_their_own_lock() {
     h.enter_pin("8642");
     assert_eq!(staff.get_panel(), "menu");
     assert_eq!(staff.get_staff_id(), "fc-02");
+    // The title names the member as colleagues know them, not by number alone.
+    assert_eq!(staff.get_staff_label(), "林志明");
 }
 
 #[test]
