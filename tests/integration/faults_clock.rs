@@ -13,18 +13,16 @@
 
 use crate::config_support;
 use crate::sync_support;
+use crate::sync_support::{kiosk, path_str};
 
 use std::cell::Cell;
 use std::fs;
-use std::path::Path;
-use std::process::Command;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
 use i_slint_backend_testing::{TestingBackend, TestingBackendOptions};
-use serde_json::Value;
 use slint::ComponentHandle;
 use uuid::Uuid;
 
@@ -42,20 +40,6 @@ use veteran_kiosk::ui::AttractView;
 
 fn day(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).unwrap()
-}
-
-fn kiosk(args: &[&str]) -> (i32, Value) {
-    let output = Command::new(env!("CARGO_BIN_EXE_veteran-kiosk"))
-        .args(args)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8(output.stdout).unwrap();
-    let json = serde_json::from_str(stdout.lines().last().unwrap_or("null")).unwrap_or(Value::Null);
-    (output.status.code().unwrap_or(-1), json)
-}
-
-fn s(p: &Path) -> String {
-    p.to_string_lossy().into_owned()
 }
 
 /// The platform's certificate as a kiosk whose clock is at 2000-01-01
@@ -108,11 +92,11 @@ fn a_platform_certificate_outside_its_dates_at_the_kiosk_clock_says_the_clock_is
             "sync",
             "--once",
             "--data-dir",
-            &s(&world.dir.path().join("kiosk")),
+            &path_str(&world.dir.path().join("kiosk")),
             "--platform",
             &running.url(),
             "--pki",
-            &s(&world.pki.dir),
+            &path_str(&world.pki.dir),
         ]);
         assert_eq!(code, 1, "{case}: {out}");
         assert_eq!(

@@ -11,11 +11,11 @@
 //! the lost records.
 
 use crate::config_support;
+use crate::sync_support::{kiosk, path_str};
 
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use chrono::{DateTime, Utc};
 use i_slint_backend_testing::{TestingBackend, TestingBackendOptions};
@@ -73,22 +73,8 @@ fn queued_outbox(
     (made, platform)
 }
 
-fn kiosk(args: &[&str]) -> (i32, Value) {
-    let output = Command::new(env!("CARGO_BIN_EXE_veteran-kiosk"))
-        .args(args)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8(output.stdout).unwrap();
-    let json = serde_json::from_str(stdout.lines().last().unwrap_or("null")).unwrap_or(Value::Null);
-    (output.status.code().unwrap_or(-1), json)
-}
-
-fn s(p: &Path) -> String {
-    p.to_string_lossy().into_owned()
-}
-
 fn check(data: &Path) -> (i32, Value) {
-    kiosk(&["queue", "--data-dir", &s(data), "check"])
+    kiosk(&["queue", "--data-dir", &path_str(data), "check"])
 }
 
 /// The record ids in an outbox, each opened with the platform's key and
@@ -150,9 +136,9 @@ fn queue_add_waits_for_acknowledgement(data: &Path, platform: &age::x25519::Iden
         kiosk(&[
             "queue",
             "--data-dir",
-            &s(data),
+            &path_str(data),
             "add",
-            &s(&path),
+            &path_str(&path),
             "--recipient",
             &recipient,
         ])
@@ -170,7 +156,7 @@ fn queue_add_waits_for_acknowledgement(data: &Path, platform: &age::x25519::Iden
         (1, &Value::from("awaiting_acknowledgement"))
     );
 
-    let (code, out) = kiosk(&["queue", "--data-dir", &s(data), "acknowledge-damage"]);
+    let (code, out) = kiosk(&["queue", "--data-dir", &path_str(data), "acknowledge-damage"]);
     assert_eq!(code, 0, "{out}");
     assert_eq!(out["acknowledged"].as_array().unwrap().len(), 1, "{out}");
     let (code, out) = check(data);
@@ -286,7 +272,14 @@ fn a_torn_page_is_found_and_every_record_is_kept_or_named_with_its_sealed_bytes(
     assert_eq!(all, queued);
 
     // Staff can still list what was kept.
-    let (code, out) = kiosk(&["queue", "--data-dir", &s(&data), "list", "--limit", "100"]);
+    let (code, out) = kiosk(&[
+        "queue",
+        "--data-dir",
+        &path_str(&data),
+        "list",
+        "--limit",
+        "100",
+    ]);
     assert_eq!(code, 0, "{out}");
     assert_eq!(out["records"].as_array().unwrap().len() as u64, kept);
     queue_add_waits_for_acknowledgement(&data, &platform, 77);

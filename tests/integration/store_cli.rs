@@ -3,20 +3,10 @@
 //! tested in crates/county-platform/tests/cli.rs.
 
 use std::path::Path;
-use std::process::Command;
 
 use serde_json::Value;
 
-fn run(bin: &str, args: &[&str]) -> (i32, Value) {
-    let output = Command::new(bin).args(args).output().unwrap();
-    let stdout = String::from_utf8(output.stdout).unwrap();
-    let json = serde_json::from_str(stdout.lines().last().unwrap_or("null")).unwrap_or(Value::Null);
-    (output.status.code().unwrap_or(-1), json)
-}
-
-fn kiosk(args: &[&str]) -> (i32, Value) {
-    run(env!("CARGO_BIN_EXE_veteran-kiosk"), args)
-}
+use crate::sync_support::kiosk;
 
 fn s(p: &Path) -> String {
     p.to_string_lossy().into_owned()

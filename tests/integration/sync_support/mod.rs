@@ -235,3 +235,16 @@ fn handle(mut client: TcpStream, target: SocketAddr, mode: ProxyMode) {
 pub fn path_str(p: &Path) -> String {
     p.to_string_lossy().into_owned()
 }
+
+/// Runs the real `veteran-kiosk` binary; its exit code and the JSON object
+/// on its last line of output (`null` when there is none).
+pub fn kiosk(args: &[&str]) -> (i32, serde_json::Value) {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_veteran-kiosk"))
+        .args(args)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let json = serde_json::from_str(stdout.lines().last().unwrap_or("null"))
+        .unwrap_or(serde_json::Value::Null);
+    (output.status.code().unwrap_or(-1), json)
+}
